@@ -1,1 +1,24 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod api;
+mod csrf;
+mod error;
+mod extract;
+mod login;
+mod next;
+mod pages;
+mod policy;
+mod routes;
+mod session;
+
+pub use csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
+pub use error::{Failure, FailureKind};
+pub use extract::{MaybeSignedIn, SignInRejection, SignedIn};
+pub use login::{BuildError, GithubLogin, GithubLoginBuilder};
+pub use next::{InvalidNextPath, NextPath};
+pub use pages::{DefaultPages, Pages};
+pub use policy::AccessPolicy;
+pub use session::{GithubUser, SessionSettings, SignedOutReason};
+
+pub(crate) use session::keys;

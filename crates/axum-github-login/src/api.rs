@@ -1,0 +1,107 @@
+//! The GitHub REST calls sign-in makes with the person's new token (`/user`,
+//! `/user/emails`, organizations and teams for the access policy), and the API clients
+//! handed to the application. All go through `github-api`, sharing one ETag cache.
+
+use std::sync::Arc;
+
+use github_oauth::{AccessToken, TokenSet};
+use url::Url;
+
+use crate::error::FailureKind;
+use crate::login::BuildError;
+use crate::policy::AccessPolicy;
+use crate::session::{GithubUser, may_read_emails};
+
+/// Responses kept by the default ETag cache, across all signed-in people.
+const DEFAULT_CACHE_ENTRIES: usize = 10_000;
+
+pub(crate) struct ApiClients {
+    /// Holds the connection pool, the cache and the settings; it is never used to send
+    /// a request itself (its token is empty), only as the template of each person's client.
+    template: github_api::Client,
+}
+
+impl ApiClients {
+    pub(crate) fn new(
+        api_url: Url,
+        cache: Option<Arc<dyn github_api::EtagCache>>,
+        user_agent: String,
+    ) -> Result<Self, BuildError> {
+        let cache =
+            cache.unwrap_or_else(|| Arc::new(github_api::MemoryCache::new(DEFAULT_CACHE_ENTRIES)));
+        let template = github_api::Client::builder(api_url, AccessToken::new(""))
+            .user_agent(user_agent)
+            .cache(cache)
+            .build()
+            .map_err(|e| BuildError::Api(e.to_string()))?;
+        Ok(Self { template })
+    }
+
+    pub(crate) fn client(
+        &self,
+        token: &AccessToken,
+    ) -> Result<github_api::Client, github_api::Error> {
+        self.template.with_token(token.clone())
+    }
+
+    pub(crate) async fn fetch_user(&self, tokens: &TokenSet) -> Result<GithubUser, FailureKind> {
+        let client = self.client(&tokens.access_token).map_err(api_failure)?;
+        let u = client.user().await.map_err(api_failure)?;
+        let mut email = u.email.filter(|e| !e.is_empty());
+        if email.is_none() && may_read_emails(&tokens.scopes) {
+            // Private profile email: the primary verified address, when the token may read
+            // it. Not being able to is not a reason to refuse sign-in.
+            match client.emails().await {
+                Ok(list) => {
+                    email = github_api::primary_verified_email(&list).map(|e| e.email.clone());
+                }
+                Err(e) => tracing::debug!(error = %e, "no email list"),
+            }
+        }
+        Ok(GithubUser {
+            id: u.id,
+            login: u.login,
+            name: u.name,
+            email,
+            avatar_url: u.avatar_url,
+            html_url: u.html_url,
+        })
+    }
+
+    pub(crate) async fn allowed(
+        &self,
+        policy: &AccessPolicy,
+        user: &GithubUser,
+        tokens: &TokenSet,
+    ) -> Result<bool, FailureKind> {
+        if policy.allows_everyone() || policy.allows_user(user.id, &user.login) {
+            return Ok(true);
+        }
+        let client = self.client(&tokens.access_token).map_err(api_failure)?;
+        if policy.needs_orgs() {
+            let orgs = client.orgs().await.map_err(api_failure)?;
+            if orgs.iter().any(|o| policy.allows_org(&o.login)) {
+                return Ok(true);
+            }
+        }
+        if policy.needs_teams() {
+            let teams = client.teams().await.map_err(api_failure)?;
+            if teams.iter().any(|t| {
+                t.organization
+                    .as_ref()
+                    .is_some_and(|o| policy.allows_team(&o.login, &t.slug))
+            }) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn api_failure(e: github_api::Error) -> FailureKind {
+    tracing::warn!(error = %e, "GitHub API call during sign-in failed");
+    match e {
+        github_api::Error::Timeout => FailureKind::GithubTimeout,
+        _ => FailureKind::GithubUnavailable,
+    }
+}

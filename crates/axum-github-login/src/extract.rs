@@ -1,0 +1,432 @@
+//! The extractors that tell a handler who is signed in, and the one place where a
+//! session is checked on each request: lifetimes, and the renewal of expiring tokens
+//! (once per session at a time, since GitHub's refresh tokens are single-use).
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
+use axum::response::{IntoResponse, Response};
+use github_oauth::{AccessToken, OAuthError, Scopes};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use crate::NextPath;
+use crate::error::{Failure, FailureKind};
+use crate::login::GithubLogin;
+use crate::routes::{login_from_parts, session_from_parts};
+use crate::session::{AuthRecord, GithubUser, SignedOutReason, keys, now_unix};
+
+/// The signed-in person. As an extractor it admits only signed-in requests: an
+/// anonymous page request is answered `303 See Other` to the sign-in route with `next`
+/// set to the current path and query; a request that asks for JSON
+/// (`Accept: application/json`) gets `401` with a JSON body instead.
+///
+/// ```
+/// use axum_github_login::SignedIn;
+/// async fn private(me: SignedIn) -> String {
+///     format!("Hello, {}!", me.user.login)
+/// }
+/// ```
+pub struct SignedIn {
+    /// Who signed in.
+    pub user: GithubUser,
+    scopes: Scopes,
+    token: AccessToken,
+    session: Session,
+    login: GithubLogin,
+    here: NextPath,
+    wants_json: bool,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("user", &self.user)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignedIn {
+    /// Who signed in.
+    pub fn user(&self) -> &GithubUser {
+        &self.user
+    }
+
+    /// The scopes GitHub granted (empty for GitHub App tokens, whose permissions decide).
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// The session (for the application's own data).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// A GitHub REST client acting as this person, sharing the application-wide ETag
+    /// cache. The token was renewed first if it was about to expire.
+    pub fn github(&self) -> Result<github_api::Client, github_api::Error> {
+        self.login.inner.api.client(&self.token)
+    }
+
+    /// Ends the session because of `reason` and answers like an anonymous request:
+    /// a redirect to sign in (whose page says why), or `401` JSON.
+    pub async fn end_session(&self, reason: SignedOutReason) -> Response {
+        if let Err(f) = self.login.end_session(&self.session, reason).await {
+            return f.with_pages(&self.login.inner.pages).into_response();
+        }
+        SignInRejection::anonymous(&self.login, &self.here, self.wants_json, Some(reason))
+            .into_response()
+    }
+
+    /// What to answer when GitHub said `401 Unauthorized` for this person's token: the
+    /// session ends and the person is asked to sign in again, with a line saying why.
+    ///
+    /// ```
+    /// # use axum::response::{IntoResponse, Response};
+    /// # use axum_github_login::SignedIn;
+    /// async fn page(me: SignedIn) -> Response {
+    ///     let Ok(gh) = me.github() else { return "GitHub client error".into_response() };
+    ///     match gh.user().await {
+    ///         Ok(u) => u.login.into_response(),
+    ///         Err(github_api::Error::Unauthorized) => me.github_unauthorized().await,
+    ///         Err(_) => "GitHub failed".into_response(),
+    ///     }
+    /// }
+    /// ```
+    pub async fn github_unauthorized(&self) -> Response {
+        self.end_session(SignedOutReason::TokenRejected).await
+    }
+}
+
+/// The signed-in person, if any; never rejects an anonymous request.
+#[derive(Debug)]
+pub struct MaybeSignedIn(pub Option<SignedIn>);
+
+impl MaybeSignedIn {
+    /// Who signed in, if anyone.
+    pub fn user(&self) -> Option<&GithubUser> {
+        self.0.as_ref().map(|s| &s.user)
+    }
+}
+
+/// Why [`SignedIn`] refused a request: nobody is signed in (a redirect to sign in, or
+/// `401` JSON), or the session could not be checked (a failure page).
+#[derive(Debug)]
+pub struct SignInRejection(Rejection);
+
+#[derive(Debug)]
+enum Rejection {
+    Anonymous {
+        login_url: String,
+        json: bool,
+        reason: Option<SignedOutReason>,
+    },
+    Failed(Failure),
+}
+
+impl SignInRejection {
+    fn anonymous(
+        login: &GithubLogin,
+        here: &NextPath,
+        json: bool,
+        reason: Option<SignedOutReason>,
+    ) -> Self {
+        Self(Rejection::Anonymous {
+            login_url: login.login_url(here),
+            json,
+            reason,
+        })
+    }
+
+    /// The sign-in URL the person is sent to, when nobody is signed in.
+    pub fn login_url(&self) -> Option<&str> {
+        match &self.0 {
+            Rejection::Anonymous { login_url, .. } => Some(login_url),
+            Rejection::Failed(_) => None,
+        }
+    }
+}
+
+impl From<Failure> for SignInRejection {
+    fn from(f: Failure) -> Self {
+        Self(Rejection::Failed(f))
+    }
+}
+
+impl IntoResponse for SignInRejection {
+    fn into_response(self) -> Response {
+        let mut res = match self.0 {
+            Rejection::Anonymous {
+                login_url,
+                json: false,
+                ..
+            } => (
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, login_url)],
+            )
+                .into_response(),
+            Rejection::Anonymous {
+                login_url,
+                json: true,
+                reason,
+            } => (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({
+                    "error": "unauthenticated",
+                    "message": reason.map_or("Sign in with GitHub first.", SignedOutReason::message),
+                    "login_url": login_url,
+                })),
+            )
+                .into_response(),
+            Rejection::Failed(f) => f.into_response(),
+        };
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+}
+
+/// Where this request was for, as a `next` to come back to after sign-in. Only page
+/// loads come back; a form post comes back to the site's root.
+fn current_path(parts: &Parts) -> NextPath {
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return NextPath::root();
+    }
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |o| &o.0);
+    uri.path_and_query()
+        .map_or_else(NextPath::root, |pq| NextPath::parse_or_root(pq.as_str()))
+}
+
+/// Whether the client asked for JSON rather than a page.
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json") && !v.contains("text/html"))
+}
+
+/// The outcome of checking a request's session.
+enum Check {
+    SignedIn(Box<AuthRecord>),
+    Anonymous(Option<SignedOutReason>),
+}
+
+async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
+    let login = login_from_parts(parts)?;
+    let session = session_from_parts(parts)?;
+    let here = current_path(parts);
+    let json = wants_json(&parts.headers);
+    match login.check(&session).await {
+        Ok(Check::SignedIn(auth)) => {
+            let AuthRecord { user, tokens, .. } = *auth;
+            Ok(Some(SignedIn {
+                user,
+                scopes: tokens.scopes,
+                token: tokens.access_token,
+                session,
+                login,
+                here,
+                wants_json: json,
+            }))
+        }
+        Ok(Check::Anonymous(None)) => Ok(None),
+        Ok(Check::Anonymous(Some(reason))) => Err(SignInRejection::anonymous(
+            &login,
+            &here,
+            json,
+            Some(reason),
+        )),
+        Err(f) => Err(f.with_pages(&login.inner.pages).with_json(json).into()),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = SignInRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match extract(parts).await? {
+            Some(me) => Ok(me),
+            None => {
+                let login = login_from_parts(parts)?;
+                Err(SignInRejection::anonymous(
+                    &login,
+                    &current_path(parts),
+                    wants_json(&parts.headers),
+                    None,
+                ))
+            }
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
+    type Rejection = SignInRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match extract(parts).await {
+            Ok(me) => Ok(me),
+            // A session that just ended is anonymous here; its reason waits in the session.
+            Err(SignInRejection(Rejection::Anonymous { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSignedIn {
+    type Rejection = SignInRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        <SignedIn as OptionalFromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(MaybeSignedIn)
+    }
+}
+
+impl GithubLogin {
+    /// Checks a session: its lifetimes, then its token (renewed if about to expire).
+    async fn check(&self, session: &Session) -> Result<Check, Failure> {
+        let settings = &self.inner.session;
+        let Some(auth) = session
+            .get::<AuthRecord>(keys::AUTH)
+            .await
+            .map_err(Failure::session_store)?
+        else {
+            return Ok(Check::Anonymous(None));
+        };
+        let now = now_unix();
+        let seen: i64 = session
+            .get(keys::SEEN)
+            .await
+            .map_err(Failure::session_store)?
+            .unwrap_or(auth.signed_in_at);
+        let absolute = secs(settings.absolute_timeout);
+        let idle = secs(settings.idle_timeout);
+        if now.saturating_sub(auth.signed_in_at) > absolute || now.saturating_sub(seen) > idle {
+            self.end_session(session, SignedOutReason::SessionExpired)
+                .await?;
+            return Ok(Check::Anonymous(Some(SignedOutReason::SessionExpired)));
+        }
+        let auth = if auth
+            .tokens
+            .is_expired(OffsetDateTime::now_utc(), self.inner.refresh_leeway)
+        {
+            match self.refresh(session, auth).await? {
+                Ok(auth) => auth,
+                Err(reason) => return Ok(Check::Anonymous(Some(reason))),
+            }
+        } else {
+            auth
+        };
+        // Push the idle deadline back now and then, not on every request (each push is a
+        // write to the store).
+        if now.saturating_sub(seen) >= secs(settings.touch_interval()) {
+            session
+                .insert(keys::SEEN, now)
+                .await
+                .map_err(Failure::session_store)?;
+        }
+        Ok(Check::SignedIn(Box::new(auth)))
+    }
+
+    /// Renews an expiring token, once per session at a time.
+    async fn refresh(
+        &self,
+        session: &Session,
+        stale: AuthRecord,
+    ) -> Result<Result<AuthRecord, SignedOutReason>, Failure> {
+        let Some(id) = session.id() else {
+            return Ok(Ok(stale));
+        };
+        let lock = {
+            let mut locks = self
+                .inner
+                .refresh_locks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(locks.entry(id.0).or_default())
+        };
+        let result = {
+            let _turn = lock.lock().await;
+            self.refresh_locked(session, stale).await
+        };
+        let mut locks = self
+            .inner
+            .refresh_locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Ours and the map's: nobody else is waiting on this session.
+        if Arc::strong_count(&lock) <= 2 {
+            locks.remove(&id.0);
+        }
+        result
+    }
+
+    async fn refresh_locked(
+        &self,
+        session: &Session,
+        stale: AuthRecord,
+    ) -> Result<Result<AuthRecord, SignedOutReason>, Failure> {
+        // Another request of this session may have renewed the token while this one
+        // waited: read the store again before spending the refresh token.
+        session.load().await.map_err(Failure::session_store)?;
+        let Some(mut current) = session
+            .get::<AuthRecord>(keys::AUTH)
+            .await
+            .map_err(Failure::session_store)?
+        else {
+            return Ok(Err(SignedOutReason::TokenExpired));
+        };
+        let now = OffsetDateTime::now_utc();
+        if current.tokens.access_token != stale.tokens.access_token
+            || !current.tokens.is_expired(now, self.inner.refresh_leeway)
+        {
+            return Ok(Ok(current));
+        }
+        let refresh_token = match &current.tokens.refresh_token {
+            Some(rt) if current.tokens.can_refresh(now) => rt.clone(),
+            _ => {
+                self.end_session(session, SignedOutReason::TokenExpired)
+                    .await?;
+                return Ok(Err(SignedOutReason::TokenExpired));
+            }
+        };
+        match self.inner.oauth.refresh(&refresh_token).await {
+            Ok(tokens) => {
+                tracing::debug!(user_id = current.user.id, "token renewed");
+                current.tokens = tokens;
+                session
+                    .insert(keys::AUTH, &current)
+                    .await
+                    .map_err(Failure::session_store)?;
+                // Saved now, before the lock is released, so waiting requests see it.
+                session.save().await.map_err(Failure::session_store)?;
+                Ok(Ok(current))
+            }
+            Err(OAuthError::Timeout) => Err(self.failure(FailureKind::GithubTimeout)),
+            Err(e @ (OAuthError::Transport(_) | OAuthError::UnexpectedResponse { .. })) => {
+                tracing::warn!(error = %e, "could not renew a token");
+                Err(self.failure(FailureKind::GithubUnavailable))
+            }
+            Err(e) => {
+                tracing::info!(error = %e, user_id = current.user.id, "token could not be renewed; session ends");
+                self.end_session(session, SignedOutReason::TokenExpired)
+                    .await?;
+                Ok(Err(SignedOutReason::TokenExpired))
+            }
+        }
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,289 @@
+//! [`GithubLogin`]: the configured sign-in, shared by the routes and the extractors.
+//! It holds the OAuth client and settings; it never holds a person's token (those live
+//! in their session).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Extension;
+use github_oauth::{OAuthClient, Scopes};
+use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+use url::Url;
+
+use crate::NextPath;
+use crate::api::ApiClients;
+use crate::error::{Failure, FailureKind};
+use crate::pages::{DefaultPages, Pages};
+use crate::policy::AccessPolicy;
+use crate::session::{SessionSettings, SignedOutReason, keys};
+
+/// Sign in with GitHub for one axum application: routes, settings and the session layer.
+///
+/// Cheap to clone. Build it with [`GithubLogin::builder`]; see the crate docs for wiring.
+#[derive(Clone)]
+pub struct GithubLogin {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) oauth: OAuthClient,
+    pub(crate) callback_url: Url,
+    pub(crate) prefix: String,
+    pub(crate) scopes: Scopes,
+    pub(crate) allow_signup: Option<bool>,
+    pub(crate) policy: AccessPolicy,
+    pub(crate) session: SessionSettings,
+    pub(crate) pages: Arc<dyn Pages>,
+    pub(crate) api: ApiClients,
+    pub(crate) after_logout: NextPath,
+    pub(crate) refresh_leeway: Duration,
+    pub(crate) pending_ttl: Duration,
+    /// One lock per session being refreshed, so a session's single-use refresh token is
+    /// spent once even when several of its requests arrive together.
+    pub(crate) refresh_locks: Mutex<HashMap<i128, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for GithubLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubLogin")
+            .field("callback_url", &self.inner.callback_url.as_str())
+            .field("prefix", &self.inner.prefix)
+            .field("scopes", &self.inner.scopes)
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`GithubLoginBuilder::build`] refused the settings.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The prefix must start with `/`, not end with `/`, and hold no `{`, `}`, `?` or `#`.
+    #[error("the route prefix {0:?} must look like `/auth/github`")]
+    BadPrefix(String),
+    /// The public URL must be an absolute http(s) URL.
+    #[error("the public URL must be an absolute http or https URL")]
+    BadPublicUrl,
+    /// The GitHub API client could not be built.
+    #[error("the GitHub API client could not be built: {0}")]
+    Api(String),
+}
+
+/// Settings for [`GithubLogin`]. Only the OAuth client and the public URL are required.
+pub struct GithubLoginBuilder {
+    oauth: OAuthClient,
+    public_url: Url,
+    prefix: String,
+    scopes: Scopes,
+    allow_signup: Option<bool>,
+    policy: AccessPolicy,
+    session: SessionSettings,
+    pages: Arc<dyn Pages>,
+    api_cache: Option<Arc<dyn github_api::EtagCache>>,
+    user_agent: String,
+    after_logout: NextPath,
+    refresh_leeway: Duration,
+}
+
+impl GithubLogin {
+    /// Starts the settings. `oauth` knows the GitHub installation (github.com, an
+    /// Enterprise Server, or the emulator) and the app's credentials; `public_url` is where
+    /// people reach this application (e.g. `https://app.example`), from which the
+    /// callback URL `{public_url}{prefix}/callback` and the cookie's `Secure` flag follow.
+    pub fn builder(oauth: OAuthClient, public_url: Url) -> GithubLoginBuilder {
+        GithubLoginBuilder {
+            session: SessionSettings::for_public_url(&public_url),
+            oauth,
+            public_url,
+            prefix: "/auth/github".to_owned(),
+            scopes: Scopes::parse("read:user user:email"),
+            allow_signup: None,
+            policy: AccessPolicy::anyone(),
+            pages: Arc::new(DefaultPages),
+            api_cache: None,
+            user_agent: concat!("axum-github-login/", env!("CARGO_PKG_VERSION")).to_owned(),
+            after_logout: NextPath::root(),
+            refresh_leeway: Duration::from_secs(60),
+        }
+    }
+
+    /// A layer that makes this sign-in reachable from the extractors. Add it (and the
+    /// session layer from [`session_layer`](Self::session_layer)) around every route that
+    /// uses [`SignedIn`](crate::SignedIn), [`MaybeSignedIn`](crate::MaybeSignedIn) or
+    /// [`CsrfToken`](crate::CsrfToken).
+    pub fn layer(&self) -> Extension<GithubLogin> {
+        Extension(self.clone())
+    }
+
+    /// A tower-sessions layer over the application's store, with this sign-in's cookie and
+    /// lifetime settings (see [`SessionSettings`]).
+    pub fn session_layer<Store: SessionStore + Clone>(
+        &self,
+        store: Store,
+    ) -> SessionManagerLayer<Store> {
+        self.inner.session.layer(store)
+    }
+
+    /// The session settings in force.
+    pub fn session_settings(&self) -> &SessionSettings {
+        &self.inner.session
+    }
+
+    /// The route prefix, e.g. `/auth/github`.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The callback URL GitHub redirects to (register it with the OAuth app).
+    pub fn callback_url(&self) -> &Url {
+        &self.inner.callback_url
+    }
+
+    /// The sign-in link that comes back to `next`, e.g. `/auth/github/login?next=%2Fgists`.
+    pub fn login_url(&self, next: &NextPath) -> String {
+        let mut out = format!("{}/login", self.inner.prefix);
+        if next.as_str() != "/" {
+            out.push_str("?next=");
+            out.extend(url::form_urlencoded::byte_serialize(
+                next.as_str().as_bytes(),
+            ));
+        }
+        out
+    }
+
+    /// Where the sign-out form posts to, e.g. `/auth/github/logout`. The form must carry
+    /// the session's [`CsrfToken`](crate::CsrfToken) in a field named `csrf_token`.
+    pub fn logout_path(&self) -> String {
+        format!("{}/logout", self.inner.prefix)
+    }
+
+    /// Ends the session now (say, after GitHub refused the person's token); the next
+    /// sign-in page tells the person `reason`.
+    pub async fn end_session(
+        &self,
+        session: &Session,
+        reason: SignedOutReason,
+    ) -> Result<(), Failure> {
+        session.flush().await.map_err(Failure::session_store)?;
+        session
+            .insert(keys::SIGNED_OUT, reason)
+            .await
+            .map_err(Failure::session_store)?;
+        tracing::info!(?reason, "session ended");
+        Ok(())
+    }
+
+    pub(crate) fn failure(&self, kind: FailureKind) -> Failure {
+        Failure::new(kind, self.login_url(&NextPath::root())).with_pages(&self.inner.pages)
+    }
+}
+
+impl GithubLoginBuilder {
+    /// Where the routes live (default `/auth/github`): `{prefix}/login`,
+    /// `{prefix}/callback`, `{prefix}/logout`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The scopes asked for (default `read:user user:email`). OAuth apps only; GitHub
+    /// Apps ignore them.
+    pub fn scopes(mut self, scopes: Scopes) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Whether GitHub offers to sign up on the way (GitHub's default: yes).
+    pub fn allow_signup(mut self, allow: bool) -> Self {
+        self.allow_signup = Some(allow);
+        self
+    }
+
+    /// Who may sign in (default: anyone).
+    pub fn policy(mut self, policy: AccessPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Cookie name, `Secure` flag and lifetimes (default: from the public URL).
+    pub fn session_settings(mut self, settings: SessionSettings) -> Self {
+        self.session = settings;
+        self
+    }
+
+    /// Restyles the failure and signed-out pages.
+    pub fn pages(mut self, pages: impl Pages) -> Self {
+        self.pages = Arc::new(pages);
+        self
+    }
+
+    /// The ETag cache shared by every signed-in person's API client (responses are kept
+    /// per user by the cache; a `304` costs no rate limit). Default: a fresh in-memory one.
+    pub fn api_cache(mut self, cache: Arc<dyn github_api::EtagCache>) -> Self {
+        self.api_cache = Some(cache);
+        self
+    }
+
+    /// The `User-Agent` of API requests (GitHub asks for the application's name).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Where sign-out leads (default `/`).
+    pub fn after_logout(mut self, path: NextPath) -> Self {
+        self.after_logout = path;
+        self
+    }
+
+    /// How long before its expiry an expiring (GitHub App) token is renewed (default 60 s).
+    pub fn refresh_leeway(mut self, leeway: Duration) -> Self {
+        self.refresh_leeway = leeway;
+        self
+    }
+
+    /// Checks the settings.
+    pub fn build(self) -> Result<GithubLogin, BuildError> {
+        let p = &self.prefix;
+        if !p.starts_with('/')
+            || p.ends_with('/')
+            || p.contains(['{', '}', '?', '#', '\\'])
+            || p.contains("//")
+        {
+            return Err(BuildError::BadPrefix(self.prefix));
+        }
+        if !matches!(self.public_url.scheme(), "http" | "https")
+            || self.public_url.cannot_be_a_base()
+        {
+            return Err(BuildError::BadPublicUrl);
+        }
+        let mut callback_url = self.public_url.clone();
+        let base_path = self.public_url.path().trim_end_matches('/');
+        callback_url.set_path(&format!("{base_path}{p}/callback"));
+        callback_url.set_query(None);
+        callback_url.set_fragment(None);
+        let api = ApiClients::new(
+            self.oauth.endpoints().api_url().clone(),
+            self.api_cache,
+            self.user_agent,
+        )?;
+        Ok(GithubLogin {
+            inner: Arc::new(Inner {
+                oauth: self.oauth,
+                callback_url,
+                prefix: self.prefix,
+                scopes: self.scopes,
+                allow_signup: self.allow_signup,
+                policy: self.policy,
+                session: self.session,
+                pages: self.pages,
+                api,
+                after_logout: self.after_logout,
+                refresh_leeway: self.refresh_leeway,
+                pending_ttl: Duration::from_secs(600),
+                refresh_locks: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}

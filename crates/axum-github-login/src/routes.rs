@@ -1,0 +1,328 @@
+//! The three routes: start sign-in, finish it, sign out.
+//!
+//! Never logged here: the `code`, the `state`, the PKCE verifier, any token, or a URL
+//! that carries one of them.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, RawQuery};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use github_oauth::{AuthorizeParams, OAuthError};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, header};
+use tower_sessions::Session;
+
+use crate::NextPath;
+use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
+use crate::error::{Failure, FailureKind};
+use crate::login::GithubLogin;
+use crate::session::{AuthRecord, MAX_PENDING, PendingSignIn, SignedOutReason, keys, now_unix};
+
+impl GithubLogin {
+    /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback` and
+    /// `POST {prefix}/logout`. Merge them into the application's router, inside the
+    /// session layer.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let p = &self.inner.prefix;
+        Router::new()
+            .route(&format!("{p}/login"), get(login))
+            .route(&format!("{p}/callback"), get(callback))
+            .route(&format!("{p}/logout"), post(logout))
+            .layer(self.layer())
+    }
+}
+
+pub(crate) fn session_from_parts(parts: &Parts) -> Result<Session, Failure> {
+    parts.extensions.get::<Session>().cloned().ok_or_else(|| {
+        tracing::error!("no session: add GithubLogin::session_layer(store) around the routes");
+        Failure::new(FailureKind::Internal, "/")
+    })
+}
+
+pub(crate) fn login_from_parts(parts: &Parts) -> Result<GithubLogin, Failure> {
+    parts
+        .extensions
+        .get::<GithubLogin>()
+        .cloned()
+        .ok_or_else(|| {
+            tracing::error!("no GithubLogin: add GithubLogin::layer() around the routes");
+            Failure::new(FailureKind::Internal, "/")
+        })
+}
+
+/// The first value of `name` in a query string, decoded.
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn see_other(location: &str) -> Response {
+    let mut res = Redirect::to(location).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn login(
+    Extension(login): Extension<GithubLogin>,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match start_sign_in(&login, &session, query.as_deref()).await {
+        Ok(res) => res,
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn start_sign_in(
+    login: &GithubLogin,
+    session: &Session,
+    query: Option<&str>,
+) -> Result<Response, Failure> {
+    let next =
+        query_param(query, "next").map_or_else(NextPath::root, |n| NextPath::parse_or_root(&n));
+    let store_err = |e| Failure::session_store(e).with_pages(&login.inner.pages);
+
+    // Said once: why the last session ended. The link on that page comes back here.
+    if let Some(reason) = session
+        .remove::<SignedOutReason>(keys::SIGNED_OUT)
+        .await
+        .map_err(store_err)?
+    {
+        let html = login
+            .inner
+            .pages
+            .signed_out(reason, &login.login_url(&next));
+        let mut res = html.into_response();
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(res);
+    }
+    if session
+        .get_value(keys::AUTH)
+        .await
+        .map_err(store_err)?
+        .is_some()
+    {
+        return Ok(see_other(next.as_str()));
+    }
+
+    let inner = &login.inner;
+    let mut params = AuthorizeParams::new(inner.callback_url.clone(), inner.scopes.clone());
+    params.allow_signup = inner.allow_signup;
+    let (url, authorization) = inner.oauth.authorize_url(&params).map_err(|e| {
+        tracing::error!(error = %e, "could not start sign-in");
+        login.failure(FailureKind::Internal)
+    })?;
+
+    let now = now_unix();
+    let ttl = i64::try_from(inner.pending_ttl.as_secs()).unwrap_or(i64::MAX);
+    let mut pending: Vec<PendingSignIn> = session
+        .get(keys::PENDING)
+        .await
+        .map_err(store_err)?
+        .unwrap_or_default();
+    pending.retain(|p| now.saturating_sub(p.started_at) <= ttl);
+    if pending.len() >= MAX_PENDING {
+        pending.drain(..=pending.len() - MAX_PENDING);
+    }
+    pending.push(PendingSignIn {
+        authorization,
+        next,
+        started_at: now,
+    });
+    session
+        .insert(keys::PENDING, &pending)
+        .await
+        .map_err(store_err)?;
+    tracing::debug!("sign-in started; sending the browser to GitHub");
+    Ok(see_other(url.as_str()))
+}
+
+async fn callback(
+    Extension(login): Extension<GithubLogin>,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match finish_sign_in(&login, &session, query.as_deref()).await {
+        Ok(next) => see_other(next.as_str()),
+        Err(failure) => {
+            tracing::warn!(kind = ?failure.kind, "sign-in failed");
+            // A failed sign-in leaves no session behind (a signed-in one stays as it was).
+            let signed_in = matches!(session.get_value(keys::AUTH).await, Ok(Some(_)));
+            if !signed_in && let Err(e) = session.flush().await {
+                tracing::error!(error = %e, "session store failed");
+            }
+            failure.into_response()
+        }
+    }
+}
+
+async fn finish_sign_in(
+    login: &GithubLogin,
+    session: &Session,
+    query: Option<&str>,
+) -> Result<NextPath, Failure> {
+    let inner = &login.inner;
+    let fail = |kind| login.failure(kind);
+    let store_err = |e| Failure::session_store(e).with_pages(&inner.pages);
+    let state = query_param(query, "state");
+    let code = query_param(query, "code");
+    let error = query_param(query, "error");
+
+    // Whatever happens next, the state this callback names is spent: it is removed from
+    // the store before anything else, and saved at once (the session layer would not save
+    // a session whose response is a 5xx).
+    let mut pending: Vec<PendingSignIn> = session
+        .get(keys::PENDING)
+        .await
+        .map_err(store_err)?
+        .unwrap_or_default();
+    let had_pending = !pending.is_empty();
+    let found = state.as_deref().and_then(|s| {
+        let mut hit = None;
+        for (i, p) in pending.iter().enumerate() {
+            if p.authorization.verify_state(s) {
+                hit = Some(i);
+            }
+        }
+        hit.map(|i| pending.remove(i))
+    });
+    if found.is_some() {
+        if pending.is_empty() {
+            session
+                .remove_value(keys::PENDING)
+                .await
+                .map_err(store_err)?;
+        } else {
+            session
+                .insert(keys::PENDING, &pending)
+                .await
+                .map_err(store_err)?;
+        }
+        session.save().await.map_err(store_err)?;
+    }
+
+    if let Some(error) = error {
+        return Err(fail(if error == "access_denied" {
+            FailureKind::AccessDenied
+        } else {
+            FailureKind::GithubRefused
+        }));
+    }
+    if state.is_none() {
+        return Err(fail(FailureKind::StateMissing));
+    }
+    if !had_pending {
+        return Err(fail(FailureKind::NoPendingSignIn));
+    }
+    let Some(found) = found else {
+        return Err(fail(FailureKind::StateMismatch));
+    };
+    let ttl = i64::try_from(inner.pending_ttl.as_secs()).unwrap_or(i64::MAX);
+    if now_unix().saturating_sub(found.started_at) > ttl {
+        return Err(fail(FailureKind::StateExpired));
+    }
+    let Some(code) = code.filter(|c| !c.is_empty()) else {
+        return Err(fail(FailureKind::CodeMissing));
+    };
+
+    let tokens = inner
+        .oauth
+        .exchange_code(&code, &found.authorization)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "GitHub did not exchange the code");
+            fail(oauth_failure(&e))
+        })?;
+    let user = inner.api.fetch_user(&tokens).await.map_err(&fail)?;
+    if !inner
+        .api
+        .allowed(&inner.policy, &user, &tokens)
+        .await
+        .map_err(&fail)?
+    {
+        tracing::info!(user_id = user.id, login = %user.login, "sign-in refused by the access policy");
+        return Err(fail(FailureKind::NotAllowed));
+    }
+
+    // A new id for the signed-in session (no fixation), a new CSRF token, then the record.
+    session.cycle_id().await.map_err(store_err)?;
+    session.remove_value(keys::CSRF).await.map_err(store_err)?;
+    session
+        .remove_value(keys::SIGNED_OUT)
+        .await
+        .map_err(store_err)?;
+    let now = now_unix();
+    tracing::info!(user_id = user.id, login = %user.login, "signed in");
+    session
+        .insert(
+            keys::AUTH,
+            AuthRecord {
+                user,
+                tokens,
+                signed_in_at: now,
+            },
+        )
+        .await
+        .map_err(store_err)?;
+    session.insert(keys::SEEN, now).await.map_err(store_err)?;
+    Ok(found.next)
+}
+
+pub(crate) fn oauth_failure(e: &OAuthError) -> FailureKind {
+    match e {
+        OAuthError::BadVerificationCode => FailureKind::CodeRejected,
+        OAuthError::IncorrectClientCredentials | OAuthError::RedirectUriMismatch => {
+            FailureKind::Misconfigured
+        }
+        OAuthError::UnverifiedUserEmail => FailureKind::UnverifiedEmail,
+        OAuthError::AccessDenied => FailureKind::AccessDenied,
+        OAuthError::Timeout => FailureKind::GithubTimeout,
+        OAuthError::Transport(_) | OAuthError::UnexpectedResponse { .. } => {
+            FailureKind::GithubUnavailable
+        }
+        OAuthError::RandomSource => FailureKind::Internal,
+        _ => FailureKind::GithubRefused,
+    }
+}
+
+async fn logout(
+    Extension(login): Extension<GithubLogin>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let from_header = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let submitted = from_header.or_else(|| {
+        url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned())
+    });
+    let expected = match CsrfToken::existing(&session).await {
+        Ok(t) => t,
+        Err(f) => return f.with_pages(&login.inner.pages).into_response(),
+    };
+    let ok = match (expected, submitted) {
+        (Some(expected), Some(submitted)) => expected.verify(&submitted),
+        _ => false,
+    };
+    if !ok {
+        tracing::warn!("sign-out refused: missing or wrong CSRF token");
+        return Failure::new(FailureKind::CsrfRejected, "/")
+            .with_pages(&login.inner.pages)
+            .into_response();
+    }
+    if let Err(e) = session.flush().await {
+        return Failure::session_store(e)
+            .with_pages(&login.inner.pages)
+            .into_response();
+    }
+    tracing::info!("signed out");
+    see_other(login.inner.after_logout.as_str())
+}

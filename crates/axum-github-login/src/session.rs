@@ -1,0 +1,152 @@
+//! What this crate keeps in the server-side session, and the settings of the session
+//! cookie. The browser only ever holds the opaque session id; the records below (with
+//! the person's tokens) stay in the store the application chose.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use github_oauth::{PendingAuthorization, Scopes, TokenSet};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+
+use crate::NextPath;
+
+/// Session keys, all under one prefix so they do not collide with the application's.
+pub(crate) mod keys {
+    pub(crate) const PENDING: &str = "axum_github_login.pending";
+    pub(crate) const AUTH: &str = "axum_github_login.auth";
+    pub(crate) const CSRF: &str = "axum_github_login.csrf";
+    pub(crate) const SIGNED_OUT: &str = "axum_github_login.signed_out";
+    pub(crate) const SEEN: &str = "axum_github_login.seen";
+}
+
+/// How many sign-ins may be in flight in one browser at once (several tabs).
+pub(crate) const MAX_PENDING: usize = 4;
+
+/// The person GitHub says signed in. Keyed on [`id`](Self::id): logins can be renamed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GithubUser {
+    /// GitHub's numeric user id; stable across renames.
+    pub id: u64,
+    /// The login (user name) at sign-in time.
+    pub login: String,
+    /// The display name, if set.
+    pub name: Option<String>,
+    /// The public profile email, or the primary verified one when the profile email is
+    /// private and the granted scopes allow reading it.
+    pub email: Option<String>,
+    /// The avatar image URL.
+    pub avatar_url: Option<String>,
+    /// The profile page URL.
+    pub html_url: Option<String>,
+}
+
+/// A sign-in started by the login route and not yet finished.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct PendingSignIn {
+    pub(crate) authorization: PendingAuthorization,
+    pub(crate) next: NextPath,
+    /// Unix seconds.
+    pub(crate) started_at: i64,
+}
+
+/// A finished sign-in: who, with which tokens, since when.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct AuthRecord {
+    pub(crate) user: GithubUser,
+    pub(crate) tokens: TokenSet,
+    /// Unix seconds.
+    pub(crate) signed_in_at: i64,
+}
+
+/// Why a session ended without the person asking; said once on the next sign-in page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum SignedOutReason {
+    /// GitHub no longer accepts the person's token (revoked, or the app was uninstalled).
+    TokenRejected,
+    /// The token expired and could not be renewed.
+    TokenExpired,
+    /// The session reached its longest allowed lifetime, or was idle for too long.
+    SessionExpired,
+}
+
+impl SignedOutReason {
+    /// The line shown to the person.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::TokenRejected => {
+                "GitHub no longer accepts this site's access to your account (it may have been revoked). Sign in again to continue."
+            }
+            Self::TokenExpired => {
+                "Your GitHub sign-in expired and could not be renewed. Sign in again to continue."
+            }
+            Self::SessionExpired => "Your session here expired. Sign in again to continue.",
+        }
+    }
+}
+
+/// The session cookie and lifetimes. Build one with [`SessionSettings::for_public_url`]
+/// and adjust; [`GithubLogin::session_layer`](crate::GithubLogin::session_layer) turns it
+/// into a tower-sessions layer.
+///
+/// The cookie always is `HttpOnly`, `SameSite=Lax` (`Strict` would drop it on the
+/// redirect back from GitHub) and `Path=/`; it is `Secure` when the public URL is https.
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    /// The cookie's name. Default: `__Host-session` over https, `session` otherwise.
+    pub cookie_name: Cow<'static, str>,
+    /// Whether the cookie is sent over https only. Default: whether the public URL is https.
+    pub secure: bool,
+    /// A session unused this long ends. Default: 7 days.
+    pub idle_timeout: Duration,
+    /// A signed-in session ends this long after sign-in, however active. Default: 30 days.
+    pub absolute_timeout: Duration,
+}
+
+impl SessionSettings {
+    /// Defaults for a site served at `public_url`.
+    pub fn for_public_url(public_url: &url::Url) -> Self {
+        let secure = public_url.scheme() == "https";
+        Self {
+            cookie_name: Cow::Borrowed(if secure { "__Host-session" } else { "session" }),
+            secure,
+            idle_timeout: Duration::from_secs(7 * 24 * 3600),
+            absolute_timeout: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+
+    /// A tower-sessions layer over `store` with these settings.
+    pub fn layer<Store: SessionStore + Clone>(&self, store: Store) -> SessionManagerLayer<Store> {
+        SessionManagerLayer::new(store)
+            .with_name(self.cookie_name.clone())
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(self.secure)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(to_time(self.idle_timeout)))
+    }
+
+    /// How often an active session's idle deadline is pushed back: not on every request,
+    /// which would write to the store each time.
+    pub(crate) fn touch_interval(&self) -> Duration {
+        (self.idle_timeout / 10).clamp(Duration::from_secs(1), Duration::from_secs(300))
+    }
+}
+
+pub(crate) fn to_time(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}
+
+pub(crate) fn now_unix() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Whether the granted scopes let the token read `/user/emails`. GitHub App tokens carry
+/// no scopes (their permissions decide), so those try too.
+pub(crate) fn may_read_emails(scopes: &Scopes) -> bool {
+    scopes.is_empty() || scopes.contains("user:email")
+}
