@@ -1,0 +1,896 @@
+//! The HTTP core: every request carries the token as `Authorization: Bearer` (never in
+//! the URL), GitHub's media type, API version and a `User-Agent`; the token goes only
+//! to URLs under the API base. Idempotent requests are retried a little on connection
+//! errors and 502/503/504; POST and PATCH never are. Responses update the rate-limit
+//! snapshot and, for GETs, the ETag cache.
+
+use std::any::type_name;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use github_oauth::AccessToken;
+use reqwest::Method;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::error::excerpt;
+use crate::rate_limit::{header_str, header_u64};
+use crate::{CachedResponse, Error, EtagCache, Links, RateLimit, ValidationError, page_number};
+
+const API_VERSION: &str = "2022-11-28";
+const MEDIA_TYPE: &str = "application/vnd.github+json";
+const DEFAULT_USER_AGENT: &str = concat!("github-api/", env!("CARGO_PKG_VERSION"));
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
+const MAX_RETRIES: u8 = 2;
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+/// A secondary rate limit without `retry-after`: GitHub asks to wait at least a minute.
+const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
+/// A GitHub REST API client acting with one token. Cheap to clone (shared pool and cache).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), github_api::Error> {
+/// use github_api::{AccessToken, Client};
+/// let api = url::Url::parse("https://api.github.com/").unwrap();
+/// let client = Client::new(api, AccessToken::new("gho_…"))?;
+/// let me = client.user().await?;
+/// println!("{} ({})", me.login, me.id);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    token: AccessToken,
+    auth: HeaderValue,
+    /// A hash of the token: cache keys of different tokens never meet.
+    token_key: String,
+    user_agent: HeaderValue,
+    cache: Option<Arc<dyn EtagCache>>,
+    rate_limit: Mutex<Option<RateLimit>>,
+    timeout: Duration,
+    max_retries: u8,
+    retry_budget: Duration,
+    max_body: u64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.inner.base.as_str())
+            .field("token", &self.inner.token)
+            .field("cache", &self.inner.cache.is_some())
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`]: `Client::builder(api_url, token)…build()`.
+#[must_use]
+pub struct ClientBuilder {
+    base: Url,
+    token: AccessToken,
+    user_agent: String,
+    cache: Option<Arc<dyn EtagCache>>,
+    timeout: Duration,
+    max_retries: u8,
+    retry_budget: Duration,
+    max_body: u64,
+    http: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base", &self.base.as_str())
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The `User-Agent` (GitHub asks for the app's name; default `github-api/VERSION`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Keep responses for conditional requests in this cache (share one across clients:
+    /// keys include a hash of each client's token).
+    pub fn cache(mut self, cache: Arc<dyn EtagCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The time limit of one attempt, body included (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Retries of idempotent requests after connection errors and 502/503/504 (at most 2, the default).
+    pub fn max_retries(mut self, retries: u8) -> Self {
+        self.max_retries = retries.min(MAX_RETRIES);
+        self
+    }
+
+    /// No retry starts later than this after the first attempt (default: the timeout).
+    pub fn retry_budget(mut self, budget: Duration) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// The largest response body read (default 16 MiB).
+    pub fn max_body(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Use this HTTP client (for a shared pool); its own timeout and redirect settings apply too.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client, Error> {
+        let mut base = self.base;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(Error::InvalidUrl(format!(
+                "not an http(s) API base: {base}"
+            )));
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.secret()))
+            .map_err(|_| Error::InvalidToken)?;
+        auth.set_sensitive(true);
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| Error::InvalidUrl("the User-Agent is not a valid header".to_owned()))?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                // Same-host redirects only; reqwest also drops Authorization on a host change.
+                .redirect(reqwest::redirect::Policy::limited(3))
+                .connect_timeout(self.timeout)
+                .build()
+                .map_err(Error::Transport)?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                token_key: token_key(&self.token),
+                base,
+                token: self.token,
+                auth,
+                user_agent,
+                cache: self.cache,
+                rate_limit: Mutex::new(None),
+                timeout: self.timeout,
+                max_retries: self.max_retries,
+                retry_budget: self.retry_budget,
+                max_body: self.max_body,
+            }),
+        })
+    }
+}
+
+fn token_key(token: &AccessToken) -> String {
+    hex::encode(&Sha256::digest(token.secret().as_bytes())[..16])
+}
+
+/// One page of a list, with the neighbouring page numbers from GitHub's `Link` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The next page's number, if there is one.
+    pub next: Option<u32>,
+    /// The previous page's number.
+    pub prev: Option<u32>,
+    /// The last page's number.
+    pub last: Option<u32>,
+    next_url: Option<Url>,
+}
+
+impl<T> Page<T> {
+    /// The next page's URL, exactly as GitHub linked it.
+    pub fn next_url(&self) -> Option<&Url> {
+        self.next_url.as_ref()
+    }
+}
+
+/// A response that passed the status checks.
+struct Fetched {
+    link: Option<String>,
+    body: Bytes,
+}
+
+impl Client {
+    /// A client with default settings (10 s timeout, 2 retries, no cache).
+    pub fn new(api_url: Url, token: AccessToken) -> Result<Self, Error> {
+        Self::builder(api_url, token).build()
+    }
+
+    /// Starts building a client for the API at `api_url` (`https://api.github.com/`,
+    /// `https://HOST/api/v3/`, or the emulator's).
+    pub fn builder(api_url: Url, token: AccessToken) -> ClientBuilder {
+        ClientBuilder {
+            base: api_url,
+            token,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            cache: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_retries: MAX_RETRIES,
+            retry_budget: DEFAULT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+            http: None,
+        }
+    }
+
+    /// The same client (pool, cache, settings) acting with another token.
+    pub fn with_token(&self, token: AccessToken) -> Result<Self, Error> {
+        let i = &self.inner;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+            .map_err(|_| Error::InvalidToken)?;
+        auth.set_sensitive(true);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                base: i.base.clone(),
+                token_key: token_key(&token),
+                token,
+                auth,
+                user_agent: i.user_agent.clone(),
+                cache: i.cache.clone(),
+                rate_limit: Mutex::new(None),
+                timeout: i.timeout,
+                max_retries: i.max_retries,
+                retry_budget: i.retry_budget,
+                max_body: i.max_body,
+            }),
+        })
+    }
+
+    /// The API base URL.
+    pub fn api_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The rate-limit state seen on the last response, if it carried one.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner
+            .rate_limit
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The seed's `github_request`, typed: any method and path below the API base,
+    /// an optional JSON body, the answer as any deserializable type (`()` for 204).
+    ///
+    /// ```no_run
+    /// # async fn run(client: github_api::Client) -> Result<(), github_api::Error> {
+    /// use github_api::Method;
+    /// let me: serde_json::Value = client.request(Method::GET, "/user", None::<&()>).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, Error> {
+        let url = self.path_url(path)?;
+        let body = body.map(json_body).transpose()?;
+        let f = self.fetch(method, url, body).await?;
+        self.decode(&f.body)
+    }
+
+    /// `GET` a path below the API base as any deserializable type.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        self.request(Method::GET, path, None::<&()>).await
+    }
+
+    /// The signed-in user (`GET /user`).
+    pub async fn user(&self) -> Result<crate::User, Error> {
+        self.call(Method::GET, &["user"], None::<&()>).await
+    }
+
+    /// The signed-in user's email addresses (`GET /user/emails`; needs `user:email`).
+    /// See [`primary_verified_email`](crate::primary_verified_email).
+    pub async fn emails(&self) -> Result<Vec<crate::Email>, Error> {
+        self.all(&["user", "emails"]).await
+    }
+
+    /// The signed-in user's organizations (`GET /user/orgs`; private ones need `read:org`).
+    pub async fn orgs(&self) -> Result<Vec<crate::Org>, Error> {
+        self.all(&["user", "orgs"]).await
+    }
+
+    /// The signed-in user's teams (`GET /user/teams`; needs `read:org`).
+    pub async fn teams(&self) -> Result<Vec<crate::Team>, Error> {
+        self.all(&["user", "teams"]).await
+    }
+
+    /// The signed-in user's membership of `org`, or `None` if not a member.
+    pub async fn org_membership(&self, org: &str) -> Result<Option<crate::OrgMembership>, Error> {
+        optional(
+            self.call(
+                Method::GET,
+                &["user", "memberships", "orgs", org],
+                None::<&()>,
+            )
+            .await,
+        )
+    }
+
+    /// Whether `user` is a member of `org` (as far as this token can see: private
+    /// memberships need the requester to be a member too).
+    pub async fn is_org_member(&self, org: &str, user: &str) -> Result<bool, Error> {
+        self.exists(&["orgs", org, "members", user]).await
+    }
+
+    /// `user`'s membership of team `team_slug` in `org`, or `None`.
+    pub async fn team_membership(
+        &self,
+        org: &str,
+        team_slug: &str,
+        user: &str,
+    ) -> Result<Option<crate::TeamMembership>, Error> {
+        optional(
+            self.call(
+                Method::GET,
+                &["orgs", org, "teams", team_slug, "memberships", user],
+                None::<&()>,
+            )
+            .await,
+        )
+    }
+
+    // ---- building blocks for the typed calls ----
+
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, Error> {
+        let body = body.map(json_body).transpose()?;
+        let f = self
+            .fetch(method, self.segments_url(segments), body)
+            .await?;
+        self.decode(&f.body)
+    }
+
+    /// 2xx → true, 404 → false.
+    pub(crate) async fn exists(&self, segments: &[&str]) -> Result<bool, Error> {
+        match self
+            .fetch(Method::GET, self.segments_url(segments), None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn page<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<T>, Error> {
+        let mut url = self.segments_url(segments);
+        url.query_pairs_mut()
+            .append_pair("per_page", &per_page.clamp(1, 100).to_string())
+            .append_pair("page", &page.max(1).to_string());
+        self.page_at(url).await
+    }
+
+    async fn page_at<T: DeserializeOwned>(&self, url: Url) -> Result<Page<T>, Error> {
+        let f = self.fetch(Method::GET, url, None).await?;
+        let items = self.decode(&f.body)?;
+        let links = f.link.as_deref().map(Links::parse).unwrap_or_default();
+        Ok(Page {
+            items,
+            next: links.next.as_ref().and_then(page_number),
+            prev: links.prev.as_ref().and_then(page_number),
+            last: links.last.as_ref().and_then(page_number),
+            next_url: links.next,
+        })
+    }
+
+    /// Every item, page after page as GitHub links them.
+    pub(crate) fn paginate<T: DeserializeOwned + Send + 'static>(
+        &self,
+        segments: &[&str],
+        per_page: u8,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + use<T> {
+        let mut first = self.segments_url(segments);
+        first
+            .query_pairs_mut()
+            .append_pair("per_page", &per_page.clamp(1, 100).to_string());
+        let state = (self.clone(), Some(first), std::collections::VecDeque::new());
+        futures_util::stream::unfold(state, |(client, mut next, mut buf)| async move {
+            loop {
+                if let Some(item) = buf.pop_front() {
+                    return Some((Ok(item), (client, next, buf)));
+                }
+                let url = next.take()?;
+                if let Err(e) = client.check_under_base(&url) {
+                    return Some((Err(e), (client, None, buf)));
+                }
+                match client.page_at::<T>(url).await {
+                    Ok(page) => {
+                        buf = page.items.into();
+                        next = page.next_url;
+                    }
+                    Err(e) => return Some((Err(e), (client, None, buf))),
+                }
+            }
+        })
+    }
+
+    /// Collects a short list (emails, orgs, teams) across its pages, up to 10 pages.
+    async fn all<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<Vec<T>, Error> {
+        let mut url = self.segments_url(segments);
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let mut out = Vec::new();
+        for _ in 0..10 {
+            let page: Page<T> = self.page_at(url).await?;
+            out.extend(page.items);
+            match page.next_url {
+                Some(next) => {
+                    self.check_under_base(&next)?;
+                    url = next;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn raw(&self, raw_url: &str, max_bytes: u64) -> Result<String, Error> {
+        let url = Url::parse(raw_url)
+            .map_err(|e| Error::InvalidUrl(format!("raw_url {raw_url:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::InvalidUrl(format!("raw_url is not http(s): {url}")));
+        }
+        let with_token = url.origin() == self.inner.base.origin();
+        let response = self
+            .send_with_retries(Method::GET, &url, None, None, with_token, max_bytes)
+            .await?;
+        let (status, _, body) = response;
+        if !(200..300).contains(&status) {
+            return Err(self.status_error(status, &HeaderMap::new(), &body));
+        }
+        String::from_utf8(body.to_vec()).map_err(|e| Error::Decode {
+            what: "UTF-8 text".to_owned(),
+            reason: e.to_string(),
+            excerpt: String::new(),
+        })
+    }
+
+    // ---- URLs ----
+
+    fn segments_url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        url.path_segments_mut()
+            .expect("checked in build(): the base can be a base")
+            .pop_if_empty()
+            .extend(segments);
+        url
+    }
+
+    /// A caller's path (`/user`, `gists/abc?per_page=5`) below the API base. Segments are
+    /// taken literally and escaped, so no path can climb out of the base or change host.
+    fn path_url(&self, path: &str) -> Result<Url, Error> {
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if segments
+            .iter()
+            .any(|s| *s == "." || *s == ".." || s.contains('\\'))
+        {
+            return Err(Error::InvalidUrl(format!(
+                "path {path:?} climbs out of the API base"
+            )));
+        }
+        let mut url = self.segments_url(&segments);
+        url.set_query(query);
+        Ok(url)
+    }
+
+    /// Only URLs under the API base receive the token.
+    fn check_under_base(&self, url: &Url) -> Result<(), Error> {
+        let base = &self.inner.base;
+        if url.origin() == base.origin() && url.path().starts_with(base.path()) {
+            Ok(())
+        } else {
+            Err(Error::InvalidUrl(format!(
+                "GitHub linked to {url}, outside the API base; not sending the token there"
+            )))
+        }
+    }
+
+    // ---- the exchange ----
+
+    fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, Error> {
+        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            body
+        };
+        serde_json::from_slice(body).map_err(|e| Error::Decode {
+            what: type_name::<T>().to_owned(),
+            reason: e
+                .to_string()
+                .replace(self.inner.token.secret(), "[redacted]"),
+            excerpt: excerpt(body, self.inner.token.secret()),
+        })
+    }
+
+    /// Sends with the cache and retries; a non-success status becomes its error.
+    async fn fetch(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+    ) -> Result<Fetched, Error> {
+        let cache = self.inner.cache.as_ref().filter(|_| method == Method::GET);
+        let key = cache.map(|_| format!("{} {}", self.inner.token_key, url));
+        let cached = match (cache, &key) {
+            (Some(c), Some(k)) => c.get(k),
+            _ => None,
+        };
+        let etag = cached.as_ref().map(|c| c.etag.as_str());
+        let (status, headers, bytes) = self
+            .send_with_retries(method, &url, body, etag, true, self.inner.max_body)
+            .await?;
+        if let Some(rl) = RateLimit::from_headers(&headers) {
+            *self
+                .inner
+                .rate_limit
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(rl);
+        }
+        let link = header_str(&headers, "link").map(str::to_owned);
+        if status == 304
+            && let Some(c) = cached
+        {
+            return Ok(Fetched {
+                link: link.or(c.link),
+                body: c.body,
+            });
+        }
+        if !(200..300).contains(&status) {
+            return Err(self.status_error(status, &headers, &bytes));
+        }
+        if let (Some(cache), Some(key), Some(etag)) = (cache, key, header_str(&headers, "etag")) {
+            cache.put(
+                key,
+                CachedResponse {
+                    etag: etag.to_owned(),
+                    link: link.clone(),
+                    body: bytes.clone(),
+                },
+            );
+        }
+        Ok(Fetched { link, body: bytes })
+    }
+
+    async fn send_with_retries(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<Vec<u8>>,
+        if_none_match: Option<&str>,
+        with_token: bool,
+        max_body: u64,
+    ) -> Result<(u16, HeaderMap, Bytes), Error> {
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        let started = tokio::time::Instant::now();
+        let mut attempt: u8 = 0;
+        loop {
+            let result = self
+                .send_once(
+                    &method,
+                    url,
+                    body.as_deref(),
+                    if_none_match,
+                    with_token,
+                    max_body,
+                )
+                .await;
+            let retryable = match &result {
+                Ok((status, _, _)) => matches!(status, 502..=504),
+                Err(Error::Transport(_)) => true,
+                Err(_) => false,
+            };
+            if !(idempotent && retryable && attempt < self.inner.max_retries) {
+                return result;
+            }
+            let delay = backoff(attempt);
+            if started.elapsed() + delay > self.inner.retry_budget {
+                return result;
+            }
+            tracing::debug!(%method, url = %url, attempt, ?delay, "retrying GitHub request");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+        if_none_match: Option<&str>,
+        with_token: bool,
+        max_body: u64,
+    ) -> Result<(u16, HeaderMap, Bytes), Error> {
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .timeout(self.inner.timeout)
+            .header(header::ACCEPT, MEDIA_TYPE)
+            .header("X-GitHub-Api-Version", API_VERSION)
+            .header(header::USER_AGENT, self.inner.user_agent.clone());
+        if with_token {
+            request = request.header(header::AUTHORIZATION, self.inner.auth.clone());
+        }
+        if let Some(etag) = if_none_match.and_then(|e| HeaderValue::from_str(e).ok()) {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        match body {
+            Some(b) => {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(b.to_vec());
+            }
+            // GitHub wants an explicit zero length on bodiless PUTs (star).
+            None if *method == Method::PUT => request = request.header(header::CONTENT_LENGTH, "0"),
+            None => {}
+        }
+        let mut response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        if response.content_length().is_some_and(|n| n > max_body) {
+            return Err(Error::TooLarge { limit: max_body });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if (body.len() + chunk.len()) as u64 > max_body {
+                return Err(Error::TooLarge { limit: max_body });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, Bytes::from(body)))
+    }
+
+    fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+        #[derive(serde::Deserialize, Default)]
+        struct GitHubError {
+            #[serde(default)]
+            message: Option<String>,
+            #[serde(default)]
+            errors: Vec<serde_json::Value>,
+        }
+        let parsed: GitHubError = serde_json::from_slice(body).unwrap_or_default();
+        let message = parsed
+            .message
+            .map(|m| excerpt(m.as_bytes(), self.inner.token.secret()))
+            .unwrap_or_else(|| excerpt(body, self.inner.token.secret()));
+        let remaining = header_u64(headers, "x-ratelimit-remaining");
+        let retry_after = header_u64(headers, "retry-after").map(Duration::from_secs);
+        let reset_at = header_u64(headers, "x-ratelimit-reset")
+            .and_then(|s| i64::try_from(s).ok())
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+        let secondary = message.to_ascii_lowercase().contains("rate limit");
+        match status {
+            401 => Error::Unauthorized,
+            403 | 429
+                if remaining == Some(0) || retry_after.is_some() || secondary || status == 429 =>
+            {
+                Error::RateLimited {
+                    reset_at: reset_at.filter(|_| remaining == Some(0)),
+                    retry_after: retry_after
+                        .or_else(|| (remaining != Some(0)).then_some(SECONDARY_LIMIT_WAIT)),
+                }
+            }
+            403 => Error::Forbidden { message },
+            404 => Error::NotFound,
+            422 => Error::Validation {
+                message,
+                errors: parsed.errors.into_iter().map(validation_error).collect(),
+            },
+            _ => Error::Upstream {
+                status,
+                excerpt: excerpt(body, self.inner.token.secret()),
+            },
+        }
+    }
+}
+
+fn validation_error(v: serde_json::Value) -> ValidationError {
+    let field = |name: &str| v.get(name).and_then(|x| x.as_str()).map(str::to_owned);
+    match &v {
+        serde_json::Value::String(s) => ValidationError {
+            message: Some(s.clone()),
+            ..ValidationError::default()
+        },
+        _ => ValidationError {
+            resource: field("resource"),
+            field: field("field"),
+            code: field("code"),
+            message: field("message"),
+        },
+    }
+}
+
+fn optional<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn json_body(body: &(impl Serialize + ?Sized)) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body).map_err(|e| Error::Decode {
+        what: "request body".to_owned(),
+        reason: e.to_string(),
+        excerpt: String::new(),
+    })
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Transport(e)
+    }
+}
+
+/// 200 ms, 400 ms … each scaled by a random factor in [0.5, 1).
+fn backoff(attempt: u8) -> Duration {
+    let full = BACKOFF_BASE * 2u32.saturating_pow(u32::from(attempt));
+    let mut b = [0u8; 2];
+    let r = if getrandom::fill(&mut b).is_ok() {
+        u16::from_le_bytes(b)
+    } else {
+        u16::MAX / 2
+    };
+    full.mul_f64(0.5 + f64::from(r) / f64::from(u16::MAX) / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client::new(
+            Url::parse("http://127.0.0.1:9/api/v3").unwrap(),
+            AccessToken::new("gho_secret.value-x_y"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn paths_stay_under_the_base() {
+        let c = client();
+        assert_eq!(
+            c.path_url("/user").unwrap().as_str(),
+            "http://127.0.0.1:9/api/v3/user"
+        );
+        assert_eq!(
+            c.path_url("gists/abc?per_page=5").unwrap().as_str(),
+            "http://127.0.0.1:9/api/v3/gists/abc?per_page=5"
+        );
+        assert_eq!(
+            c.path_url("//evil.example/x").unwrap().as_str(),
+            "http://127.0.0.1:9/api/v3/evil.example/x"
+        );
+        assert!(c.path_url("/../admin").is_err());
+        assert!(
+            c.path_url("/users/%2e%2e")
+                .unwrap()
+                .as_str()
+                .ends_with("/users/%252e%252e")
+        );
+        let foreign = Url::parse("http://127.0.0.2:9/api/v3/gists?page=2").unwrap();
+        assert!(c.check_under_base(&foreign).is_err());
+        let outside = Url::parse("http://127.0.0.1:9/other?page=2").unwrap();
+        assert!(c.check_under_base(&outside).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let c = client();
+        assert!(!format!("{c:?}").contains("secret.value"));
+        assert!(matches!(
+            Client::new(Url::parse("http://x/").unwrap(), AccessToken::new("a\nb")),
+            Err(Error::InvalidToken)
+        ));
+    }
+
+    #[test]
+    fn status_errors() {
+        let c = client();
+        let mut h = HeaderMap::new();
+        assert!(matches!(
+            c.status_error(401, &h, b"{}"),
+            Error::Unauthorized
+        ));
+        assert!(matches!(c.status_error(404, &h, b""), Error::NotFound));
+        assert!(matches!(
+            c.status_error(403, &h, br#"{"message":"Resource not accessible by integration"}"#),
+            Error::Forbidden { message } if message == "Resource not accessible by integration"
+        ));
+        let e = c.status_error(
+            422,
+            &h,
+            br#"{"message":"Validation Failed","errors":[{"resource":"Gist","code":"missing_field","field":"files"},"bare"]}"#,
+        );
+        let Error::Validation { message, errors } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(message, "Validation Failed");
+        assert_eq!(errors[0].code.as_deref(), Some("missing_field"));
+        assert_eq!(errors[1].message.as_deref(), Some("bare"));
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1700000000"));
+        assert!(matches!(
+            c.status_error(403, &h, b"{}"),
+            Error::RateLimited { reset_at: Some(at), retry_after: None } if at.unix_timestamp() == 1_700_000_000
+        ));
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("30"));
+        assert!(matches!(
+            c.status_error(429, &h, b"{}"),
+            Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(30)
+        ));
+        assert!(matches!(
+            c.status_error(403, &HeaderMap::new(), br#"{"message":"You have exceeded a secondary rate limit."}"#),
+            Error::RateLimited { retry_after: Some(d), .. } if d == SECONDARY_LIMIT_WAIT
+        ));
+        let e = c.status_error(500, &HeaderMap::new(), b"boom gho_secret.value-x_y");
+        assert!(
+            matches!(&e, Error::Upstream { status: 500, excerpt } if excerpt == "boom [redacted]")
+        );
+    }
+
+    #[test]
+    fn backoff_is_jittered_and_grows() {
+        for _ in 0..50 {
+            let a = backoff(0);
+            let b = backoff(1);
+            assert!(a >= Duration::from_millis(100) && a <= Duration::from_millis(200));
+            assert!(b >= Duration::from_millis(200) && b <= Duration::from_millis(400));
+        }
+    }
+}

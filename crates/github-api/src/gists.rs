@@ -1,0 +1,425 @@
+//! Gists: list (one page, or a `Stream` that follows `Link: rel="next"`), get, create,
+//! update, delete, star; and the full content of a truncated file, up to a cap.
+//! Page URLs after the first come from GitHub's `Link` header, never built here.
+
+use std::collections::BTreeMap;
+
+use futures_util::Stream;
+use reqwest::Method;
+use serde::{Deserialize, Serialize, Serializer};
+use time::OffsetDateTime;
+
+use crate::{Client, Error, Page, SimpleUser};
+
+/// A gist id: ASCII letters and digits only, so it is always one safe path segment.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GistId(String);
+
+/// A string that is not a gist id.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not a gist id (expected 1 to 64 ASCII letters or digits)")]
+pub struct InvalidGistId;
+
+impl GistId {
+    /// Parses a gist id (`aa5a315d61ae9438b18d`, or an old numeric one).
+    ///
+    /// ```
+    /// assert!(github_api::GistId::parse("aa5a315d61ae9438b18d").is_ok());
+    /// assert!(github_api::GistId::parse("../user").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Self, InvalidGistId> {
+        if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidGistId)
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for GistId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for GistId {
+    type Error = InvalidGistId;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<GistId> for String {
+    fn from(id: GistId) -> Self {
+        id.0
+    }
+}
+
+impl std::str::FromStr for GistId {
+    type Err = InvalidGistId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// A gist. In lists, files come without `content`; [`Gists::get`] gives content
+/// (truncated past about a megabyte: see [`Gists::raw_content`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gist {
+    /// The id.
+    pub id: GistId,
+    /// The GraphQL node id (missing in older responses).
+    #[serde(default)]
+    pub node_id: Option<String>,
+    /// The description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Public, or secret (unlisted).
+    pub public: bool,
+    /// The gist's page.
+    #[serde(default)]
+    pub html_url: Option<String>,
+    /// The files, by name.
+    #[serde(default)]
+    pub files: BTreeMap<String, GistFile>,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it was last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// The owner (`null` for anonymous gists of old).
+    #[serde(default)]
+    pub owner: Option<SimpleUser>,
+    /// Comment count.
+    #[serde(default)]
+    pub comments: u64,
+    /// Whether the file list itself was truncated (over 300 files).
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// One file of a gist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GistFile {
+    /// The file name.
+    #[serde(default)]
+    pub filename: String,
+    /// The MIME type GitHub guessed (`text/plain`); sent as `type`.
+    #[serde(default, rename = "type")]
+    pub mime_type: Option<String>,
+    /// The language GitHub detected; `null` when unknown.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Where the full content is.
+    #[serde(default)]
+    pub raw_url: Option<String>,
+    /// Size in bytes.
+    #[serde(default)]
+    pub size: u64,
+    /// Whether `content` was cut short (only on a single gist).
+    #[serde(default)]
+    pub truncated: Option<bool>,
+    /// The content (single gist only; may be truncated).
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// A gist to create.
+///
+/// ```
+/// let g = github_api::NewGist::new(false).description("notes").file("a.md", "# A");
+/// assert_eq!(
+///     serde_json::to_string(&g).unwrap(),
+///     r##"{"description":"notes","public":false,"files":{"a.md":{"content":"# A"}}}"##
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewGist {
+    /// The description.
+    pub description: Option<String>,
+    /// Public, or secret (unlisted).
+    pub public: bool,
+    /// File name → content (at least one, content not empty).
+    pub files: BTreeMap<String, String>,
+}
+
+impl NewGist {
+    /// An empty gist, public or secret.
+    pub fn new(public: bool) -> Self {
+        Self {
+            description: None,
+            public,
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Adds a file.
+    pub fn file(mut self, name: impl Into<String>, content: impl Into<String>) -> Self {
+        self.files.insert(name.into(), content.into());
+        self
+    }
+}
+
+impl Serialize for NewGist {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Content<'a> {
+            content: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            description: Option<&'a str>,
+            public: bool,
+            files: BTreeMap<&'a str, Content<'a>>,
+        }
+        Body {
+            description: self.description.as_deref(),
+            public: self.public,
+            files: self
+                .files
+                .iter()
+                .map(|(k, v)| (k.as_str(), Content { content: v }))
+                .collect(),
+        }
+        .serialize(s)
+    }
+}
+
+/// Changes to a gist: description, file contents, renames, deletions, new files.
+///
+/// ```
+/// let u = github_api::GistUpdate::new()
+///     .content("a.md", "new text")
+///     .rename("b.txt", "c.txt")
+///     .delete("old.rs");
+/// assert_eq!(
+///     serde_json::to_string(&u).unwrap(),
+///     r#"{"files":{"a.md":{"content":"new text"},"b.txt":{"filename":"c.txt"},"old.rs":null}}"#
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GistUpdate {
+    /// A new description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// File name → change; `None` deletes the file. A name not in the gist adds a file.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, Option<FileChange>>,
+}
+
+/// A change to one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    /// New content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// New name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+}
+
+impl GistUpdate {
+    /// No change yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets a file's content (adds the file if it does not exist).
+    pub fn content(mut self, name: impl Into<String>, content: impl Into<String>) -> Self {
+        let change = self.change(name.into());
+        change.content = Some(content.into());
+        self
+    }
+
+    /// Renames a file.
+    pub fn rename(mut self, from: impl Into<String>, to: impl Into<String>) -> Self {
+        let change = self.change(from.into());
+        change.filename = Some(to.into());
+        self
+    }
+
+    /// Deletes a file.
+    pub fn delete(mut self, name: impl Into<String>) -> Self {
+        self.files.insert(name.into(), None);
+        self
+    }
+
+    fn change(&mut self, name: String) -> &mut FileChange {
+        let slot = self.files.entry(name).or_insert(None);
+        slot.get_or_insert_with(FileChange::default)
+    }
+}
+
+/// The gist calls of a [`Client`]: `client.gists()`.
+#[derive(Clone, Debug)]
+pub struct Gists<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Gist calls.
+    pub fn gists(&self) -> Gists<'_> {
+        Gists { client: self }
+    }
+}
+
+const STREAM_PAGE_SIZE: u8 = 100;
+
+impl Gists<'_> {
+    /// One page of the signed-in user's gists (`page` from 1, `per_page` up to 100).
+    pub async fn list_page(&self, page: u32, per_page: u8) -> Result<Page<Gist>, Error> {
+        self.client.page(&["gists"], page, per_page).await
+    }
+
+    /// All of the signed-in user's gists, newest first, page after page as GitHub links them.
+    pub fn list(&self) -> impl Stream<Item = Result<Gist, Error>> + Send + use<> {
+        self.client.paginate(&["gists"], STREAM_PAGE_SIZE)
+    }
+
+    /// One page of the signed-in user's starred gists.
+    pub async fn starred_page(&self, page: u32, per_page: u8) -> Result<Page<Gist>, Error> {
+        self.client
+            .page(&["gists", "starred"], page, per_page)
+            .await
+    }
+
+    /// All starred gists.
+    pub fn starred(&self) -> impl Stream<Item = Result<Gist, Error>> + Send + use<> {
+        self.client
+            .paginate(&["gists", "starred"], STREAM_PAGE_SIZE)
+    }
+
+    /// One page of a user's public gists.
+    pub async fn for_user_page(
+        &self,
+        login: &str,
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<Gist>, Error> {
+        self.client
+            .page(&["users", login, "gists"], page, per_page)
+            .await
+    }
+
+    /// All of a user's public gists.
+    pub fn for_user(&self, login: &str) -> impl Stream<Item = Result<Gist, Error>> + Send + use<> {
+        self.client
+            .paginate(&["users", login, "gists"], STREAM_PAGE_SIZE)
+    }
+
+    /// One gist, with file contents.
+    pub async fn get(&self, id: &GistId) -> Result<Gist, Error> {
+        self.client
+            .call(Method::GET, &["gists", id.as_str()], None::<&()>)
+            .await
+    }
+
+    /// Creates a gist.
+    pub async fn create(&self, gist: &NewGist) -> Result<Gist, Error> {
+        self.client.call(Method::POST, &["gists"], Some(gist)).await
+    }
+
+    /// Changes a gist.
+    pub async fn update(&self, id: &GistId, update: &GistUpdate) -> Result<Gist, Error> {
+        self.client
+            .call(Method::PATCH, &["gists", id.as_str()], Some(update))
+            .await
+    }
+
+    /// Deletes a gist.
+    pub async fn delete(&self, id: &GistId) -> Result<(), Error> {
+        self.client
+            .call(Method::DELETE, &["gists", id.as_str()], None::<&()>)
+            .await
+    }
+
+    /// Stars a gist.
+    pub async fn star(&self, id: &GistId) -> Result<(), Error> {
+        self.client
+            .call(Method::PUT, &["gists", id.as_str(), "star"], None::<&()>)
+            .await
+    }
+
+    /// Unstars a gist.
+    pub async fn unstar(&self, id: &GistId) -> Result<(), Error> {
+        self.client
+            .call(Method::DELETE, &["gists", id.as_str(), "star"], None::<&()>)
+            .await
+    }
+
+    /// Whether the signed-in user starred a gist (GitHub: 204 yes, 404 no).
+    pub async fn is_starred(&self, id: &GistId) -> Result<bool, Error> {
+        self.client.exists(&["gists", id.as_str(), "star"]).await
+    }
+
+    /// A file's full content through its `raw_url` (for files whose `content` was
+    /// truncated), refusing more than `max_bytes`. The token is sent only if the raw
+    /// URL is on the API's own origin.
+    pub async fn raw_content(&self, file: &GistFile, max_bytes: u64) -> Result<String, Error> {
+        let raw = file
+            .raw_url
+            .as_deref()
+            .ok_or_else(|| Error::InvalidUrl("the file has no raw_url".to_owned()))?;
+        self.client.raw(raw, max_bytes).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gist_ids() {
+        assert!(GistId::parse("1").is_ok());
+        for bad in ["", "a/b", "a b", "ä", "%2e", &"a".repeat(65)] {
+            assert!(GistId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn update_combines_changes_to_one_file() {
+        let u = GistUpdate::new()
+            .description("d")
+            .content("a", "x")
+            .rename("a", "b")
+            .content("new.txt", "hi");
+        assert_eq!(
+            serde_json::to_value(&u).unwrap(),
+            serde_json::json!({
+                "description": "d",
+                "files": {"a": {"content": "x", "filename": "b"}, "new.txt": {"content": "hi"}}
+            })
+        );
+        assert_eq!(serde_json::to_string(&GistUpdate::new()).unwrap(), "{}");
+    }
+
+    #[test]
+    fn old_gist_shapes_parse() {
+        let json = r#"{"id":"aa5a315d61ae9438b18d","public":true,"created_at":"2010-04-14T02:15:15Z","updated_at":"2011-06-20T11:34:15Z","description":null,
+            "files":{"ring.erl":{"filename":"ring.erl","type":"text/plain","language":null,"raw_url":"https://gist.githubusercontent.com/raw/x","size":932}},"owner":null}"#;
+        let g: Gist = serde_json::from_str(json).unwrap();
+        assert_eq!(g.node_id, None);
+        assert_eq!(g.files["ring.erl"].language, None);
+        assert_eq!(g.files["ring.erl"].mime_type.as_deref(), Some("text/plain"));
+    }
+}
