@@ -1,1 +1,342 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod api;
+mod builtin;
+mod control;
+mod envelope;
+mod ids;
+mod listener;
+mod oauth;
+mod pages;
+mod render;
+mod scopes;
+mod seed;
+mod store;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+pub use control::Control;
+pub use seed::{
+    OAuthAppSpec, Seed, SeedEmail, SeedError, SeedGist, SeedMember, SeedOrg, SeedTeam, SeedUser,
+};
+
+use store::{Faults, Lifetimes, Settings, Shared, Urls, store_f64};
+
+/// Client id of the built-in OAuth app.
+pub const DEFAULT_CLIENT_ID: &str = "Ov23liEmulatorOAuth1";
+/// Client secret of the built-in OAuth app (the emulator is offline; this is not a secret).
+pub const DEFAULT_CLIENT_SECRET: &str = "e6c1f0a4d2b9873e5f0c1d2a3b4c5d6e7f8091a2";
+/// Client id of the built-in GitHub App (expiring `ghu_` tokens).
+pub const GITHUB_APP_CLIENT_ID: &str = "Iv23liEmulatorGhApp1";
+/// Client secret of the built-in GitHub App.
+pub const GITHUB_APP_CLIENT_SECRET: &str = "0b7e2c9d4a1f86e3c5b2a9d0e1f2a3b4c5d6e7f8";
+/// Callback of both built-in apps: any loopback port, any path.
+pub const DEFAULT_CALLBACK_URL: &str = "http://127.0.0.1/";
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The address could not be bound (port in use…).
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The seed or an extra app is invalid.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+}
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Emulator {
+    base: Url,
+    api: Url,
+    shared: Arc<Shared>,
+    default_app: OAuthAppSpec,
+    github_app: OAuthAppSpec,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Configures an [`Emulator`] before it starts; see [`Emulator::builder`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    seed: Seed,
+    apps: Vec<OAuthAppSpec>,
+    bind: SocketAddr,
+    settings: Settings,
+    latency: (Duration, Duration),
+    fail_rate: f64,
+    rate_limit: u32,
+    secondary_per_minute: u32,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            seed: Seed::builtin(),
+            apps: Vec::new(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            settings: Settings {
+                auto_approve: None,
+                lifetimes: Lifetimes {
+                    access: Duration::from_secs(28_800),
+                    refresh: Duration::from_secs(15_897_600),
+                },
+                code_lifetime: Duration::from_secs(600),
+                device_lifetime: Duration::from_secs(900),
+                device_interval: 5,
+                max_body_bytes: 10 * 1024 * 1024,
+            },
+            latency: (Duration::ZERO, Duration::ZERO),
+            fail_rate: 0.0,
+            rate_limit: 5000,
+            secondary_per_minute: 0,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Starts with this seed instead of the built-in one.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Registers an extra OAuth app or GitHub App.
+    pub fn oauth_app(mut self, app: OAuthAppSpec) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    /// Skips the consent page, signing in as `login`.
+    pub fn auto_approve(mut self, login: impl Into<String>) -> Self {
+        self.settings.auto_approve = Some(login.into());
+        self
+    }
+
+    /// Listens on this address instead of `127.0.0.1:0`.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Adds a fixed latency to every response.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = (latency, latency);
+        self
+    }
+
+    /// Adds a random latency, uniform between `min` and `max`, to every response.
+    pub fn latency_range(mut self, min: Duration, max: Duration) -> Self {
+        self.latency = (min, max.max(min));
+        self
+    }
+
+    /// Fraction (0–1) of API requests answered with 502 or 503.
+    pub fn fail_rate(mut self, rate: f64) -> Self {
+        self.fail_rate = rate;
+        self
+    }
+
+    /// Requests per user per hour (5,000 as on GitHub); 0 for no limit.
+    pub fn rate_limit(mut self, per_hour: u32) -> Self {
+        self.rate_limit = per_hour;
+        self
+    }
+
+    /// Requests per user per minute above which the secondary limit answers 403 with
+    /// `retry-after`; 0 (the default) turns it off.
+    pub fn secondary_limit(mut self, per_minute: u32) -> Self {
+        self.secondary_per_minute = per_minute;
+        self
+    }
+
+    /// Lifetimes of GitHub-App user tokens (8 hours and 6 months by default).
+    pub fn token_lifetimes(mut self, access: Duration, refresh: Duration) -> Self {
+        self.settings.lifetimes = Lifetimes { access, refresh };
+        self
+    }
+
+    /// Lifetime of authorization codes (10 minutes by default).
+    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.settings.code_lifetime = lifetime;
+        self
+    }
+
+    /// Lifetime of device codes (15 minutes) and the polling interval in seconds (5).
+    pub fn device_flow_timing(mut self, lifetime: Duration, interval_secs: u64) -> Self {
+        self.settings.device_lifetime = lifetime;
+        self.settings.device_interval = interval_secs;
+        self
+    }
+
+    /// Largest request body accepted before 413 (10 MiB by default).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.settings.max_body_bytes = bytes;
+        self
+    }
+
+    /// Binds, then serves in the background until the [`Emulator`] is dropped or shut down.
+    pub async fn spawn(self) -> Result<Emulator, EmulatorError> {
+        self.seed.check()?;
+        for a in &self.apps {
+            Url::parse(&a.callback_url)
+                .map_err(|e| SeedError::Invalid(format!("callback_url of {}: {e}", a.client_id)))?;
+        }
+        let listener =
+            TcpListener::bind(self.bind)
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: self.bind,
+                    source,
+                })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let web = format!("http://{local}");
+        let urls = Urls {
+            api: format!("{web}/api/v3"),
+            web,
+        };
+        let base =
+            Url::parse(&format!("{}/", urls.web)).map_err(|e| SeedError::Invalid(e.to_string()))?;
+        let api =
+            Url::parse(&format!("{}/", urls.api)).map_err(|e| SeedError::Invalid(e.to_string()))?;
+
+        let default_app = OAuthAppSpec {
+            name: "gistdesk (emulator)".to_owned(),
+            ..OAuthAppSpec::oauth_app(
+                DEFAULT_CLIENT_ID,
+                DEFAULT_CLIENT_SECRET,
+                DEFAULT_CALLBACK_URL,
+            )
+        };
+        let github_app = OAuthAppSpec {
+            name: "gistdesk GitHub App (emulator)".to_owned(),
+            ..OAuthAppSpec::github_app(
+                GITHUB_APP_CLIENT_ID,
+                GITHUB_APP_CLIENT_SECRET,
+                DEFAULT_CALLBACK_URL,
+            )
+        };
+        let mut apps = vec![default_app.clone(), github_app.clone()];
+        apps.extend(self.apps);
+
+        let faults = Faults::default();
+        faults
+            .latency_min_ms
+            .store(self.latency.0.as_millis() as u64, Ordering::Relaxed);
+        faults
+            .latency_max_ms
+            .store(self.latency.1.as_millis() as u64, Ordering::Relaxed);
+        store_f64(&faults.fail_rate, self.fail_rate);
+        faults.rate_limit.store(self.rate_limit, Ordering::Relaxed);
+        faults
+            .secondary_per_minute
+            .store(self.secondary_per_minute, Ordering::Relaxed);
+
+        let shared = Arc::new(Shared::new(urls, &self.seed, apps, faults, self.settings));
+        let router = web::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let service = router.into_make_service_with_connect_info::<listener::Conn>();
+            let serve = axum::serve(listener::CuttableListener(listener), service)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "the emulator stopped serving");
+            }
+        });
+        tracing::info!(%base, "github-emulator listening");
+        Ok(Emulator {
+            base,
+            api,
+            shared,
+            default_app,
+            github_app,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+impl Emulator {
+    /// A builder with the built-in seed, listening on `127.0.0.1:0`.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// Web and OAuth base, e.g. `http://127.0.0.1:PORT/` (GitHub Enterprise Server layout).
+    pub fn base_url(&self) -> Url {
+        self.base.clone()
+    }
+
+    /// REST base, e.g. `http://127.0.0.1:PORT/api/v3/`.
+    pub fn api_url(&self) -> Url {
+        self.api.clone()
+    }
+
+    /// The built-in OAuth app (non-expiring `gho_` tokens; callback `http://127.0.0.1/`,
+    /// so any loopback port and path is accepted).
+    pub fn default_app(&self) -> &OAuthAppSpec {
+        &self.default_app
+    }
+
+    /// The built-in GitHub App (expiring `ghu_` tokens with `ghr_` refresh tokens).
+    pub fn github_app(&self) -> &OAuthAppSpec {
+        &self.github_app
+    }
+
+    /// A handle to change faults, limits and the clock while running.
+    pub fn control(&self) -> Control {
+        Control::new(self.shared.clone())
+    }
+
+    /// Mints a `gho_` token for `login` through the default app, skipping the web flow.
+    ///
+    /// # Panics
+    /// If `login` is not a seeded user: that is a mistake in the calling test.
+    pub fn issue_token(&self, login: &str, scopes: &[&str]) -> String {
+        self.control()
+            .issue_token(login, scopes)
+            .unwrap_or_else(|| {
+                panic!("issue_token: {login:?} is not a user of the emulator's seed")
+            })
+    }
+
+    /// Stops serving and waits for open connections to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `GET /rate_limit`: the caller's budget; reading it costs nothing, as on GitHub.
+
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Extension, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+use crate::envelope::{Caller, json_response};
+use crate::listener::Conn;
+use crate::store::{RateKey, Shared};
+
+pub(crate) async fn show(
+    State(app): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    extensions: axum::http::Extensions,
+) -> Response {
+    let key = match caller.user_id {
+        Some(id) => RateKey::User(id),
+        None => RateKey::Anonymous(
+            extensions
+                .get::<ConnectInfo<Conn>>()
+                .map(|c| c.0.remote.ip())
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        ),
+    };
+    let (limit, remaining, used, reset) = app.rate_snapshot(&key);
+    let core = json!({"limit": limit, "remaining": remaining, "reset": reset, "used": used, "resource": "core"});
+    let other = |name: &str, limit: u32| json!({"limit": limit, "remaining": limit, "reset": reset, "used": 0, "resource": name});
+    let body = json!({
+        "resources": {
+            "core": core,
+            "search": other("search", 30),
+            "graphql": other("graphql", 5000),
+            "integration_manifest": other("integration_manifest", 5000),
+            "code_search": other("code_search", 10),
+        },
+        "rate": core,
+    });
+    json_response(StatusCode::OK, &body)
+}

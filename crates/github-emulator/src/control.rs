@@ -1,0 +1,157 @@
+//! [`Control`]: changes an emulator's faults, limits, clock and data while it runs, so
+//! tests can provoke every condition a client must handle without sleeping.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::store::{GistFile, Shared, store_f64};
+use crate::{DEFAULT_CLIENT_ID, ids, scopes};
+
+/// A cheap, cloneable handle on a running emulator.
+#[derive(Clone, Debug)]
+pub struct Control {
+    shared: Arc<Shared>,
+}
+
+impl Control {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Control { shared }
+    }
+
+    /// Fixed latency added to every response (zero to turn off).
+    pub fn set_latency(&self, latency: Duration) {
+        self.set_latency_range(latency, latency);
+    }
+
+    /// Random latency, uniform between `min` and `max`.
+    pub fn set_latency_range(&self, min: Duration, max: Duration) {
+        let f = &self.shared.faults;
+        f.latency_min_ms
+            .store(min.as_millis() as u64, Ordering::Relaxed);
+        f.latency_max_ms
+            .store(max.max(min).as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Fraction (0–1) of API requests answered with 502 or 503.
+    pub fn set_fail_rate(&self, rate: f64) {
+        store_f64(&self.shared.faults.fail_rate, rate);
+    }
+
+    /// Whether every API request has its connection dropped without an answer.
+    pub fn drop_connections(&self, on: bool) {
+        self.set_drop_rate(if on { 1.0 } else { 0.0 });
+    }
+
+    /// Fraction (0–1) of API requests whose connection is dropped without an answer.
+    pub fn set_drop_rate(&self, rate: f64) {
+        store_f64(&self.shared.faults.drop_rate, rate);
+    }
+
+    /// Whether every successful API `GET` answers with a cut-off (malformed) JSON body.
+    pub fn malformed_json(&self, on: bool) {
+        self.set_malformed_rate(if on { 1.0 } else { 0.0 });
+    }
+
+    /// Fraction (0–1) of successful API `GET`s answered with a cut-off JSON body.
+    pub fn set_malformed_rate(&self, rate: f64) {
+        store_f64(&self.shared.faults.malformed_rate, rate);
+    }
+
+    /// Requests per user per hour; 0 for no limit. Budgets already spent are kept.
+    pub fn set_rate_limit(&self, per_hour: u32) {
+        self.shared
+            .faults
+            .rate_limit
+            .store(per_hour, Ordering::Relaxed);
+    }
+
+    /// Requests per user per minute before the secondary limit (403 + `retry-after`); 0 = off.
+    pub fn set_secondary_limit(&self, per_minute: u32) {
+        self.shared
+            .faults
+            .secondary_per_minute
+            .store(per_minute, Ordering::Relaxed);
+    }
+
+    /// Forgets every spent budget.
+    pub fn reset_rate_limits(&self) {
+        self.shared.rate().clear();
+    }
+
+    /// Moves the emulator's clock forward: codes, tokens, device codes and rate-limit
+    /// windows expire as if that time had passed.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.advance_clock(by);
+    }
+
+    /// Skips consent as `login` (or shows the consent page again with `None`).
+    pub fn set_auto_approve(&self, login: Option<&str>) {
+        let login = login.map(str::to_owned);
+        self.shared.update_settings(|s| s.auto_approve = login);
+    }
+
+    /// Suspends or reinstates an app; false if no app has that client id.
+    pub fn suspend_app(&self, client_id: &str, suspended: bool) -> bool {
+        let mut db = self.shared.db_mut();
+        match db.apps.get_mut(client_id) {
+            Some(a) => {
+                a.spec.suspended = suspended;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Approves a pending device-flow user code as `login`, as the `/login/device` page
+    /// would; false if the code or the user is unknown, or the code expired.
+    pub fn approve_device(&self, user_code: &str, login: &str) -> bool {
+        crate::oauth::approve_device(&self.shared, user_code, login)
+    }
+
+    /// Mints a `gho_` token for `login` through the default app; `None` for an unknown login.
+    pub fn issue_token(&self, login: &str, scopes: &[&str]) -> Option<String> {
+        let scopes = scopes::normalize(&scopes.join(","));
+        let now = self.shared.now();
+        let lifetimes = self.shared.settings().lifetimes;
+        let mut db = self.shared.db_mut();
+        let user = db.user_by_login(login)?.id;
+        Some(
+            db.issue_token(user, DEFAULT_CLIENT_ID, scopes, lifetimes, now)
+                .0,
+        )
+    }
+
+    /// Adds a gist to `login` directly (for large data sets); returns its id, or `None`
+    /// for an unknown login or no files.
+    pub fn add_gist(
+        &self,
+        login: &str,
+        description: Option<&str>,
+        public: bool,
+        files: &[(&str, &str)],
+    ) -> Option<String> {
+        if files.is_empty() {
+            return None;
+        }
+        let now = self.shared.now();
+        let mut db = self.shared.db_mut();
+        let owner = db.user_by_login(login)?.id;
+        let files: BTreeMap<String, GistFile> = files
+            .iter()
+            .map(|(n, c)| ((*n).to_owned(), GistFile::new(c)))
+            .collect();
+        let id = db.insert_gist(
+            ids::random_hex(16),
+            owner,
+            description.map(str::to_owned),
+            public,
+            files,
+            now,
+            now,
+        );
+        db.refresh_user_json(owner);
+        Some(id)
+    }
+}
