@@ -75,9 +75,17 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(out, "client_secret={}", emu.default_app().client_secret)?;
     writeln!(out, "callback_url={}", emu.default_app().callback_url)?;
     writeln!(out, "github_app_client_id={}", emu.github_app().client_id)?;
-    writeln!(out, "github_app_client_secret={}", emu.github_app().client_secret)?;
+    writeln!(
+        out,
+        "github_app_client_secret={}",
+        emu.github_app().client_secret
+    )?;
     for app in &args.oauth_apps {
-        writeln!(out, "oauth_app={} callback_url={}", app.client_id, app.callback_url)?;
+        writeln!(
+            out,
+            "oauth_app={} callback_url={}",
+            app.client_id, app.callback_url
+        )?;
     }
     if let Some(login) = &args.auto_approve {
         writeln!(out, "auto_approve={login}")?;
