@@ -3,8 +3,13 @@
 
 mod helpers;
 
+mod device_flow;
 mod envelope;
+mod faults;
 mod gists;
+mod oauth_apps_api;
 mod oauth_web;
+mod orgs;
+mod seed_file;
 mod token_endpoint;
 mod users;
