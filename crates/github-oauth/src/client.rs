@@ -279,7 +279,8 @@ impl OAuthClient {
     }
 
     /// Checks a token: `Ok(Some(info))` if valid for this app, `Ok(None)` if not
-    /// (revoked, expired, or another app's). Uses the app's credentials, not the token.
+    /// (revoked, expired, or another app's). Uses the app's credentials, not the token;
+    /// GitHub answers wrong app credentials with the same 404 as a dead token.
     pub async fn check_token(&self, token: &AccessToken) -> Result<Option<TokenInfo>, OAuthError> {
         match self
             .applications(reqwest::Method::POST, "token", token)
