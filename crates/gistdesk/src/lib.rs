@@ -1,3 +1,126 @@
 //! gistdesk: a gist manager that signs people in with GitHub.
+//!
+//! [`app`] builds the whole web application from an [`AppState`];
+//! [`startup::Application`] opens the session store, starts the built-in GitHub
+//! emulator when no OAuth app is configured, and binds the listener. `main` only
+//! parses configuration ([`config::Config`]) and serves.
 
 pub mod cli_emulator;
+pub mod config;
+pub mod error;
+pub mod pages;
+pub mod render;
+mod routes;
+pub mod security;
+pub mod sessions;
+pub mod stars;
+pub mod startup;
+pub mod telemetry;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::response::IntoResponse;
+use axum_github_login::GithubLogin;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use error::AppError;
+
+/// Where axum-github-login's routes are mounted.
+pub const LOGIN_PREFIX: &str = "/auth/github";
+/// The sign-in route.
+pub const LOGIN_PATH: &str = "/auth/github/login";
+/// The largest form gistdesk reads (a gist's files arrive in one form).
+pub const MAX_FORM_BYTES: usize = 8 * 1024 * 1024;
+
+/// Everything handlers share; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    login: GithubLogin,
+    sessions: sessions::SessionBackend,
+    highlighter: render::Highlighter,
+    stars: stars::StarCache,
+    security: Arc<security::SecurityHeaders>,
+    stylesheet: String,
+}
+
+impl AppState {
+    /// Builds the shared state from the sign-in settings and the session store.
+    /// `github_web_url` is where GitHub's pages live (for the security policy).
+    pub fn new(
+        login: GithubLogin,
+        sessions: sessions::SessionBackend,
+        public_url: &url::Url,
+        github_web_url: &url::Url,
+    ) -> Self {
+        let stylesheet = format!(
+            "{}\n/* syntax highlighting */\n{}",
+            include_str!("../static/gistdesk.css"),
+            render::Highlighter::stylesheet()
+        );
+        Self {
+            inner: Arc::new(Inner {
+                login,
+                sessions,
+                highlighter: render::Highlighter::new(),
+                stars: stars::StarCache::default(),
+                security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
+                stylesheet,
+            }),
+        }
+    }
+
+    /// The session store.
+    pub fn sessions(&self) -> &sessions::SessionBackend {
+        &self.inner.sessions
+    }
+
+    async fn starred_ids(&self, user_id: u64, github: &github_api::Client) -> stars::StarredIds {
+        self.inner.stars.get(user_id, github).await
+    }
+
+    fn forget_starred(&self, user_id: u64) {
+        self.inner.stars.forget(user_id);
+    }
+}
+
+/// The web application: pages, sign-in routes, sessions, security headers,
+/// request ids and request logs.
+pub fn app(state: AppState) -> Router {
+    let login = state.inner.login.clone();
+    let security = Arc::clone(&state.inner.security);
+    let request_id = HeaderName::from_static("x-request-id");
+    routes::router()
+        .merge(login.router())
+        .fallback(routes::not_found)
+        .with_state(state.clone())
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(login.layer())
+        .layer(login.session_layer(state.inner.sessions.clone()))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                AppError::internal("a request handler panicked").into_response()
+            },
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            security::add_security_headers,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

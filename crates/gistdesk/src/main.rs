@@ -1,7 +1,17 @@
+//! The `gistdesk` command: `serve` the web application, or run the `emulator`.
+
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
+use gistdesk::config::{Config, GithubTarget, ServeArgs};
+use gistdesk::startup::Application;
 
 #[derive(Parser)]
-#[command(name = "gistdesk", version, about = "Sign in with GitHub and manage your gists")]
+#[command(
+    name = "gistdesk",
+    version,
+    about = "Sign in with GitHub and manage your gists"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -9,21 +19,65 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the web application (with the built-in GitHub emulator when no client id is set).
+    Serve(Box<ServeArgs>),
     /// Run the offline GitHub emulator.
     Emulator(gistdesk::cli_emulator::EmulatorArgs),
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve(*args).await,
         Command::Emulator(args) => gistdesk::cli_emulator::run(args).await,
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gistdesk: {e}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_args(args)?;
+    gistdesk::telemetry::init(&config.log_level, config.log_format)?;
+    let emulated = matches!(config.github, GithubTarget::Emulator);
+    let app = Application::build(config).await?;
+    if let Some(emulator) = app.emulator().filter(|_| emulated) {
+        println!(
+            "gistdesk: no GITHUB_CLIENT_ID set, so GitHub is the built-in emulator at {}; open {} and sign in as octocat",
+            emulator.base_url(),
+            app.public_url()
+        );
+    }
+    tracing::info!(addr = %app.local_addr(), url = %app.public_url(), "gistdesk is serving");
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("gistdesk stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
     }
 }

@@ -1,0 +1,512 @@
+//! Configuration of `gistdesk serve`, read once from flags and environment by clap.
+//!
+//! This is the only place that knows environment variable names; everything
+//! downstream receives the typed, validated [`Config`]. Secrets never reach
+//! `Debug` output.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use url::Url;
+
+/// Flags (and their environment variables) of `gistdesk serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// OAuth app client id. Without it gistdesk starts its built-in GitHub emulator.
+    #[arg(long, env = "GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+
+    /// OAuth app client secret (required with a client id).
+    #[arg(long, env = "GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<SecretArg>,
+
+    /// Where GitHub's web pages and OAuth endpoints live (GitHub Enterprise: https://HOST).
+    #[arg(long, env = "GITHUB_URL", default_value = "https://github.com")]
+    pub github_url: Url,
+
+    /// GitHub's REST API base [default: https://api.github.com for github.com, GITHUB_URL/api/v3 otherwise].
+    #[arg(long, env = "GITHUB_API_URL")]
+    pub github_api_url: Option<Url>,
+
+    /// The address people use to reach gistdesk [default: http://BIND].
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<Url>,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Directory for gistdesk's own files (the SQLite session store).
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Session store: sqlite://PATH, postgres://… or redis://… [default: sqlite://DATA_DIR/sessions.db].
+    #[arg(long, env = "SESSION_STORE", hide_env_values = true)]
+    pub session_store: Option<SecretArg>,
+
+    /// Name of the session cookie.
+    #[arg(long, env = "SESSION_COOKIE_NAME", default_value = "gistdesk_session")]
+    pub session_cookie_name: String,
+
+    /// A session ends after this long without a request (e.g. 30m, 12h, 7d).
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "7d", value_parser = parse_duration)]
+    pub session_idle_timeout: Duration,
+
+    /// A session ends this long after sign-in, however active (e.g. 30d).
+    #[arg(long, env = "SESSION_MAX_LIFETIME", default_value = "30d", value_parser = parse_duration)]
+    pub session_max_lifetime: Duration,
+
+    /// Log filter, in RUST_LOG syntax (e.g. info, gistdesk=debug).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_level: String,
+
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A flag value that must never be printed (client secret, store URL with password).
+#[derive(Clone)]
+pub struct SecretArg(String);
+
+impl SecretArg {
+    /// The secret itself; every use is greppable.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Where GitHub is.
+#[derive(Debug, Clone)]
+#[expect(clippy::large_enum_variant, reason = "built once at start-up")]
+pub enum GithubTarget {
+    /// A real GitHub (github.com or Enterprise) with an OAuth app of the operator's.
+    Remote {
+        /// Web and OAuth base, e.g. `https://github.com/`.
+        web_url: Url,
+        /// REST base, e.g. `https://api.github.com/`.
+        api_url: Url,
+        /// The OAuth app's client id.
+        client_id: String,
+        /// The OAuth app's client secret.
+        client_secret: SecretArg,
+    },
+    /// No client id given: run the built-in emulator in this process.
+    Emulator,
+}
+
+/// Where sessions are kept.
+#[derive(Debug, Clone)]
+pub enum SessionStoreConfig {
+    /// A SQLite file (created when missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database URL.
+    Postgres(SecretArg),
+    /// A Redis URL.
+    Redis(SecretArg),
+}
+
+impl SessionStoreConfig {
+    /// Reads `sqlite://PATH`, `postgres://…`, `postgresql://…`, `redis://…`, `rediss://…`
+    /// or a plain file path (SQLite).
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        let lower = value.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Ok(Self::Postgres(SecretArg(value.to_owned())))
+        } else if lower.starts_with("redis://") || lower.starts_with("rediss://") {
+            Ok(Self::Redis(SecretArg(value.to_owned())))
+        } else if let Some(path) = value
+            .strip_prefix("sqlite://")
+            .or_else(|| value.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(ConfigError::new(
+                    "SESSION_STORE",
+                    "sqlite:// needs a file path",
+                ));
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if value.contains("://") {
+            Err(ConfigError::new(
+                "SESSION_STORE",
+                "use sqlite://PATH, postgres://… or redis://…",
+            ))
+        } else if value.is_empty() {
+            Err(ConfigError::new("SESSION_STORE", "is empty"))
+        } else {
+            Ok(Self::Sqlite(PathBuf::from(value)))
+        }
+    }
+
+    /// A description safe for logs (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("SQLite file {}", path.display()),
+            Self::Postgres(_) => "PostgreSQL".to_owned(),
+            Self::Redis(_) => "Redis".to_owned(),
+        }
+    }
+}
+
+/// Session cookie and lifetimes.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Where sessions are kept.
+    pub store: SessionStoreConfig,
+    /// Cookie name.
+    pub cookie_name: String,
+    /// Idle lifetime.
+    pub idle_timeout: Duration,
+    /// Absolute lifetime.
+    pub max_lifetime: Duration,
+}
+
+/// The validated configuration of `gistdesk serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// GitHub (remote or the built-in emulator).
+    pub github: GithubTarget,
+    /// The URL people use; decides the callback URL, Secure cookies and HSTS.
+    pub public_url: Url,
+    /// Listen address (port 0 picks a free port).
+    pub bind: SocketAddr,
+    /// gistdesk's data directory.
+    pub data_dir: PathBuf,
+    /// Sessions.
+    pub session: SessionConfig,
+    /// Log filter.
+    pub log_level: String,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Validates the flags; every problem names the variable to fix.
+    pub fn from_args(args: ServeArgs) -> Result<Self, ConfigError> {
+        let github = match (args.github_client_id, args.github_client_secret) {
+            (Some(id), Some(secret)) => {
+                let id = id.trim().to_owned();
+                if id.is_empty() {
+                    return Err(ConfigError::new("GITHUB_CLIENT_ID", "is empty"));
+                }
+                if secret.secret().trim().is_empty() {
+                    return Err(ConfigError::new("GITHUB_CLIENT_SECRET", "is empty"));
+                }
+                let web_url = http_base("GITHUB_URL", args.github_url)?;
+                let api_url = match args.github_api_url {
+                    Some(url) => http_base("GITHUB_API_URL", url)?,
+                    None => default_api_url(&web_url)?,
+                };
+                GithubTarget::Remote {
+                    web_url,
+                    api_url,
+                    client_id: id,
+                    client_secret: secret,
+                }
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "GITHUB_CLIENT_SECRET",
+                    "is required when GITHUB_CLIENT_ID is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "GITHUB_CLIENT_ID",
+                    "is required when GITHUB_CLIENT_SECRET is set (unset both to use the built-in emulator)",
+                ));
+            }
+            (None, None) => GithubTarget::Emulator,
+        };
+
+        let public_url = match args.public_url {
+            Some(url) => http_base("PUBLIC_URL", url)?,
+            None => default_public_url(args.bind)?,
+        };
+
+        let store = match args.session_store {
+            Some(value) => SessionStoreConfig::parse(value.secret().trim())?,
+            None => SessionStoreConfig::Sqlite(args.data_dir.join("sessions.db")),
+        };
+
+        if args.session_cookie_name.is_empty()
+            || !args
+                .session_cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        {
+            return Err(ConfigError::new(
+                "SESSION_COOKIE_NAME",
+                "may contain only letters, digits, '_', '-' and '.'",
+            ));
+        }
+        if args.session_idle_timeout.is_zero() {
+            return Err(ConfigError::new("SESSION_IDLE_TIMEOUT", "must be positive"));
+        }
+        if args.session_max_lifetime < args.session_idle_timeout {
+            return Err(ConfigError::new(
+                "SESSION_MAX_LIFETIME",
+                "must not be shorter than SESSION_IDLE_TIMEOUT",
+            ));
+        }
+
+        Ok(Self {
+            github,
+            public_url,
+            bind: args.bind,
+            data_dir: args.data_dir,
+            session: SessionConfig {
+                store,
+                cookie_name: args.session_cookie_name,
+                idle_timeout: args.session_idle_timeout,
+                max_lifetime: args.session_max_lifetime,
+            },
+            log_level: args.log_level,
+            log_format: args.log_format,
+        })
+    }
+
+    /// Whether people reach gistdesk over https (Secure cookies, HSTS).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The OAuth callback URL registered with GitHub.
+    pub fn callback_url(&self) -> Url {
+        let mut url = self.public_url.clone();
+        let path = format!(
+            "{}{}/callback",
+            self.public_url.path().trim_end_matches('/'),
+            crate::LOGIN_PREFIX
+        );
+        url.set_path(&path);
+        url
+    }
+}
+
+/// A configuration value that cannot be used, with the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable} {problem}")]
+pub struct ConfigError {
+    variable: &'static str,
+    problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+fn http_base(variable: &'static str, mut url: Url) -> Result<Url, ConfigError> {
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(ConfigError::new(
+            variable,
+            "must be an http:// or https:// URL",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ConfigError::new(variable, "has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            variable,
+            "must not have a query or fragment",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::new(variable, "must not contain credentials"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn default_api_url(web_url: &Url) -> Result<Url, ConfigError> {
+    if web_url.host_str() == Some("github.com") {
+        return Ok(Url::parse("https://api.github.com/").expect("a constant URL parses"));
+    }
+    web_url
+        .join("api/v3/")
+        .map_err(|_| ConfigError::new("GITHUB_URL", "cannot be extended with /api/v3"))
+}
+
+fn default_public_url(bind: SocketAddr) -> Result<Url, ConfigError> {
+    let host = if bind.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        match bind {
+            SocketAddr::V4(v4) => v4.ip().to_string(),
+            SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+        }
+    };
+    Url::parse(&format!("http://{host}:{}/", bind.port()))
+        .map_err(|_| ConfigError::new("PUBLIC_URL", "cannot be derived from BIND; set it"))
+}
+
+/// Parses `90s`, `30m`, `12h`, `7d` or a plain number of seconds.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(index) => value.split_at(index),
+        None => (value, "s"),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{value:?} is not a duration like 30m, 12h or 7d"))?;
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => return Err(format!("{value:?}: the unit must be s, m, h or d")),
+    };
+    number
+        .checked_mul(seconds_per_unit)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{value:?} is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["gistdesk"];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        Config::from_args(cli.serve).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_client_id_means_the_emulator() {
+        let config = config(&[]).expect("defaults are valid");
+        assert!(matches!(config.github, GithubTarget::Emulator));
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(
+            config.callback_url().as_str(),
+            "http://127.0.0.1:3000/auth/github/callback"
+        );
+        assert!(
+            matches!(&config.session.store, SessionStoreConfig::Sqlite(p) if p.ends_with("sessions.db"))
+        );
+    }
+
+    #[test]
+    fn enterprise_api_url_is_derived() {
+        let config = config(&[
+            "--github-client-id",
+            "Iv1.abc",
+            "--github-client-secret",
+            "s3cret",
+            "--github-url",
+            "https://ghe.example.com",
+        ])
+        .expect("valid");
+        match config.github {
+            GithubTarget::Remote { api_url, .. } => {
+                assert_eq!(api_url.as_str(), "https://ghe.example.com/api/v3/");
+            }
+            GithubTarget::Emulator => panic!("expected remote"),
+        }
+    }
+
+    #[test]
+    fn github_com_api_url_is_api_github_com() {
+        let config = config(&[
+            "--github-client-id",
+            "Iv1.abc",
+            "--github-client-secret",
+            "s3cret",
+        ])
+        .expect("valid");
+        match &config.github {
+            GithubTarget::Remote { api_url, .. } => {
+                assert_eq!(api_url.as_str(), "https://api.github.com/");
+            }
+            GithubTarget::Emulator => panic!("expected remote"),
+        }
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&["--github-client-id", "x"]).expect_err("secret missing");
+        assert!(err.contains("GITHUB_CLIENT_SECRET"), "{err}");
+        let err = config(&["--public-url", "ftp://example.com"]).expect_err("bad scheme");
+        assert!(err.contains("PUBLIC_URL"), "{err}");
+        let err = config(&["--session-store", "mysql://x"]).expect_err("bad store");
+        assert!(err.contains("SESSION_STORE"), "{err}");
+        let err = config(&["--session-idle-timeout", "7w"]).expect_err("bad unit");
+        assert!(err.contains("unit"), "{err}");
+        let err = config(&["--session-cookie-name", "a b"]).expect_err("bad name");
+        assert!(err.contains("SESSION_COOKIE_NAME"), "{err}");
+    }
+
+    #[test]
+    fn store_urls_are_recognised() {
+        assert!(matches!(
+            SessionStoreConfig::parse("postgres://u:p@h/db"),
+            Ok(SessionStoreConfig::Postgres(_))
+        ));
+        assert!(matches!(
+            SessionStoreConfig::parse("redis://127.0.0.1:6379"),
+            Ok(SessionStoreConfig::Redis(_))
+        ));
+        assert!(matches!(
+            SessionStoreConfig::parse("sqlite:///var/lib/gistdesk/s.db"),
+            Ok(SessionStoreConfig::Sqlite(p)) if p == std::path::Path::new("/var/lib/gistdesk/s.db")
+        ));
+        let described = SessionStoreConfig::parse("postgres://u:hunter2@h/db")
+            .expect("valid")
+            .describe();
+        assert!(!described.contains("hunter2"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+}

@@ -1,0 +1,278 @@
+//! The application's one error type, and how it becomes a page.
+//!
+//! Policy: a handler returns `Result<_, AppError>`. Each variant is something a
+//! person can act on (wait, try again, sign in again, check the address), and its
+//! page says so in plain words with the right status. The full cause chain goes to
+//! the log, never to the page; no token or secret is ever part of a message.
+
+use std::error::Error as StdError;
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use time::OffsetDateTime;
+
+use crate::views::{Layout, format_time};
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The page or gist does not exist (or is not visible to this person).
+    #[error("not found")]
+    NotFound,
+    /// GitHub refused the action.
+    #[error("forbidden: {message}")]
+    Forbidden {
+        /// GitHub's explanation, safe to show.
+        message: String,
+    },
+    /// GitHub's rate limit is spent until `reset_at`.
+    #[error("rate limited")]
+    RateLimited {
+        /// When the limit resets, if GitHub said.
+        reset_at: Option<OffsetDateTime>,
+    },
+    /// GitHub could not be reached or answered with a server error.
+    #[error("GitHub is unreachable")]
+    Unreachable(#[source] Option<Box<dyn StdError + Send + Sync>>),
+    /// GitHub took too long to answer.
+    #[error("GitHub took too long to answer")]
+    Timeout,
+    /// The person's GitHub authorization was revoked or expired.
+    #[error("the GitHub authorization is no longer valid")]
+    SignInAgain,
+    /// The form was missing its CSRF token or carried another session's.
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    /// Input that cannot be used, with what to fix.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A bug or an unexpected answer; details are in the log only.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl AppError {
+    /// Wraps any error as an internal one (details logged, not shown).
+    pub fn internal(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// The HTTP status of the error page.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden { .. } | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unreachable(_) => StatusCode::BAD_GATEWAY,
+            Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::SignInAgain => StatusCode::UNAUTHORIZED,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn page(&self) -> ErrorPage {
+        let (title, message, action) = match self {
+            Self::NotFound => (
+                "Not found",
+                "There is no page or gist at this address, or it is not yours to see.".to_owned(),
+                Action::link("/gists", "Go to your gists"),
+            ),
+            Self::Forbidden { message } => (
+                "Not allowed",
+                format!("GitHub did not allow this: {message}"),
+                Action::link("/gists", "Go to your gists"),
+            ),
+            Self::RateLimited { reset_at } => (
+                "Too many requests to GitHub",
+                match reset_at {
+                    Some(at) => format!(
+                        "GitHub's rate limit for your account is used up. It resets at {}; try again then.",
+                        format_time(*at)
+                    ),
+                    None => "GitHub's rate limit for your account is used up. Wait a few minutes and try again.".to_owned(),
+                },
+                Action::Reload,
+            ),
+            Self::Unreachable(_) => (
+                "GitHub is unreachable",
+                "gistdesk could not reach GitHub, or GitHub answered with an error. This is usually brief: try again in a moment.".to_owned(),
+                Action::Reload,
+            ),
+            Self::Timeout => (
+                "GitHub is too slow",
+                "GitHub did not answer in time. Try again in a moment.".to_owned(),
+                Action::Reload,
+            ),
+            Self::SignInAgain => (
+                "Please sign in again",
+                "Your GitHub authorization is no longer valid (it was revoked or has expired).".to_owned(),
+                Action::link(crate::LOGIN_PATH, "Sign in with GitHub"),
+            ),
+            Self::Csrf => (
+                "This form has expired",
+                "The form was sent without its security token, or from an older session. Go back, reload the page and send it again.".to_owned(),
+                Action::link("/gists", "Go to your gists"),
+            ),
+            Self::BadRequest(message) => (
+                "That did not work",
+                message.clone(),
+                Action::Back,
+            ),
+            Self::Internal(_) => (
+                "Something went wrong",
+                "An unexpected error happened on our side. It has been logged; try again, and if it keeps happening tell the people who run this gistdesk.".to_owned(),
+                Action::link("/", "Go to the start page"),
+            ),
+        };
+        ErrorPage {
+            layout: Layout::anonymous(),
+            status: self.status().as_u16(),
+            title,
+            message,
+            action,
+        }
+    }
+}
+
+/// What the error page offers to do next.
+#[derive(Debug)]
+pub enum Action {
+    /// A link somewhere.
+    Link {
+        /// Target path.
+        href: &'static str,
+        /// Link text.
+        label: &'static str,
+    },
+    /// Try the same page again.
+    Reload,
+    /// Go back to the form.
+    Back,
+}
+
+impl Action {
+    fn link(href: &'static str, label: &'static str) -> Self {
+        Self::Link { href, label }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    title: &'static str,
+    message: String,
+    action: Action,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %ErrorChain(&self), status = status.as_u16(), "request failed");
+        } else {
+            tracing::info!(error = %ErrorChain(&self), status = status.as_u16(), "request refused");
+        }
+        let body = match self.page().render() {
+            Ok(html) => html,
+            Err(err) => {
+                tracing::error!(error = %err, "error page failed to render");
+                "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_owned()
+            }
+        };
+        let mut response = (status, Html(body)).into_response();
+        if let Self::RateLimited {
+            reset_at: Some(reset_at),
+        } = &self
+        {
+            let wait = (*reset_at - OffsetDateTime::now_utc())
+                .whole_seconds()
+                .max(1);
+            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+/// Displays an error and all its sources on one line, for the log.
+pub struct ErrorChain<'a>(pub &'a (dyn StdError + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<github_api::Error> for AppError {
+    fn from(error: github_api::Error) -> Self {
+        use github_api::Error as E;
+        match error {
+            E::Unauthorized => Self::SignInAgain,
+            E::NotFound => Self::NotFound,
+            E::Forbidden { message } => Self::Forbidden { message },
+            E::RateLimited {
+                reset_at,
+                retry_after,
+            } => Self::RateLimited {
+                reset_at: reset_at
+                    .or_else(|| retry_after.map(|wait| OffsetDateTime::now_utc() + wait)),
+            },
+            E::Validation { message, .. } => {
+                Self::BadRequest(format!("GitHub rejected it: {message}"))
+            }
+            E::Timeout => Self::Timeout,
+            other @ (E::Upstream { .. } | E::Transport(_) | E::Decode { .. }) => {
+                Self::Unreachable(Some(Box::new(other)))
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> Self {
+        Self::internal(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(AppError::NotFound.status(), 404);
+        assert_eq!(AppError::Timeout.status(), 504);
+        assert_eq!(AppError::Unreachable(None).status(), 502);
+        assert_eq!(AppError::RateLimited { reset_at: None }.status(), 429);
+        assert_eq!(AppError::Csrf.status(), 403);
+    }
+
+    #[test]
+    fn chain_includes_sources() {
+        let io = std::io::Error::other("connection reset");
+        let err = AppError::Unreachable(Some(Box::new(io)));
+        assert_eq!(
+            ErrorChain(&err).to_string(),
+            "GitHub is unreachable: connection reset"
+        );
+    }
+
+    #[test]
+    fn internal_details_stay_out_of_the_page() {
+        let err = AppError::internal("database password is hunter2");
+        let html = err.page().render().expect("renders");
+        assert!(!html.contains("hunter2"));
+    }
+}

@@ -1,0 +1,50 @@
+//! Deleting a gist: a confirmation page, then the POST.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+
+use super::{page, parse_id, title};
+use crate::AppState;
+use crate::routes::{CsrfForm, Me};
+use crate::views::Layout;
+
+#[derive(Template)]
+#[template(path = "gists/delete.html")]
+struct ConfirmPage {
+    layout: Layout,
+    id: String,
+    title: String,
+    file_count: usize,
+}
+
+pub(crate) async fn confirm(me: Me, Path(id): Path<String>) -> Response {
+    let result = async {
+        let id = parse_id(&id)?;
+        let gist = me.github.gists().get(&id).await?;
+        page(&ConfirmPage {
+            layout: me.layout.clone(),
+            id: gist.id.as_str().to_owned(),
+            title: title(&gist),
+            file_count: gist.files.len(),
+        })
+    }
+    .await;
+    me.respond(result).await
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Response {
+    let result = async {
+        let id = parse_id(&id)?;
+        me.github.gists().delete(&id).await?;
+        state.forget_starred(me.user_id());
+        Ok(me.redirect_with_notice("/gists", "Gist deleted.").await)
+    }
+    .await;
+    me.respond(result).await
+}

@@ -1,0 +1,142 @@
+//! Your gists and your starred gists, 30 a page, paged with GitHub's `Link` header.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{PER_PAGE, page, title};
+use crate::routes::Me;
+use crate::views::{Layout, format_time, machine_time};
+use crate::{AppError, AppState};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageQuery {
+    page: Option<String>,
+}
+
+impl PageQuery {
+    fn number(&self) -> Result<u32, AppError> {
+        match self.page.as_deref() {
+            None | Some("") => Ok(1),
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    AppError::BadRequest(
+                        "The page number must be a positive whole number.".to_owned(),
+                    )
+                }),
+        }
+    }
+}
+
+/// One gist in a list.
+pub(crate) struct GistSummary {
+    id: String,
+    title: String,
+    public: bool,
+    files: Vec<String>,
+    owner: Option<String>,
+    updated: String,
+    updated_iso: String,
+    starred: bool,
+}
+
+#[derive(Template)]
+#[template(path = "gists/list.html")]
+struct ListPage {
+    layout: Layout,
+    heading: &'static str,
+    empty_text: &'static str,
+    gists: Vec<GistSummary>,
+    base: &'static str,
+    here: String,
+    prev: Option<u32>,
+    next: Option<u32>,
+}
+
+pub(crate) async fn mine(
+    State(state): State<AppState>,
+    me: Me,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let result = async {
+        let number = query.number()?;
+        let gists = me.github.gists();
+        let (listed, starred) = tokio::join!(
+            gists.list_page(number, PER_PAGE),
+            state.starred_ids(me.user_id(), &me.github)
+        );
+        let listed = listed?;
+        let summaries = listed
+            .items
+            .iter()
+            .map(|gist| summary(gist, None, starred.contains(gist.id.as_str())))
+            .collect();
+        page(&ListPage {
+            layout: me.layout.clone(),
+            heading: "Your gists",
+            empty_text: "You have no gists yet. Create one with “New gist”.",
+            gists: summaries,
+            base: "/gists",
+            here: here("/gists", number),
+            prev: listed.prev,
+            next: listed.next,
+        })
+    }
+    .await;
+    me.respond(result).await
+}
+
+pub(crate) async fn starred(me: Me, Query(query): Query<PageQuery>) -> Response {
+    let result = async {
+        let number = query.number()?;
+        let listed = me.github.gists().starred_page(number, PER_PAGE).await?;
+        let summaries = listed
+            .items
+            .iter()
+            .map(|gist| summary(gist, Some(me.login()), true))
+            .collect();
+        page(&ListPage {
+            layout: me.layout.clone(),
+            heading: "Starred gists",
+            empty_text: "You have not starred any gist yet.",
+            gists: summaries,
+            base: "/gists/starred",
+            here: here("/gists/starred", number),
+            prev: listed.prev,
+            next: listed.next,
+        })
+    }
+    .await;
+    me.respond(result).await
+}
+
+fn here(base: &str, number: u32) -> String {
+    if number == 1 {
+        base.to_owned()
+    } else {
+        format!("{base}?page={number}")
+    }
+}
+
+/// `me` is set when gists of other people may appear: their owner is then shown.
+fn summary(gist: &github_api::Gist, me: Option<&str>, starred: bool) -> GistSummary {
+    GistSummary {
+        id: gist.id.as_str().to_owned(),
+        title: title(gist),
+        public: gist.public,
+        files: gist.files.keys().cloned().collect(),
+        owner: me.and_then(|me| {
+            gist.owner
+                .as_ref()
+                .filter(|owner| owner.login != me)
+                .map(|owner| owner.login.clone())
+        }),
+        updated: format_time(gist.updated_at),
+        updated_iso: machine_time(gist.updated_at),
+        starred,
+    }
+}

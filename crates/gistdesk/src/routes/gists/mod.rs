@@ -1,0 +1,41 @@
+//! The gist pages: list, starred, show, new, edit, delete, star.
+
+pub(crate) mod delete;
+pub(crate) mod edit;
+mod form;
+pub(crate) mod list;
+pub(crate) mod new;
+pub(crate) mod show;
+pub(crate) mod star;
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use github_api::{Gist, GistId};
+
+use crate::AppError;
+
+/// Gists per list page: GitHub's default.
+pub(crate) const PER_PAGE: u8 = 30;
+
+/// A gist id from the path; anything malformed is simply not found.
+pub(crate) fn parse_id(raw: &str) -> Result<GistId, AppError> {
+    GistId::parse(raw).map_err(|_| AppError::NotFound)
+}
+
+/// What a gist is called on a page: its description, else its first file's name.
+pub(crate) fn title(gist: &Gist) -> String {
+    match gist.description.as_deref().map(str::trim) {
+        Some(description) if !description.is_empty() => description.to_owned(),
+        _ => gist
+            .files
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| format!("gist {}", gist.id.as_str())),
+    }
+}
+
+/// Renders a template into a 200 page.
+pub(crate) fn page(template: &impl Template) -> Result<Response, AppError> {
+    Ok(Html(template.render()?).into_response())
+}

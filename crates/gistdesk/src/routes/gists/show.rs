@@ -1,0 +1,148 @@
+//! One gist: every file rendered (Markdown, highlighted code or plain text), with
+//! raw links; files GitHub truncated are fetched in full up to a limit.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use futures_util::future::join_all;
+use github_api::GistFile;
+
+use super::{page, parse_id, title};
+use crate::render::{self, SafeHtml};
+use crate::routes::Me;
+use crate::views::{Layout, format_time, machine_time};
+use crate::{AppError, AppState};
+
+/// Files larger than this are not fetched for display; their raw link still works.
+pub(crate) const MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
+
+pub(crate) struct FileView {
+    name: String,
+    raw_url: String,
+    note: Option<String>,
+    html: SafeHtml,
+}
+
+#[derive(Template)]
+#[template(path = "gists/show.html")]
+struct ShowPage {
+    layout: Layout,
+    id: String,
+    title: String,
+    public: bool,
+    owner: Option<String>,
+    mine: bool,
+    starred: bool,
+    html_url: String,
+    updated: String,
+    updated_iso: String,
+    files: Vec<FileView>,
+}
+
+/// A file's full content, or why it is not shown.
+pub(crate) enum Content {
+    Full(String),
+    TooLarge,
+}
+
+/// Fetches what GitHub left out of a file (`truncated`), up to [`MAX_FILE_BYTES`].
+pub(crate) async fn full_content(
+    github: &github_api::Client,
+    file: &GistFile,
+) -> Result<Content, AppError> {
+    let truncated = file.truncated.unwrap_or(false);
+    match &file.content {
+        Some(content) if !truncated => Ok(Content::Full(content.clone())),
+        _ if file.size > MAX_FILE_BYTES => Ok(Content::TooLarge),
+        _ => match github.gists().raw_content(file, MAX_FILE_BYTES).await {
+            Ok(content) => Ok(Content::Full(content)),
+            Err(github_api::Error::TooLarge { .. }) => Ok(Content::TooLarge),
+            Err(err) => Err(err.into()),
+        },
+    }
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let id = parse_id(&id)?;
+        let gists = me.github.gists();
+        let (gist, starred) = tokio::join!(gists.get(&id), gists.is_starred(&id));
+        let gist = gist?;
+        let starred = starred.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "could not read the star; showing it as not starred");
+            false
+        });
+        let contents = join_all(
+            gist.files
+                .values()
+                .map(|file| full_content(&me.github, file)),
+        )
+        .await;
+        let mut inputs = Vec::with_capacity(contents.len());
+        for (file, content) in gist.files.values().zip(contents) {
+            inputs.push((file.clone(), content?));
+        }
+        let highlighter = state.clone();
+        // Highlighting is CPU work: keep it off the threads that serve requests.
+        let files = tokio::task::spawn_blocking(move || {
+            inputs
+                .into_iter()
+                .map(|(file, content)| render_one(&highlighter, &file, content))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(AppError::internal)?;
+
+        let owner = gist.owner.as_ref().map(|owner| owner.login.clone());
+        page(&ShowPage {
+            layout: me.layout.clone(),
+            id: gist.id.as_str().to_owned(),
+            title: title(&gist),
+            public: gist.public,
+            mine: owner.as_deref() == Some(me.login()),
+            owner: owner.filter(|login| login != me.login()),
+            starred,
+            html_url: gist.html_url.clone().unwrap_or_default(),
+            updated: format_time(gist.updated_at),
+            updated_iso: machine_time(gist.updated_at),
+            files,
+        })
+    }
+    .await;
+    me.respond(result).await
+}
+
+fn render_one(state: &AppState, file: &GistFile, content: Content) -> FileView {
+    let (note, html) = match content {
+        Content::Full(text) => {
+            let (_, html) = render::render_file(
+                &state.inner.highlighter,
+                &file.filename,
+                file.language.as_deref(),
+                &text,
+            );
+            (None, html)
+        }
+        Content::TooLarge => (
+            Some(format!(
+                "This file is larger than {} MiB; open it raw to read it.",
+                MAX_FILE_BYTES / (1024 * 1024)
+            )),
+            render::plain_text(""),
+        ),
+    };
+    FileView {
+        name: file.filename.clone(),
+        raw_url: file
+            .raw_url
+            .clone()
+            .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+            .unwrap_or_default(),
+        note,
+        html,
+    }
+}

@@ -1,0 +1,180 @@
+//! Routes, one module per resource, and the extractors they share: [`Me`] (the
+//! signed-in person with a GitHub client and the page layout) and [`CsrfForm`]
+//! (a form body whose CSRF token has been checked).
+
+mod account;
+mod assets;
+mod gists;
+mod health;
+mod home;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_github_login::{CSRF_FIELD, CsrfToken, SignedIn};
+use serde::de::DeserializeOwned;
+use tower_sessions::Session;
+
+use crate::views::{Layout, UserView};
+use crate::{AppError, AppState};
+
+/// Session key of the one-time notice shown after an action.
+const NOTICE_KEY: &str = "gistdesk.notice";
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::show))
+        .route("/account", get(account::show))
+        .route("/gists", get(gists::list::mine).post(gists::new::create))
+        .route("/gists/starred", get(gists::list::starred))
+        .route("/gists/new", get(gists::new::form))
+        .route("/gists/{id}", get(gists::show::show))
+        .route(
+            "/gists/{id}/edit",
+            get(gists::edit::form).post(gists::edit::update),
+        )
+        .route(
+            "/gists/{id}/delete",
+            get(gists::delete::confirm).post(gists::delete::delete),
+        )
+        .route("/gists/{id}/star", post(gists::star::star))
+        .route("/gists/{id}/unstar", post(gists::star::unstar))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/gistdesk.css", get(assets::stylesheet))
+        .route("/static/favicon.svg", get(assets::favicon))
+}
+
+/// Answers any path no route knows.
+pub(crate) async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// The signed-in person, a GitHub client acting as them, and the page layout.
+/// Anonymous requests are sent to sign in (by axum-github-login).
+pub(crate) struct Me {
+    pub(crate) signed_in: SignedIn,
+    pub(crate) github: github_api::Client,
+    pub(crate) layout: Layout,
+}
+
+impl FromRequestParts<AppState> for Me {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let session = signed_in.session().clone();
+        let csrf = CsrfToken::from_session(&session)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let notice = take_notice(&session).await;
+        let github = match signed_in.github() {
+            Ok(github) => github,
+            Err(github_api::Error::Unauthorized) => {
+                return Err(signed_in.github_unauthorized().await);
+            }
+            Err(err) => return Err(AppError::from(err).into_response()),
+        };
+        let user = signed_in.user();
+        let layout = Layout {
+            user: Some(UserView {
+                login: user.login.clone(),
+                name: user.name.clone(),
+                html_url: user.html_url.clone().unwrap_or_default(),
+            }),
+            notice,
+            csrf: csrf.token().to_owned(),
+        };
+        Ok(Self {
+            signed_in,
+            github,
+            layout,
+        })
+    }
+}
+
+impl Me {
+    /// The person's login.
+    pub(crate) fn login(&self) -> &str {
+        &self.signed_in.user().login
+    }
+
+    /// The person's numeric GitHub id.
+    pub(crate) fn user_id(&self) -> u64 {
+        self.signed_in.user().id
+    }
+
+    /// Turns a handler's result into the response; a token GitHub no longer accepts
+    /// ends the session and asks the person to sign in again.
+    pub(crate) async fn respond(&self, result: Result<Response, AppError>) -> Response {
+        match result {
+            Ok(response) => response,
+            Err(AppError::SignInAgain) => self.signed_in.github_unauthorized().await,
+            Err(err) => err.into_response(),
+        }
+    }
+
+    /// Shows `notice` on the next page, then answers `303 See Other` to `to`.
+    pub(crate) async fn redirect_with_notice(&self, to: &str, notice: &str) -> Response {
+        if let Err(err) = self.signed_in.session().insert(NOTICE_KEY, notice).await {
+            tracing::warn!(error = %err, "could not store the notice");
+        }
+        Redirect::to(to).into_response()
+    }
+}
+
+async fn take_notice(session: &Session) -> Option<String> {
+    // Read first: removing marks the session modified (a store write) even when absent.
+    let notice = session.get::<String>(NOTICE_KEY).await.ok().flatten()?;
+    if let Err(err) = session.remove::<String>(NOTICE_KEY).await {
+        tracing::warn!(error = %err, "could not clear the notice");
+    }
+    Some(notice)
+}
+
+/// A URL-encoded form whose `csrf_token` field matched the session's token.
+/// Anything else is refused with a 403 page before the handler runs.
+pub(crate) struct CsrfForm<T>(pub(crate) T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = request
+            .extensions()
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| {
+                AppError::internal("no session layer around the routes").into_response()
+            })?;
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
+            AppError::BadRequest("The form could not be read.".to_owned()).into_response()
+        })?;
+        let sent = pairs
+            .iter()
+            .find(|(name, _)| name == CSRF_FIELD)
+            .map_or("", |(_, value)| value.as_str());
+        let expected = CsrfToken::from_session(&session)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !expected.verify(sent) {
+            return Err(AppError::Csrf.into_response());
+        }
+        serde_urlencoded::from_bytes(&body)
+            .map(CsrfForm)
+            .map_err(|_| {
+                AppError::BadRequest("The form could not be read.".to_owned()).into_response()
+            })
+    }
+}

@@ -1,0 +1,216 @@
+//! Turning a [`Config`] into a running server: session store, GitHub (remote or
+//! the built-in emulator), sign-in settings, listener. Tests use the same path
+//! with port 0.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum_github_login::{GithubLogin, SessionSettings};
+use github_oauth::{ClientId, ClientSecret, Endpoints, OAuthClient, Scopes};
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::config::{Config, GithubTarget};
+use crate::pages::GistdeskPages;
+use crate::sessions::SessionBackend;
+use crate::{AppState, LOGIN_PREFIX, app};
+
+/// What gistdesk asks GitHub for: gists, and who you are.
+pub const SCOPES: &str = "gist read:user user:email";
+/// How long one call to GitHub may take.
+const GITHUB_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The session store could not be opened.
+    #[error(transparent)]
+    Sessions(#[from] crate::sessions::StoreError),
+    /// The built-in emulator did not start.
+    #[error("the built-in GitHub emulator did not start: {0}")]
+    Emulator(#[from] github_emulator::EmulatorError),
+    /// GitHub's endpoints could not be derived from the URLs.
+    #[error("GITHUB_URL / GITHUB_API_URL: {0}")]
+    Endpoints(#[from] url::ParseError),
+    /// The OAuth client could not be built.
+    #[error("cannot set up the GitHub OAuth client: {0}")]
+    OAuth(#[from] github_oauth::OAuthError),
+    /// The sign-in settings were refused.
+    #[error("cannot set up sign-in: {0}")]
+    Login(#[from] axum_github_login::BuildError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet serving, gistdesk.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    local_addr: SocketAddr,
+    public_url: Url,
+    emulator: Option<github_emulator::Emulator>,
+    expiry_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Opens everything `config` asks for and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let sessions = SessionBackend::open(&config.session.store).await?;
+        tracing::info!(store = %config.session.store.describe(), "session store open");
+
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        // With port 0 the public URL follows the port actually bound.
+        let mut public_url = config.public_url.clone();
+        if config.bind.port() == 0 && public_url.port() == Some(0) {
+            let _ = public_url.set_port(Some(local_addr.port()));
+        }
+        let callback_url = {
+            let mut url = public_url.clone();
+            let path = format!(
+                "{}{LOGIN_PREFIX}/callback",
+                public_url.path().trim_end_matches('/')
+            );
+            url.set_path(&path);
+            url
+        };
+
+        let (web_url, api_url, client_id, client_secret, emulator) = match &config.github {
+            GithubTarget::Remote {
+                web_url,
+                api_url,
+                client_id,
+                client_secret,
+            } => (
+                web_url.clone(),
+                api_url.clone(),
+                client_id.clone(),
+                client_secret.secret().to_owned(),
+                None,
+            ),
+            GithubTarget::Emulator => {
+                let client_id = "gistdesk-local".to_owned();
+                let client_secret = random_secret();
+                let emulator = github_emulator::Emulator::builder()
+                    .oauth_app(local_app(&client_id, &client_secret, &callback_url))
+                    .spawn()
+                    .await?;
+                (
+                    emulator.base_url(),
+                    emulator.api_url(),
+                    client_id,
+                    client_secret,
+                    Some(emulator),
+                )
+            }
+        };
+
+        let endpoints = Endpoints::new(&web_url, &api_url)?;
+        let oauth = OAuthClient::new(
+            endpoints,
+            ClientId::new(client_id),
+            ClientSecret::new(client_secret),
+        )?
+        .with_timeout(GITHUB_TIMEOUT)
+        .with_user_agent(concat!("gistdesk/", env!("CARGO_PKG_VERSION")));
+        let mut settings = SessionSettings::for_public_url(&public_url);
+        settings.cookie_name = config.session.cookie_name.clone().into();
+        settings.idle_timeout = config.session.idle_timeout;
+        settings.absolute_timeout = config.session.max_lifetime;
+        let login = GithubLogin::builder(oauth, public_url.clone())
+            .prefix(LOGIN_PREFIX)
+            .scopes(Scopes::parse(SCOPES))
+            .session_settings(settings)
+            .pages(GistdeskPages)
+            .user_agent(concat!("gistdesk/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+
+        let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
+        let state = AppState::new(login, sessions, &public_url, &web_url);
+        let router = app(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+            local_addr,
+            public_url,
+            emulator,
+            expiry_task,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The URL people open.
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    /// The built-in emulator, when gistdesk runs one.
+    pub fn emulator(&self) -> Option<&github_emulator::Emulator> {
+        self.emulator.as_ref()
+    }
+
+    /// The shared state (for tests that look at the session store).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        if let Some(task) = self.expiry_task {
+            task.abort();
+        }
+        if let Some(emulator) = self.emulator {
+            emulator.shutdown().await;
+        }
+        result
+    }
+}
+
+fn local_app(
+    client_id: &str,
+    client_secret: &str,
+    callback_url: &Url,
+) -> github_emulator::OAuthAppSpec {
+    let json = serde_json::json!({
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "callback_url": callback_url.as_str(),
+        "name": "gistdesk (local)",
+    });
+    serde_json::from_value(json).expect("the app spec's fields are the emulator's own")
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 20];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Only the in-process emulator sees this secret; a fixed one is still safe there.
+        return "gistdesk-local-emulator-secret".to_owned();
+    }
+    hex::encode(bytes)
+}
