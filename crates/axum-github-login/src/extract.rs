@@ -1,8 +1,6 @@
 //! The extractors that tell a handler who is signed in, and the one place where a
 //! session is checked on each request: lifetimes, and the renewal of expiring tokens
-//! (once per session at a time, since GitHub's refresh tokens are single-use).
-
-use std::sync::Arc;
+//! (see `refresh.rs`).
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::response::{IntoResponse, Response};
@@ -338,79 +336,38 @@ impl GithubLogin {
         Ok(Check::SignedIn(Box::new(auth)))
     }
 
-    /// Renews an expiring token, once per session at a time.
+    /// Renews an expiring token; `Err(reason)` when the session had to end.
     async fn refresh(
         &self,
         session: &Session,
-        stale: AuthRecord,
+        mut auth: AuthRecord,
     ) -> Result<Result<AuthRecord, SignedOutReason>, Failure> {
-        let Some(id) = session.id() else {
-            return Ok(Ok(stale));
-        };
-        let lock = {
-            let mut locks = self
-                .inner
-                .refresh_locks
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(locks.entry(id.0).or_default())
-        };
-        let result = {
-            let _turn = lock.lock().await;
-            self.refresh_locked(session, stale).await
-        };
-        let mut locks = self
-            .inner
-            .refresh_locks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Ours and the map's: nobody else is waiting on this session.
-        if Arc::strong_count(&lock) <= 2 {
-            locks.remove(&id.0);
-        }
-        result
-    }
-
-    async fn refresh_locked(
-        &self,
-        session: &Session,
-        stale: AuthRecord,
-    ) -> Result<Result<AuthRecord, SignedOutReason>, Failure> {
-        // Another request of this session may have renewed the token while this one
-        // waited: read the store again before spending the refresh token.
-        session.load().await.map_err(Failure::session_store)?;
-        let Some(mut current) = session
-            .get::<AuthRecord>(keys::AUTH)
-            .await
-            .map_err(Failure::session_store)?
-        else {
-            return Ok(Err(SignedOutReason::TokenExpired));
-        };
         let now = OffsetDateTime::now_utc();
-        if current.tokens.access_token != stale.tokens.access_token
-            || !current.tokens.is_expired(now, self.inner.refresh_leeway)
-        {
-            return Ok(Ok(current));
-        }
-        let refresh_token = match &current.tokens.refresh_token {
-            Some(rt) if current.tokens.can_refresh(now) => rt.clone(),
+        let refresh_token = match &auth.tokens.refresh_token {
+            Some(rt) if auth.tokens.can_refresh(now) => rt.clone(),
             _ => {
                 self.end_session(session, SignedOutReason::TokenExpired)
                     .await?;
                 return Ok(Err(SignedOutReason::TokenExpired));
             }
         };
-        match self.inner.oauth.refresh(&refresh_token).await {
+        match self
+            .inner
+            .renewals
+            .renew(&self.inner.oauth, &refresh_token)
+            .await
+        {
             Ok(tokens) => {
-                tracing::debug!(user_id = current.user.id, "token renewed");
-                current.tokens = tokens;
+                tracing::debug!(user_id = auth.user.id, "token renewed");
+                auth.tokens = tokens;
                 session
-                    .insert(keys::AUTH, &current)
+                    .insert(keys::AUTH, &auth)
                     .await
                     .map_err(Failure::session_store)?;
-                // Saved now, before the lock is released, so waiting requests see it.
+                // Saved now rather than after the response, so the session's next
+                // requests start from the new tokens.
                 session.save().await.map_err(Failure::session_store)?;
-                Ok(Ok(current))
+                Ok(Ok(auth))
             }
             Err(OAuthError::Timeout) => Err(self.failure(FailureKind::GithubTimeout)),
             Err(e @ (OAuthError::Transport(_) | OAuthError::UnexpectedResponse { .. })) => {
@@ -418,7 +375,7 @@ impl GithubLogin {
                 Err(self.failure(FailureKind::GithubUnavailable))
             }
             Err(e) => {
-                tracing::info!(error = %e, user_id = current.user.id, "token could not be renewed; session ends");
+                tracing::info!(error = %e, user_id = auth.user.id, "token could not be renewed; session ends");
                 self.end_session(session, SignedOutReason::TokenExpired)
                     .await?;
                 Ok(Err(SignedOutReason::TokenExpired))

@@ -9,6 +9,7 @@ mod login;
 mod next;
 mod pages;
 mod policy;
+mod refresh;
 mod routes;
 mod session;
 

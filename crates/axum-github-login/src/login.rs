@@ -2,8 +2,7 @@
 //! It holds the OAuth client and settings; it never holds a person's token (those live
 //! in their session).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
@@ -16,6 +15,7 @@ use crate::api::ApiClients;
 use crate::error::{Failure, FailureKind};
 use crate::pages::{DefaultPages, Pages};
 use crate::policy::AccessPolicy;
+use crate::refresh::Renewals;
 use crate::session::{SessionSettings, SignedOutReason, keys};
 
 /// Sign in with GitHub for one axum application: routes, settings and the session layer.
@@ -39,9 +39,7 @@ pub(crate) struct Inner {
     pub(crate) after_logout: NextPath,
     pub(crate) refresh_leeway: Duration,
     pub(crate) pending_ttl: Duration,
-    /// One lock per session being refreshed, so a session's single-use refresh token is
-    /// spent once even when several of its requests arrive together.
-    pub(crate) refresh_locks: Mutex<HashMap<i128, Arc<tokio::sync::Mutex<()>>>>,
+    pub(crate) renewals: Renewals,
 }
 
 impl std::fmt::Debug for GithubLogin {
@@ -84,6 +82,7 @@ pub struct GithubLoginBuilder {
     user_agent: String,
     after_logout: NextPath,
     refresh_leeway: Duration,
+    sign_in_timeout: Duration,
 }
 
 impl GithubLogin {
@@ -105,6 +104,7 @@ impl GithubLogin {
             user_agent: concat!("axum-github-login/", env!("CARGO_PKG_VERSION")).to_owned(),
             after_logout: NextPath::root(),
             refresh_leeway: Duration::from_secs(60),
+            sign_in_timeout: Duration::from_secs(600),
         }
     }
 
@@ -243,6 +243,13 @@ impl GithubLoginBuilder {
         self
     }
 
+    /// How long a person may take between leaving for GitHub and coming back (default
+    /// 10 minutes, GitHub's own limit for codes). A later callback is refused.
+    pub fn sign_in_timeout(mut self, timeout: Duration) -> Self {
+        self.sign_in_timeout = timeout;
+        self
+    }
+
     /// Checks the settings.
     pub fn build(self) -> Result<GithubLogin, BuildError> {
         let p = &self.prefix;
@@ -281,8 +288,8 @@ impl GithubLoginBuilder {
                 api,
                 after_logout: self.after_logout,
                 refresh_leeway: self.refresh_leeway,
-                pending_ttl: Duration::from_secs(600),
-                refresh_locks: Mutex::new(HashMap::new()),
+                pending_ttl: self.sign_in_timeout,
+                renewals: Renewals::default(),
             }),
         })
     }

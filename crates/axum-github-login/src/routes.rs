@@ -124,7 +124,7 @@ async fn start_sign_in(
         .await
         .map_err(store_err)?
         .unwrap_or_default();
-    pending.retain(|p| now.saturating_sub(p.started_at) <= ttl);
+    pending.retain(|p| now.saturating_sub(p.started_at) < ttl);
     if pending.len() >= MAX_PENDING {
         pending.drain(..=pending.len() - MAX_PENDING);
     }
@@ -222,7 +222,7 @@ async fn finish_sign_in(
         return Err(fail(FailureKind::StateMismatch));
     };
     let ttl = i64::try_from(inner.pending_ttl.as_secs()).unwrap_or(i64::MAX);
-    if now_unix().saturating_sub(found.started_at) > ttl {
+    if now_unix().saturating_sub(found.started_at) >= ttl {
         return Err(fail(FailureKind::StateExpired));
     }
     let Some(code) = code.filter(|c| !c.is_empty()) else {

@@ -1,0 +1,9 @@
+//! Sign-in with GitHub, end to end over HTTP, against the in-process emulator.
+
+mod helpers;
+
+mod failures;
+mod next;
+mod session;
+mod sign_in;
+mod tokens;

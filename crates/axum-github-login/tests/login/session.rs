@@ -1,0 +1,184 @@
+//! The session cookie: its flags, a new id at sign-in, tampering, and sign-out with CSRF.
+
+use std::str::FromStr;
+
+use reqwest::StatusCode;
+use tower_sessions::SessionStore;
+use tower_sessions::session::Id;
+
+use crate::helpers::{TestApp, client};
+
+#[tokio::test]
+async fn cookie_flags_over_http() {
+    let app = TestApp::spawn().await;
+    let start = app.start_sign_in("").await;
+    let cookies = start.set_cookies();
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let c = &cookies[0];
+    assert!(c.starts_with("session="), "{c}");
+    assert!(c.contains("HttpOnly"), "{c}");
+    assert!(c.contains("SameSite=Lax"), "{c}");
+    assert!(c.contains("Path=/"), "{c}");
+    assert!(!c.contains("Secure"), "{c}");
+}
+
+#[tokio::test]
+async fn cookie_flags_when_the_public_url_is_https() {
+    let app = TestApp::builder().https_public_url().spawn().await;
+    let start = app.start_sign_in("").await;
+    let cookies = start.set_cookies();
+    let c = &cookies[0];
+    assert!(c.starts_with("__Host-session="), "{c}");
+    assert!(
+        c.contains("Secure") && c.contains("HttpOnly") && c.contains("SameSite=Lax"),
+        "{c}"
+    );
+    assert!(c.contains("Path=/") && !c.contains("Domain"), "{c}");
+    assert!(
+        app.login.callback_url().as_str().starts_with("https://"),
+        "{}",
+        app.login.callback_url()
+    );
+}
+
+#[tokio::test]
+async fn session_id_changes_at_sign_in_and_the_old_one_is_dead() {
+    let app = TestApp::spawn().await;
+    let start = app.start_sign_in("").await;
+    let before = app.session_cookie().expect("a pre-sign-in session");
+    let callback = app.authorize(start.location()).await;
+    let done = app.get(&callback).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let after = app.session_cookie().expect("a signed-in session");
+    assert_ne!(before, after, "the session id must change at sign-in");
+
+    let old = Id::from_str(&before).expect("a session id");
+    assert!(app.store.load(&old).await.expect("memory store").is_none());
+    let stranger = client(None);
+    let res = app
+        .send(
+            stranger
+                .get(app.url("/private"))
+                .header("cookie", format!("session={before}")),
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "the pre-sign-in id is worthless"
+    );
+
+    // The cookie holds the opaque id only.
+    assert_eq!(after.len(), 22, "{after}");
+}
+
+#[tokio::test]
+async fn tampered_cookie_is_anonymous() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let good = app.session_cookie().expect("a session");
+    let stranger = client(None);
+
+    let mut flipped: Vec<char> = good.chars().collect();
+    flipped[5] = if flipped[5] == 'A' { 'B' } else { 'A' };
+    let flipped: String = flipped.into_iter().collect();
+    for value in [
+        flipped.as_str(),
+        "not-a-session",
+        "",
+        "AAAAAAAAAAAAAAAAAAAAAA",
+    ] {
+        let res = app
+            .send(
+                stranger
+                    .get(app.url("/private"))
+                    .header("cookie", format!("session={value}")),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{value:?}");
+        assert_eq!(res.location(), "/auth/github/login?next=%2Fprivate");
+    }
+    // The genuine cookie still works.
+    let res = app
+        .send(
+            stranger
+                .get(app.url("/private"))
+                .header("cookie", format!("session={good}")),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+}
+
+fn csrf_from(page: &str) -> String {
+    let start = page
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a CSRF field")
+        + 25;
+    page[start..].split('"').next().expect("a value").to_owned()
+}
+
+#[tokio::test]
+async fn logout_needs_the_sessions_csrf_token() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let page = app.get("/private").await;
+    let token = csrf_from(&page.body);
+
+    let none = app.post_form("/auth/github/logout", &[]).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+    assert!(
+        none.body.contains("did not come from this site"),
+        "{}",
+        none.body
+    );
+    let wrong = app
+        .post_form(
+            "/auth/github/logout",
+            &[("csrf_token", "x".repeat(43).as_str())],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/").await.body,
+        "signed in as octocat",
+        "still signed in"
+    );
+
+    // Another session's token is no good either.
+    let other = TestApp::spawn().await;
+    other.sign_in().await;
+    let other_token = csrf_from(&other.get("/private").await.body);
+    let res = app
+        .post_form(
+            "/auth/github/logout",
+            &[("csrf_token", other_token.as_str())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+
+    let ok = app
+        .post_form("/auth/github/logout", &[("csrf_token", token.as_str())])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.location(), "/");
+    assert_eq!(app.get("/").await.body, "anonymous");
+    assert_eq!(app.get("/private").await.status, StatusCode::SEE_OTHER);
+    assert!(app.session_cookie().is_none(), "the cookie is removed");
+}
+
+#[tokio::test]
+async fn csrf_token_is_renewed_at_sign_in() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let first = csrf_from(&app.get("/private").await.body);
+    assert_eq!(
+        first,
+        csrf_from(&app.get("/private").await.body),
+        "stable within a session"
+    );
+    // Sign in again after signing out: a new session, a new token.
+    app.post_form("/auth/github/logout", &[("csrf_token", first.as_str())])
+        .await;
+    app.sign_in().await;
+    assert_ne!(first, csrf_from(&app.get("/private").await.body));
+}
