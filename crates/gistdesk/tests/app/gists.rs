@@ -1,0 +1,193 @@
+//! Create, edit, delete: each a POST answered by 303 to the result page.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, location, snapshot_settings};
+
+async fn create(app: &TestApp, fields: &[(&str, &str)]) -> String {
+    let response = app.post_with_csrf("/gists", fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = location(response.headers());
+    assert!(to.starts_with("/gists/"), "{to}");
+    to
+}
+
+#[tokio::test]
+async fn create_edit_and_delete_a_gist() {
+    let app = TestApp::signed_in().await;
+    let path = create(
+        &app,
+        &[
+            ("description", "Shopping list"),
+            ("visibility", "secret"),
+            ("file-0-name", "list.md"),
+            ("file-0-content", "# Buy\r\n\r\n- [ ] milk\r\n"),
+            ("file-1-name", "notes.txt"),
+            ("file-1-content", "plain words"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+    let page = app.get(&path).await.text().await.expect("body");
+    assert!(page.contains("Gist created."));
+    assert!(page.contains("<h1>Shopping list</h1>"));
+    assert!(page.contains("<span class=\"badge secret\">secret</span>"));
+    assert!(page.contains("<h1>Buy</h1>"), "Markdown rendered");
+    assert!(page.contains("plain words"));
+
+    // Edit: rename list.md, change its content, remove notes.txt, add code.rs.
+    let edit = app.get(&format!("{path}/edit")).await;
+    assert_eq!(edit.status(), StatusCode::OK);
+    let edit = edit.text().await.expect("body");
+    assert!(edit.contains("value=\"list.md\""));
+    let saved = app
+        .post_with_csrf(
+            &format!("{path}/edit"),
+            &[
+                ("description", "Shopping list, edited"),
+                ("file-0-original", "list.md"),
+                ("file-0-name", "groceries.md"),
+                ("file-0-content", "# Buy\n\n- [x] milk\n"),
+                ("file-1-original", "notes.txt"),
+                ("file-1-name", "notes.txt"),
+                ("file-1-content", "plain words"),
+                ("file-1-remove", "1"),
+                ("file-2-name", "code.rs"),
+                ("file-2-content", "fn main() {}\n"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(saved.headers()), path);
+    let page = app.get(&path).await.text().await.expect("body");
+    assert!(page.contains("Gist saved."));
+    assert!(page.contains("Shopping list, edited"));
+    assert!(page.contains("groceries.md"));
+    assert!(!page.contains("list.md"));
+    assert!(!page.contains("notes.txt"));
+    assert!(page.contains("code.rs"));
+
+    // Delete: a confirmation page, then the POST.
+    let confirm = app.get(&format!("{path}/delete")).await;
+    assert_eq!(confirm.status(), StatusCode::OK);
+    let confirm = confirm.text().await.expect("body");
+    assert!(confirm.contains("Delete this gist?"));
+    assert!(confirm.contains("2 files"));
+    let deleted = app.post_with_csrf(&format!("{path}/delete"), &[]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(deleted.headers()), "/gists");
+    assert!(
+        app.get("/gists")
+            .await
+            .text()
+            .await
+            .expect("body")
+            .contains("Gist deleted.")
+    );
+    assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn add_another_file_keeps_what_was_typed() {
+    let app = TestApp::signed_in().await;
+    let response = app
+        .post_with_csrf(
+            "/gists",
+            &[
+                ("description", "draft"),
+                ("file-0-name", "a.md"),
+                ("file-0-content", "text"),
+                ("intent", "add-file"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("value=\"draft\""));
+    assert!(body.contains(">text</textarea>"));
+    assert!(body.contains("id=\"file-1-name\""), "a second, empty slot");
+}
+
+#[tokio::test]
+async fn invalid_forms_say_what_to_fix() {
+    let app = TestApp::signed_in().await;
+    let response = app
+        .post_with_csrf(
+            "/gists",
+            &[
+                ("description", "nothing"),
+                ("file-0-name", "empty.md"),
+                ("file-0-content", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("role=\"alert\""));
+    assert!(body.contains("is empty"));
+    assert!(body.contains("value=\"nothing\""), "input kept");
+    let _settings = snapshot_settings().bind_to_scope();
+    insta::assert_snapshot!("gist_new_invalid", body);
+}
+
+#[tokio::test]
+async fn someone_elses_gist_cannot_be_edited() {
+    let app = TestApp::signed_in().await;
+    let id = app
+        .emulator
+        .control()
+        .add_gist("hubot", Some("hubot's"), true, &[("h.txt", "beep")])
+        .expect("hubot exists");
+    let page = app
+        .get(&format!("/gists/{id}"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("by hubot"));
+    assert!(!page.contains("/edit\""), "no edit link on others' gists");
+    let edit = app.get(&format!("/gists/{id}/edit")).await;
+    assert_eq!(edit.status(), StatusCode::FORBIDDEN);
+    let body = edit.text().await.expect("body");
+    assert!(body.contains("Not allowed"));
+}
+
+#[tokio::test]
+async fn script_in_a_gist_is_inert() {
+    let app = TestApp::signed_in().await;
+    let path = create(
+        &app,
+        &[
+            ("description", "<script>alert('d')</script>"),
+            ("visibility", "public"),
+            ("file-0-name", "x<img src=x onerror=alert(1)>.md"),
+            (
+                "file-0-content",
+                "<script>alert(1)</script>\n\n[link](javascript:alert(1))\n\n<img src=x onerror=\"alert(1)\">\n\n<a href=\"javascript:alert(1)\">a</a>\n",
+            ),
+            ("file-1-name", "page.html"),
+            ("file-1-content", "<script>alert(2)</script>"),
+        ],
+    )
+    .await;
+    for page in [
+        app.get(&path).await.text().await.expect("body"),
+        app.get("/gists").await.text().await.expect("body"),
+        app.get(&format!("{path}/edit"))
+            .await
+            .text()
+            .await
+            .expect("body"),
+        app.get(&format!("{path}/delete"))
+            .await
+            .text()
+            .await
+            .expect("body"),
+    ] {
+        let lower = page.to_ascii_lowercase();
+        assert!(!lower.contains("<script"), "{page}");
+        assert!(!lower.contains("href=\"javascript:"), "{page}");
+        assert!(!lower.contains("<img src=x onerror"), "{page}");
+        assert!(!lower.contains(" onerror=\""), "{page}");
+    }
+}

@@ -1,0 +1,292 @@
+//! `TestApp`: one emulator and one gistdesk per test, signed in as octocat on demand.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use gistdesk::config::{Config, GithubTarget, LogFormat, SessionConfig, SessionStoreConfig};
+use gistdesk::startup::Application;
+use github_emulator::Emulator;
+use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::{Response, StatusCode};
+
+/// Everything every test's gistdesk logged, to check that no token is ever in it.
+pub fn logs() -> String {
+    let buffer = LOGS.get_or_init(Default::default);
+    let bytes = buffer.lock().map(|b| b.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        let buffer = Arc::clone(LOGS.get_or_init(Default::default));
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("debug,github_emulator=off")
+            .with_ansi(false)
+            .with_writer(move || LogWriter(Arc::clone(&buffer)))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+}
+
+/// Builds a [`TestApp`].
+#[derive(Default)]
+pub struct TestAppBuilder {
+    auto_approve: Option<&'static str>,
+}
+
+impl TestAppBuilder {
+    /// Sign-ins are approved as `login` without a consent page.
+    pub fn auto_approve(mut self, login: &'static str) -> Self {
+        self.auto_approve = Some(login);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        init_logs();
+        let mut emulator = Emulator::builder();
+        if let Some(login) = self.auto_approve {
+            emulator = emulator.auto_approve(login);
+        }
+        let emulator = emulator.spawn().await.expect("emulator starts");
+        let dir = std::env::temp_dir().join(format!("gistdesk-test-{}", random_hex()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let config = Config {
+            github: GithubTarget::Remote {
+                web_url: emulator.base_url(),
+                api_url: emulator.api_url(),
+                client_id: github_emulator::DEFAULT_CLIENT_ID.to_owned(),
+                client_secret: github_emulator::DEFAULT_CLIENT_SECRET
+                    .parse()
+                    .expect("infallible"),
+            },
+            public_url: "http://127.0.0.1:0/".parse().expect("valid URL"),
+            bind: "127.0.0.1:0".parse().expect("valid address"),
+            data_dir: dir.clone(),
+            session: SessionConfig {
+                store: SessionStoreConfig::Sqlite(dir.join("sessions.db")),
+                cookie_name: "gistdesk_session".to_owned(),
+                idle_timeout: std::time::Duration::from_secs(3600),
+                max_lifetime: std::time::Duration::from_secs(86_400),
+            },
+            log_level: "debug".to_owned(),
+            log_format: LogFormat::Text,
+        };
+        let app = Application::build(config).await.expect("gistdesk starts");
+        let address = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            address,
+            client: client(),
+            emulator,
+            state,
+            dir,
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client builds")
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    hex::encode(bytes)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub emulator: Emulator,
+    pub state: gistdesk::AppState,
+    dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    /// A gistdesk whose emulator approves sign-ins as octocat.
+    pub async fn spawn() -> Self {
+        Self::builder().auto_approve("octocat").spawn().await
+    }
+
+    /// A gistdesk with octocat already signed in.
+    pub async fn signed_in() -> Self {
+        let app = Self::spawn().await;
+        app.sign_in("/gists").await;
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request completes")
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request completes")
+    }
+
+    /// POSTs `form` with the session's CSRF token added.
+    pub async fn post_with_csrf(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token().await;
+        let mut fields = vec![("csrf_token", token.as_str())];
+        fields.extend_from_slice(form);
+        self.post(path, &fields).await
+    }
+
+    /// The CSRF token as a page shows it.
+    pub async fn csrf_token(&self) -> String {
+        let page = self.get("/gists/new").await.text().await.expect("body");
+        field_value(&page, "csrf_token").expect("the page has a CSRF token")
+    }
+
+    /// Signs in through the whole flow, starting at `start`, and returns where it lands.
+    pub async fn sign_in(&self, start: &str) -> String {
+        let to_login = self.get(start).await;
+        assert_eq!(
+            to_login.status(),
+            StatusCode::SEE_OTHER,
+            "anonymous {start} is sent to sign in"
+        );
+        let login = location(to_login.headers());
+        let to_github = self.get(&login).await;
+        assert!(
+            to_github.status().is_redirection(),
+            "login redirects to GitHub"
+        );
+        let authorize = location(to_github.headers());
+        let back = self
+            .client
+            .get(&authorize)
+            .send()
+            .await
+            .expect("emulator answers");
+        assert!(
+            back.status().is_redirection(),
+            "auto-approved: straight back"
+        );
+        let callback = location(back.headers());
+        assert!(callback.starts_with(&self.address), "{callback}");
+        let done = self
+            .client
+            .get(&callback)
+            .send()
+            .await
+            .expect("callback answers");
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "callback answers 303");
+        location(done.headers())
+    }
+
+    /// The GitHub token of the current session, read from the session store.
+    pub async fn session_token(&self, session_id: &str) -> String {
+        use tower_sessions::SessionStore;
+        let id: tower_sessions::session::Id = session_id.parse().expect("session id");
+        let record = self
+            .state
+            .sessions()
+            .load(&id)
+            .await
+            .expect("store answers")
+            .expect("session exists");
+        let json = serde_json::to_string(&record.data).expect("serializes");
+        let start = json.find("gho_").expect("a gho_ token in the session");
+        json[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    }
+}
+
+/// The `Location` header, made absolute against nothing (gistdesk's are relative or absolute).
+pub fn location(headers: &HeaderMap) -> String {
+    headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("a Location header")
+        .to_owned()
+}
+
+/// The value of the first `name="…" value="…"` input in `html`.
+pub fn field_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// The first gist id linked from a list page.
+pub fn first_gist_id(html: &str) -> String {
+    let marker = "<a class=\"title\" href=\"/gists/";
+    let start = html.find(marker).expect("a gist in the list") + marker.len();
+    html[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+/// The session cookie's value from a `Set-Cookie` header, if the response set it.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("gistdesk_session="))
+        .map(str::to_owned)
+}
+
+/// Snapshot settings that replace what changes from run to run (CSRF tokens, ports,
+/// created gists' ids and times).
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(
+        r#"name="csrf_token" value="[^"]*""#,
+        r#"name="csrf_token" value="[csrf]""#,
+    );
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}

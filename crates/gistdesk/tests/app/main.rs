@@ -1,0 +1,10 @@
+//! gistdesk over HTTP: the in-process emulator as GitHub, the app on port 0, a
+//! cookie-keeping client that does not follow redirects.
+
+mod csrf;
+mod failures;
+mod gists;
+mod helpers;
+mod pages;
+mod security;
+mod sign_in;

@@ -1,0 +1,151 @@
+//! The whole sign-in, the session cookie, sign-out.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, client, field_value, location, logs, session_cookie};
+
+#[tokio::test]
+async fn anonymous_gists_goes_through_github_and_back() {
+    let app = TestApp::spawn().await;
+    let to_login = app.get("/gists?page=2").await;
+    assert_eq!(to_login.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(to_login.headers()),
+        "/auth/github/login?next=%2Fgists%3Fpage%3D2"
+    );
+
+    let landed = app.sign_in("/gists").await;
+    assert_eq!(landed, "/gists");
+    let page = app.get("/gists").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.expect("body");
+    assert!(body.contains("Your gists"));
+    assert!(
+        body.contains(">octocat</a>"),
+        "the header names who is signed in"
+    );
+    assert_eq!(
+        body.matches("<a class=\"title\"").count(),
+        30,
+        "30 gists a page"
+    );
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_sign_in_and_the_cookie_is_locked_down() {
+    let app = TestApp::spawn().await;
+    // An anonymous request that needs a session (sign-in start) gets a cookie.
+    let start = app.get("/auth/github/login?next=/gists").await;
+    let before = session_cookie(start.headers()).expect("a pre-sign-in session cookie");
+    let authorize = location(start.headers());
+    let back = app.client.get(&authorize).send().await.expect("emulator");
+    let done = app
+        .client
+        .get(location(back.headers()))
+        .send()
+        .await
+        .expect("callback");
+    let after = session_cookie(done.headers()).expect("a new cookie at sign-in");
+    let value = |c: &str| c.split(';').next().unwrap_or_default().to_owned();
+    assert_ne!(value(&before), value(&after), "session id cycled");
+    let flags = after.to_ascii_lowercase();
+    assert!(flags.contains("httponly"), "{after}");
+    assert!(flags.contains("samesite=lax"), "{after}");
+    assert!(flags.contains("path=/"), "{after}");
+    assert!(
+        !flags.contains("secure"),
+        "plain http: no Secure flag: {after}"
+    );
+    assert!(!after.contains("gho_"), "no token in the cookie");
+}
+
+#[tokio::test]
+async fn a_tampered_cookie_is_anonymous() {
+    let app = TestApp::signed_in().await;
+    let cookie = app
+        .client
+        .get(app.url("/account"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(cookie.status(), StatusCode::OK);
+    let stranger = client();
+    for value in ["AAAAAAAAAAAAAAAAAAAAAA", "not-a-session", "", "%00"] {
+        let response = stranger
+            .get(app.url("/gists"))
+            .header("cookie", format!("gistdesk_session={value}"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{value:?}");
+        assert!(location(response.headers()).starts_with("/auth/github/login"));
+    }
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session() {
+    let app = TestApp::signed_in().await;
+    let account = app.get("/account").await.text().await.expect("body");
+    let token = field_value(&account, "csrf_token").expect("sign-out form");
+    assert!(account.contains("action=\"/auth/github/logout\""));
+    let out = app
+        .post("/auth/github/logout", &[("csrf_token", token.as_str())])
+        .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let again = app.get("/gists").await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert!(location(again.headers()).starts_with("/auth/github/login"));
+}
+
+#[tokio::test]
+async fn open_redirects_through_next_land_on_the_site() {
+    let app = TestApp::spawn().await;
+    for next in [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "https%3A%2F%2Fevil.example",
+        "/%0d%0aLocation:%20https://evil.example",
+    ] {
+        let browser = client();
+        let start = browser
+            .get(app.url(&format!("/auth/github/login?next={next}")))
+            .send()
+            .await
+            .expect("login");
+        let authorize = location(start.headers());
+        let back = browser.get(&authorize).send().await.expect("emulator");
+        let done = browser
+            .get(location(back.headers()))
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "{next}");
+        let target = location(done.headers());
+        assert!(
+            target.starts_with('/') && !target.starts_with("//") && !target.starts_with("/\\"),
+            "{next} led to {target}"
+        );
+        assert!(!target.contains("evil"), "{next} led to {target}");
+    }
+}
+
+#[tokio::test]
+async fn no_token_in_pages_or_logs() {
+    let app = TestApp::signed_in().await;
+    for path in ["/", "/gists", "/gists/starred", "/gists/new", "/account"] {
+        let response = app.get(path).await;
+        let headers = format!("{:?}", response.headers());
+        let body = response.text().await.expect("body");
+        assert!(!body.contains("gho_"), "token in {path}");
+        assert!(!headers.contains("gho_"), "token in headers of {path}");
+    }
+    assert!(!logs().contains("gho_"), "a token reached the log");
+    assert!(
+        !logs().contains(github_emulator::DEFAULT_CLIENT_SECRET),
+        "the client secret reached the log"
+    );
+}
