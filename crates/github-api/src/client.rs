@@ -309,6 +309,13 @@ impl Client {
         self.request(Method::GET, path, None::<&()>).await
     }
 
+    /// One page of any list below the API base, with its neighbours from the `Link`
+    /// header (for lists without a typed call).
+    pub async fn get_page<T: DeserializeOwned>(&self, path: &str) -> Result<Page<T>, Error> {
+        let url = self.path_url(path)?;
+        self.page_at(url).await
+    }
+
     /// The signed-in user (`GET /user`).
     pub async fn user(&self) -> Result<crate::User, Error> {
         self.call(Method::GET, &["user"], None::<&()>).await

@@ -66,20 +66,58 @@ pub struct SimpleUser {
     pub html_url: Option<String>,
 }
 
-/// One of the user's email addresses (`GET /user/emails`).
+/// One of the user's email addresses (`GET /user/emails`). Also read from the bare
+/// strings GitHub's old API answered with (then neither primary nor verified).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "EmailShape")]
 pub struct Email {
     /// The address.
     pub email: String,
     /// Whether it is the primary address.
-    #[serde(default)]
     pub primary: bool,
     /// Whether it has been verified.
-    #[serde(default)]
     pub verified: bool,
     /// `public`, `private` or null.
-    #[serde(default)]
     pub visibility: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EmailShape {
+    Object {
+        email: String,
+        #[serde(default)]
+        primary: bool,
+        #[serde(default)]
+        verified: bool,
+        #[serde(default)]
+        visibility: Option<String>,
+    },
+    Bare(String),
+}
+
+impl From<EmailShape> for Email {
+    fn from(shape: EmailShape) -> Self {
+        match shape {
+            EmailShape::Object {
+                email,
+                primary,
+                verified,
+                visibility,
+            } => Email {
+                email,
+                primary,
+                verified,
+                visibility,
+            },
+            EmailShape::Bare(email) => Email {
+                email,
+                primary: false,
+                verified: false,
+                visibility: None,
+            },
+        }
+    }
 }
 
 /// The primary address, if it is verified. An empty list (or no verified primary) gives `None`.
@@ -166,5 +204,26 @@ impl TeamMembership {
     /// Whether the membership is accepted.
     pub fn is_active(&self) -> bool {
         self.state == "active"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_in_both_shapes() {
+        let old: Vec<Email> = serde_json::from_str(r#"["a@example.com"]"#).unwrap();
+        assert_eq!(old[0].email, "a@example.com");
+        assert!(primary_verified_email(&old).is_none());
+        let new: Vec<Email> = serde_json::from_str(
+            r#"[{"email":"b@example.com","primary":true,"verified":true,"visibility":"private"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            primary_verified_email(&new).map(|e| e.email.as_str()),
+            Some("b@example.com")
+        );
+        assert!(serde_json::from_str::<Vec<Email>>("[1]").is_err());
     }
 }
