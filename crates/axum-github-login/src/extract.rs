@@ -375,12 +375,39 @@ impl GithubLogin {
                 Err(self.failure(FailureKind::GithubUnavailable))
             }
             Err(e) => {
+                // Another instance may have spent this refresh token and saved the new
+                // tokens in the shared store: use those rather than end the session.
+                if let Some(theirs) = self.renewed_elsewhere(session, &refresh_token).await? {
+                    return Ok(Ok(theirs));
+                }
                 tracing::info!(error = %e, user_id = auth.user.id, "token could not be renewed; session ends");
                 self.end_session(session, SignedOutReason::TokenExpired)
                     .await?;
                 Ok(Err(SignedOutReason::TokenExpired))
             }
         }
+    }
+}
+
+impl GithubLogin {
+    /// The session's tokens as now in the store, if they were renewed by someone else
+    /// (they hold another refresh token) and are still valid.
+    async fn renewed_elsewhere(
+        &self,
+        session: &Session,
+        spent: &github_oauth::RefreshToken,
+    ) -> Result<Option<AuthRecord>, Failure> {
+        session.load().await.map_err(Failure::session_store)?;
+        let stored: Option<AuthRecord> = session
+            .get(keys::AUTH)
+            .await
+            .map_err(Failure::session_store)?;
+        Ok(stored.filter(|a| {
+            a.tokens.refresh_token.as_ref() != Some(spent)
+                && !a
+                    .tokens
+                    .is_expired(OffsetDateTime::now_utc(), self.inner.refresh_leeway)
+        }))
     }
 }
 

@@ -294,3 +294,73 @@ impl GithubLoginBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use github_oauth::{ClientId, ClientSecret, Endpoints};
+
+    use super::*;
+
+    fn oauth() -> OAuthClient {
+        OAuthClient::new(
+            Endpoints::github_com(),
+            ClientId::new("id"),
+            ClientSecret::new("secret"),
+        )
+        .expect("an HTTP client")
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("valid URL")
+    }
+
+    #[test]
+    fn callback_url_and_links_follow_the_public_url_and_prefix() {
+        let login = GithubLogin::builder(oauth(), url("https://app.example"))
+            .build()
+            .expect("valid settings");
+        assert_eq!(
+            login.callback_url().as_str(),
+            "https://app.example/auth/github/callback"
+        );
+        assert_eq!(login.login_url(&NextPath::root()), "/auth/github/login");
+        assert_eq!(
+            login.login_url(&NextPath::parse_or_root("/gists?page=2")),
+            "/auth/github/login?next=%2Fgists%3Fpage%3D2"
+        );
+        assert_eq!(login.logout_path(), "/auth/github/logout");
+        assert!(login.session_settings().secure);
+        assert_eq!(login.session_settings().cookie_name, "__Host-session");
+
+        let login = GithubLogin::builder(oauth(), url("http://127.0.0.1:3000/app/"))
+            .prefix("/login/gh")
+            .build()
+            .expect("valid settings");
+        assert_eq!(
+            login.callback_url().as_str(),
+            "http://127.0.0.1:3000/app/login/gh/callback"
+        );
+        assert!(!login.session_settings().secure);
+        assert_eq!(login.session_settings().cookie_name, "session");
+    }
+
+    #[test]
+    fn refuses_bad_settings() {
+        for prefix in ["auth", "/auth/", "/{x}", "//auth", "/a?b", ""] {
+            let r = GithubLogin::builder(oauth(), url("http://127.0.0.1/"))
+                .prefix(prefix)
+                .build();
+            assert!(matches!(r, Err(BuildError::BadPrefix(_))), "{prefix:?}");
+        }
+        let r = GithubLogin::builder(oauth(), url("mailto:x@example.com")).build();
+        assert!(matches!(r, Err(BuildError::BadPublicUrl)));
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let login = GithubLogin::builder(oauth(), url("http://127.0.0.1/"))
+            .build()
+            .expect("valid settings");
+        assert!(!format!("{login:?}").contains("secret"));
+    }
+}

@@ -90,6 +90,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn failure_page() {
+        let f = Failure::new(crate::FailureKind::StateMismatch, "/auth/github/login");
+        insta::assert_snapshot!(DefaultPages.failure(&f).0);
+    }
+
+    #[test]
+    fn signed_out_page() {
+        let Html(h) = DefaultPages.signed_out(
+            SignedOutReason::TokenRejected,
+            "/auth/github/login?next=%2Fgists&x=1",
+        );
+        insta::assert_snapshot!(h);
+    }
+
+    #[test]
     fn escapes_everything_it_shows() {
         let Html(h) = page("<t>", "a & b", "\"x\"", "/login?next=%2F&x='y'");
         assert!(h.contains("&lt;t&gt;"));

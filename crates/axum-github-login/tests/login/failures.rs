@@ -283,3 +283,121 @@ async fn unverified_email_is_refused_by_github() {
     )
     .await;
 }
+
+/// The value of a hidden form field in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).expect("the field") + marker.len();
+    page[start..].split('"').next().expect("a value").to_owned()
+}
+
+#[tokio::test]
+async fn declining_on_githubs_consent_page() {
+    let app = TestApp::spawn().await;
+    app.emu.control().set_auto_approve(None);
+    let start = app.start_sign_in("next=%2Fprivate").await;
+    let consent = app.get(start.location()).await;
+    assert_eq!(consent.status, StatusCode::OK, "the consent page");
+    let form = [
+        ("consent", hidden(&consent.body, "consent")),
+        (
+            "authenticity_token",
+            hidden(&consent.body, "authenticity_token"),
+        ),
+    ];
+    let back = app
+        .send(
+            app.client
+                .post(format!("{}login/oauth/authorize", app.emu.base_url()))
+                .form(&form),
+        )
+        .await;
+    assert!(back.status.is_redirection(), "{}", back.body);
+    let callback = back.location().to_owned();
+    assert!(
+        callback.starts_with(&app.url("/auth/github/callback")),
+        "{callback}"
+    );
+    let res = app.get(&callback).await;
+    assert_failed(
+        &app,
+        &res,
+        StatusCode::FORBIDDEN,
+        "You chose not to let this site use your GitHub account",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn accepting_on_githubs_consent_page() {
+    let app = TestApp::spawn().await;
+    app.emu.control().set_auto_approve(None);
+    let start = app.start_sign_in("next=%2Fprivate").await;
+    let consent = app.get(start.location()).await;
+    let form = [
+        ("consent", hidden(&consent.body, "consent")),
+        (
+            "authenticity_token",
+            hidden(&consent.body, "authenticity_token"),
+        ),
+        ("authorize", "1".to_owned()),
+        ("login", "hubot".to_owned()),
+    ];
+    let back = app
+        .send(
+            app.client
+                .post(format!("{}login/oauth/authorize", app.emu.base_url()))
+                .form(&form),
+        )
+        .await;
+    let res = app.get(back.location()).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), "/private");
+    assert_eq!(app.get("/").await.body, "signed in as hubot");
+}
+
+#[tokio::test]
+async fn renewal_when_github_is_too_slow_is_504_and_the_session_stays() {
+    let app = TestApp::builder()
+        .github_app()
+        .oauth_timeout(Duration::from_millis(200))
+        .emulator(|b| b.token_lifetimes(Duration::from_secs(3600), Duration::from_secs(6 * 3600)))
+        .spawn()
+        .await;
+    app.sign_in().await;
+    app.expire_stored_token().await;
+    app.emu.control().set_latency(Duration::from_secs(5));
+    let res = app.get("/private").await;
+    assert_eq!(res.status, StatusCode::GATEWAY_TIMEOUT, "{}", res.body);
+    assert!(res.body.contains("did not answer in time"), "{}", res.body);
+    let json = app.get_json("/private").await;
+    assert_eq!(json.status, StatusCode::GATEWAY_TIMEOUT);
+    let body: serde_json::Value = serde_json::from_str(&json.body).expect("JSON");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not answer in time"))
+    );
+
+    app.emu.control().set_latency(Duration::ZERO);
+    let res = app.get("/private").await;
+    assert_eq!(
+        res.status,
+        StatusCode::OK,
+        "renewed once GitHub answers again"
+    );
+}
+
+#[tokio::test]
+async fn the_application_can_restyle_failure_pages() {
+    struct Branded;
+    impl axum_github_login::Pages for Branded {
+        fn failure(&self, f: &axum_github_login::Failure) -> axum::response::Html<String> {
+            axum::response::Html(format!("<h1>Branded: {}</h1>", f.kind.title()))
+        }
+    }
+    let app = TestApp::builder().pages(Branded).spawn().await;
+    let res = app.get("/auth/github/callback?code=x").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(res.body, "<h1>Branded: Sign-in failed</h1>");
+}

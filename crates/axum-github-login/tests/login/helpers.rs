@@ -99,6 +99,14 @@ pub struct TestAppBuilder {
     https_public_url: bool,
     github_down: bool,
     emulator: Box<dyn FnOnce(EmulatorBuilder) -> EmulatorBuilder + Send>,
+    pages: Option<
+        Box<
+            dyn FnOnce(
+                    axum_github_login::GithubLoginBuilder,
+                ) -> axum_github_login::GithubLoginBuilder
+                + Send,
+        >,
+    >,
 }
 
 impl TestAppBuilder {
@@ -130,6 +138,12 @@ impl TestAppBuilder {
     /// GitHub's OAuth endpoints are on a port where nothing listens.
     pub fn github_down(mut self) -> Self {
         self.github_down = true;
+        self
+    }
+    pub fn pages(mut self, pages: impl axum_github_login::Pages) -> Self {
+        self.pages = Some(Box::new(move |b: axum_github_login::GithubLoginBuilder| {
+            b.pages(pages)
+        }));
         self
     }
     pub fn emulator(
@@ -193,6 +207,9 @@ impl TestAppBuilder {
         if let Some(t) = self.sign_in_timeout {
             login = login.sign_in_timeout(t);
         }
+        if let Some(pages) = self.pages {
+            login = pages(login);
+        }
         let login = login.build().expect("valid settings");
         let cookie_name = login.session_settings().cookie_name.to_string();
         let store = MemoryStore::default();
@@ -202,6 +219,12 @@ impl TestAppBuilder {
             .route("/", get(home))
             .route("/private", get(private))
             .route("/me", get(me_from_github))
+            .route(
+                "/act",
+                axum::routing::post(
+                    |me: SignedIn| async move { format!("done by {}", me.user.login) },
+                ),
+            )
             .merge(login.router())
             .layer(login.layer())
             .layer(login.session_layer(store.clone()))
@@ -317,6 +340,7 @@ impl TestApp {
             https_public_url: false,
             github_down: false,
             emulator: Box::new(|b| b),
+            pages: None,
         }
     }
 
@@ -441,9 +465,8 @@ impl TestApp {
         )
     }
 
-    /// Moves the stored access token's expiry into the past, as if its lifetime had run
-    /// out on this server's clock (which tests cannot move).
-    pub async fn expire_stored_token(&self) {
+    /// Changes the stored session's data (as time passing would).
+    pub async fn edit_session(&self, edit: impl FnOnce(&mut serde_json::Value)) {
         let id = Id::from_str(&self.session_cookie().expect("a session")).expect("an id");
         let mut record = self
             .store
@@ -451,12 +474,19 @@ impl TestApp {
             .await
             .expect("memory store")
             .expect("a record");
-        let auth = record
-            .data
-            .get_mut("axum_github_login.auth")
-            .expect("signed in");
-        auth["tokens"]["expires_at"] = serde_json::Value::String("2001-01-01T00:00:00Z".into());
+        let mut data = serde_json::to_value(&record.data).expect("JSON");
+        edit(&mut data);
+        record.data = serde_json::from_value(data).expect("a map");
         self.store.save(&record).await.expect("memory store");
+    }
+
+    /// Moves the stored access token's expiry into the past, as if its lifetime had run
+    /// out on this server's clock (which tests cannot move).
+    pub async fn expire_stored_token(&self) {
+        self.edit_session(|data| {
+            data["axum_github_login.auth"]["tokens"]["expires_at"] = "2001-01-01T00:00:00Z".into();
+        })
+        .await;
     }
 
     /// Everything the application has sent so far (headers and bodies).

@@ -182,3 +182,89 @@ async fn csrf_token_is_renewed_at_sign_in() {
     app.sign_in().await;
     assert_ne!(first, csrf_from(&app.get("/private").await.body));
 }
+
+#[tokio::test]
+async fn logout_accepts_the_token_in_a_header() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let token = csrf_from(&app.get("/private").await.body);
+    let res = app
+        .send(
+            app.client
+                .post(app.url("/auth/github/logout"))
+                .header("x-csrf-token", token),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/").await.body, "anonymous");
+}
+
+#[tokio::test]
+async fn anonymous_logout_is_refused() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post_form("/auth/github/logout", &[("csrf_token", "anything-at-all")])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn session_ends_after_its_absolute_lifetime_with_a_reason() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    app.edit_session(|data| {
+        data["axum_github_login.auth"]["signed_in_at"] = 1_000_000_000.into();
+    })
+    .await;
+    let res = app.get("/private").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = app.get(res.location()).await;
+    assert!(
+        page.body.contains("Your session here expired"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn session_ends_after_being_idle_too_long() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    app.edit_session(|data| {
+        data["axum_github_login.seen"] = 1_000_000_000.into();
+    })
+    .await;
+    let res = app.get_json("/private").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        res.body.contains("Your session here expired"),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.get("/").await.body, "anonymous");
+}
+
+#[tokio::test]
+async fn several_tabs_can_sign_in_at_once() {
+    let app = TestApp::spawn().await;
+    let first = app.start_sign_in("next=%2Fone").await;
+    let second = app.start_sign_in("next=%2Ftwo").await;
+    let first_back = app.authorize(first.location()).await;
+    let second_back = app.authorize(second.location()).await;
+    let done = app.get(&first_back).await;
+    assert_eq!(done.location(), "/one");
+    let done = app.get(&second_back).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "/two");
+}
+
+#[tokio::test]
+async fn a_form_post_that_needs_sign_in_comes_back_to_the_root() {
+    let app = TestApp::spawn().await;
+    let res = app.send(app.client.post(app.url("/act?x=1"))).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), "/auth/github/login");
+    app.sign_in().await;
+    let res = app.send(app.client.post(app.url("/act"))).await;
+    assert_eq!(res.body, "done by octocat");
+}
