@@ -191,3 +191,32 @@ async fn script_in_a_gist_is_inert() {
         assert!(!lower.contains(" onerror=\""), "{page}");
     }
 }
+
+#[tokio::test]
+async fn truncated_files_are_fetched_in_full_up_to_a_limit() {
+    let app = TestApp::signed_in().await;
+    let big = format!("{}END-OF-BIG-FILE\n", "x".repeat(1_200_000));
+    let huge = "y".repeat(6 * 1024 * 1024);
+    let id = app
+        .emulator
+        .control()
+        .add_gist(
+            "octocat",
+            Some("big files"),
+            false,
+            &[("big.txt", big.as_str()), ("huge.txt", huge.as_str())],
+        )
+        .expect("octocat exists");
+    let response = app.get(&format!("/gists/{id}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.expect("body");
+    assert!(
+        body.contains("END-OF-BIG-FILE"),
+        "the truncated file was fetched in full"
+    );
+    assert!(
+        body.contains("larger than 5 MiB"),
+        "the huge one is left to its raw link"
+    );
+    assert!(!body.contains(&"y".repeat(1000)));
+}

@@ -1,6 +1,7 @@
 //! gistdesk over HTTP: the in-process emulator as GitHub, the app on port 0, a
 //! cookie-keeping client that does not follow redirects.
 
+mod cli;
 mod csrf;
 mod failures;
 mod gists;
