@@ -25,6 +25,14 @@ const DOCS: &str = "https://docs.github.com/rest";
 const RATE_DOCS: &str = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
 /// API versions GitHub accepts in `X-GitHub-Api-Version`.
 pub(crate) const API_VERSIONS: [&str; 2] = ["2022-11-28", "2026-03-10"];
+const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+const X_RATELIMIT_USED: HeaderName = HeaderName::from_static("x-ratelimit-used");
+const X_RATELIMIT_RESOURCE: HeaderName = HeaderName::from_static("x-ratelimit-resource");
+const X_GITHUB_REQUEST_ID: HeaderName = HeaderName::from_static("x-github-request-id");
+const X_OAUTH_SCOPES: HeaderName = HeaderName::from_static("x-oauth-scopes");
+const X_ACCEPTED_OAUTH_SCOPES: HeaderName = HeaderName::from_static("x-accepted-oauth-scopes");
 /// Anonymous budget per hour, as on GitHub.
 const ANONYMOUS_LIMIT: u32 = 60;
 
@@ -141,7 +149,7 @@ pub(crate) struct AcceptedScopes(pub(crate) &'static str);
 
 /// An ETag computed ahead of time (the cached `/user` body), so the envelope need not hash.
 #[derive(Clone, Debug)]
-pub(crate) struct KnownEtag(pub(crate) Arc<str>);
+pub(crate) struct KnownEtag(pub(crate) HeaderValue);
 
 /// Who is calling: resolved once by the envelope from the `Authorization` header.
 #[derive(Clone, Debug, Default)]
@@ -249,49 +257,42 @@ impl Shared {
         (effective, effective.saturating_sub(w.used), w.used, w.reset)
     }
 
-    /// Checks the primary and secondary limits before a request runs.
-    fn rate_check(&self, key: &RateKey) -> Result<(), (RateSnapshot, Option<u64>)> {
+    /// Checks the primary and secondary limits and spends one unit, in one lock.
+    fn rate_take(&self, key: &RateKey) -> Result<RateSnapshot, (RateSnapshot, Option<u64>)> {
         let limit = self.limit_for(key);
         let secondary = self.faults.secondary_per_minute.load(Ordering::Relaxed);
         let now = self.now().unix_timestamp();
         let mut map = self.rate();
         let w = Self::window(&mut map, key, now);
+        let effective = if limit == 0 { 5000 } else { limit };
+        let snap = |w: &Window| RateSnapshot {
+            limit: effective,
+            remaining: effective.saturating_sub(w.used),
+            used: w.used,
+            reset: w.reset,
+        };
         if limit != 0 && w.used >= limit {
-            return Err((
-                RateSnapshot {
-                    limit,
-                    remaining: 0,
-                    used: w.used,
-                    reset: w.reset,
-                },
-                None,
-            ));
+            return Err((snap(w), None));
         }
         if secondary != 0 {
             if w.minute_used >= secondary {
                 let retry = (w.minute_start + 60 - now).max(1) as u64;
-                let effective = if limit == 0 { 5000 } else { limit };
-                let snap = RateSnapshot {
-                    limit: effective,
-                    remaining: effective.saturating_sub(w.used),
-                    used: w.used,
-                    reset: w.reset,
-                };
-                return Err((snap, Some(retry)));
+                return Err((snap(w), Some(retry)));
             }
             w.minute_used += 1;
         }
-        Ok(())
+        w.used = w.used.saturating_add(1);
+        Ok(snap(w))
     }
 
-    /// Spends one unit (or none, for a 304) and returns the budget after it.
-    fn rate_spend(&self, key: &RateKey, spend: bool) -> RateSnapshot {
+    /// The budget without spending (`refund`: give back the unit a 304 took).
+    fn rate_peek(&self, key: &RateKey, refund: bool) -> RateSnapshot {
         let limit = self.limit_for(key);
         let now = self.now().unix_timestamp();
         let mut map = self.rate();
         let w = Self::window(&mut map, key, now);
-        if spend {
-            w.used = w.used.saturating_add(1);
+        if refund {
+            w.used = w.used.saturating_sub(1);
         }
         let effective = if limit == 0 { 5000 } else { limit };
         RateSnapshot {
@@ -304,22 +305,31 @@ impl Shared {
 }
 
 fn static_headers(h: &mut HeaderMap) {
-    const FIXED: [(&str, &str); 9] = [
-        ("server", "github.com"),
-        ("x-github-media-type", "github.v3; format=json"),
-        ("x-github-api-version-selected", "2022-11-28"),
-        ("access-control-allow-origin", "*"),
+    const FIXED: [(HeaderName, &str); 9] = [
+        (HeaderName::from_static("server"), "github.com"),
         (
-            "access-control-expose-headers",
+            HeaderName::from_static("x-github-media-type"),
+            "github.v3; format=json",
+        ),
+        (
+            HeaderName::from_static("x-github-api-version-selected"),
+            "2022-11-28",
+        ),
+        (HeaderName::from_static("access-control-allow-origin"), "*"),
+        (
+            HeaderName::from_static("access-control-expose-headers"),
             "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, X-GitHub-SSO, X-GitHub-Request-Id, Deprecation, Sunset",
         ),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "deny"),
-        ("x-xss-protection", "0"),
-        ("content-security-policy", "default-src 'none'"),
+        (HeaderName::from_static("x-content-type-options"), "nosniff"),
+        (HeaderName::from_static("x-frame-options"), "deny"),
+        (HeaderName::from_static("x-xss-protection"), "0"),
+        (
+            HeaderName::from_static("content-security-policy"),
+            "default-src 'none'",
+        ),
     ];
     for (k, v) in FIXED {
-        h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        h.insert(k, HeaderValue::from_static(v));
     }
     h.insert(
         header::VARY,
@@ -330,43 +340,28 @@ fn static_headers(h: &mut HeaderMap) {
 }
 
 fn rate_headers(h: &mut HeaderMap, s: &RateSnapshot) {
-    h.insert(
-        HeaderName::from_static("x-ratelimit-limit"),
-        HeaderValue::from(s.limit),
-    );
-    h.insert(
-        HeaderName::from_static("x-ratelimit-remaining"),
-        HeaderValue::from(s.remaining),
-    );
-    h.insert(
-        HeaderName::from_static("x-ratelimit-reset"),
-        HeaderValue::from(s.reset),
-    );
-    h.insert(
-        HeaderName::from_static("x-ratelimit-used"),
-        HeaderValue::from(s.used),
-    );
-    h.insert(
-        HeaderName::from_static("x-ratelimit-resource"),
-        HeaderValue::from_static("core"),
-    );
+    h.insert(X_RATELIMIT_LIMIT, HeaderValue::from(s.limit));
+    h.insert(X_RATELIMIT_REMAINING, HeaderValue::from(s.remaining));
+    h.insert(X_RATELIMIT_RESET, HeaderValue::from(s.reset));
+    h.insert(X_RATELIMIT_USED, HeaderValue::from(s.used));
+    h.insert(X_RATELIMIT_RESOURCE, HeaderValue::from_static("core"));
 }
 
 fn finish(
     mut r: Response,
     request_id: &str,
     rate: &RateSnapshot,
-    scopes: Option<&str>,
+    scopes: Option<&HeaderValue>,
     authenticated: bool,
 ) -> Response {
     let h = r.headers_mut();
     static_headers(h);
     rate_headers(h, rate);
     if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert(HeaderName::from_static("x-github-request-id"), v);
+        h.insert(X_GITHUB_REQUEST_ID, v);
     }
-    if let Some(s) = scopes.and_then(|s| HeaderValue::from_str(s).ok()) {
-        h.insert(HeaderName::from_static("x-oauth-scopes"), s);
+    if let Some(s) = scopes {
+        h.insert(X_OAUTH_SCOPES, s.clone());
     }
     h.insert(
         header::CACHE_CONTROL,
@@ -376,11 +371,8 @@ fn finish(
             "public, max-age=60, s-maxage=60"
         }),
     );
-    if !h.contains_key("x-accepted-oauth-scopes") {
-        h.insert(
-            HeaderName::from_static("x-accepted-oauth-scopes"),
-            HeaderValue::from_static(""),
-        );
+    if !h.contains_key(X_ACCEPTED_OAUTH_SCOPES) {
+        h.insert(X_ACCEPTED_OAUTH_SCOPES, HeaderValue::from_static(""));
     }
     r
 }
@@ -404,7 +396,7 @@ pub(crate) async fn api_envelope(
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
     let anonymous = RateKey::Anonymous(ip);
     let early = |e: ApiError, key: &RateKey| {
-        let snap = app.rate_spend(key, false);
+        let snap = app.rate_peek(key, false);
         finish(e.into_response(), &request_id, &snap, None, false)
     };
 
@@ -450,7 +442,7 @@ pub(crate) async fn api_envelope(
     // The Applications API authenticates the app (Basic) in its handlers.
     let app_route = req.uri().path().starts_with("/applications/");
     let mut caller = Caller::default();
-    let mut scopes_header: Option<String> = None;
+    let mut scopes_header: Option<HeaderValue> = None;
     let key = if app_route {
         let client = req.uri().path().split('/').nth(2).unwrap_or("").to_owned();
         RateKey::App(client)
@@ -469,7 +461,7 @@ pub(crate) async fn api_envelope(
                             github_app: t.github_app,
                         };
                         if !t.github_app {
-                            scopes_header = Some(t.scopes.join(", "));
+                            scopes_header = Some(t.scopes_header.clone());
                         }
                         RateKey::User(t.user_id)
                     }
@@ -492,7 +484,7 @@ pub(crate) async fn api_envelope(
                 return StatusCode::BAD_GATEWAY.into_response();
             }
             Fault::Fail(status) => {
-                let snap = app.rate_spend(&key, false);
+                let snap = app.rate_peek(&key, false);
                 let e = if status == StatusCode::BAD_GATEWAY {
                     ApiError::new(status, "Server Error", DOCS)
                 } else {
@@ -502,7 +494,7 @@ pub(crate) async fn api_envelope(
                     e.into_response(),
                     &request_id,
                     &snap,
-                    scopes_header.as_deref(),
+                    scopes_header.as_ref(),
                     authenticated,
                 );
             }
@@ -510,41 +502,49 @@ pub(crate) async fn api_envelope(
     }
 
     let counts = req.uri().path() != "/rate_limit";
-    if counts && let Err((snap, retry_after)) = app.rate_check(&key) {
-        let e = match retry_after {
-            None => {
-                let who = match &key {
-                    RateKey::User(id) => format!("user ID {id}"),
-                    RateKey::Anonymous(ip) => ip.to_string(),
-                    RateKey::App(c) => format!("app {c}"),
-                };
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "API rate limit exceeded for {who}. If you reach out to GitHub Support for help, please include the request ID {request_id}."
-                    ),
-                    RATE_DOCS,
-                )
-            }
-            Some(s) => ApiError {
-                retry_after: Some(s),
-                ..ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID {request_id}."
-                    ),
-                    "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-                )
-            },
-        };
-        return finish(
-            e.into_response(),
-            &request_id,
-            &snap,
-            scopes_header.as_deref(),
-            authenticated,
-        );
-    }
+    let taken = if counts {
+        app.rate_take(&key)
+    } else {
+        Ok(app.rate_peek(&key, false))
+    };
+    let snap = match taken {
+        Ok(snap) => snap,
+        Err((snap, retry_after)) => {
+            let e = match retry_after {
+                None => {
+                    let who = match &key {
+                        RateKey::User(id) => format!("user ID {id}"),
+                        RateKey::Anonymous(ip) => ip.to_string(),
+                        RateKey::App(c) => format!("app {c}"),
+                    };
+                    ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        format!(
+                            "API rate limit exceeded for {who}. If you reach out to GitHub Support for help, please include the request ID {request_id}."
+                        ),
+                        RATE_DOCS,
+                    )
+                }
+                Some(s) => ApiError {
+                    retry_after: Some(s),
+                    ..ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        format!(
+                            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID {request_id}."
+                        ),
+                        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                    )
+                },
+            };
+            return finish(
+                e.into_response(),
+                &request_id,
+                &snap,
+                scopes_header.as_ref(),
+                authenticated,
+            );
+        }
+    };
 
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
     let if_none_match = req
@@ -559,13 +559,12 @@ pub(crate) async fn api_envelope(
     let (mut parts, body) = resp.into_parts();
     let accepted = parts.extensions.get::<AcceptedScopes>().map(|a| a.0);
     if let Some(a) = accepted {
-        parts.headers.insert(
-            HeaderName::from_static("x-accepted-oauth-scopes"),
-            HeaderValue::from_static(a),
-        );
+        parts
+            .headers
+            .insert(X_ACCEPTED_OAUTH_SCOPES, HeaderValue::from_static(a));
     }
     let mut resp = Response::from_parts(parts, body);
-    let mut spend = counts;
+    let mut snap = snap;
     if is_get && resp.status() == StatusCode::OK {
         let known = resp.extensions().get::<KnownEtag>().map(|k| k.0.clone());
         let (parts, body) = resp.into_parts();
@@ -574,18 +573,20 @@ pub(crate) async fn api_envelope(
             .await
             .unwrap_or_default();
         let etag = known
-            .map(|k| k.to_string())
-            .unwrap_or_else(|| etag_of(&bytes));
+            .or_else(|| HeaderValue::from_str(&etag_of(&bytes)).ok())
+            .unwrap_or(HeaderValue::from_static("\"\""));
         if if_none_match
             .as_deref()
-            .is_some_and(|inm| etag_matches(inm, &etag))
+            .is_some_and(|inm| etag_matches(inm, etag.to_str().unwrap_or("")))
         {
             let mut parts = parts;
             parts.status = StatusCode::NOT_MODIFIED;
             parts.headers.remove(header::CONTENT_TYPE);
             parts.headers.remove(header::CONTENT_LENGTH);
             resp = Response::from_parts(parts, Body::empty());
-            spend = false;
+            if counts {
+                snap = app.rate_peek(&key, true);
+            }
         } else {
             let malformed = load_f64(&app.faults.malformed_rate);
             let bytes = if malformed > 0.0 && ids::random_unit() < malformed && bytes.len() > 1 {
@@ -595,16 +596,13 @@ pub(crate) async fn api_envelope(
             };
             resp = Response::from_parts(parts, Body::from(bytes));
         }
-        if let Ok(v) = HeaderValue::from_str(&etag) {
-            resp.headers_mut().insert(header::ETAG, v);
-        }
+        resp.headers_mut().insert(header::ETAG, etag);
     }
-    let snap = app.rate_spend(&key, spend);
     finish(
         resp,
         &request_id,
         &snap,
-        scopes_header.as_deref(),
+        scopes_header.as_ref(),
         authenticated,
     )
 }

@@ -45,7 +45,7 @@ pub(crate) struct User {
     /// Ids of the gists the user starred, oldest first.
     pub(crate) starred: Vec<String>,
     /// `GET /user` body and its ETag, rebuilt when the user's gist counts change.
-    pub(crate) private_json: (Bytes, Arc<str>),
+    pub(crate) private_json: (Bytes, http::HeaderValue),
 }
 
 impl User {
@@ -118,6 +118,8 @@ pub(crate) struct Token {
     pub(crate) user_id: u64,
     pub(crate) client_id: String,
     pub(crate) scopes: Arc<Vec<String>>,
+    /// `X-OAuth-Scopes`, rendered once.
+    pub(crate) scopes_header: http::HeaderValue,
     pub(crate) github_app: bool,
     pub(crate) expires_at: Option<OffsetDateTime>,
     pub(crate) authorization_id: u64,
@@ -241,7 +243,8 @@ impl Db {
         };
         let body = crate::render::private_user(self, user);
         let bytes = Bytes::from(body.to_string());
-        let etag: Arc<str> = Arc::from(crate::envelope::etag_of(&bytes));
+        let etag = http::HeaderValue::from_str(&crate::envelope::etag_of(&bytes))
+            .unwrap_or(http::HeaderValue::from_static("\"\""));
         if let Some(user) = self.users.get_mut(&user_id) {
             user.private_json = (bytes, etag);
         }
@@ -323,9 +326,12 @@ impl Db {
         } else {
             (ids::token("gho_"), None, None)
         };
+        let scopes_header = http::HeaderValue::from_str(&scopes.join(", "))
+            .unwrap_or(http::HeaderValue::from_static(""));
         let token = Token {
             user_id,
             client_id: client_id.to_owned(),
+            scopes_header,
             scopes: Arc::new(scopes),
             github_app,
             expires_at,
@@ -558,7 +564,7 @@ impl Shared {
                     emails: su.emails.clone(),
                     gists: Vec::new(),
                     starred: Vec::new(),
-                    private_json: (Bytes::new(), Arc::from("")),
+                    private_json: (Bytes::new(), http::HeaderValue::from_static("")),
                 },
             );
         }

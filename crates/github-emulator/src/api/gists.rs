@@ -363,7 +363,11 @@ pub(crate) async fn is_starred(
     if g.stargazers.contains(&user) {
         Ok(no_content())
     } else {
-        Err(ApiError::not_found())
+        // GitHub describes this answer as an empty object, not `basic-error`.
+        Ok(json_response(
+            StatusCode::NOT_FOUND,
+            &Value::Object(Map::new()),
+        ))
     }
 }
 
