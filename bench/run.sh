@@ -157,6 +157,8 @@ section_emulator() {
         BENCH_CLIENT_ID=$EMU_APP_ID BENCH_CLIENT_SECRET=$EMU_APP_SECRET BENCH_REDIRECT_URI=$EMU_APP_CB \
             wrk_run emulator_signin "$run" "" -c"$CONNS" -s "$BENCH_DIR/wrk/emulator_signin.lua" "http://$H:$port"
     done
+    wrk_run emulator_gists 1 "" -c"$CONNS" -H "Authorization: Bearer $token" \
+        -H "User-Agent: wrk" "$api/gists?per_page=30"
     record_rss emulator_rss_after_load "$EMU_PID" '"seed":"builtin"'
     stop_pid "$EMU_PID"
 
@@ -175,11 +177,17 @@ section_emulator() {
     wrk_run emulator_big_user 1 "" -c"$CONNS" -H "Authorization: Bearer $token" \
         -H "User-Agent: wrk" "$api/user"
     wrk_run emulator_big_gists 1 "" -c"$CONNS" -H "Authorization: Bearer $token" \
-        -H "User-Agent: wrk" "$api/gists?per_page=100&page=3"
+        -H "User-Agent: wrk" "$api/gists?per_page=30&page=3"
+    kill "$sampler" 2>/dev/null || true
+    record_rss emulator_big_rss_after_requests "$EMUBIG_PID" \
+        "\"extra_gists\":$EXTRA_GISTS,\"max_sampled_kb\":$(cat "$OUT/tmp/emubig.rssmax" 2>/dev/null || echo 0)"
+    # Then a flood of sign-ins: every one leaves a token (and a spent code) in memory.
+    sample_rss "$EMUBIG_PID" "$OUT/tmp/emubig.rssmax" &
+    sampler=$!
     BENCH_CLIENT_ID=$EMU_APP_ID BENCH_CLIENT_SECRET=$EMU_APP_SECRET BENCH_REDIRECT_URI=$EMU_APP_CB \
         wrk_run emulator_big_signin 1 "" -c"$CONNS" -s "$BENCH_DIR/wrk/emulator_signin.lua" "http://$H:$port"
     kill "$sampler" 2>/dev/null || true
-    record_rss emulator_big_rss_after_load "$EMUBIG_PID" \
+    record_rss emulator_big_rss_after_signins "$EMUBIG_PID" \
         "\"extra_gists\":$EXTRA_GISTS,\"max_sampled_kb\":$(cat "$OUT/tmp/emubig.rssmax" 2>/dev/null || echo 0)"
     stop_pid "$EMUBIG_PID"
 }
