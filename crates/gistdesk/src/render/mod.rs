@@ -4,9 +4,11 @@
 //! Every function here returns HTML that is safe to put in a page as it is;
 //! nothing written by a gist's author may reach the page unescaped or unsanitized.
 
+mod cache;
 mod highlight;
 mod markdown;
 
+pub use cache::RenderCache;
 pub use highlight::Highlighter;
 pub use markdown::render_markdown;
 

@@ -117,14 +117,29 @@ pub(crate) async fn show(
 }
 
 fn render_one(state: &AppState, file: &GistFile, content: Content) -> FileView {
+    let raw_url = file
+        .raw_url
+        .clone()
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .unwrap_or_default();
     let (note, html) = match content {
         Content::Full(text) => {
-            let (_, html) = render::render_file(
-                &state.inner.highlighter,
-                &file.filename,
-                file.language.as_deref(),
-                &text,
-            );
+            // The raw URL names the file's revision, so it keys the rendering.
+            let key = (!raw_url.is_empty())
+                .then(|| format!("{raw_url}\n{}", file.language.as_deref().unwrap_or("")));
+            let cached = key.as_deref().and_then(|key| state.inner.rendered.get(key));
+            let html = cached.unwrap_or_else(|| {
+                let (_, html) = render::render_file(
+                    &state.inner.highlighter,
+                    &file.filename,
+                    file.language.as_deref(),
+                    &text,
+                );
+                if let Some(key) = key {
+                    state.inner.rendered.insert(key, html.clone());
+                }
+                html
+            });
             (None, html)
         }
         Content::TooLarge => (
@@ -137,11 +152,7 @@ fn render_one(state: &AppState, file: &GistFile, content: Content) -> FileView {
     };
     FileView {
         name: file.filename.clone(),
-        raw_url: file
-            .raw_url
-            .clone()
-            .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
-            .unwrap_or_default(),
+        raw_url,
         note,
         html,
     }
