@@ -6,6 +6,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::response::{IntoResponse, Response};
 use github_oauth::{AccessToken, OAuthError, Scopes};
 use http::request::Parts;
+use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -27,6 +28,7 @@ use crate::session::{AuthRecord, GithubUser, SignedOutReason, keys, now_unix};
 ///     format!("Hello, {}!", me.user.login)
 /// }
 /// ```
+#[derive(Clone)]
 pub struct SignedIn {
     /// Who signed in.
     pub user: GithubUser,
@@ -34,7 +36,7 @@ pub struct SignedIn {
     token: AccessToken,
     session: Session,
     login: GithubLogin,
-    here: NextPath,
+    here: Option<PathAndQuery>,
     wants_json: bool,
 }
 
@@ -75,8 +77,13 @@ impl SignedIn {
         if let Err(f) = self.login.end_session(&self.session, reason).await {
             return f.with_pages(&self.login.inner.pages).into_response();
         }
-        SignInRejection::anonymous(&self.login, &self.here, self.wants_json, Some(reason))
-            .into_response()
+        SignInRejection::anonymous(
+            &self.login,
+            &next_for(self.here.as_ref()),
+            self.wants_json,
+            Some(reason),
+        )
+        .into_response()
     }
 
     /// What to answer when GitHub said `401 Unauthorized` for this person's token: the
@@ -187,18 +194,22 @@ impl IntoResponse for SignInRejection {
     }
 }
 
-/// Where this request was for, as a `next` to come back to after sign-in. Only page
-/// loads come back; a form post comes back to the site's root.
-fn current_path(parts: &Parts) -> NextPath {
+/// Where this request was for, to come back to after sign-in. Only page loads come
+/// back; a form post comes back to the site's root. Kept raw: it is parsed only when
+/// someone is actually sent to sign in.
+fn request_target(parts: &Parts) -> Option<PathAndQuery> {
     if parts.method != Method::GET && parts.method != Method::HEAD {
-        return NextPath::root();
+        return None;
     }
     let uri = parts
         .extensions
         .get::<OriginalUri>()
         .map_or(&parts.uri, |o| &o.0);
-    uri.path_and_query()
-        .map_or_else(NextPath::root, |pq| NextPath::parse_or_root(pq.as_str()))
+    uri.path_and_query().cloned()
+}
+
+fn next_for(target: Option<&PathAndQuery>) -> NextPath {
+    target.map_or_else(NextPath::root, |pq| NextPath::parse_or_root(pq.as_str()))
 }
 
 /// Whether the client asked for JSON rather than a page.
@@ -219,7 +230,7 @@ enum Check {
 async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
     let login = login_from_parts(parts)?;
     let session = session_from_parts(parts)?;
-    let here = current_path(parts);
+    let here = request_target(parts);
     let json = wants_json(&parts.headers);
     match login.check(&session).await {
         Ok(Check::SignedIn(auth)) => {
@@ -237,7 +248,7 @@ async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
         Ok(Check::Anonymous(None)) => Ok(None),
         Ok(Check::Anonymous(Some(reason))) => Err(SignInRejection::anonymous(
             &login,
-            &here,
+            &next_for(here.as_ref()),
             json,
             Some(reason),
         )),
@@ -255,7 +266,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
                 let login = login_from_parts(parts)?;
                 Err(SignInRejection::anonymous(
                     &login,
-                    &current_path(parts),
+                    &next_for(request_target(parts).as_ref()),
                     wants_json(&parts.headers),
                     None,
                 ))
