@@ -57,6 +57,27 @@ sample_rss() {
     done
 }
 
+# cpu_ticks PID: user+system CPU time of the process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# cpu_snapshot: "name=ticks ..." for every "name:pid" in $CPU_PIDS.
+cpu_snapshot() {
+    local e
+    for e in ${CPU_PIDS:-}; do printf '%s=%s ' "${e%%:*}" "$(cpu_ticks "${e#*:}")"; done
+}
+
+# cpu_json BEFORE AFTER: "\"cpu_s\":{\"name\":seconds,...}" from two snapshots.
+cpu_json() {
+    python3 - "$1" "$2" "$CLK_TCK" <<'PY'
+import json, sys
+b = dict(kv.split("=") for kv in sys.argv[1].split())
+a = dict(kv.split("=") for kv in sys.argv[2].split())
+t = float(sys.argv[3])
+print('"cpu_s":' + json.dumps({k: round((float(a[k]) - float(b[k])) / t, 2) for k in a if k in b}))
+PY
+}
+
 # record JSON: appends one result line to $OUT/results.jsonl.
 record() { echo "$1" >>"$OUT/results.jsonl"; }
 
@@ -64,11 +85,14 @@ record() { echo "$1" >>"$OUT/results.jsonl"; }
 # keeps the raw output, and records the BENCH line with name and run added.
 wrk_run() {
     local name=$1 run=$2 extra=$3; shift 3
-    local raw="$OUT/raw/$name.$run.txt" script=()
+    local raw="$OUT/raw/$name.$run.txt" script=() c0 c1
     case " $* " in *" -s "*) ;; *) script=(-s "$BENCH_DIR/wrk/report.lua") ;; esac
+    c0=$(cpu_snapshot)
     BENCH_REPORT="$BENCH_DIR/wrk/report.lua" \
         timeout $((DURATION + 30)) wrk --latency -t"$WRK_THREADS" -d"${DURATION}s" --timeout 10s \
         "${script[@]}" "$@" >"$raw" 2>&1 || log "wrk $name exited non-zero (see $raw)"
+    c1=$(cpu_snapshot)
+    if [ -n "${CPU_PIDS:-}" ]; then extra="${extra:+$extra,}$(cpu_json "$c0" "$c1")"; fi
     local line
     line=$(sed -n 's/^BENCH //p' "$raw" | tail -1)
     if [ -z "$line" ]; then

@@ -153,13 +153,14 @@ def main():
         p("| upstream latency | app | req/s | p50 | p99 | errors | gistdesk ÷ this |")
         p("|---|---|---:|---:|---:|---:|---:|")
         for lat in lats:
-            for app in ("gistdesk", "peer10", "peer100"):
+            for app in ("gistdesk", "peer10", "peer100", "upstream"):
                 name = f"gists_{app}_{lat}ms"
                 if not by.get(name):
                     continue
-                r_, _ = ratio(f"gists_gistdesk_{lat}ms", name, "rps") if app != "gistdesk" else (None, None)
+                r_, _ = ratio(f"gists_gistdesk_{lat}ms", name, "rps") if app not in ("gistdesk", "upstream") else (None, None)
                 label = {"gistdesk": "gistdesk", "peer10": "Tornado peer, max_clients 10",
-                         "peer100": "Tornado peer, max_clients 100"}[app]
+                         "peer100": "Tornado peer, max_clients 100",
+                         "upstream": "(reference) the emulator's `GET /api/v3/gists?per_page=30` alone"}[app]
                 p(f"| {lat} ms | {label} | {fmt(m(name, 'rps'))} | {fmt(m(name, 'p50_ms'), ' ms', 1)} "
                   f"| {fmt(m(name, 'p99_ms'), ' ms', 1)} | {errors(name)} | {fmt(r_, '×', 1) if r_ else ''} |")
         p("")
@@ -202,16 +203,50 @@ def main():
             p(f"\nRatio {r_ * 100:.0f}% (runs: {', '.join(f'{v * 100:.0f}%' for v in vals)}); "
               f"target ≥ 60%: {verdict(r_ >= 0.60)}.\n")
 
-    rl = [r for r in rows if r.get("name", "").startswith("ratelimit_")]
+    rl = [r for r in rows if r.get("name", "").startswith("ratelimit_") and "views" in r]
+    rs = one("ratelimit_signin")
     if rl:
         p("### Rate-limit units per view of unchanged gists (`/gists`)\n")
-        p("| app | first view | next views | units per view |")
+        p("The sign-in itself ends on `/gists` (its first view). Then: one more view, then "
+          f"{rl[0]['views']} more; units read from `GET /rate_limit` (which costs "
+          f"{rl[0].get('rate_limit_probe_cost', '?')} units itself) before and after.\n")
+        p("| app | next view | the following views | units per view |")
         p("|---|---:|---:|---:|")
         for r in rl:
             p(f"| {r['name'][10:]} | {r['first_view_units']} | {r['units']} units in {r['views']} views | {r['units_per_view']} |")
+        if rs:
+            p(f"\nOne sign-in that ends on `/gists`: gistdesk {rs['gistdesk_units']} units, "
+              f"peer {rs['peer_units']} units.")
         g = next((r for r in rl if r["name"] == "ratelimit_gistdesk"), None)
         if g:
             p(f"\nTarget 0 per view of unchanged gists: {verdict(g['units'] == 0)}.\n")
+
+    cpu_rows = sorted({r["name"] for r in rows if r.get("cpu_s")})
+    if cpu_rows:
+        p("### Where the CPU went (CPU ms per request or per sign-in, by process; medians)\n")
+        p("CPU time of each process (`/proc/PID/stat` utime+stime) over the run, divided by the "
+          "requests wrk completed (sign-ins for `signin_*`). The machine has 2 cores; the load "
+          "generator uses the rest.\n")
+        procs = ["gistdesk", "emulator", "peer10", "peer100", "hello"]
+        procs = [q for q in procs if any((r.get("cpu_s") or {}).get(q) for r in rows)]
+        p("| run | " + " | ".join(procs) + " | busy cores |")
+        p("|---|" + "---:|" * (len(procs) + 1))
+        for name in cpu_rows:
+            cells = []
+            for proc in procs:
+                vals = []
+                for r in runs(name):
+                    n = r.get("completed") if "signin" in name and "completed" in r else r.get("requests")
+                    if r.get("signins") is not None and "signin" in name:
+                        n = r["signins"]
+                    c = (r.get("cpu_s") or {}).get(proc)
+                    if n and c is not None:
+                        vals.append(c * 1000 / n)
+                v = med(vals)
+                cells.append(fmt(v, "", 3) if v and v >= 0.0005 else "")
+            busy = med([sum((r.get("cpu_s") or {}).values()) / (r.get("secs") or 1) for r in runs(name)])
+            p(f"| {name} | " + " | ".join(cells) + f" | {fmt(busy, '', 2)} |")
+        p("")
 
     rss = [r for r in rows if "rss" in r.get("name", "") and not r["name"].startswith("emulator")]
     if rss:

@@ -7,7 +7,7 @@
 #   SECTIONS="emulator" bench/run.sh  # some of: emulator client app ratelimit
 #
 # Knobs (environment): RUNS (3), DURATION seconds per wrk run (5), CONNS (64),
-# WRK_THREADS (1), LATENCIES ("0 50", ms added by the emulator), SECTIONS, OUT (results
+# WRK_THREADS (2), LATENCIES ("0 50", ms added by the emulator), SECTIONS, OUT (results
 # folder), SKIP_SETUP=1 (no install/build), PEER_DIR, PEER_VENV, GISTDESK_NOAPI_PATH
 # (signed-in page that calls no GitHub API, default /account), EXTRA_GISTS (10000).
 # Results: $OUT/results.jsonl (every run), $OUT/results.md (medians), $OUT/raw, $OUT/logs.
@@ -19,7 +19,7 @@ BIN=${BIN:-$CARGO_TARGET_DIR/release}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-64}
-WRK_THREADS=${WRK_THREADS:-1}
+WRK_THREADS=${WRK_THREADS:-2}
 LATENCIES=${LATENCIES:-"0 50"}
 SECTIONS=${SECTIONS:-"emulator client app ratelimit"}
 PEER_DIR=${PEER_DIR:-$REPO/../shared/peers/tornado_seed}
@@ -129,10 +129,13 @@ record_rss() { # NAME PID [extra json]
 
 # loadgen_run NAME RUN START_URL DONE_PATH [extra json]
 loadgen_run() {
-    local name=$1 run=$2 url=$3 done_path=$4 extra=${5:-} raw="$OUT/raw/$1.$2.txt" line
+    local name=$1 run=$2 url=$3 done_path=$4 extra=${5:-} raw="$OUT/raw/$1.$2.txt" line c0 c1
+    c0=$(cpu_snapshot)
     timeout $((DURATION + 60)) "$BIN/gistdesk-loadgen" --start "$url" --done-path "$done_path" \
         --concurrency "$SIGNIN_CONC" --duration "$DURATION" --label "$name" >"$raw" 2>&1 ||
         log "loadgen $name exited non-zero (see $raw)"
+    c1=$(cpu_snapshot)
+    if [ -n "${CPU_PIDS:-}" ]; then extra="${extra:+$extra,}$(cpu_json "$c0" "$c1")"; fi
     line=$(grep '^{' "$raw" | tail -1)
     [ -n "$line" ] || { log "no result from loadgen for $name (see $raw)"; return 0; }
     record "${line%\}},\"name\":\"$name\",\"run\":$run${extra:+,$extra}}"
@@ -145,6 +148,7 @@ section_emulator() {
     local port token api
     port=$(free_port); api="http://$H:$port/api/v3"
     start_emulator EMU "$port" --rate-limit 0 --oauth-app "$EMU_APP_ID:$EMU_APP_SECRET:$EMU_APP_CB"
+    CPU_PIDS="emulator:$EMU_PID"
     record_rss emulator_rss_idle "$EMU_PID" '"seed":"builtin"'
     token=$(emulator_token "http://$H:$port" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "read:user gist") ||
         die "could not get a token from the emulator"
@@ -160,6 +164,7 @@ section_emulator() {
     wrk_run emulator_gists 1 "" -c"$CONNS" -H "Authorization: Bearer $token" \
         -H "User-Agent: wrk" "$api/gists?per_page=30"
     record_rss emulator_rss_after_load "$EMU_PID" '"seed":"builtin"'
+    CPU_PIDS=
     stop_pid "$EMU_PID"
 
     log "== emulator with the built-in seed plus $EXTRA_GISTS gists: RSS"
@@ -217,10 +222,12 @@ section_app() { # LATENCY_MS
     eport=$(free_port); gport=$(free_port); p10=$(free_port); p100=$(free_port); hport=$(free_port)
     start_emulator EMU "$eport" --latency-ms "$lat" --rate-limit 0 \
         --oauth-app "$GD_APP_ID:$GD_APP_SECRET:http://$H:$gport/auth/github/callback" \
-        --oauth-app "$PEER_APP_ID:$PEER_APP_SECRET:http://$H:$p10/auth/github"
+        --oauth-app "$PEER_APP_ID:$PEER_APP_SECRET:http://$H:$p10/auth/github" \
+        --oauth-app "$EMU_APP_ID:$EMU_APP_SECRET:$EMU_APP_CB"
     start_gistdesk GD "$gport" "$eport"
     start_peer P10 "$p10" "$eport" 10
     start_peer P100 "$p100" "$eport" 100
+    HELLO_PID=
     if [ "$lat" = 0 ]; then
         start HELLO "$OUT/logs/hello.log" "$BIN/hello-axum" "$H:$hport"
         wait_http "http://$H:$hport/" 30 || die "hello-axum did not start"
@@ -241,13 +248,21 @@ section_app() { # LATENCY_MS
         if [ "$st" = 200 ]; then noapi_ok=1; else log "gistdesk $NOAPI_PATH answered $st: overhead skipped"; fi
     fi
 
+    # The upstream alone: the emulator's own /gists page, as both apps ask for it.
+    local etoken
+    etoken=$(emulator_token "http://$H:$eport" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "read:user gist") ||
+        die "no token from the emulator"
     local extra="\"latency_ms\":$lat" run sampler
+    # CPU seconds of each process during every wrk run (where the time goes).
+    CPU_PIDS="gistdesk:$GD_PID emulator:$EMU_PID peer10:$P10_PID peer100:$P100_PID${HELLO_PID:+ hello:$HELLO_PID}"
     sample_rss "$GD_PID" "$OUT/tmp/gd.$lat.rssmax" &
     sampler=$!
     for run in $(seq 1 "$RUNS"); do
         wrk_run "gists_gistdesk_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Cookie: $GD_COOKIE" "http://$H:$gport/gists"
         wrk_run "gists_peer10_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Cookie: $P10_COOKIE" "http://$H:$p10/gists"
         wrk_run "gists_peer100_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Cookie: $P100_COOKIE" "http://$H:$p100/gists"
+        wrk_run "gists_upstream_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Authorization: Bearer $etoken" \
+            -H "User-Agent: wrk" "http://$H:$eport/api/v3/gists?per_page=30"
         if [ "$noapi_ok" = 1 ]; then
             wrk_run noapi_gistdesk "$run" "\"path\":\"$NOAPI_PATH\"" -c"$CONNS" -H "Cookie: $GD_COOKIE" "http://$H:$gport$NOAPI_PATH"
             wrk_run hello_axum "$run" "" -c"$CONNS" "http://$H:$hport/"
@@ -263,6 +278,7 @@ section_app() { # LATENCY_MS
     record_rss "gistdesk_rss_after_load_${lat}ms" "$GD_PID" \
         "$extra,\"max_sampled_kb\":$(cat "$OUT/tmp/gd.$lat.rssmax" 2>/dev/null || echo 0)"
     record_rss "emulator_rss_after_app_${lat}ms" "$EMU_PID" "$extra"
+    CPU_PIDS=
     stop_all
 }
 
@@ -279,10 +295,15 @@ section_ratelimit() {
     start_peer PRL "$p10" "$eport" 10
     token=$(emulator_token "http://$H:$eport" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "read:user") ||
         die "no token for reading the rate limit"
-    sign_in GDRL "http://$H:$gport/auth/github/login?next=/gists" "http://$H:$gport/gists"
-    sign_in PRL "http://$H:$p10/auth/github?next=/gists" "http://$H:$p10/gists"
-    local a b probe
+    local a b probe s0 s1 s2
     a=$(rate_used "$api" "$token"); b=$(rate_used "$api" "$token"); probe=$((b - a))
+    # A sign-in that ends on /gists: its cost in units, each app on its own.
+    s0=$(rate_used "$api" "$token")
+    sign_in GDRL "http://$H:$gport/auth/github/login?next=/gists" "http://$H:$gport/gists"
+    s1=$(rate_used "$api" "$token")
+    sign_in PRL "http://$H:$p10/auth/github?next=/gists" "http://$H:$p10/gists"
+    s2=$(rate_used "$api" "$token")
+    record "{\"name\":\"ratelimit_signin\",\"gistdesk_units\":$((s1 - s0 - probe)),\"peer_units\":$((s2 - s1 - probe))}"
     # Per app: first view (cold), then VIEWS more views of the same unchanged page.
     local app url cookie u0 u1 u2 i
     for app in gistdesk peer; do
