@@ -220,7 +220,11 @@ pub(crate) struct Db {
     /// user code → device code
     pub(crate) user_codes: HashMap<String, String>,
     pub(crate) orgs: Vec<Org>,
+    /// (user, client id) → authorization id.
+    pub(crate) grants: HashMap<(u64, String), u64>,
     pub(crate) next_authorization_id: u64,
+    /// Sizes above which the next insert purges expired entries (amortised).
+    purge_at: [usize; 3],
 }
 
 impl Db {
@@ -303,15 +307,14 @@ impl Db {
     ) -> (String, Token) {
         let github_app = self.apps.get(client_id).is_some_and(|a| a.spec.github_app);
         // One authorization per (user, app), as GitHub keeps one grant per pair.
-        let authorization_id = self
-            .tokens
-            .values()
-            .find(|t| t.user_id == user_id && t.client_id == client_id)
-            .map(|t| t.authorization_id)
-            .unwrap_or_else(|| {
-                self.next_authorization_id += 1;
-                self.next_authorization_id
-            });
+        let next = self.next_authorization_id + 1;
+        let authorization_id = *self
+            .grants
+            .entry((user_id, client_id.to_owned()))
+            .or_insert(next);
+        if authorization_id == next {
+            self.next_authorization_id = next;
+        }
         let (access, refresh, expires_at) = if github_app {
             let access = ids::token("ghu_");
             let refresh = ids::token("ghr_");
@@ -355,16 +358,20 @@ impl Db {
 
     /// Drops expired codes, consents and device codes; called on inserts so memory stays bounded.
     pub(crate) fn purge_expired(&mut self, now: OffsetDateTime) {
-        if self.codes.len() > 1024 {
+        // Purge only when a map has doubled since the last purge, so inserts stay O(1) amortised.
+        if self.codes.len() > self.purge_at[0] {
             self.codes.retain(|_, c| c.expires_at > now);
+            self.purge_at[0] = (self.codes.len() * 2).max(1024);
         }
-        if self.consents.len() > 1024 {
+        if self.consents.len() > self.purge_at[1] {
             self.consents.retain(|_, c| c.expires_at > now);
+            self.purge_at[1] = (self.consents.len() * 2).max(1024);
         }
-        if self.devices.len() > 1024 {
+        if self.devices.len() > self.purge_at[2] {
             self.devices.retain(|_, d| d.expires_at > now);
             let devices = &self.devices;
             self.user_codes.retain(|_, dc| devices.contains_key(dc));
+            self.purge_at[2] = (self.devices.len() * 2).max(1024);
         }
     }
 }
@@ -536,7 +543,9 @@ impl Shared {
             devices: HashMap::new(),
             user_codes: HashMap::new(),
             orgs: Vec::new(),
+            grants: HashMap::new(),
             next_authorization_id: 1_000_000,
+            purge_at: [1024; 3],
         };
         let mut next_id = 10_000_000u64;
         for su in &seed.users {

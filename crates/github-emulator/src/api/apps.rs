@@ -164,5 +164,6 @@ pub(crate) async fn revoke_grant(
     for k in doomed {
         db.revoke_token(&k);
     }
+    db.grants.remove(&(user, client_id));
     Ok(no_content())
 }
