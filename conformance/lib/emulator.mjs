@@ -13,7 +13,7 @@ export function gistdeskBin() {
 
 /**
  * @param {string[]} args extra flags for `gistdesk emulator`
- * @returns {Promise<{base: string, api: string, clientId: string, clientSecret: string, output: string[], stop: () => Promise<void>}>}
+ * @returns {Promise<{base: string, api: string, clientId: string, clientSecret: string, vars: Record<string,string>, output: string[], stop: () => Promise<void>}>}
  *   base: "http://127.0.0.1:PORT" (no trailing slash), api: base + "/api/v3"
  */
 export async function startEmulator(args = []) {
@@ -36,6 +36,8 @@ export async function startEmulator(args = []) {
     clearTimeout(t);
   };
   const found = {};
+  /** every `key=value` line the emulator printed (api_url, github_app_client_id, ...) */
+  const vars = {};
   const rl = createInterface({ input: child.stdout });
   try {
     await new Promise((resolve, reject) => {
@@ -49,11 +51,13 @@ export async function startEmulator(args = []) {
       });
       rl.on("line", (line) => {
         output.push(line);
+        const kv = line.match(/^([a-z_]+)=(\S+)$/);
+        if (kv) vars[kv[1]] ??= kv[2];
         const url = line.match(/(https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d+)/);
         if (url && !found.base) found.base = url[1];
-        const id = line.match(/client_id=([^\s,;]+)/);
+        const id = line.match(/(?:^|\s)client_id=([^\s,;]+)/);
         if (id && !found.clientId) found.clientId = id[1];
-        const secret = line.match(/client_secret=([^\s,;]+)/);
+        const secret = line.match(/(?:^|\s)client_secret=([^\s,;]+)/);
         if (secret && !found.clientSecret) found.clientSecret = secret[1];
         if (found.base && found.clientId && found.clientSecret) {
           clearTimeout(timer);
@@ -70,5 +74,7 @@ export async function startEmulator(args = []) {
     output.push(line);
     if (output.length > 500) output.shift();
   });
-  return { ...found, api: `${found.base}/api/v3`, output, stop };
+  // the remaining key=value lines follow the credentials at once; give them a moment
+  await new Promise((r) => setTimeout(r, 50));
+  return { ...found, api: `${found.base}/api/v3`, vars, output, stop };
 }

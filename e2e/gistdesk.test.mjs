@@ -1,0 +1,216 @@
+// The whole product in a real browser: playwright-core driving Debian's
+// Chromium against `gistdesk serve` with its built-in GitHub emulator.
+// Screenshots of every step go to artifacts/e2e/NN-step.png; the gist list is
+// also saved, as the browser window shows it, to docs/screenshots/gists.png
+// (the README shows it).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SHOTS = join(ROOT, "artifacts", "e2e");
+const README_SHOT = join(ROOT, "docs", "screenshots", "gists.png");
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let server;
+let appUrl;
+let emulatorUrl;
+let context;
+let page;
+let shot = 0;
+const scratch = mkdtempSync(join(tmpdir(), "gistdesk-e2e-"));
+
+function gistdeskBin() {
+  const bin = process.env.GISTDESK_BIN;
+  if (!bin) throw new Error("GISTDESK_BIN is not set: point it at the gistdesk binary (cargo build --release -p gistdesk)");
+  if (!existsSync(bin)) throw new Error(`GISTDESK_BIN=${bin} does not exist`);
+  return bin;
+}
+
+function chromiumPath() {
+  try {
+    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
+  } catch {
+    throw new Error("chromium is not installed (apt-get install chromium)");
+  }
+}
+
+/** Starts `gistdesk serve` with no GitHub credentials: it runs the emulator in process and prints the URL to open. */
+async function startServer() {
+  const env = { ...process.env, BIND: "127.0.0.1:0", DATA_DIR: join(scratch, "data"), RUST_LOG: "warn" };
+  for (const k of ["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "GITHUB_URL", "GITHUB_API_URL", "PUBLIC_URL", "SESSION_STORE"]) {
+    delete env[k];
+  }
+  const child = spawn(gistdeskBin(), ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const lines = [];
+  const errors = [];
+  child.stderr.on("data", (c) => errors.push(String(c)));
+  const rl = createInterface({ input: child.stdout });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gistdesk serve printed no URL within 30 s: ${lines.join("\n")} ${errors.join("")}`)), 30000);
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`gistdesk serve exited (${code ?? signal}): ${lines.join("\n")} ${errors.join("")}`));
+    });
+    rl.on("line", (line) => {
+      lines.push(line);
+      const open = line.match(/\bopen (https?:\/\/[^\s;,]+)/);
+      const emu = line.match(/emulator at (https?:\/\/[^\s;,]+)/);
+      if (emu) emulatorUrl = emu[1].replace(/\/$/, "");
+      if (open) {
+        appUrl = open[1].replace(/\/$/, "");
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return {
+    lines,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+async function snap(name) {
+  shot += 1;
+  const file = join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer();
+  context = await chromium.launchPersistentContext(join(scratch, "profile"), {
+    executablePath: chromiumPath(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1100, height: 900 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15000);
+});
+
+after(async () => {
+  await context?.close();
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const GIST_TITLE = "Browser test notes";
+
+test("sign in with GitHub, manage a gist, sign out", async (t) => {
+  await t.test("an anonymous visit to /gists is sent to GitHub's consent page", async () => {
+    await page.goto(`${appUrl}/gists`);
+    await page.waitForURL(/\/login\/oauth\/authorize/);
+    if (emulatorUrl) assert.ok(page.url().startsWith(emulatorUrl), `consent page on the emulator: ${page.url()}`);
+    await page.getByRole("heading", { name: /^Authorize / }).waitFor();
+    await snap("consent");
+  });
+
+  await t.test("choosing octocat and pressing Authorize comes back to /gists with the seeded gists", async () => {
+    await page.getByRole("radio", { name: /octocat/ }).check();
+    await page.getByRole("button", { name: /^Authorize / }).click();
+    await page.waitForURL(`${appUrl}/gists`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    const items = page.locator("ul.gists > li");
+    assert.equal(await items.count(), 30, "a page of 30 gists, as GitHub pages them");
+    await page.getByRole("link", { name: "octocat" }).waitFor();
+    await page.getByRole("link", { name: /Older/ }).waitFor();
+    await snap("gists");
+    // the README's picture: what a person sees on opening the list (not the whole page)
+    mkdirSync(join(ROOT, "docs", "screenshots"), { recursive: true });
+    await page.screenshot({ path: README_SHOT });
+  });
+
+  await t.test("create a secret gist with a Markdown file and see it rendered", async () => {
+    await page.getByRole("link", { name: "New gist" }).first().click();
+    await page.getByLabel("Description").fill(GIST_TITLE);
+    await page.getByLabel(/^Secret/).check();
+    await page.getByLabel("File name, with extension").first().fill("notes.md");
+    await page
+      .getByLabel("Content")
+      .first()
+      .fill("# Shopping list\n\nThings to buy:\n\n- **apples**\n- pears\n\n[GitHub](https://github.com)\n");
+    await snap("new-gist-form");
+    await page.getByRole("button", { name: /create/i }).click();
+    await page.waitForURL(/\/gists\/[0-9a-f]+$/);
+    await page.getByRole("heading", { level: 1, name: GIST_TITLE }).waitFor();
+    const file = page.getByRole("region", { name: "notes.md" });
+    await file.getByRole("heading", { name: "Shopping list" }).waitFor();
+    assert.equal(await file.getByRole("listitem").count(), 2);
+    assert.equal(await file.locator("strong").innerText(), "apples");
+    assert.equal(await file.getByText("# Shopping list").count(), 0, "Markdown is rendered, not shown as text");
+    await page.getByText("secret", { exact: true }).first().waitFor();
+    await snap("gist-rendered");
+  });
+
+  await t.test("edit the gist", async () => {
+    await page.getByRole("link", { name: "Edit" }).click();
+    await page.getByLabel("Description").fill(`${GIST_TITLE}, edited`);
+    await page.getByLabel("Content").first().fill("# Shopping list\n\n- apples\n- pears\n- *plums*\n");
+    await snap("edit-form");
+    await page.getByRole("button", { name: /save/i }).click();
+    await page.waitForURL(/\/gists\/[0-9a-f]+$/);
+    await page.getByRole("heading", { level: 1, name: `${GIST_TITLE}, edited` }).waitFor();
+    const file = page.getByRole("region", { name: "notes.md" });
+    assert.equal(await file.getByRole("listitem").count(), 3);
+    assert.equal(await file.locator("em").innerText(), "plums");
+    await snap("gist-edited");
+  });
+
+  await t.test("star it", async () => {
+    await page.getByRole("button", { name: /Star$/ }).click();
+    await page.getByRole("button", { name: /Unstar/ }).waitFor();
+    await snap("gist-starred");
+    const here = page.url();
+    await page.getByRole("link", { name: "Starred", exact: true }).click();
+    await page.getByRole("link", { name: `${GIST_TITLE}, edited` }).waitFor();
+    await snap("starred-list");
+    await page.goto(here);
+  });
+
+  await t.test("delete it, after confirming", async () => {
+    await page.getByRole("link", { name: /^Delete/ }).click();
+    await page.getByRole("heading", { name: "Delete this gist?" }).waitFor();
+    await snap("delete-confirm");
+    await page.getByRole("button", { name: "Delete it" }).click();
+    await page.waitForURL(`${appUrl}/gists`);
+    assert.equal(await page.getByRole("link", { name: `${GIST_TITLE}, edited` }).count(), 0, "the gist is gone from the list");
+    await snap("gist-deleted");
+  });
+
+  await t.test("sign out; /gists asks to sign in again", async () => {
+    await page.getByRole("link", { name: "octocat" }).first().click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForLoadState();
+    assert.equal(await page.getByRole("link", { name: "Your gists" }).count(), 0, "no signed-in navigation after sign-out");
+    await page.getByRole("link", { name: "Sign in with GitHub" }).waitFor();
+    await snap("signed-out");
+    await page.goto(`${appUrl}/gists`);
+    await page.waitForURL(/\/login\/oauth\/authorize/);
+    await page.getByRole("heading", { name: /^Authorize / }).waitFor();
+    await snap("sign-in-again");
+  });
+});
