@@ -25,7 +25,7 @@ pub fn init(filter: &str, format: LogFormat) -> Result<(), String> {
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
-                    .with_span_list(false)
+                    .with_span_list(true)
                     .with_writer(std::io::stderr),
             )
             .try_init(),
