@@ -14,6 +14,7 @@ use tower_sessions::Session;
 use crate::error::Failure;
 use crate::keys;
 use crate::routes::session_from_parts;
+use crate::session::read;
 
 /// The form field (and `X-CSRF-Token` header) the crate's sign-out route reads.
 pub const CSRF_FIELD: &str = "csrf_token";
@@ -55,11 +56,7 @@ impl CsrfToken {
 
     /// The session's token, created and stored on first use.
     pub async fn from_session(session: &Session) -> Result<Self, Failure> {
-        if let Some(t) = session
-            .get::<String>(keys::CSRF)
-            .await
-            .map_err(Failure::session_store)?
-        {
+        if let Some(t) = read::<String>(session, keys::CSRF).await? {
             return Ok(Self(t));
         }
         let token = random_token().ok_or_else(Failure::random_source)?;
@@ -72,11 +69,7 @@ impl CsrfToken {
 
     /// The session's token if one was already issued; never creates one.
     pub(crate) async fn existing(session: &Session) -> Result<Option<Self>, Failure> {
-        Ok(session
-            .get::<String>(keys::CSRF)
-            .await
-            .map_err(Failure::session_store)?
-            .map(Self))
+        Ok(read::<String>(session, keys::CSRF).await?.map(Self))
     }
 }
 

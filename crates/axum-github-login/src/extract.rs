@@ -15,7 +15,7 @@ use crate::NextPath;
 use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
 use crate::routes::{login_from_parts, session_from_parts};
-use crate::session::{AuthRecord, GithubUser, SignedOutReason, keys, now_unix};
+use crate::session::{AuthRecord, GithubUser, SignedOutReason, keys, now_unix, read};
 
 /// The signed-in person. As an extractor it admits only signed-in requests: an
 /// anonymous page request is answered `303 See Other` to the sign-in route with `next`
@@ -305,18 +305,12 @@ impl GithubLogin {
     /// Checks a session: its lifetimes, then its token (renewed if about to expire).
     async fn check(&self, session: &Session) -> Result<Check, Failure> {
         let settings = &self.inner.session;
-        let Some(auth) = session
-            .get::<AuthRecord>(keys::AUTH)
-            .await
-            .map_err(Failure::session_store)?
-        else {
+        let Some(auth) = read::<AuthRecord>(session, keys::AUTH).await? else {
             return Ok(Check::Anonymous(None));
         };
         let now = now_unix();
-        let seen: i64 = session
-            .get(keys::SEEN)
-            .await
-            .map_err(Failure::session_store)?
+        let seen: i64 = read(session, keys::SEEN)
+            .await?
             .unwrap_or(auth.signed_in_at);
         let absolute = secs(settings.absolute_timeout);
         let idle = secs(settings.idle_timeout);
@@ -409,10 +403,7 @@ impl GithubLogin {
         spent: &github_oauth::RefreshToken,
     ) -> Result<Option<AuthRecord>, Failure> {
         session.load().await.map_err(Failure::session_store)?;
-        let stored: Option<AuthRecord> = session
-            .get(keys::AUTH)
-            .await
-            .map_err(Failure::session_store)?;
+        let stored: Option<AuthRecord> = read(session, keys::AUTH).await?;
         Ok(stored.filter(|a| {
             a.tokens.refresh_token.as_ref() != Some(spent)
                 && !a

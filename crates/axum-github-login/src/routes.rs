@@ -17,7 +17,9 @@ use crate::NextPath;
 use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
 use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
-use crate::session::{AuthRecord, MAX_PENDING, PendingSignIn, SignedOutReason, keys, now_unix};
+use crate::session::{
+    AuthRecord, MAX_PENDING, PendingSignIn, SignedOutReason, keys, now_unix, read,
+};
 
 impl GithubLogin {
     /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback` and
@@ -86,11 +88,15 @@ async fn start_sign_in(
     let store_err = |e| Failure::session_store(e).with_pages(&login.inner.pages);
 
     // Said once: why the last session ended. The link on that page comes back here.
-    if let Some(reason) = session
-        .remove::<SignedOutReason>(keys::SIGNED_OUT)
+    let pages_err = |f: Failure| f.with_pages(&login.inner.pages);
+    if let Some(reason) = read::<SignedOutReason>(session, keys::SIGNED_OUT)
         .await
-        .map_err(store_err)?
+        .map_err(pages_err)?
     {
+        session
+            .remove_value(keys::SIGNED_OUT)
+            .await
+            .map_err(store_err)?;
         let html = login
             .inner
             .pages
@@ -119,10 +125,9 @@ async fn start_sign_in(
 
     let now = now_unix();
     let ttl = i64::try_from(inner.pending_ttl.as_secs()).unwrap_or(i64::MAX);
-    let mut pending: Vec<PendingSignIn> = session
-        .get(keys::PENDING)
+    let mut pending: Vec<PendingSignIn> = read(session, keys::PENDING)
         .await
-        .map_err(store_err)?
+        .map_err(pages_err)?
         .unwrap_or_default();
     pending.retain(|p| now.saturating_sub(p.started_at) < ttl);
     if pending.len() >= MAX_PENDING {
@@ -175,10 +180,9 @@ async fn finish_sign_in(
     // Whatever happens next, the state this callback names is spent: it is removed from
     // the store before anything else, and saved at once (the session layer would not save
     // a session whose response is a 5xx).
-    let mut pending: Vec<PendingSignIn> = session
-        .get(keys::PENDING)
+    let mut pending: Vec<PendingSignIn> = read(session, keys::PENDING)
         .await
-        .map_err(store_err)?
+        .map_err(|f| f.with_pages(&inner.pages))?
         .unwrap_or_default();
     let had_pending = !pending.is_empty();
     let found = state.as_deref().and_then(|s| {

@@ -6,12 +6,14 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use github_oauth::{PendingAuthorization, Scopes, TokenSet};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 use crate::NextPath;
+use crate::error::Failure;
 
 /// Session keys, all under one prefix so they do not collide with the application's.
 pub(crate) mod keys {
@@ -149,4 +151,25 @@ pub(crate) fn now_unix() -> i64 {
 /// no scopes (their permissions decide), so those try too.
 pub(crate) fn may_read_emails(scopes: &Scopes) -> bool {
     scopes.is_empty() || scopes.contains("user:email")
+}
+
+/// Reads one of this crate's session values. A value that no longer reads (written by
+/// another version of this crate, or damaged) is dropped and reads as absent: the person
+/// is anonymous rather than stuck on an error page.
+pub(crate) async fn read<T: DeserializeOwned>(
+    session: &Session,
+    key: &str,
+) -> Result<Option<T>, Failure> {
+    match session.get::<T>(key).await {
+        Ok(value) => Ok(value),
+        Err(tower_sessions::session::Error::SerdeJson(_)) => {
+            tracing::warn!(key, "unreadable session value dropped");
+            session
+                .remove_value(key)
+                .await
+                .map_err(Failure::session_store)?;
+            Ok(None)
+        }
+        Err(e) => Err(Failure::session_store(e)),
+    }
 }

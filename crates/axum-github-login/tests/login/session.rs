@@ -268,3 +268,16 @@ async fn a_form_post_that_needs_sign_in_comes_back_to_the_root() {
     let res = app.send(app.client.post(app.url("/act"))).await;
     assert_eq!(res.body, "done by octocat");
 }
+
+#[tokio::test]
+async fn unreadable_session_data_is_anonymous_not_an_error() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    app.edit_session(|data| {
+        data["axum_github_login.auth"] = serde_json::json!({"user": "from another version"});
+    })
+    .await;
+    let res = app.get("/private").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/").await.body, "anonymous");
+}
