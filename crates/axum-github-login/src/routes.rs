@@ -3,6 +3,8 @@
 //! Never logged here: the `code`, the `state`, the PKCE verifier, any token, or a URL
 //! that carries one of them.
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, RawQuery};
@@ -11,15 +13,18 @@ use axum::routing::{get, post};
 use github_oauth::{AuthorizeParams, OAuthError};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use crate::NextPath;
 use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
 use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
 use crate::session::{
-    AuthRecord, MAX_PENDING, PendingSignIn, SignedOutReason, keys, now_unix, read,
+    AuthRecord, MAX_PENDING, PendingSignIn, SignedOutReason, keys, now_unix, read, to_time,
 };
+
+/// How much longer than the sign-in timeout a pre-sign-in session is kept.
+const PRE_SIGN_IN_GRACE: Duration = Duration::from_secs(60);
 
 impl GithubLogin {
     /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback` and
@@ -142,6 +147,11 @@ async fn start_sign_in(
         .insert(keys::PENDING, &pending)
         .await
         .map_err(store_err)?;
+    // A visit to the sign-in route must not hold store space for days: until sign-in
+    // completes, the session lives about as long as the sign-in may take.
+    session.set_expiry(Some(Expiry::OnInactivity(to_time(
+        inner.pending_ttl + PRE_SIGN_IN_GRACE,
+    ))));
     tracing::debug!("sign-in started; sending the browser to GitHub");
     Ok(see_other(url.as_str()))
 }
@@ -273,6 +283,9 @@ async fn finish_sign_in(
         .await
         .map_err(store_err)?;
     session.insert(keys::SEEN, now).await.map_err(store_err)?;
+    session.set_expiry(Some(Expiry::OnInactivity(to_time(
+        inner.session.idle_timeout,
+    ))));
     Ok(found.next)
 }
 

@@ -281,3 +281,21 @@ async fn unreadable_session_data_is_anonymous_not_an_error() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get("/").await.body, "anonymous");
 }
+
+#[tokio::test]
+async fn a_pre_sign_in_session_is_short_lived_and_a_signed_in_one_is_not() {
+    let app = TestApp::spawn().await;
+    let start = app.start_sign_in("").await;
+    let cookie = &start.set_cookies()[0];
+    assert!(
+        cookie.contains("Max-Age=660"),
+        "sign-in timeout + a minute: {cookie}"
+    );
+    let callback = app.authorize(start.location()).await;
+    let done = app.get(&callback).await;
+    let cookie = &done.set_cookies()[0];
+    assert!(
+        cookie.contains(&format!("Max-Age={}", 7 * 24 * 3600)),
+        "idle lifetime: {cookie}"
+    );
+}
