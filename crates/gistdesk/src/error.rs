@@ -72,7 +72,7 @@ impl AppError {
         }
     }
 
-    fn page(&self) -> ErrorPage {
+    fn page(&self, layout: Layout) -> ErrorPage {
         let (title, message, action) = match self {
             Self::NotFound => (
                 "Not found",
@@ -127,7 +127,7 @@ impl AppError {
             ),
         };
         ErrorPage {
-            layout: Layout::anonymous(),
+            layout,
             status: self.status().as_u16(),
             title,
             message,
@@ -170,13 +170,20 @@ struct ErrorPage {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        self.into_page(Layout::anonymous())
+    }
+}
+
+impl AppError {
+    /// The error page inside `layout` (so a signed-in person keeps their navigation).
+    pub fn into_page(self, layout: Layout) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %ErrorChain(&self), status = status.as_u16(), "request failed");
         } else {
             tracing::info!(error = %ErrorChain(&self), status = status.as_u16(), "request refused");
         }
-        let body = match self.page().render() {
+        let body = match self.page(layout).render() {
             Ok(html) => html,
             Err(err) => {
                 tracing::error!(error = %err, "error page failed to render");
@@ -272,7 +279,7 @@ mod tests {
     #[test]
     fn internal_details_stay_out_of_the_page() {
         let err = AppError::internal("database password is hunter2");
-        let html = err.page().render().expect("renders");
+        let html = err.page(Layout::anonymous()).render().expect("renders");
         assert!(!html.contains("hunter2"));
     }
 }

@@ -118,7 +118,10 @@ impl Me {
         match result {
             Ok(response) => response,
             Err(AppError::SignInAgain) => self.signed_in.github_unauthorized().await,
-            Err(err) => err.into_response(),
+            Err(err) => err.into_page(Layout {
+                notice: None,
+                ..self.layout.clone()
+            }),
         }
     }
 

@@ -21,6 +21,12 @@ async fn unknown_pages_and_gists_are_404_pages() {
         let body = response.text().await.expect("body");
         assert!(body.contains("Not found"), "{path}");
     }
+    let gone = app.get("/gists/ffffffffffffffffffffffffffffffff").await;
+    let gone = gone.text().await.expect("body");
+    assert!(
+        gone.contains("href=\"/gists/new\""),
+        "a signed-in person keeps the navigation"
+    );
     let body = app.get("/nope").await.text().await.expect("body");
     let _settings = snapshot_settings().bind_to_scope();
     insta::assert_snapshot!("not_found", body);
