@@ -91,9 +91,9 @@ async fn start_sign_in(
     let next =
         query_param(query, "next").map_or_else(NextPath::root, |n| NextPath::parse_or_root(&n));
     let store_err = |e| Failure::session_store(e).with_pages(&login.inner.pages);
+    let pages_err = |f: Failure| f.with_pages(&login.inner.pages);
 
     // Said once: why the last session ended. The link on that page comes back here.
-    let pages_err = |f: Failure| f.with_pages(&login.inner.pages);
     if let Some(reason) = read::<SignedOutReason>(session, keys::SIGNED_OUT)
         .await
         .map_err(pages_err)?
