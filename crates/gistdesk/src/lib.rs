@@ -100,15 +100,21 @@ impl AppState {
 /// request ids and request logs.
 pub fn app(state: AppState) -> Router {
     let login = state.inner.login.clone();
-    let security = Arc::clone(&state.inner.security);
-    let request_id = HeaderName::from_static("x-request-id");
-    routes::router()
+    let routes = routes::router()
         .merge(login.router())
         .fallback(routes::not_found)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(login.layer())
-        .layer(login.session_layer(state.inner.sessions.clone()))
+        .layer(login.session_layer(state.inner.sessions.clone()));
+    outer_layers(routes, Arc::clone(&state.inner.security))
+}
+
+/// What wraps every response, whoever made it: a panic becomes an error page, then
+/// security headers, the request id and the request log.
+fn outer_layers(routes: Router, security: Arc<security::SecurityHeaders>) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    routes
         .layer(CatchPanicLayer::custom(
             |_panic: Box<dyn std::any::Any + Send>| {
                 AppError::internal("a request handler panicked").into_response()
@@ -125,4 +131,41 @@ pub fn app(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panic_becomes_an_error_page_with_headers() {
+        let url = url::Url::parse("http://127.0.0.1:3000/").expect("URL");
+        let security = Arc::new(security::SecurityHeaders::new(&url, &url));
+        let routes: Router = Router::new().route(
+            "/boom",
+            get(|| async {
+                if url::Url::parse("http://x/").is_ok() {
+                    panic!("handler bug");
+                }
+                "unreachable"
+            }),
+        );
+        let response = outer_layers(routes, security)
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("a response, not a dropped connection");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().contains_key("content-security-policy"));
+        assert!(response.headers().contains_key("x-request-id"));
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("Something went wrong"));
+        assert!(!body.contains("handler bug"));
+    }
 }
