@@ -29,6 +29,9 @@ pub enum StartError {
     /// The built-in emulator did not start.
     #[error("the built-in GitHub emulator did not start: {0}")]
     Emulator(#[from] github_emulator::EmulatorError),
+    /// The built-in emulator refused the local OAuth app's description.
+    #[error("the built-in GitHub emulator refused gistdesk's local OAuth app: {0}")]
+    LocalApp(#[from] serde_json::Error),
     /// GitHub's endpoints could not be derived from the URLs.
     #[error("GITHUB_URL / GITHUB_API_URL: {0}")]
     Endpoints(#[from] url::ParseError),
@@ -107,7 +110,7 @@ impl Application {
                 let client_id = "gistdesk-local".to_owned();
                 let client_secret = random_secret();
                 let emulator = github_emulator::Emulator::builder()
-                    .oauth_app(local_app(&client_id, &client_secret, &callback_url))
+                    .oauth_app(local_app(&client_id, &client_secret, &callback_url)?)
                     .spawn()
                     .await?;
                 (
@@ -196,14 +199,15 @@ fn local_app(
     client_id: &str,
     client_secret: &str,
     callback_url: &Url,
-) -> github_emulator::OAuthAppSpec {
+) -> Result<github_emulator::OAuthAppSpec, serde_json::Error> {
     let json = serde_json::json!({
         "client_id": client_id,
         "client_secret": client_secret,
         "callback_url": callback_url.as_str(),
         "name": "gistdesk (local)",
     });
-    serde_json::from_value(json).expect("the app spec's fields are the emulator's own")
+    // Built through its serde form: the other fields keep the emulator's defaults.
+    serde_json::from_value(json)
 }
 
 fn random_secret() -> String {

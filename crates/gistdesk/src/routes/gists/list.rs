@@ -78,7 +78,11 @@ pub(crate) async fn mine(
         page(&ListPage {
             layout: me.layout.clone(),
             heading: "Your gists",
-            empty_text: "You have no gists yet. Create one with “New gist”.",
+            empty_text: if number == 1 {
+                "You have no gists yet. Create one with “New gist”."
+            } else {
+                "No gists on this page."
+            },
             gists: summaries,
             base: "/gists",
             here: here("/gists", number),
@@ -102,7 +106,11 @@ pub(crate) async fn starred(me: Me, Query(query): Query<PageQuery>) -> Response 
         page(&ListPage {
             layout: me.layout.clone(),
             heading: "Starred gists",
-            empty_text: "You have not starred any gist yet.",
+            empty_text: if number == 1 {
+                "You have not starred any gist yet."
+            } else {
+                "No gists on this page."
+            },
             gists: summaries,
             base: "/gists/starred",
             here: here("/gists/starred", number),
