@@ -177,15 +177,15 @@ def main():
 
     signin = sorted({r["name"] for r in rows if r.get("name", "").startswith("signin_")})
     if signin:
-        p("### Complete sign-ins per second (gistdesk-loadgen, "
-          f"{one(signin[0]).get('concurrency')} flows at once)\n")
+        p("### Complete sign-ins per second (gistdesk-loadgen; `signin_seq_*`: one at a time, "
+          f"others: {max((r.get('concurrency') or 0) for n in signin for r in runs(n))} flows at once)\n")
         p("| sign-in | per second | p50 | p99 | failed | gistdesk ÷ this |")
         p("|---|---:|---:|---:|---:|---:|")
         for name in sorted(signin, key=lambda n: (int(n.rsplit('_', 1)[1][:-2]), n)):
-            lat = name.rsplit("_", 1)[1]
             r_ = None
             if "gistdesk" not in name:
-                r_, _ = ratio(f"signin_gistdesk_{lat}", name, "signins_per_sec")
+                gd = name.replace("peer100", "gistdesk").replace("peer10", "gistdesk")
+                r_, _ = ratio(gd, name, "signins_per_sec")
             p(f"| {name} | {fmt(m(name, 'signins_per_sec'), '', 1)} | {fmt(m(name, 'p50_ms'), ' ms', 1)} "
               f"| {fmt(m(name, 'p99_ms'), ' ms', 1)} | {sum(r.get('failed', 0) for r in runs(name))} "
               f"| {fmt(r_, '×', 1) if r_ else ''} |")
@@ -199,9 +199,20 @@ def main():
         p("|---|---:|---:|")
         p(f"| gistdesk `{path}` (signed in) | {fmt(m('noapi_gistdesk', 'rps'))} | {fmt(m('noapi_gistdesk', 'p99_ms'), ' ms', 2)} |")
         p(f"| hello-axum `/` | {fmt(m('hello_axum', 'rps'))} | {fmt(m('hello_axum', 'p99_ms'), ' ms', 2)} |")
+        if by.get("noapi_gistdesk_quiet"):
+            p(f"| diagnostic: gistdesk `{path}` with `RUST_LOG=warn` (no log line per request) "
+              f"| {fmt(m('noapi_gistdesk_quiet', 'rps'))} | {fmt(m('noapi_gistdesk_quiet', 'p99_ms'), ' ms', 2)} |")
+        if by.get("healthz_gistdesk_quiet"):
+            p(f"| diagnostic: gistdesk `/healthz` with `RUST_LOG=warn` (middleware, no session) "
+              f"| {fmt(m('healthz_gistdesk_quiet', 'rps'))} | {fmt(m('healthz_gistdesk_quiet', 'p99_ms'), ' ms', 2)} |")
         if r_:
             p(f"\nRatio {r_ * 100:.0f}% (runs: {', '.join(f'{v * 100:.0f}%' for v in vals)}); "
-              f"target ≥ 60%: {verdict(r_ >= 0.60)}.\n")
+              f"target ≥ 60%: {verdict(r_ >= 0.60)}.")
+            for diag in ("noapi_gistdesk_quiet", "healthz_gistdesk_quiet"):
+                d, _ = ratio(diag, "hello_axum", "rps")
+                if d:
+                    p(f"Diagnostic `{diag}` ÷ hello-axum: {d * 100:.0f}%.")
+            p("")
 
     rl = [r for r in rows if r.get("name", "").startswith("ratelimit_") and "views" in r]
     rs = one("ratelimit_signin")
@@ -227,7 +238,7 @@ def main():
         p("CPU time of each process (`/proc/PID/stat` utime+stime) over the run, divided by the "
           "requests wrk completed (sign-ins for `signin_*`). The machine has 2 cores; the load "
           "generator uses the rest.\n")
-        procs = ["gistdesk", "emulator", "peer10", "peer100", "hello"]
+        procs = ["gistdesk", "gistdesk_quiet", "emulator", "peer10", "peer100", "hello"]
         procs = [q for q in procs if any((r.get("cpu_s") or {}).get(q) for r in rows)]
         p("| run | " + " | ".join(procs) + " | busy cores |")
         p("|---|" + "---:|" * (len(procs) + 1))

@@ -80,11 +80,11 @@ start_emulator() {
     wait_http "http://$H:$port/api/v3/" 60 || die "$name did not start (see $OUT/logs/$name.log)"
 }
 
-# start_gistdesk NAME PORT EMU_PORT
+# start_gistdesk NAME PORT EMU_PORT [VAR=VALUE...]
 start_gistdesk() {
-    local name=$1 port=$2 eport=$3
+    local name=$1 port=$2 eport=$3; shift 3
     mkdir -p "$OUT/tmp/$name"
-    start "$name" "$OUT/logs/$name.log" env \
+    start "$name" "$OUT/logs/$name.log" env "$@" \
         GITHUB_CLIENT_ID=$GD_APP_ID GITHUB_CLIENT_SECRET=$GD_APP_SECRET \
         GITHUB_URL="http://$H:$eport" GITHUB_API_URL="http://$H:$eport/api/v3" \
         PUBLIC_URL="http://$H:$port" BIND="$H:$port" DATA_DIR="$OUT/tmp/$name" \
@@ -132,7 +132,7 @@ loadgen_run() {
     local name=$1 run=$2 url=$3 done_path=$4 extra=${5:-} raw="$OUT/raw/$1.$2.txt" line c0 c1
     c0=$(cpu_snapshot)
     timeout $((DURATION + 60)) "$BIN/gistdesk-loadgen" --start "$url" --done-path "$done_path" \
-        --concurrency "$SIGNIN_CONC" --duration "$DURATION" --label "$name" >"$raw" 2>&1 ||
+        --concurrency "${CONC:-$SIGNIN_CONC}" --duration "$DURATION" --label "$name" >"$raw" 2>&1 ||
         log "loadgen $name exited non-zero (see $raw)"
     c1=$(cpu_snapshot)
     if [ -n "${CPU_PIDS:-}" ]; then extra="${extra:+$extra,}$(cpu_json "$c0" "$c1")"; fi
@@ -228,9 +228,14 @@ section_app() { # LATENCY_MS
     start_peer P10 "$p10" "$eport" 10
     start_peer P100 "$p100" "$eport" 100
     HELLO_PID=
+    GDQ_PID=
+    local qport
     if [ "$lat" = 0 ]; then
         start HELLO "$OUT/logs/hello.log" "$BIN/hello-axum" "$H:$hport"
         wait_http "http://$H:$hport/" 30 || die "hello-axum did not start"
+        # Diagnostic twin: the same gistdesk logging warnings only (no line per request).
+        qport=$(free_port)
+        start_gistdesk GDQ "$qport" "$eport" RUST_LOG=warn
     fi
     sleep 1
     record_rss "gistdesk_rss_idle_${lat}ms" "$GD_PID" "\"latency_ms\":$lat"
@@ -243,6 +248,7 @@ section_app() { # LATENCY_MS
     check_page peer "http://$H:$p10/gists" "$P10_COOKIE"
     local noapi_ok=0
     if [ "$lat" = 0 ]; then
+        sign_in GDQ "http://$H:$qport/auth/github/login?next=/gists" "http://$H:$qport/gists"
         local st
         st=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $GD_COOKIE" "http://$H:$gport$NOAPI_PATH")
         if [ "$st" = 200 ]; then noapi_ok=1; else log "gistdesk $NOAPI_PATH answered $st: overhead skipped"; fi
@@ -254,7 +260,7 @@ section_app() { # LATENCY_MS
         die "no token from the emulator"
     local extra="\"latency_ms\":$lat" run sampler
     # CPU seconds of each process during every wrk run (where the time goes).
-    CPU_PIDS="gistdesk:$GD_PID emulator:$EMU_PID peer10:$P10_PID peer100:$P100_PID${HELLO_PID:+ hello:$HELLO_PID}"
+    CPU_PIDS="gistdesk:$GD_PID emulator:$EMU_PID peer10:$P10_PID peer100:$P100_PID${HELLO_PID:+ hello:$HELLO_PID}${GDQ_PID:+ gistdesk_quiet:$GDQ_PID}"
     sample_rss "$GD_PID" "$OUT/tmp/gd.$lat.rssmax" &
     sampler=$!
     for run in $(seq 1 "$RUNS"); do
@@ -266,6 +272,8 @@ section_app() { # LATENCY_MS
         if [ "$noapi_ok" = 1 ]; then
             wrk_run noapi_gistdesk "$run" "\"path\":\"$NOAPI_PATH\"" -c"$CONNS" -H "Cookie: $GD_COOKIE" "http://$H:$gport$NOAPI_PATH"
             wrk_run hello_axum "$run" "" -c"$CONNS" "http://$H:$hport/"
+            wrk_run noapi_gistdesk_quiet "$run" "\"path\":\"$NOAPI_PATH\"" -c"$CONNS" -H "Cookie: $GDQ_COOKIE" "http://$H:$qport$NOAPI_PATH"
+            wrk_run healthz_gistdesk_quiet "$run" "" -c"$CONNS" "http://$H:$qport/healthz"
         fi
     done
     record_rss "peer_rss_after_load_${lat}ms" "$P10_PID" "$extra"
@@ -274,6 +282,13 @@ section_app() { # LATENCY_MS
         loadgen_run "signin_peer10_${lat}ms" "$run" "http://$H:$p10/auth/github?next=/gists" /gists "$extra"
         loadgen_run "signin_peer100_${lat}ms" "$run" "http://$H:$p100/auth/github?next=/gists" /gists "$extra"
     done
+    if [ "$lat" = 0 ]; then
+        # One sign-in at a time: the latency of a single person's sign-in.
+        for run in $(seq 1 "$RUNS"); do
+            CONC=1 loadgen_run "signin_seq_gistdesk_${lat}ms" "$run" "http://$H:$gport/auth/github/login?next=/gists" /gists "$extra"
+            CONC=1 loadgen_run "signin_seq_peer10_${lat}ms" "$run" "http://$H:$p10/auth/github?next=/gists" /gists "$extra"
+        done
+    fi
     kill "$sampler" 2>/dev/null || true
     record_rss "gistdesk_rss_after_load_${lat}ms" "$GD_PID" \
         "$extra,\"max_sampled_kb\":$(cat "$OUT/tmp/gd.$lat.rssmax" 2>/dev/null || echo 0)"
