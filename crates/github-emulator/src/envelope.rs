@@ -281,7 +281,10 @@ impl Shared {
             }
             w.minute_used += 1;
         }
-        w.used = w.used.saturating_add(1);
+        // With no limit nothing is counted, so clients never see a budget running out.
+        if limit != 0 {
+            w.used = w.used.saturating_add(1);
+        }
         Ok(snap(w))
     }
 
@@ -291,7 +294,7 @@ impl Shared {
         let now = self.now().unix_timestamp();
         let mut map = self.rate();
         let w = Self::window(&mut map, key, now);
-        if refund {
+        if refund && limit != 0 {
             w.used = w.used.saturating_sub(1);
         }
         let effective = if limit == 0 { 5000 } else { limit };

@@ -2,7 +2,7 @@
 //! device codes, rate-limit windows, fault settings and the controllable clock.
 //! Locks are held only for the time of a lookup or an update, never across an await.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -204,6 +204,17 @@ pub(crate) struct Team {
     pub(crate) members: Vec<u64>,
 }
 
+/// How many tokens GitHub keeps per user, app and scopes.
+const TOKENS_PER_SCOPES: usize = 10;
+
+/// One user's authorization of one app.
+#[derive(Debug)]
+pub(crate) struct Grant {
+    pub(crate) id: u64,
+    /// Tokens issued under it, oldest first (some may have been revoked since).
+    pub(crate) tokens: VecDeque<String>,
+}
+
 /// All data behind one lock.
 #[derive(Debug)]
 pub(crate) struct Db {
@@ -220,8 +231,8 @@ pub(crate) struct Db {
     /// user code → device code
     pub(crate) user_codes: HashMap<String, String>,
     pub(crate) orgs: Vec<Org>,
-    /// (user, client id) → authorization id.
-    pub(crate) grants: HashMap<(u64, String), u64>,
+    /// (user, client id) → the authorization and its tokens.
+    pub(crate) grants: HashMap<(u64, String), Grant>,
     pub(crate) next_authorization_id: u64,
     /// Sizes above which the next insert purges expired entries (amortised).
     purge_at: [usize; 3],
@@ -308,13 +319,31 @@ impl Db {
         let github_app = self.apps.get(client_id).is_some_and(|a| a.spec.github_app);
         // One authorization per (user, app), as GitHub keeps one grant per pair.
         let next = self.next_authorization_id + 1;
-        let authorization_id = *self
+        let grant = self
             .grants
             .entry((user_id, client_id.to_owned()))
-            .or_insert(next);
+            .or_insert_with(|| Grant {
+                id: next,
+                tokens: VecDeque::new(),
+            });
+        let authorization_id = grant.id;
         if authorization_id == next {
             self.next_authorization_id = next;
         }
+        // GitHub keeps at most ten tokens per user, app and scopes: the oldest is revoked.
+        let tokens = &self.tokens;
+        grant.tokens.retain(|t| tokens.contains_key(t));
+        let same_scopes: Vec<String> = grant
+            .tokens
+            .iter()
+            .filter(|t| tokens.get(*t).is_some_and(|x| *x.scopes == scopes))
+            .cloned()
+            .collect();
+        let doomed: Vec<String> = same_scopes
+            .iter()
+            .take((same_scopes.len() + 1).saturating_sub(TOKENS_PER_SCOPES))
+            .cloned()
+            .collect();
         let (access, refresh, expires_at) = if github_app {
             let access = ids::token("ghu_");
             let refresh = ids::token("ghr_");
@@ -343,6 +372,13 @@ impl Db {
             updated_at: now,
             refresh_token: refresh,
         };
+        for old in &doomed {
+            self.revoke_token(old);
+        }
+        if let Some(g) = self.grants.get_mut(&(user_id, client_id.to_owned())) {
+            g.tokens.retain(|t| !doomed.contains(t));
+            g.tokens.push_back(access.clone());
+        }
         self.tokens.insert(access.clone(), token.clone());
         (access, token)
     }

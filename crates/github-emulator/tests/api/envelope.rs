@@ -258,7 +258,13 @@ async fn unlimited_when_rate_limit_is_zero() {
     let app = TestApp::spawn_with(|b| b.rate_limit(0)).await;
     let token = app.token("octocat", &[]);
     for _ in 0..5 {
-        assert_eq!(app.get("/user", Some(&token)).await.status(), 200);
+        let r = app.get("/user", Some(&token)).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            header(&r, "x-ratelimit-remaining"),
+            "5000",
+            "nothing is counted"
+        );
     }
 }
 

@@ -335,3 +335,19 @@ async fn oversized_and_malformed_token_requests_get_error_shapes() {
         "incorrect_client_credentials"
     );
 }
+
+#[tokio::test]
+async fn only_ten_tokens_per_user_app_and_scopes_stay_valid() {
+    let app = TestApp::spawn().await;
+    let tokens: Vec<String> = (0..11).map(|_| app.token("octocat", &["gist"])).collect();
+    let other_scopes = app.token("octocat", &["user"]);
+    assert_eq!(
+        app.get("/user", Some(&tokens[0])).await.status(),
+        401,
+        "the oldest was revoked"
+    );
+    for t in &tokens[1..] {
+        assert_eq!(app.get("/user", Some(t)).await.status(), 200);
+    }
+    assert_eq!(app.get("/user", Some(&other_scopes)).await.status(), 200);
+}
