@@ -32,9 +32,6 @@ struct Args {
     /// Calls of `GET /gists?per_page=30` per case and round.
     #[arg(long, default_value_t = 1000)]
     gists_calls: u32,
-    /// Ignored (the emulator runs in process); accepted for symmetry with run.sh.
-    #[arg(long)]
-    base_url: Option<String>,
 }
 
 const UA: &str = "gistdesk-bench";
