@@ -5,6 +5,7 @@
 //! emulator when no OAuth app is configured, and binds the listener. `main` only
 //! parses configuration ([`config::Config`]) and serves.
 
+pub mod cli;
 pub mod cli_emulator;
 pub mod config;
 pub mod error;

@@ -1,4 +1,5 @@
-//! The `gistdesk` command: `serve` the web application, or run the `emulator`.
+//! The `gistdesk` command: `serve` the web application, run the `emulator`, or
+//! `login` and work with your `gists` from the terminal.
 
 use std::process::ExitCode;
 
@@ -23,6 +24,12 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Run the offline GitHub emulator.
     Emulator(gistdesk::cli_emulator::EmulatorArgs),
+    /// Sign in to GitHub from this terminal (device flow).
+    Login(gistdesk::cli::LoginArgs),
+    /// Forget the sign-in saved by `login`.
+    Logout(gistdesk::cli::LogoutArgs),
+    /// List, show, create and delete your gists.
+    Gists(gistdesk::cli::GistsArgs),
 }
 
 #[tokio::main]
@@ -31,6 +38,9 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Emulator(args) => gistdesk::cli_emulator::run(args).await,
+        Command::Login(args) => gistdesk::cli::login::run(args).await,
+        Command::Logout(args) => gistdesk::cli::login::run_logout(args).await,
+        Command::Gists(args) => gistdesk::cli::gists::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

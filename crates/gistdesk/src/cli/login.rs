@@ -1,0 +1,250 @@
+//! `gistdesk login` (GitHub's device flow) and `gistdesk logout`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use github_oauth::{
+    CancellationToken, ClientId, ClientSecret, DeviceAuthorization, Endpoints, OAuthClient,
+    OAuthError, Scopes, TokenSet,
+};
+use url::Url;
+
+use super::credentials::{self, Credentials};
+use super::{CliError, StoredArgs, USER_AGENT, default_api_url, http_base, one_line};
+
+/// Flags (and environment variables) of `gistdesk login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Where GitHub's web pages and OAuth endpoints live (GitHub Enterprise: https://HOST).
+    #[arg(long, env = "GITHUB_URL", default_value = "https://github.com")]
+    pub github_url: Url,
+
+    /// GitHub's REST API base [default: https://api.github.com for github.com, GITHUB_URL/api/v3 otherwise].
+    #[arg(long, env = "GITHUB_API_URL")]
+    pub github_api_url: Option<Url>,
+
+    /// Client id of an OAuth app or GitHub App with "Enable Device Flow" ticked.
+    #[arg(long, env = "GITHUB_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Scopes to ask for, separated by spaces or commas (GitHub Apps ignore them).
+    #[arg(long, default_value = "gist read:user")]
+    pub scopes: String,
+
+    /// Directory for gistdesk's own files; the sign-in is kept in DATA_DIR/credentials.json.
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+/// Flags (and environment variables) of `gistdesk logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    stored: StoredArgs,
+}
+
+/// `gistdesk login`.
+pub async fn run(args: LoginArgs) -> Result<(), Box<dyn std::error::Error>> {
+    super::finish(login(args).await)
+}
+
+/// `gistdesk logout`.
+pub async fn run_logout(args: LogoutArgs) -> Result<(), Box<dyn std::error::Error>> {
+    super::finish(logout(args.stored).await)
+}
+
+async fn login(args: LoginArgs) -> Result<(), CliError> {
+    let github_url = http_base("GITHUB_URL", args.github_url)?;
+    let api_url = match args.github_api_url {
+        Some(url) => http_base("GITHUB_API_URL", url)?,
+        None => default_api_url(&github_url)?,
+    };
+    let client_id = args
+        .client_id
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| CliError::Config {
+            variable: "GITHUB_CLIENT_ID",
+            problem: "(--client-id) is required: the client id of your OAuth app or GitHub App, with \"Enable Device Flow\" ticked in its settings".to_owned(),
+        })?;
+    let scopes = Scopes::parse(&args.scopes);
+    let oauth = oauth_client(&github_url, &api_url, &client_id, None)?;
+
+    let device = oauth
+        .request_device_code(&scopes)
+        .await
+        .map_err(|e| login_error(e, &client_id, &github_url, None))?;
+
+    // Listen for Ctrl-C before showing the code, so it is never missed.
+    let cancel = CancellationToken::new();
+    let listener = cancel_on_interrupt(cancel.clone())?;
+    eprintln!(
+        "To sign in, open {} and enter the code {}",
+        one_line(&device.verification_uri),
+        one_line(&device.user_code)
+    );
+    eprintln!("Waiting for you to authorize gistdesk… (Ctrl-C cancels)");
+    let polled = oauth.poll_device_token(&device, &cancel).await;
+    listener.abort();
+    let tokens = polled.map_err(|e| login_error(e, &client_id, &github_url, Some(&device)))?;
+
+    let github = github_api::Client::builder(api_url.clone(), tokens.access_token.clone())
+        .user_agent(USER_AGENT)
+        .build()?;
+    let user = github.user().await?;
+    warn_if_no_gist_scope(&tokens);
+    let path = credentials::path(&args.data_dir);
+    credentials::save(
+        &path,
+        &Credentials {
+            github_url,
+            api_url,
+            client_id,
+            user_id: user.id,
+            login: user.login.clone(),
+            tokens,
+        },
+    )?;
+    eprintln!("Saved the sign-in to {}", path.display());
+    let mut stdout = std::io::stdout().lock();
+    super::out(
+        &mut stdout,
+        format_args!("Signed in as {}", one_line(&user.login)),
+    )?;
+    stdout
+        .flush()
+        .map_err(|e| CliError::io("cannot write to standard output", e))
+}
+
+async fn logout(stored: StoredArgs) -> Result<(), CliError> {
+    let path = credentials::path(&stored.data_dir);
+    let creds = match credentials::load(&path) {
+        Ok(Some(creds)) => Some(creds),
+        Ok(None) => None,
+        // A damaged file is still deleted.
+        Err(CliError::Message(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let mut revoked = false;
+    if let (Some(creds), Some(secret)) = (&creds, &stored.client_secret) {
+        let oauth = oauth_client(
+            &creds.github_url,
+            &creds.api_url,
+            &creds.client_id,
+            Some(secret.secret()),
+        )?;
+        match oauth.revoke_token(&creds.tokens.access_token).await {
+            Ok(()) | Err(OAuthError::TokenNotFound) => revoked = true,
+            Err(e) => eprintln!("warning: could not revoke the token on GitHub: {e}"),
+        }
+    }
+    let existed = credentials::delete(&path)?;
+    match (existed, creds) {
+        (false, _) => println!("Not signed in"),
+        (true, Some(creds)) if !revoked => {
+            println!("Signed out {}", one_line(&creds.login));
+            eprintln!(
+                "The token was deleted from this computer but is still valid on GitHub; revoke it at {}settings/applications (or set GITHUB_CLIENT_SECRET to revoke it on logout)",
+                creds.github_url
+            );
+        }
+        (true, Some(creds)) => println!("Signed out {} (token revoked)", one_line(&creds.login)),
+        (true, None) => println!("Signed out"),
+    }
+    Ok(())
+}
+
+/// The app's OAuth client; the device flow needs no client secret.
+pub(crate) fn oauth_client(
+    github_url: &Url,
+    api_url: &Url,
+    client_id: &str,
+    client_secret: Option<&str>,
+) -> Result<OAuthClient, CliError> {
+    let endpoints = Endpoints::new(github_url, api_url).map_err(|_| CliError::Config {
+        variable: "GITHUB_URL",
+        problem: "is not a base URL".to_owned(),
+    })?;
+    OAuthClient::new(
+        endpoints,
+        ClientId::new(client_id),
+        ClientSecret::new(client_secret.unwrap_or_default()),
+    )
+    .map(|client| {
+        client
+            .with_user_agent(USER_AGENT)
+            .with_timeout(Duration::from_secs(30))
+    })
+    .map_err(|e| CliError::Message(format!("cannot start an HTTP client: {e}")))
+}
+
+fn login_error(
+    e: OAuthError,
+    client_id: &str,
+    github_url: &Url,
+    device: Option<&DeviceAuthorization>,
+) -> CliError {
+    let message = match e {
+        OAuthError::AccessDenied => {
+            "sign-in was declined on GitHub; nothing was saved (run `gistdesk login` to try again)"
+                .to_owned()
+        }
+        OAuthError::ExpiredToken => format!(
+            "the code expired before it was entered{}: run `gistdesk login` again",
+            device
+                .map(|d| format!(" (it was valid for {} min)", d.expires_in.as_secs() / 60))
+                .unwrap_or_default()
+        ),
+        OAuthError::Cancelled => "sign-in cancelled; nothing was saved".to_owned(),
+        OAuthError::DeviceFlowDisabled => format!(
+            "the device flow is disabled for the app {}: tick \"Enable Device Flow\" in the app's settings ({}settings/developers)",
+            one_line(client_id),
+            github_url
+        ),
+        OAuthError::IncorrectClientCredentials => format!(
+            "GitHub at {github_url} does not know the client id {}: check GITHUB_CLIENT_ID (--client-id)",
+            one_line(client_id)
+        ),
+        other => format!("sign-in failed: {other}"),
+    };
+    CliError::Login(message)
+}
+
+fn warn_if_no_gist_scope(tokens: &TokenSet) {
+    // GitHub App tokens carry no scopes (the app's permissions apply instead).
+    if tokens.expires_at.is_none() && !tokens.scopes.contains("gist") {
+        eprintln!(
+            "warning: the token was not granted the gist scope (granted: {}); creating and deleting gists will fail",
+            tokens.scopes
+        );
+    }
+}
+
+/// Cancels `cancel` on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed before
+/// this returns.
+fn cancel_on_interrupt(cancel: CancellationToken) -> Result<tokio::task::JoinHandle<()>, CliError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let install = |kind| signal(kind).map_err(|e| CliError::io("cannot listen for Ctrl-C", e));
+        let mut interrupt = install(SignalKind::interrupt())?;
+        let mut terminate = install(SignalKind::terminate())?;
+        Ok(tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            cancel.cancel();
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        }))
+    }
+}

@@ -1,0 +1,266 @@
+//! The command line's GitHub side: `gistdesk login` (GitHub's device flow),
+//! `gistdesk logout`, and `gistdesk gists …` acting as the signed-in person.
+//!
+//! The token set lives in `DATA_DIR/credentials.json` (mode 0600, written atomically)
+//! and is never printed. Expiring GitHub App tokens are renewed with their refresh
+//! token before use, and once more if GitHub answers 401.
+
+pub mod credentials;
+pub mod gists;
+pub mod login;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::config::SecretArg;
+
+pub use gists::{GistsArgs, GistsCommand};
+pub use login::{LoginArgs, LogoutArgs};
+
+/// The `User-Agent` of the command line's requests.
+pub const USER_AGENT: &str = concat!("gistdesk/", env!("CARGO_PKG_VERSION"));
+
+/// Where the credentials are kept, and the app secret used to renew or revoke them.
+#[derive(Debug, Args)]
+pub struct StoredArgs {
+    /// Directory for gistdesk's own files; the sign-in is kept in DATA_DIR/credentials.json.
+    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// The app's client secret. Optional: used only to renew an expiring GitHub App token
+    /// (GitHub may require it) and, by `logout`, to revoke the token on GitHub.
+    #[arg(
+        long = "client-secret",
+        env = "GITHUB_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub client_secret: Option<SecretArg>,
+}
+
+/// What went wrong on the command line; every message says what to do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// No credentials file.
+    #[error("you are not signed in: run `gistdesk login` first")]
+    NotSignedIn,
+    /// GitHub answered 401 to the saved token.
+    #[error(
+        "your sign-in was revoked (GitHub no longer accepts the saved token): run `gistdesk login`"
+    )]
+    Revoked,
+    /// The token expired and could not be renewed.
+    #[error("your sign-in expired{}: run `gistdesk login`", .reason.as_deref().map(|r| format!(" and could not be renewed ({r})")).unwrap_or_default())]
+    Expired {
+        /// Why renewal failed, if it was tried.
+        reason: Option<String>,
+    },
+    /// GitHub's rate limit is exhausted.
+    #[error("GitHub's rate limit is exhausted: {0}")]
+    RateLimited(String),
+    /// A flag or environment variable that cannot be used.
+    #[error("{variable} {problem}")]
+    Config {
+        /// The flag / variable to fix.
+        variable: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The sign-in did not complete.
+    #[error("{0}")]
+    Login(String),
+    /// Anything else, already worded for a person.
+    #[error("{0}")]
+    Message(String),
+    /// Reading or writing a local file or the terminal.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A REST API call failed for another reason.
+    #[error(transparent)]
+    Api(github_api::Error),
+}
+
+impl CliError {
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    fn is_broken_pipe(&self) -> bool {
+        matches!(self, Self::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<github_api::Error> for CliError {
+    fn from(e: github_api::Error) -> Self {
+        match e {
+            github_api::Error::Unauthorized => Self::Revoked,
+            github_api::Error::RateLimited {
+                reset_at,
+                retry_after,
+            } => Self::RateLimited(wait_hint(reset_at, retry_after, OffsetDateTime::now_utc())),
+            other => Self::Api(other),
+        }
+    }
+}
+
+/// "try again at 14:05:09 UTC (in 12 min)", "try again in 30 s".
+fn wait_hint(
+    reset_at: Option<OffsetDateTime>,
+    retry_after: Option<std::time::Duration>,
+    now: OffsetDateTime,
+) -> String {
+    let until = match (retry_after, reset_at) {
+        (Some(d), _) => now + d,
+        (None, Some(at)) => at,
+        (None, None) => return "wait a minute, then try again".to_owned(),
+    };
+    let secs = (until - now).whole_seconds().max(1);
+    let left = if secs < 120 {
+        format!("{secs} s")
+    } else {
+        format!("{} min", (secs + 59) / 60)
+    };
+    let format = time::macros::format_description!("[hour]:[minute]:[second]");
+    match until.to_offset(time::UtcOffset::UTC).format(&format) {
+        Ok(at) => format!("it resets at {at} UTC (in {left}); try again then"),
+        Err(_) => format!("try again in {left}"),
+    }
+}
+
+/// Runs a command's body; a closed stdout (`gistdesk gists list | head`) is not an error.
+pub(crate) fn finish(result: Result<(), CliError>) -> Result<(), Box<dyn std::error::Error>> {
+    match result {
+        Err(e) if e.is_broken_pipe() => Ok(()),
+        other => other.map_err(Into::into),
+    }
+}
+
+/// Writes one line to stdout.
+pub(crate) fn out(w: &mut impl Write, line: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    w.write_fmt(line)
+        .and_then(|()| w.write_all(b"\n"))
+        .map_err(|e| CliError::io("cannot write to standard output", e))
+}
+
+/// A value from GitHub shown on one line: control characters (newlines, terminal
+/// escape sequences) become spaces.
+pub(crate) fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// File content for a terminal: keeps newlines and tabs, replaces other control
+/// characters (escape sequences could rewrite the screen) with U+FFFD.
+pub(crate) fn for_terminal(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// An http(s) base URL ending in `/`, without credentials, query or fragment.
+pub(crate) fn http_base(variable: &'static str, mut url: Url) -> Result<Url, CliError> {
+    let problem = |p: &str| CliError::Config {
+        variable,
+        problem: p.to_owned(),
+    };
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(problem("must be an http:// or https:// URL"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(problem("has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(problem("must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(problem("must not contain credentials"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// github.com's API is api.github.com; GitHub Enterprise Server's is `/api/v3` below its URL.
+pub(crate) fn default_api_url(web_url: &Url) -> Result<Url, CliError> {
+    if web_url.host_str() == Some("github.com") {
+        return Url::parse("https://api.github.com/").map_err(|_| CliError::Config {
+            variable: "GITHUB_API_URL",
+            problem: "cannot be derived".to_owned(),
+        });
+    }
+    web_url.join("api/v3/").map_err(|_| CliError::Config {
+        variable: "GITHUB_URL",
+        problem: "cannot be extended with /api/v3".to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn wait_hints_name_the_reset_time() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("valid");
+        let hint = wait_hint(Some(now + Duration::from_secs(600)), None, now);
+        assert_eq!(
+            hint,
+            "it resets at 22:23:20 UTC (in 10 min); try again then"
+        );
+        let hint = wait_hint(None, Some(Duration::from_secs(30)), now);
+        assert!(hint.contains("(in 30 s)"), "{hint}");
+        assert_eq!(wait_hint(None, None, now), "wait a minute, then try again");
+    }
+
+    #[test]
+    fn output_cannot_drive_the_terminal() {
+        assert_eq!(one_line("a\nb\x1b[2Jc"), "a b [2Jc");
+        assert_eq!(
+            for_terminal("a\n\tb\x1b]0;x\x07"),
+            "a\n\tb\u{FFFD}]0;x\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn api_urls() {
+        let gh =
+            http_base("GITHUB_URL", Url::parse("https://github.com").expect("url")).expect("valid");
+        assert_eq!(
+            default_api_url(&gh).expect("derived").as_str(),
+            "https://api.github.com/"
+        );
+        let ghe = http_base(
+            "GITHUB_URL",
+            Url::parse("https://ghe.example/x").expect("url"),
+        )
+        .expect("valid");
+        assert_eq!(
+            default_api_url(&ghe).expect("derived").as_str(),
+            "https://ghe.example/x/api/v3/"
+        );
+        assert!(http_base("GITHUB_URL", Url::parse("ftp://x").expect("url")).is_err());
+    }
+}
