@@ -333,10 +333,11 @@ section_ratelimit() {
     stop_all
 }
 
-has_section emulator && section_emulator
-has_section client && section_client
-if has_section app; then for lat in $LATENCIES; do section_app "$lat"; done; fi
-has_section ratelimit && section_ratelimit
+section_load() { echo "load before $1: $(uptime | sed 's/.*load average: //')" >>"$OUT/machine.txt"; }
+has_section emulator && section_load emulator && section_emulator
+has_section client && section_load client && section_client
+if has_section app; then for lat in $LATENCIES; do section_load "app ${lat} ms" && section_app "$lat"; done; fi
+has_section ratelimit && section_load ratelimit && section_ratelimit
 echo "load after: $(uptime | sed 's/.*load average: //')" >>"$OUT/machine.txt"
 
 python3 "$BENCH_DIR/report.py" "$OUT" | tee "$OUT/results.md"
