@@ -119,8 +119,21 @@ after(async () => {
 
 const GIST_TITLE = "Browser test notes";
 
+/** One step of the walk-through; on failure, a screenshot of what the browser showed. */
+function step(t, name, fn) {
+  return t.test(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      const file = await snap(`FAILED-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}`).catch(() => "(no screenshot)");
+      e.message += `\n  page: ${page.url()}\n  screenshot: ${file}`;
+      throw e;
+    }
+  });
+}
+
 test("sign in with GitHub, manage a gist, sign out", async (t) => {
-  await t.test("an anonymous visit to /gists is sent to GitHub's consent page", async () => {
+  await step(t, "an anonymous visit to /gists is sent to GitHub's consent page", async () => {
     await page.goto(`${appUrl}/gists`);
     await page.waitForURL(/\/login\/oauth\/authorize/);
     if (emulatorUrl) assert.ok(page.url().startsWith(emulatorUrl), `consent page on the emulator: ${page.url()}`);
@@ -128,7 +141,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await snap("consent");
   });
 
-  await t.test("choosing octocat and pressing Authorize comes back to /gists with the seeded gists", async () => {
+  await step(t, "choosing octocat and pressing Authorize comes back to /gists with the seeded gists", async () => {
     await page.getByRole("radio", { name: /octocat/ }).check();
     await page.getByRole("button", { name: /^Authorize / }).click();
     await page.waitForURL(`${appUrl}/gists`);
@@ -143,7 +156,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.screenshot({ path: README_SHOT });
   });
 
-  await t.test("create a secret gist with a Markdown file and see it rendered", async () => {
+  await step(t, "create a secret gist with a Markdown file and see it rendered", async () => {
     await page.getByRole("link", { name: "New gist" }).first().click();
     await page.getByLabel("Description").fill(GIST_TITLE);
     await page.getByLabel(/^Secret/).check();
@@ -165,7 +178,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await snap("gist-rendered");
   });
 
-  await t.test("edit the gist", async () => {
+  await step(t, "edit the gist", async () => {
     await page.getByRole("link", { name: "Edit" }).click();
     await page.getByLabel("Description").fill(`${GIST_TITLE}, edited`);
     await page.getByLabel("Content").first().fill("# Shopping list\n\n- apples\n- pears\n- *plums*\n");
@@ -179,7 +192,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await snap("gist-edited");
   });
 
-  await t.test("star it", async () => {
+  await step(t, "star it", async () => {
     await page.getByRole("button", { name: /Star$/ }).click();
     await page.getByRole("button", { name: /Unstar/ }).waitFor();
     await snap("gist-starred");
@@ -190,7 +203,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.goto(here);
   });
 
-  await t.test("delete it, after confirming", async () => {
+  await step(t, "delete it, after confirming", async () => {
     await page.getByRole("link", { name: /^Delete/ }).click();
     await page.getByRole("heading", { name: "Delete this gist?" }).waitFor();
     await snap("delete-confirm");
@@ -200,7 +213,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await snap("gist-deleted");
   });
 
-  await t.test("sign out; /gists asks to sign in again", async () => {
+  await step(t, "sign out; /gists asks to sign in again", async () => {
     await page.getByRole("link", { name: "octocat" }).first().click();
     await page.getByRole("heading", { name: "Your account" }).waitFor();
     await page.getByRole("button", { name: "Sign out" }).click();
