@@ -1,0 +1,601 @@
+//! The command line against the in-process emulator: the real `gistdesk` binary signs
+//! in through the device flow (`gistdesk login`), works with gists (`gistdesk gists …`)
+//! and explains what went wrong when it cannot. Output is read line by line until the
+//! expected text appears, with a timeout; nothing sleeps.
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use github_emulator::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorBuilder, GITHUB_APP_CLIENT_ID,
+    GITHUB_APP_CLIENT_SECRET, OAuthAppSpec,
+};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+/// The longest any step may take before the test fails.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A temporary data directory, removed at the end.
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "gistdesk-cli-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        Self(path)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An emulator (polls allowed every second) and a data directory.
+struct Setup {
+    emu: Emulator,
+    data: DataDir,
+}
+
+impl Setup {
+    async fn new(name: &str) -> Self {
+        Self::with(name, Emulator::builder()).await
+    }
+
+    async fn with(name: &str, builder: EmulatorBuilder) -> Self {
+        let emu = builder
+            .device_flow_timing(Duration::from_secs(900), 1)
+            .spawn()
+            .await
+            .expect("the emulator starts");
+        Self {
+            emu,
+            data: DataDir::new(name),
+        }
+    }
+
+    /// `gistdesk ARGS` pointed at the emulator's OAuth app and this data directory.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gistdesk"));
+        for name in [
+            "GITHUB_CLIENT_ID",
+            "GITHUB_CLIENT_SECRET",
+            "GITHUB_URL",
+            "GITHUB_API_URL",
+            "DATA_DIR",
+            "RUST_LOG",
+        ] {
+            command.env_remove(name);
+        }
+        command
+            .args(args)
+            .env("GITHUB_URL", self.emu.base_url().as_str())
+            .env("GITHUB_API_URL", self.emu.api_url().as_str())
+            .env("GITHUB_CLIENT_ID", DEFAULT_CLIENT_ID)
+            .env("DATA_DIR", &self.data.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    async fn run(&self, args: &[&str]) -> Finished {
+        Running::start(self.command(args)).finish().await
+    }
+
+    fn credentials(&self) -> PathBuf {
+        self.data.0.join("credentials.json")
+    }
+
+    fn saved_token(&self) -> String {
+        let text = std::fs::read_to_string(self.credentials()).expect("credentials saved");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        json["tokens"]["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// `gistdesk login`, approved as `login` through the emulator's control helper.
+    async fn sign_in(&self, command: Command, login: &str) -> Finished {
+        let mut running = Running::start(command);
+        let code = running.user_code().await;
+        assert!(
+            self.emu.control().approve_device(&code, login),
+            "the emulator knows the code {code}"
+        );
+        running.finish().await
+    }
+
+    async fn sign_in_octocat(&self) {
+        self.sign_in(self.command(&["login"]), "octocat")
+            .await
+            .succeeded();
+    }
+}
+
+/// A running `gistdesk`, its output read line by line.
+struct Running {
+    child: Child,
+    lines: mpsc::UnboundedReceiver<(bool, String)>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Running {
+    fn start(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("gistdesk starts");
+        let (tx, lines) = mpsc::unbounded_channel();
+        tokio::spawn(forward(
+            child.stdout.take().expect("stdout piped"),
+            true,
+            tx.clone(),
+        ));
+        tokio::spawn(forward(
+            child.stderr.take().expect("stderr piped"),
+            false,
+            tx,
+        ));
+        Self {
+            child,
+            lines,
+            stdout: String::new(),
+            stderr: String::new(),
+        }
+    }
+
+    fn keep(&mut self, is_stdout: bool, line: &str) {
+        let into = if is_stdout {
+            &mut self.stdout
+        } else {
+            &mut self.stderr
+        };
+        into.push_str(line);
+        into.push('\n');
+    }
+
+    /// Reads output until a line contains `needle`.
+    async fn line_containing(&mut self, needle: &str) -> String {
+        let found = tokio::time::timeout(WAIT, async {
+            while let Some((is_stdout, line)) = self.lines.recv().await {
+                self.keep(is_stdout, &line);
+                if line.contains(needle) {
+                    return Some(line);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(line)) => line,
+            Ok(None) => panic!(
+                "gistdesk ended without printing {needle:?}\nstdout:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            ),
+            Err(_) => panic!(
+                "no {needle:?} within {WAIT:?}\nstdout:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            ),
+        }
+    }
+
+    /// The user code from "… enter the code WDJB-MJHT".
+    async fn user_code(&mut self) -> String {
+        let line = self.line_containing("enter the code ").await;
+        let code = line.rsplit(' ').next().expect("a word").trim().to_owned();
+        assert_eq!(code.len(), 9, "a code like WDJB-MJHT: {line}");
+        code
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id().expect("still running")
+    }
+
+    async fn finish(mut self) -> Finished {
+        let status = tokio::time::timeout(WAIT, async {
+            while let Some((is_stdout, line)) = self.lines.recv().await {
+                self.keep(is_stdout, &line);
+            }
+            self.child.wait().await
+        })
+        .await;
+        let status = match status {
+            Ok(status) => status.expect("gistdesk's exit status"),
+            Err(_) => panic!(
+                "gistdesk did not exit within {WAIT:?}\nstdout:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            ),
+        };
+        Finished {
+            status,
+            stdout: self.stdout,
+            stderr: self.stderr,
+        }
+    }
+}
+
+async fn forward(
+    output: impl AsyncRead + Unpin,
+    is_stdout: bool,
+    tx: mpsc::UnboundedSender<(bool, String)>,
+) {
+    let mut lines = BufReader::new(output).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if tx.send((is_stdout, line)).is_err() {
+            break;
+        }
+    }
+}
+
+/// What a finished `gistdesk` printed.
+struct Finished {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Finished {
+    fn succeeded(&self) -> &Self {
+        assert!(
+            self.status.success(),
+            "gistdesk failed ({})\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Failed with a non-zero exit and `expected` in the error.
+    fn failed_with(&self, expected: &[&str]) -> &Self {
+        assert!(
+            !self.status.success(),
+            "gistdesk should fail\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        for text in expected {
+            assert!(
+                self.stderr.contains(text),
+                "{text:?} in stderr:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.stdout
+            .lines()
+            .filter_map(|line| line.split('\t').next())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// The gists octocat owns, newest first, read straight from the API.
+async fn octocat_gist_ids(emu: &Emulator) -> Vec<String> {
+    let token = emu.issue_token("octocat", &["gist"]);
+    let client = github_api::Client::new(emu.api_url(), github_api::AccessToken::new(token))
+        .expect("client");
+    let gists: Vec<_> = client.gists().list().collect().await;
+    gists
+        .into_iter()
+        .map(|g| g.expect("a gist").id.as_str().to_owned())
+        .collect()
+}
+
+fn mode(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0o600
+    }
+}
+
+#[tokio::test]
+async fn sign_in_list_create_show_delete_and_sign_out() {
+    let setup = Setup::new("round-trip").await;
+
+    let login = setup.sign_in(setup.command(&["login"]), "octocat").await;
+    login.succeeded();
+    assert!(
+        login.stdout.contains("Signed in as octocat"),
+        "{}",
+        login.stdout
+    );
+    assert!(setup.credentials().exists());
+    assert_eq!(mode(&setup.credentials()), 0o600);
+    let token = setup.saved_token();
+    assert!(token.starts_with("gho_"));
+    for output in [&login.stdout, &login.stderr] {
+        assert!(!output.contains(&token), "the token is never printed");
+        assert!(!output.contains("gho_"), "no token prefix either: {output}");
+    }
+
+    // More than one page (the client asks for 100 per page): the list follows Link.
+    let control = setup.emu.control();
+    for n in 0..30 {
+        control
+            .add_gist(
+                "octocat",
+                Some(&format!("extra {n}")),
+                true,
+                &[("n.txt", "x")],
+            )
+            .expect("added");
+    }
+    let expected = octocat_gist_ids(&setup.emu).await;
+    assert!(expected.len() > 100, "{} gists", expected.len());
+    let list = setup.run(&["gists", "list"]).await;
+    list.succeeded();
+    assert_eq!(list.ids(), expected);
+    assert!(list.stdout.contains("\tpublic\t"), "{}", list.stdout);
+
+    let limited = setup.run(&["gists", "list", "--limit", "5"]).await;
+    limited.succeeded();
+    assert_eq!(limited.ids(), expected[..5].to_vec());
+    setup.run(&["gists", "list", "--starred"]).await.succeeded();
+
+    // Create, show, delete.
+    let files = DataDir::new("files");
+    std::fs::create_dir_all(&files.0).expect("dir");
+    let hello = files.0.join("hello.rs");
+    let notes = files.0.join("notes.md");
+    std::fs::write(&hello, "fn main() {}\n").expect("file");
+    std::fs::write(&notes, "# Notes\nline two").expect("file");
+    let (hello, notes) = (
+        hello.to_str().expect("UTF-8 path"),
+        notes.to_str().expect("UTF-8 path"),
+    );
+    let created = setup
+        .run(&[
+            "gists",
+            "create",
+            "--description",
+            "from the command line",
+            hello,
+            notes,
+        ])
+        .await;
+    created.succeeded();
+    let id = created
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Created gist "))
+        .expect("the new gist's id")
+        .to_owned();
+
+    let shown = setup.run(&["gists", "show", &id]).await;
+    shown.succeeded();
+    for text in [
+        "from the command line  (secret",
+        "==> hello.rs <==\nfn main() {}\n",
+        "==> notes.md <==\n# Notes\nline two\n",
+    ] {
+        assert!(shown.stdout.contains(text), "{text:?} in\n{}", shown.stdout);
+    }
+    let listed = setup.run(&["gists", "list"]).await;
+    assert!(listed.succeeded().ids().contains(&id));
+
+    let deleted = setup.run(&["gists", "delete", &id]).await;
+    assert!(
+        deleted
+            .succeeded()
+            .stdout
+            .contains(&format!("Deleted gist {id}"))
+    );
+    setup
+        .run(&["gists", "show", &id])
+        .await
+        .failed_with(&["there is no gist", &id]);
+    let listed = setup.run(&["gists", "list"]).await;
+    assert!(!listed.succeeded().ids().contains(&id));
+
+    // Sign out: the file is gone and gists need a new sign-in.
+    let logout = setup.run(&["logout"]).await;
+    assert!(logout.succeeded().stdout.contains("Signed out octocat"));
+    assert!(!setup.credentials().exists());
+    setup
+        .run(&["gists", "list"])
+        .await
+        .failed_with(&["not signed in", "gistdesk login"]);
+}
+
+#[tokio::test]
+async fn not_signed_in_says_to_run_login() {
+    let setup = Setup::new("anonymous").await;
+    for args in [
+        &["gists", "list"][..],
+        &["gists", "show", "aa5a315d61ae9438b18d"],
+    ] {
+        setup
+            .run(args)
+            .await
+            .failed_with(&["not signed in", "run `gistdesk login`"]);
+    }
+}
+
+#[tokio::test]
+async fn a_declined_device_code_is_a_clear_error() {
+    let setup = Setup::new("declined").await;
+    let mut running = Running::start(setup.command(&["login"]));
+    let code = running.user_code().await;
+
+    // Decline on the emulator's /login/device page, as a person would.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page_url = setup.emu.base_url().join("login/device").expect("URL");
+    let page = browser
+        .get(page_url.clone())
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("HTML");
+    let csrf = page
+        .split("name=\"authenticity_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an authenticity token in the page");
+    let answer = browser
+        .post(page_url)
+        .form(&[
+            ("authenticity_token", csrf),
+            ("user_code", code.as_str()),
+            ("login", "octocat"),
+            ("authorize", "0"),
+        ])
+        .send()
+        .await
+        .expect("declined");
+    assert!(answer.status().is_success(), "{}", answer.status());
+
+    running
+        .finish()
+        .await
+        .failed_with(&["declined on GitHub", "nothing was saved"]);
+    assert!(!setup.credentials().exists());
+}
+
+#[tokio::test]
+async fn an_expired_device_code_is_a_clear_error() {
+    let setup = Setup::new("expired").await;
+    let mut running = Running::start(setup.command(&["login"]));
+    running.user_code().await;
+    setup
+        .emu
+        .control()
+        .advance_clock(Duration::from_secs(16 * 60));
+    running
+        .finish()
+        .await
+        .failed_with(&["code expired", "gistdesk login"]);
+    assert!(!setup.credentials().exists());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ctrl_c_cancels_the_sign_in() {
+    let setup = Setup::new("ctrl-c").await;
+    let mut running = Running::start(setup.command(&["login"]));
+    running.user_code().await;
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &running.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    running
+        .finish()
+        .await
+        .failed_with(&["sign-in cancelled", "nothing was saved"]);
+    assert!(!setup.credentials().exists());
+}
+
+#[tokio::test]
+async fn device_flow_disabled_and_missing_client_id_are_explained() {
+    let mut app =
+        OAuthAppSpec::oauth_app("Ov23liNoDeviceFlow01", "not-a-secret", "http://127.0.0.1/");
+    app.device_flow = false;
+    let setup = Setup::with("disabled", Emulator::builder().oauth_app(app)).await;
+    setup
+        .run(&["login", "--client-id", "Ov23liNoDeviceFlow01"])
+        .await
+        .failed_with(&["device flow is disabled", "Ov23liNoDeviceFlow01"]);
+
+    let mut command = setup.command(&["login"]);
+    command.env_remove("GITHUB_CLIENT_ID");
+    Running::start(command)
+        .finish()
+        .await
+        .failed_with(&["GITHUB_CLIENT_ID", "--client-id"]);
+    assert!(!setup.credentials().exists());
+}
+
+#[tokio::test]
+async fn a_revoked_token_says_to_sign_in_again() {
+    let setup = Setup::new("revoked").await;
+    setup.sign_in_octocat().await;
+    let oauth = github_oauth::OAuthClient::new(
+        github_oauth::Endpoints::new(&setup.emu.base_url(), &setup.emu.api_url()).expect("URLs"),
+        github_oauth::ClientId::new(DEFAULT_CLIENT_ID),
+        github_oauth::ClientSecret::new(DEFAULT_CLIENT_SECRET),
+    )
+    .expect("client");
+    oauth
+        .revoke_token(&github_oauth::AccessToken::new(setup.saved_token()))
+        .await
+        .expect("revoked");
+    setup
+        .run(&["gists", "list"])
+        .await
+        .failed_with(&["sign-in was revoked", "gistdesk login"]);
+}
+
+#[tokio::test]
+async fn a_rate_limit_says_when_it_resets() {
+    let setup = Setup::new("rate-limit").await;
+    setup.sign_in_octocat().await;
+    // Signing in used one request (`/user`); nothing is left after that.
+    setup.emu.control().set_rate_limit(1);
+    setup
+        .run(&["gists", "list"])
+        .await
+        .failed_with(&["rate limit", "resets at", "UTC"]);
+}
+
+#[tokio::test]
+async fn an_expiring_github_app_token_is_renewed() {
+    // Tokens live 30 s, within the 60 s the command line renews ahead of expiry.
+    let builder = Emulator::builder()
+        .token_lifetimes(Duration::from_secs(30), Duration::from_secs(24 * 60 * 60));
+    let setup = Setup::with("renewal", builder).await;
+    let mut command = setup.command(&["login"]);
+    command.env("GITHUB_CLIENT_ID", GITHUB_APP_CLIENT_ID);
+    let login = setup.sign_in(command, "octocat").await;
+    assert!(login.succeeded().stdout.contains("Signed in as octocat"));
+    let first = setup.saved_token();
+    assert!(first.starts_with("ghu_"));
+
+    // This emulator, like GitHub's documentation, wants the client secret to renew.
+    setup
+        .run(&["gists", "list", "--limit", "1"])
+        .await
+        .failed_with(&["sign-in expired", "GITHUB_CLIENT_SECRET"]);
+    assert_eq!(setup.saved_token(), first, "nothing changed");
+
+    let mut command = setup.command(&["gists", "list", "--limit", "1"]);
+    command.env("GITHUB_CLIENT_SECRET", GITHUB_APP_CLIENT_SECRET);
+    let list = Running::start(command).finish().await;
+    assert_eq!(list.succeeded().ids().len(), 1);
+    let renewed = setup.saved_token();
+    assert!(renewed.starts_with("ghu_"));
+    assert_ne!(renewed, first, "the renewed token set was saved");
+    assert_eq!(mode(&setup.credentials()), 0o600);
+    assert!(!list.stdout.contains(&renewed) && !list.stderr.contains(&renewed));
+}
