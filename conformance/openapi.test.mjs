@@ -32,6 +32,7 @@ const REQUIRED = [
   "PATCH /applications/{client_id}/token 200",
   "DELETE /applications/{client_id}/token 204",
   "DELETE /applications/{client_id}/grant 204",
+  "POST /gists 400", "PATCH /gists/{gist_id} 400", "POST /gists 413",
 ];
 const covered = new Set();
 /** Header and schema problems of the running test: collected, so one run lists them all. */
@@ -337,6 +338,30 @@ t("GitHub's envelope: no User-Agent → 403, ?access_token= → 400, bad API ver
   assert.equal(unknown.headers["content-type"], "application/json; charset=utf-8");
   assert.equal(unknown.json.message, "Not Found");
   assert.equal(typeof unknown.json.documentation_url, "string");
+});
+
+t("bad input gets GitHub's error shape: malformed JSON and bad UTF-8 → 400, an oversized body → 413", async () => {
+  const raw = (method, path, body, ct = "application/json") =>
+    request(`${emu.api}${path}`, {
+      expectContinue: true,
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/vnd.github+json",
+        "user-agent": USER_AGENT,
+        "content-type": ct,
+      },
+      body,
+    });
+  const bad = check("POST", "/gists", await raw("POST", "/gists", '{"files": {'), 400);
+  assert.equal(bad.json.message, "Problems parsing JSON");
+  check("POST", "/gists", await raw("POST", "/gists", "[1, 2, 3]"), 400);
+  check("POST", "/gists", await raw("POST", "/gists", Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])), 400);
+  const id = (await call("GET", "/gists?per_page=1", { token })).json[0].id;
+  check("PATCH", `/gists/${id}`, await raw("PATCH", `/gists/${id}`, "not json at all"), 400);
+  const huge = JSON.stringify({ files: { "big.txt": { content: "x".repeat(11 * 1024 * 1024) } } });
+  check("POST", "/gists", await raw("POST", "/gists", huge), 413);
+  assert.equal((await call("GET", "/user", { token })).status, 200, "the emulator is still up");
 });
 
 t("/applications/{client_id}/token and /grant: check, reset, revoke, delete grant (HTTP Basic)", async () => {

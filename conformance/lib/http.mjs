@@ -10,7 +10,7 @@ export const USER_AGENT = "gistdesk-conformance";
  * @param {{method?: string, headers?: Record<string,string|undefined>, body?: string | Buffer | object, timeoutMs?: number}} [opts]
  * @returns {Promise<{status: number, headers: Record<string,string>, text: string, json: any}>}
  */
-export function request(url, { method = "GET", headers = {}, body, timeoutMs = 15000 } = {}) {
+export function request(url, { method = "GET", headers = {}, body, timeoutMs = 15000, expectContinue = false } = {}) {
   const u = new URL(url);
   const hdrs = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) hdrs[k.toLowerCase()] = v;
@@ -22,11 +22,16 @@ export function request(url, { method = "GET", headers = {}, body, timeoutMs = 1
       hdrs["content-type"] ??= "application/json";
     }
     hdrs["content-length"] = Buffer.byteLength(payload);
+    // a server may refuse a body by its announced size (413) without reading it
+    if (expectContinue) hdrs.expect = "100-continue";
   }
   return new Promise((resolve, reject) => {
+    let gotResponse = false;
     const req = http.request(
-      { hostname: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: hdrs },
+      // a fresh connection per request: no request is affected by how the previous one ended
+      { hostname: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: hdrs, agent: false },
       (res) => {
+        gotResponse = true;
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
         res.on("end", () => {
@@ -48,9 +53,17 @@ export function request(url, { method = "GET", headers = {}, body, timeoutMs = 1
       },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    if (payload !== undefined) req.write(payload);
-    req.end();
+    // a server that answered (e.g. 413) and closed while the body was still being sent:
+    // the answer counts, the failed write does not
+    req.on("error", (e) => {
+      if (!gotResponse || !["EPIPE", "ECONNRESET"].includes(e.code)) reject(e);
+    });
+    if (payload !== undefined && expectContinue) {
+      req.on("continue", () => req.end(payload));
+    } else {
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    }
   });
 }
 
