@@ -446,6 +446,57 @@ t("token endpoint: GitHub's documented fields (JSON, form, errors with HTTP 200)
   assert.equal(badVerifier.json.error, "bad_verification_code", "a wrong PKCE verifier is a bad code");
 });
 
+t("device flow: GitHub's documented fields for the code and for polling", async () => {
+  const post = (path, params) =>
+    request(`${emu.base}${path}`, {
+      method: "POST",
+      headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", "user-agent": USER_AGENT },
+      body: form(params),
+    });
+  const code = await post("/login/device/code", { client_id: emu.clientId, scope: "gist" });
+  assert.equal(code.status, 200);
+  assert.deepEqual(Object.keys(code.json).sort(), ["device_code", "expires_in", "interval", "user_code", "verification_uri"]);
+  assert.match(code.json.user_code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  assert.equal(code.json.verification_uri, `${emu.base}/login/device`);
+  assert.equal(typeof code.json.expires_in, "number");
+  assert.equal(typeof code.json.interval, "number");
+  const poll = () =>
+    post("/login/oauth/access_token", {
+      client_id: emu.clientId,
+      device_code: code.json.device_code,
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+    });
+  const pending = await poll();
+  assert.equal(pending.status, 200);
+  assert.deepEqual(Object.keys(pending.json).sort(), ["error", "error_description", "error_uri"]);
+  assert.equal(pending.json.error, "authorization_pending");
+  const fast = await poll();
+  assert.equal(fast.json.error, "slow_down", "polling again at once is too fast");
+  assert.equal(fast.json.interval, code.json.interval + 5, "slow_down adds 5 s to the interval and says so");
+  const wrong = await post("/login/oauth/access_token", {
+    client_id: emu.clientId,
+    device_code: "0".repeat(40),
+    grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+  });
+  assert.equal(wrong.json.error, "incorrect_device_code");
+});
+
+t("authorize errors go back to the callback with error, error_description, error_uri and state", async () => {
+  const q = { client_id: emu.clientId, redirect_uri: "http://evil.example/cb", scope: "gist", state: "s1" };
+  const res = await request(`${emu.base}/login/oauth/authorize?${form(q)}`, { headers: { "user-agent": USER_AGENT } });
+  assert.ok([302, 303].includes(res.status), `redirect_uri on another host: ${res.status} ${res.text.slice(0, 200)}`);
+  const loc = new URL(res.headers.location);
+  assert.equal(loc.hostname, "127.0.0.1", `sent to the registered callback, never to the foreign host: ${loc}`);
+  assert.equal(loc.searchParams.get("error"), "redirect_uri_mismatch");
+  assert.ok(loc.searchParams.get("error_description"));
+  assert.ok(loc.searchParams.get("error_uri"));
+  assert.equal(loc.searchParams.get("state"), "s1");
+  const unknown = await request(`${emu.base}/login/oauth/authorize?${form({ ...q, client_id: "Ov23linosuchapp000000" })}`, {
+    headers: { "user-agent": USER_AGENT },
+  });
+  assert.equal(unknown.status, 404, "an unknown client_id gets a 404 page");
+});
+
 t("every endpoint and status was validated", () => {
   const missing = REQUIRED.filter((k) => !covered.has(k));
   assert.deepEqual(missing, [], `not validated: ${missing.join("; ")}`);
