@@ -36,7 +36,7 @@ pub struct GistsArgs {
 /// What to do with gists.
 #[derive(Debug, Subcommand)]
 pub enum GistsCommand {
-    /// List your gists (or the ones you starred), newest first: ID, description, files, visibility.
+    /// List your gists (or the ones you starred), newest first: ID, description, files, visibility, last update (tab-separated).
     List {
         /// The gists you starred instead of your own.
         #[arg(long)]
