@@ -9,12 +9,12 @@ pub mod cli;
 pub mod cli_emulator;
 pub mod config;
 pub mod error;
+pub mod memo;
 pub mod pages;
 pub mod render;
 mod routes;
 pub mod security;
 pub mod sessions;
-pub mod stars;
 pub mod startup;
 pub mod telemetry;
 pub mod views;
@@ -51,7 +51,7 @@ struct Inner {
     sessions: sessions::SessionBackend,
     highlighter: render::Highlighter,
     rendered: render::RenderCache,
-    stars: stars::StarCache,
+    memo: memo::GithubMemo,
     security: Arc<security::SecurityHeaders>,
     stylesheet: String,
 }
@@ -76,7 +76,7 @@ impl AppState {
                 sessions,
                 highlighter: render::Highlighter::new(),
                 rendered: render::RenderCache::default(),
-                stars: stars::StarCache::default(),
+                memo: memo::GithubMemo::default(),
                 security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
                 stylesheet,
             }),
@@ -88,12 +88,13 @@ impl AppState {
         &self.inner.sessions
     }
 
-    async fn starred_ids(&self, user_id: u64, github: &github_api::Client) -> stars::StarredIds {
-        self.inner.stars.get(user_id, github).await
+    fn memo(&self) -> &memo::GithubMemo {
+        &self.inner.memo
     }
 
-    fn forget_starred(&self, user_id: u64) {
-        self.inner.stars.forget(user_id);
+    /// Forgets what GitHub said about the person, after they changed something.
+    fn forget_about(&self, user_id: u64) {
+        self.inner.memo.forget(user_id);
     }
 }
 

@@ -1,30 +1,115 @@
-//! A short-lived, per-instance memory of which gists each person starred, so the
-//! list page shows stars without one GitHub call per gist. Star, unstar, create and
-//! delete through this instance forget the person's entry at once.
+//! Short-lived, per-instance memories of what GitHub said about one person: which
+//! gists they starred, and the list pages they just saw. GitHub itself marks these
+//! answers `Cache-Control: private, max-age=60`; gistdesk keeps them for less, and
+//! forgets a person's entries at once when they change something through this
+//! instance (create, edit, delete, star, unstar).
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use github_api::{Gist, Page};
 
 /// Starred gist ids of one person.
 pub type StarredIds = Arc<HashSet<String>>;
 
 /// How many starred gists are read (one page, GitHub's largest).
 const STARRED_PER_PAGE: u8 = 100;
-const TTL: Duration = Duration::from_secs(60);
-const MAX_PEOPLE: usize = 10_000;
+const STARS_TTL: Duration = Duration::from_secs(60);
+/// List pages are kept briefly: enough to absorb reloads and bursts, short enough
+/// that changes made elsewhere (on github.com, another instance) show up soon.
+const LISTS_TTL: Duration = Duration::from_secs(10);
+const MAX_ENTRIES: usize = 10_000;
 
-/// The memory itself.
-#[derive(Debug, Default)]
-pub struct StarCache {
-    entries: Mutex<HashMap<u64, (Instant, StarredIds)>>,
+/// Which list a page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    /// The person's own gists.
+    Mine,
+    /// The gists they starred.
+    Starred,
 }
 
-impl StarCache {
+/// Values kept for a while, keyed with the person's user id first.
+#[derive(Debug)]
+struct Memo<K, V> {
+    entries: Mutex<HashMap<K, (Instant, V)>>,
+    ttl: Duration,
+}
+
+impl<K: Eq + Hash + UserKey, V: Clone> Memo<K, V> {
+    fn new(ttl: Duration) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        let (at, value) = entries.get(key)?;
+        (at.elapsed() < self.ttl).then(|| value.clone())
+    }
+
+    fn insert(&self, key: K, value: V) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= MAX_ENTRIES {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+
+    fn forget_user(&self, user_id: u64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|key, _| key.user_id() != user_id);
+        }
+    }
+}
+
+trait UserKey {
+    fn user_id(&self) -> u64;
+}
+
+impl UserKey for u64 {
+    fn user_id(&self) -> u64 {
+        *self
+    }
+}
+
+impl UserKey for (u64, ListKind, u32) {
+    fn user_id(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The memories.
+#[derive(Debug)]
+pub struct GithubMemo {
+    stars: Memo<u64, StarredIds>,
+    lists: Memo<(u64, ListKind, u32), Arc<Page<Gist>>>,
+}
+
+impl Default for GithubMemo {
+    fn default() -> Self {
+        Self {
+            stars: Memo::new(STARS_TTL),
+            lists: Memo::new(LISTS_TTL),
+        }
+    }
+}
+
+impl GithubMemo {
     /// The person's starred ids: remembered, or read from GitHub. A failure to read
     /// them is logged and shows no stars rather than failing the page.
-    pub async fn get(&self, user_id: u64, github: &github_api::Client) -> StarredIds {
-        if let Some(ids) = self.remembered(user_id) {
+    pub async fn starred_ids(&self, user_id: u64, github: &github_api::Client) -> StarredIds {
+        if let Some(ids) = self.stars.get(&user_id) {
             return ids;
         }
         match github.gists().starred_page(1, STARRED_PER_PAGE).await {
@@ -35,7 +120,7 @@ impl StarCache {
                         .map(|gist| gist.id.as_str().to_owned())
                         .collect(),
                 );
-                self.remember(user_id, Arc::clone(&ids));
+                self.stars.insert(user_id, Arc::clone(&ids));
                 ids
             }
             Err(err) => {
@@ -45,29 +130,50 @@ impl StarCache {
         }
     }
 
-    /// Drops the person's entry (after they changed something).
+    /// One page of a person's list: remembered, or read from GitHub.
+    pub async fn list_page(
+        &self,
+        user_id: u64,
+        kind: ListKind,
+        number: u32,
+        per_page: u8,
+        github: &github_api::Client,
+    ) -> Result<Arc<Page<Gist>>, github_api::Error> {
+        let key = (user_id, kind, number);
+        if let Some(page) = self.lists.get(&key) {
+            return Ok(page);
+        }
+        let gists = github.gists();
+        let page = Arc::new(match kind {
+            ListKind::Mine => gists.list_page(number, per_page).await?,
+            ListKind::Starred => gists.starred_page(number, per_page).await?,
+        });
+        self.lists.insert(key, Arc::clone(&page));
+        Ok(page)
+    }
+
+    /// Forgets everything about the person (after they changed something).
     pub fn forget(&self, user_id: u64) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&user_id);
-        }
+        self.stars.forget_user(user_id);
+        self.lists.forget_user(user_id);
     }
+}
 
-    fn remembered(&self, user_id: u64) -> Option<StarredIds> {
-        let entries = self.entries.lock().ok()?;
-        let (at, ids) = entries.get(&user_id)?;
-        (at.elapsed() < TTL).then(|| Arc::clone(ids))
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn remember(&self, user_id: u64, ids: StarredIds) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= MAX_PEOPLE {
-            entries.retain(|_, (at, _)| at.elapsed() < TTL);
-            if entries.len() >= MAX_PEOPLE {
-                entries.clear();
-            }
-        }
-        entries.insert(user_id, (Instant::now(), ids));
+    #[test]
+    fn entries_expire_and_are_forgotten_per_person() {
+        let memo: Memo<(u64, ListKind, u32), u32> = Memo::new(Duration::from_millis(50));
+        memo.insert((1, ListKind::Mine, 1), 10);
+        memo.insert((2, ListKind::Mine, 1), 20);
+        assert_eq!(memo.get(&(1, ListKind::Mine, 1)), Some(10));
+        assert_eq!(memo.get(&(1, ListKind::Starred, 1)), None);
+        memo.forget_user(1);
+        assert_eq!(memo.get(&(1, ListKind::Mine, 1)), None);
+        assert_eq!(memo.get(&(2, ListKind::Mine, 1)), Some(20));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(memo.get(&(2, ListKind::Mine, 1)), None, "expired");
     }
 }

@@ -42,7 +42,7 @@ pub(crate) async fn delete(
     let result = async {
         let id = parse_id(&id)?;
         me.github.gists().delete(&id).await?;
-        state.forget_starred(me.user_id());
+        state.forget_about(me.user_id());
         Ok(me.redirect_with_notice("/gists", "Gist deleted.").await)
     }
     .await;

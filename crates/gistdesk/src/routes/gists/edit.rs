@@ -122,7 +122,7 @@ pub(crate) async fn update(
         };
         match me.github.gists().update(&gist.id, &update).await {
             Ok(updated) => {
-                state.forget_starred(me.user_id());
+                state.forget_about(me.user_id());
                 Ok(me
                     .redirect_with_notice(&format!("/gists/{}", updated.id.as_str()), "Gist saved.")
                     .await)

@@ -6,6 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{PER_PAGE, page, title};
+use crate::memo::ListKind;
 use crate::routes::Me;
 use crate::views::{Layout, format_time, machine_time};
 use crate::{AppError, AppState};
@@ -64,10 +65,10 @@ pub(crate) async fn mine(
 ) -> Response {
     let result = async {
         let number = query.number()?;
-        let gists = me.github.gists();
+        let memo = state.memo();
         let (listed, starred) = tokio::join!(
-            gists.list_page(number, PER_PAGE),
-            state.starred_ids(me.user_id(), &me.github)
+            memo.list_page(me.user_id(), ListKind::Mine, number, PER_PAGE, &me.github),
+            memo.starred_ids(me.user_id(), &me.github)
         );
         let listed = listed?;
         let summaries = listed
@@ -94,10 +95,23 @@ pub(crate) async fn mine(
     me.respond(result).await
 }
 
-pub(crate) async fn starred(me: Me, Query(query): Query<PageQuery>) -> Response {
+pub(crate) async fn starred(
+    State(state): State<AppState>,
+    me: Me,
+    Query(query): Query<PageQuery>,
+) -> Response {
     let result = async {
         let number = query.number()?;
-        let listed = me.github.gists().starred_page(number, PER_PAGE).await?;
+        let listed = state
+            .memo()
+            .list_page(
+                me.user_id(),
+                ListKind::Starred,
+                number,
+                PER_PAGE,
+                &me.github,
+            )
+            .await?;
         let summaries = listed
             .items
             .iter()

@@ -47,7 +47,7 @@ pub(crate) async fn create(
         };
         match me.github.gists().create(&new_gist).await {
             Ok(gist) => {
-                state.forget_starred(me.user_id());
+                state.forget_about(me.user_id());
                 Ok(me
                     .redirect_with_notice(&format!("/gists/{}", gist.id.as_str()), "Gist created.")
                     .await)

@@ -40,7 +40,7 @@ async fn change(state: AppState, me: Me, id: String, form: StarForm, starred: bo
         } else {
             me.github.gists().unstar(&id).await?;
         }
-        state.forget_starred(me.user_id());
+        state.forget_about(me.user_id());
         Ok(())
     }
     .await;
