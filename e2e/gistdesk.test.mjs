@@ -175,7 +175,14 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     assert.equal(await file.locator("strong").innerText(), "apples");
     assert.equal(await file.getByText("# Shopping list").count(), 0, "Markdown is rendered, not shown as text");
     await page.getByText("secret", { exact: true }).first().waitFor();
+    await page.getByRole("status").filter({ hasText: /created/i }).waitFor();
     await snap("gist-rendered");
+    const here = page.url();
+    await page.getByRole("link", { name: "Your gists" }).click();
+    const newest = page.locator("ul.gists > li").first();
+    await newest.getByRole("link", { name: GIST_TITLE }).waitFor();
+    await newest.getByText("notes.md").waitFor();
+    await page.goto(here);
   });
 
   await step(t, "edit the gist", async () => {
@@ -209,6 +216,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await snap("delete-confirm");
     await page.getByRole("button", { name: "Delete it" }).click();
     await page.waitForURL(`${appUrl}/gists`);
+    await page.getByRole("status").filter({ hasText: /deleted/i }).waitFor();
     assert.equal(await page.getByRole("link", { name: `${GIST_TITLE}, edited` }).count(), 0, "the gist is gone from the list");
     await snap("gist-deleted");
   });
