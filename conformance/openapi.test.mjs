@@ -13,6 +13,7 @@ import { validate, openapiPath } from "./lib/schema.mjs";
 const REQUIRED = [
   "GET /user 200", "GET /user 304", "GET /user 401", "GET /user 403",
   "GET /user/emails 200",
+  "GET /users/{username} 200", "GET /users/{username} 404",
   "GET /user/orgs 200",
   "GET /user/teams 200",
   "GET /user/memberships/orgs/{org} 200", "GET /user/memberships/orgs/{org} 404",
@@ -145,6 +146,15 @@ t("GET /user for a user whose email is private: email is null, not missing", asy
   const emails = check("GET", "/user/emails", await api(emuHubot)("GET", "/user/emails", { token: t }), 200);
   assert.ok(emails.json.length >= 1);
   assert.ok(emails.json.some((e) => e.primary && e.verified && e.visibility === "private"), JSON.stringify(emails.json));
+});
+
+t("GET /users/{username}: the public view of anyone", async () => {
+  const res = check("GET", "/users/hubot", await call("GET", "/users/hubot", { token }), 200);
+  assert.equal(res.json.login, "hubot");
+  assert.ok(!("plan" in res.json) && !("private_gists" in res.json), "no private fields of someone else");
+  softly(() => assert.equal(res.json.user_view_type, "public", "GET /users/{username}: user_view_type"));
+  check("GET", "/users/octocat", await call("GET", "/users/octocat"), 200, { authenticated: false });
+  check("GET", "/users/no-such-user-xyz", await call("GET", "/users/no-such-user-xyz", { token }), 404);
 });
 
 t("GET /user/emails: needs user or user:email", async () => {
