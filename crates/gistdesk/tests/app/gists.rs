@@ -15,6 +15,8 @@ async fn create(app: &TestApp, fields: &[(&str, &str)]) -> String {
 #[tokio::test]
 async fn create_edit_and_delete_a_gist() {
     let app = TestApp::signed_in().await;
+    // Seen once (and kept briefly): the list must still show the change at once.
+    assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
     let path = create(
         &app,
         &[
@@ -34,6 +36,11 @@ async fn create_edit_and_delete_a_gist() {
     assert!(page.contains("<span class=\"badge secret\">secret</span>"));
     assert!(page.contains("<h1>Buy</h1>"), "Markdown rendered");
     assert!(page.contains("plain words"));
+    let list = app.get("/gists").await.text().await.expect("body");
+    assert!(
+        list.contains(&format!("href=\"{path}\"")),
+        "new gist listed at once"
+    );
 
     // Edit: rename list.md, change its content, remove notes.txt, add code.rs.
     let edit = app.get(&format!("{path}/edit")).await;
