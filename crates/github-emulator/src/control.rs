@@ -114,11 +114,11 @@ impl Control {
     pub fn issue_token(&self, login: &str, scopes: &[&str]) -> Option<String> {
         let scopes = scopes::normalize(&scopes.join(","));
         let now = self.shared.now();
-        let lifetimes = self.shared.settings().lifetimes;
+        let policy = self.shared.settings().tokens;
         let mut db = self.shared.db_mut();
         let user = db.user_by_login(login)?.id;
         Some(
-            db.issue_token(user, DEFAULT_CLIENT_ID, scopes, lifetimes, now)
+            db.issue_token(user, DEFAULT_CLIENT_ID, scopes, policy, now)
                 .0,
         )
     }

@@ -30,7 +30,7 @@ pub use seed::{
     OAuthAppSpec, Seed, SeedEmail, SeedError, SeedGist, SeedMember, SeedOrg, SeedTeam, SeedUser,
 };
 
-use store::{Faults, Lifetimes, Settings, Shared, Urls, store_f64};
+use store::{Faults, Settings, Shared, TokenPolicy, Urls, store_f64};
 
 /// Client id of the built-in OAuth app.
 pub const DEFAULT_CLIENT_ID: &str = "Ov23liEmulatorOAuth1";
@@ -92,9 +92,10 @@ impl Default for EmulatorBuilder {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             settings: Settings {
                 auto_approve: None,
-                lifetimes: Lifetimes {
+                tokens: TokenPolicy {
                     access: Duration::from_secs(28_800),
                     refresh: Duration::from_secs(15_897_600),
+                    per_scopes: 10,
                 },
                 code_lifetime: Duration::from_secs(600),
                 device_lifetime: Duration::from_secs(900),
@@ -167,7 +168,15 @@ impl EmulatorBuilder {
 
     /// Lifetimes of GitHub-App user tokens (8 hours and 6 months by default).
     pub fn token_lifetimes(mut self, access: Duration, refresh: Duration) -> Self {
-        self.settings.lifetimes = Lifetimes { access, refresh };
+        self.settings.tokens.access = access;
+        self.settings.tokens.refresh = refresh;
+        self
+    }
+
+    /// Tokens kept per user, app and scopes before the oldest is revoked (10, as on
+    /// GitHub). Benchmarks that sign the same user in from many connections raise it.
+    pub fn tokens_per_scopes(mut self, n: usize) -> Self {
+        self.settings.tokens.per_scopes = n.max(1);
         self
     }
 

@@ -204,9 +204,6 @@ pub(crate) struct Team {
     pub(crate) members: Vec<u64>,
 }
 
-/// How many tokens GitHub keeps per user, app and scopes.
-const TOKENS_PER_SCOPES: usize = 10;
-
 /// One user's authorization of one app.
 #[derive(Debug)]
 pub(crate) struct Grant {
@@ -313,7 +310,7 @@ impl Db {
         user_id: u64,
         client_id: &str,
         scopes: Vec<String>,
-        lifetimes: Lifetimes,
+        tokens: TokenPolicy,
         now: OffsetDateTime,
     ) -> (String, Token) {
         let github_app = self.apps.get(client_id).is_some_and(|a| a.spec.github_app);
@@ -331,17 +328,17 @@ impl Db {
             self.next_authorization_id = next;
         }
         // GitHub keeps at most ten tokens per user, app and scopes: the oldest is revoked.
-        let tokens = &self.tokens;
-        grant.tokens.retain(|t| tokens.contains_key(t));
+        let issued = &self.tokens;
+        grant.tokens.retain(|t| issued.contains_key(t));
         let same_scopes: Vec<String> = grant
             .tokens
             .iter()
-            .filter(|t| tokens.get(*t).is_some_and(|x| *x.scopes == scopes))
+            .filter(|t| issued.get(*t).is_some_and(|x| *x.scopes == scopes))
             .cloned()
             .collect();
         let doomed: Vec<String> = same_scopes
             .iter()
-            .take((same_scopes.len() + 1).saturating_sub(TOKENS_PER_SCOPES))
+            .take((same_scopes.len() + 1).saturating_sub(tokens.per_scopes))
             .cloned()
             .collect();
         let (access, refresh, expires_at) = if github_app {
@@ -351,10 +348,10 @@ impl Db {
                 refresh.clone(),
                 Refresh {
                     access_token: access.clone(),
-                    expires_at: now + lifetimes.refresh,
+                    expires_at: now + tokens.refresh,
                 },
             );
-            (access, Some(refresh), Some(now + lifetimes.access))
+            (access, Some(refresh), Some(now + tokens.access))
         } else {
             (ids::token("gho_"), None, None)
         };
@@ -412,11 +409,12 @@ impl Db {
     }
 }
 
-/// Lifetimes of GitHub-App user tokens.
+/// Lifetimes of GitHub-App user tokens, and how many tokens a grant keeps per scopes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Lifetimes {
+pub(crate) struct TokenPolicy {
     pub(crate) access: Duration,
     pub(crate) refresh: Duration,
+    pub(crate) per_scopes: usize,
 }
 
 /// Whose budget a request spends.
@@ -465,7 +463,7 @@ pub(crate) fn store_f64(a: &AtomicU64, v: f64) {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) auto_approve: Option<String>,
-    pub(crate) lifetimes: Lifetimes,
+    pub(crate) tokens: TokenPolicy,
     pub(crate) code_lifetime: Duration,
     pub(crate) device_lifetime: Duration,
     pub(crate) device_interval: u64,

@@ -212,7 +212,7 @@ pub(crate) fn client_credentials(
 fn token_fields(access: &str, t: &Token, app: &Shared) -> Vec<(&'static str, Field)> {
     let mut f = vec![("access_token", Field::S(access.to_owned()))];
     if t.github_app {
-        let l = app.settings().lifetimes;
+        let l = app.settings().tokens;
         f.push(("expires_in", Field::N(l.access.as_secs())));
         if let Some(r) = &t.refresh_token {
             f.push(("refresh_token", Field::S(r.clone())));
@@ -336,8 +336,8 @@ fn exchange_code(
             "unverified-user-email",
         );
     }
-    let lifetimes = app.settings().lifetimes;
-    let (access, t) = db.issue_token(c.user_id, &client_id, c.scopes, lifetimes, now);
+    let policy = app.settings().tokens;
+    let (access, t) = db.issue_token(c.user_id, &client_id, c.scopes, policy, now);
     drop(db);
     format.render(&token_fields(&access, &t, app))
 }
@@ -367,8 +367,8 @@ fn refresh(app: &Shared, format: Format, headers: &HeaderMap, p: &[(String, Stri
     if r.expires_at <= now {
         return bad();
     }
-    let lifetimes = app.settings().lifetimes;
-    let (access, t) = db.issue_token(old.user_id, &client_id, old.scopes.to_vec(), lifetimes, now);
+    let policy = app.settings().tokens;
+    let (access, t) = db.issue_token(old.user_id, &client_id, old.scopes.to_vec(), policy, now);
     drop(db);
     format.render(&token_fields(&access, &t, app))
 }
@@ -402,8 +402,8 @@ pub(crate) fn device_token(
             "unverified-user-email",
         );
     }
-    let lifetimes = app.settings().lifetimes;
-    let (access, t) = db.issue_token(user_id, &d.client_id, d.scopes, lifetimes, now);
+    let policy = app.settings().tokens;
+    let (access, t) = db.issue_token(user_id, &d.client_id, d.scopes, policy, now);
     drop(db);
     format.render(&token_fields(&access, &t, app))
 }

@@ -351,3 +351,10 @@ async fn only_ten_tokens_per_user_app_and_scopes_stay_valid() {
     }
     assert_eq!(app.get("/user", Some(&other_scopes)).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_token_cap_is_configurable_for_benchmarks() {
+    let app = TestApp::spawn_with(|b| b.tokens_per_scopes(100)).await;
+    let tokens: Vec<String> = (0..11).map(|_| app.token("octocat", &["gist"])).collect();
+    assert_eq!(app.get("/user", Some(&tokens[0])).await.status(), 200);
+}
