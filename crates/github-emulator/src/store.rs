@@ -298,10 +298,29 @@ impl Db {
             stargazers: HashSet::new(),
         };
         self.gists.insert(id.clone(), gist);
-        if let Some(u) = self.users.get_mut(&owner) {
-            u.gists.push(id.clone());
-        }
+        self.place_gist(owner, &id);
         id
+    }
+
+    /// Puts `id` at its place in the owner's list, which is kept newest update first
+    /// (the order GitHub lists gists in), so listing never sorts.
+    pub(crate) fn place_gist(&mut self, owner: u64, id: &str) {
+        let Some(key) = self.gists.get(id).map(|g| (g.updated_at, g.id.clone())) else {
+            return;
+        };
+        let gists = &self.gists;
+        let Some(u) = self.users.get_mut(&owner) else {
+            return;
+        };
+        if let Some(old) = u.gists.iter().position(|x| x == id) {
+            u.gists.remove(old);
+        }
+        let pos = u.gists.partition_point(|other| {
+            gists
+                .get(other)
+                .is_some_and(|g| (g.updated_at, &g.id) > (key.0, &key.1))
+        });
+        u.gists.insert(pos, key.1);
     }
 
     /// Issues a token for `user_id` through `client_id`.

@@ -48,16 +48,24 @@ fn since(pairs: &[(String, String)]) -> Result<Option<OffsetDateTime>, ApiError>
     }
 }
 
+/// The gists of `ids` updated since `since`, in the given order.
+fn filtered<'a>(
+    db: &'a Db,
+    ids: impl Iterator<Item = &'a String>,
+    since: Option<OffsetDateTime>,
+) -> Vec<&'a Gist> {
+    ids.filter_map(|id| db.gists.get(id))
+        .filter(|g| since.is_none_or(|s| g.updated_at >= s))
+        .collect()
+}
+
 /// Newest update first, as GitHub lists gists.
 fn sorted<'a>(
     db: &'a Db,
     ids: impl Iterator<Item = &'a String>,
     since: Option<OffsetDateTime>,
 ) -> Vec<&'a Gist> {
-    let mut v: Vec<&Gist> = ids
-        .filter_map(|id| db.gists.get(id))
-        .filter(|g| since.is_none_or(|s| g.updated_at >= s))
-        .collect();
+    let mut v = filtered(db, ids, since);
     v.sort_by(|a, b| {
         b.updated_at
             .cmp(&a.updated_at)
@@ -88,7 +96,8 @@ pub(crate) async fn list(
     let gists = match caller.user_id {
         Some(id) => {
             let u = db.users.get(&id).ok_or_else(ApiError::bad_credentials)?;
-            sorted(&db, u.gists.iter(), since)
+            // Owners' lists are kept in order.
+            filtered(&db, u.gists.iter(), since)
         }
         None => sorted(
             &db,
@@ -133,7 +142,7 @@ pub(crate) async fn for_user(
     let db = app.db();
     let u = db.user_by_login(&login).ok_or_else(ApiError::not_found)?;
     let own = caller.user_id == Some(u.id);
-    let gists: Vec<&Gist> = sorted(&db, u.gists.iter(), since)
+    let gists: Vec<&Gist> = filtered(&db, u.gists.iter(), since)
         .into_iter()
         .filter(|g| own || g.public)
         .collect();
@@ -320,6 +329,7 @@ pub(crate) async fn update(
             },
         );
     }
+    db.place_gist(user, &id);
     let g = db.gists.get(&id).ok_or_else(ApiError::not_found)?;
     let mut r = json_response(StatusCode::OK, &render::gist_full(&db, g));
     r.extensions_mut().insert(GIST);

@@ -484,3 +484,43 @@ async fn small_files_come_whole_and_raw_urls_work_for_odd_names() {
         .expect("raw");
     assert_eq!(r.text().await.expect("text"), "hi");
 }
+
+#[tokio::test]
+async fn edited_gists_move_to_the_top_of_the_list() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let before: Vec<Value> = app
+        .get("/gists?per_page=100", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let dates: Vec<&str> = before
+        .iter()
+        .map(|g| g["updated_at"].as_str().expect("ts"))
+        .collect();
+    assert!(
+        dates.windows(2).all(|w| w[0] >= w[1]),
+        "newest update first"
+    );
+    let last = before.last().expect("gists")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = app
+        .http
+        .patch(app.api(&format!("/gists/{last}")))
+        .bearer_auth(&token)
+        .json(&json!({"description": "fresh"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+    let after: Vec<Value> = app
+        .get("/gists", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(after[0]["id"], last.as_str());
+}
