@@ -81,7 +81,7 @@ impl Control {
     }
 
     /// Moves the emulator's clock forward: codes, tokens, device codes and rate-limit
-    /// windows expire as if that time had passed.
+    /// windows expire as if that time had passed (at most a century in all).
     pub fn advance_clock(&self, by: Duration) {
         self.shared.advance_clock(by);
     }

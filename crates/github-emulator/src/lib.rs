@@ -110,6 +110,13 @@ impl Default for EmulatorBuilder {
     }
 }
 
+/// Ten years: longer durations would overflow date arithmetic and mean nothing in a test.
+const LONGEST: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
+
+fn bounded(d: Duration) -> Duration {
+    d.min(LONGEST)
+}
+
 impl EmulatorBuilder {
     /// Starts with this seed instead of the built-in one.
     pub fn seed(mut self, seed: Seed) -> Self {
@@ -168,8 +175,8 @@ impl EmulatorBuilder {
 
     /// Lifetimes of GitHub-App user tokens (8 hours and 6 months by default).
     pub fn token_lifetimes(mut self, access: Duration, refresh: Duration) -> Self {
-        self.settings.tokens.access = access;
-        self.settings.tokens.refresh = refresh;
+        self.settings.tokens.access = bounded(access);
+        self.settings.tokens.refresh = bounded(refresh);
         self
     }
 
@@ -182,14 +189,14 @@ impl EmulatorBuilder {
 
     /// Lifetime of authorization codes (10 minutes by default).
     pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
-        self.settings.code_lifetime = lifetime;
+        self.settings.code_lifetime = bounded(lifetime);
         self
     }
 
     /// Lifetime of device codes (15 minutes) and the polling interval in seconds (5).
     pub fn device_flow_timing(mut self, lifetime: Duration, interval_secs: u64) -> Self {
-        self.settings.device_lifetime = lifetime;
-        self.settings.device_interval = interval_secs;
+        self.settings.device_lifetime = bounded(lifetime);
+        self.settings.device_interval = interval_secs.min(3600);
         self
     }
 

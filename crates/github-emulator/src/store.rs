@@ -554,8 +554,14 @@ impl Shared {
     }
 
     pub(crate) fn advance_clock(&self, by: Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4);
-        self.clock_offset_ms.fetch_add(ms, Ordering::Relaxed);
+        // Capped at a century in total, so date arithmetic can never overflow.
+        const CAP_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
+        let ms = i64::try_from(by.as_millis()).unwrap_or(CAP_MS).min(CAP_MS);
+        let _ = self
+            .clock_offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+                Some(cur.saturating_add(ms).min(CAP_MS))
+            });
     }
 
     /// The CSRF token of a browser session.

@@ -100,3 +100,24 @@ async fn rate_limit_can_change_at_runtime() {
     app.emu.control().reset_rate_limits();
     assert_eq!(app.get("/user", Some(&token)).await.status(), 200);
 }
+
+#[tokio::test]
+async fn absurd_durations_never_break_the_emulator() {
+    let app = TestApp::spawn_with(|b| {
+        b.token_lifetimes(Duration::MAX, Duration::MAX)
+            .code_lifetime(Duration::MAX)
+    })
+    .await;
+    let token = app.token("octocat", &[]);
+    app.emu.control().advance_clock(Duration::MAX);
+    app.emu.control().advance_clock(Duration::MAX);
+    assert_eq!(app.get("/user", Some(&token)).await.status(), 200);
+    let r = app
+        .http
+        .get(app.web("/login/oauth/authorize"))
+        .query(&[("client_id", github_emulator::DEFAULT_CLIENT_ID)])
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 200);
+}
