@@ -26,7 +26,11 @@ PEER_DIR=${PEER_DIR:-$REPO/../shared/peers/tornado_seed}
 PEER_VENV=${PEER_VENV:-$HOME/.cache/tornado-peer}
 NOAPI_PATH=${GISTDESK_NOAPI_PATH:-/account}
 EXTRA_GISTS=${EXTRA_GISTS:-10000}
-SIGNIN_CONC=${SIGNIN_CONC:-$CONNS}
+# Sign-ins in flight through an application. GitHub (and the emulator) keep at most 10
+# tokens per user, app and scopes and revoke the oldest: with more than ~10 sign-ins of
+# the one auto-approved user in flight, a token can be revoked before the application's
+# own GET /user, and the sign-in fails. 8 stays under that cap.
+SIGNIN_CONC=${SIGNIN_CONC:-8}
 OUT=${OUT:-/tmp/gistdesk-bench/$(date +%Y%m%d-%H%M%S)}
 export BENCH_DIR OUT
 mkdir -p "$OUT/raw" "$OUT/logs" "$OUT/tmp"
@@ -150,7 +154,9 @@ section_emulator() {
     start_emulator EMU "$port" --rate-limit 0 --oauth-app "$EMU_APP_ID:$EMU_APP_SECRET:$EMU_APP_CB"
     CPU_PIDS="emulator:$EMU_PID"
     record_rss emulator_rss_idle "$EMU_PID" '"seed":"builtin"'
-    token=$(emulator_token "http://$H:$port" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "read:user gist") ||
+    # Tokens for the GET runs use the scopes `user gist`; the sign-in runs never ask for `user`,
+    # so that the 10-token cap per user, app and scopes never revokes them.
+    token=$(emulator_token "http://$H:$port" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "user gist") ||
         die "could not get a token from the emulator"
     curl -sf -A bench -H "Authorization: Bearer $token" "$api/user" | grep -q '"login": *"octocat"' ||
         die "GET /user with the minted token did not answer octocat"
@@ -175,7 +181,7 @@ section_emulator() {
         --oauth-app "$EMU_APP_ID:$EMU_APP_SECRET:$EMU_APP_CB"
     sleep 1
     record_rss emulator_big_rss_idle "$EMUBIG_PID" "\"extra_gists\":$EXTRA_GISTS"
-    token=$(emulator_token "http://$H:$port" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "read:user gist") ||
+    token=$(emulator_token "http://$H:$port" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "user gist") ||
         die "could not get a token from the big-seed emulator"
     sample_rss "$EMUBIG_PID" "$OUT/tmp/emubig.rssmax" &
     local sampler=$!

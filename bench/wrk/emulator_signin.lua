@@ -26,6 +26,7 @@ end
 local threads = {}
 
 function setup(thread)
+   thread:set("tid", #threads)
    table.insert(threads, thread)
 end
 
@@ -33,12 +34,28 @@ end
 signins = 0
 failures = 0
 local queue, head, tail = {}, 1, 0
-local authorize_path
+-- Like GitHub, the emulator keeps at most 10 tokens per user, app and scopes and revokes
+-- the oldest beyond that; with 64 sign-ins of the one auto-approved user in flight, a
+-- token could be revoked before its own GET /user. So flows rotate over the 31 non-empty
+-- combinations of five independent scopes (each wrk thread from its own starting point):
+-- about two flows in flight per combination.
+local authorize_paths = {}
+local next_path = 0
 
 function init(args)
-   authorize_path = "/login/oauth/authorize?client_id=" .. urlencode(client_id)
-      .. "&redirect_uri=" .. urlencode(redirect_uri)
-      .. "&scope=" .. urlencode("read:user gist") .. "&state=bench"
+   local scopes = { "gist", "read:org", "notifications", "read:user", "repo" }
+   next_path = (tid or 0) * 16
+   for mask = 1, 31 do
+      local chosen = {}
+      for i = 1, 5 do
+         if math.floor(mask / 2 ^ (i - 1)) % 2 == 1 then
+            chosen[#chosen + 1] = scopes[i]
+         end
+      end
+      authorize_paths[#authorize_paths + 1] = "/login/oauth/authorize?client_id="
+         .. urlencode(client_id) .. "&redirect_uri=" .. urlencode(redirect_uri)
+         .. "&scope=" .. urlencode(table.concat(chosen, " ")) .. "&state=bench"
+   end
 end
 
 local function push(step)
@@ -58,7 +75,8 @@ function request()
       step = { kind = "authorize" }
    end
    if step.kind == "authorize" then
-      return wrk.format("GET", authorize_path, { ["User-Agent"] = ua })
+      next_path = next_path % #authorize_paths + 1
+      return wrk.format("GET", authorize_paths[next_path], { ["User-Agent"] = ua })
    elseif step.kind == "token" then
       local body = "client_id=" .. urlencode(client_id)
          .. "&client_secret=" .. urlencode(client_secret)
