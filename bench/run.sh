@@ -336,6 +336,17 @@ section_ratelimit() {
         record "{\"name\":\"ratelimit_$app\",\"views\":$views,\"first_view_units\":$cold,\"units\":$warm,\"units_per_view\":$(python3 -c "print(round($warm/$views,3))"),\"rate_limit_probe_cost\":$probe}"
         log "ratelimit $app: first view $cold units, then $warm units for $views views"
     done
+    # gistdesk keeps a list page 10 s per person; views further apart than that must
+    # revalidate with GitHub, so this is where the ETags (304s) alone are at work.
+    local stale=${STALE_VIEWS:-3}
+    u0=$(rate_used "$api" "$token")
+    for i in $(seq 1 "$stale"); do
+        sleep 11
+        curl -s -o /dev/null -H "Cookie: $GDRL_COOKIE" "http://$H:$gport/gists"
+    done
+    u1=$(rate_used "$api" "$token")
+    record "{\"name\":\"ratelimit_gistdesk_stale\",\"stale_views\":$stale,\"units\":$((u1 - u0 - probe))}"
+    log "ratelimit gistdesk, views 11 s apart: $((u1 - u0 - probe)) units for $stale views"
     stop_all
 }
 
