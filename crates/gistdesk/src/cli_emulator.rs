@@ -34,6 +34,10 @@ pub struct EmulatorArgs {
     /// Requests per user per hour (0 for no limit).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub rate_limit: u32,
+    /// Valid tokens kept per user, app and scopes before the oldest is revoked (10, as on
+    /// GitHub); raise it for benchmarks signing one user in from many connections.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub tokens_per_scopes: u32,
 }
 
 fn parse_app(s: &str) -> Result<OAuthAppSpec, String> {
@@ -58,7 +62,8 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Box<dyn std::error::Error>> {
         .bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
         .latency(Duration::from_millis(args.latency_ms))
         .fail_rate(args.fail_rate)
-        .rate_limit(args.rate_limit);
+        .rate_limit(args.rate_limit)
+        .tokens_per_scopes(args.tokens_per_scopes as usize);
     if let Some(login) = &args.auto_approve {
         builder = builder.auto_approve(login.clone());
     }
@@ -117,5 +122,29 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::EmulatorArgs;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn tokens_per_scopes_defaults_to_githubs_cap_and_can_be_raised() {
+        let cli = Cli::try_parse_from(["emulator"]).expect("no flags");
+        assert_eq!(cli.args.tokens_per_scopes, 10);
+        let cli = Cli::try_parse_from(["emulator", "--tokens-per-scopes", "100000"])
+            .expect("a raised cap");
+        assert_eq!(cli.args.tokens_per_scopes, 100_000);
+        assert!(Cli::try_parse_from(["emulator", "--tokens-per-scopes", "0"]).is_err());
+        assert!(Cli::try_parse_from(["emulator", "--tokens-per-scopes", "many"]).is_err());
     }
 }

@@ -187,6 +187,8 @@ pub(crate) fn seed() -> Seed {
             id: Some(9919),
             name: Some("GitHub".to_owned()),
             description: Some("How people build software.".to_owned()),
+            blog: Some("https://github.blog".to_owned()),
+            email: Some("support@github.com".to_owned()),
             members: vec![
                 SeedMember {
                     login: "octocat".to_owned(),

@@ -151,6 +151,10 @@ pub(crate) struct AcceptedScopes(pub(crate) &'static str);
 #[derive(Clone, Debug)]
 pub(crate) struct KnownEtag(pub(crate) HeaderValue);
 
+/// Asks the envelope for an `ETag` on an answer it would not otherwise tag (a GET 204).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WithEtag;
+
 /// Who is calling: resolved once by the envelope from the `Authorization` header.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Caller {
@@ -549,7 +553,8 @@ pub(crate) async fn api_envelope(
         }
     };
 
-    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let method = req.method().clone();
+    let is_get = method == Method::GET || method == Method::HEAD;
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -568,7 +573,7 @@ pub(crate) async fn api_envelope(
     }
     let mut resp = Response::from_parts(parts, body);
     let mut snap = snap;
-    if is_get && resp.status() == StatusCode::OK {
+    if carries_etag(&method, &resp) {
         let known = resp.extensions().get::<KnownEtag>().map(|k| k.0.clone());
         let (parts, body) = resp.into_parts();
         // Bodies here are in-memory JSON; the limit only guards against surprises.
@@ -578,9 +583,10 @@ pub(crate) async fn api_envelope(
         let etag = known
             .or_else(|| HeaderValue::from_str(&etag_of(&bytes)).ok())
             .unwrap_or(HeaderValue::from_static("\"\""));
-        if if_none_match
-            .as_deref()
-            .is_some_and(|inm| etag_matches(inm, etag.to_str().unwrap_or("")))
+        if is_get
+            && if_none_match
+                .as_deref()
+                .is_some_and(|inm| etag_matches(inm, etag.to_str().unwrap_or("")))
         {
             let mut parts = parts;
             parts.status = StatusCode::NOT_MODIFIED;
@@ -592,11 +598,12 @@ pub(crate) async fn api_envelope(
             }
         } else {
             let malformed = load_f64(&app.faults.malformed_rate);
-            let bytes = if malformed > 0.0 && ids::random_unit() < malformed && bytes.len() > 1 {
-                bytes.slice(..bytes.len() / 2)
-            } else {
-                bytes
-            };
+            let bytes =
+                if is_get && malformed > 0.0 && ids::random_unit() < malformed && bytes.len() > 1 {
+                    bytes.slice(..bytes.len() / 2)
+                } else {
+                    bytes
+                };
             resp = Response::from_parts(parts, Body::from(bytes));
         }
         resp.headers_mut().insert(header::ETAG, etag);
@@ -608,6 +615,23 @@ pub(crate) async fn api_envelope(
         scopes_header.as_ref(),
         authenticated,
     )
+}
+
+/// Whether GitHub puts an `ETag` on this answer: successful GETs with a body, what a
+/// POST or PATCH returns (created gists, edited gists, checked or reset tokens), and
+/// bodiless answers whose handler asks for one ([`WithEtag`]: `GET /gists/{id}/star`).
+/// Never on PUT or DELETE, nor on errors.
+fn carries_etag(method: &Method, resp: &Response) -> bool {
+    let status = resp.status();
+    if resp.extensions().get::<WithEtag>().is_some() {
+        return status.is_success();
+    }
+    match *method {
+        Method::GET | Method::HEAD => status == StatusCode::OK,
+        Method::POST => status == StatusCode::OK || status == StatusCode::CREATED,
+        Method::PATCH => status == StatusCode::OK,
+        _ => false,
+    }
 }
 
 enum Fault {

@@ -13,6 +13,7 @@ mod render;
 mod scopes;
 mod seed;
 mod store;
+mod unread;
 mod web;
 
 use std::net::SocketAddr;

@@ -85,6 +85,8 @@ pub(crate) fn private_user(db: &Db, u: &User) -> Value {
     let mut v = public_user(db, u);
     let (_, private_gists) = gist_counts(db, u);
     if let Value::Object(m) = &mut v {
+        // The spec's discriminator: `private` → private-user, `public` → public-user.
+        m.insert("user_view_type".into(), json!("private"));
         m.insert("notification_email".into(), json!(u.public_email()));
         m.insert("private_gists".into(), json!(private_gists));
         m.insert("total_private_repos".into(), json!(0));
@@ -311,9 +313,15 @@ fn team_organization(urls: &Urls, o: &Org) -> Value {
             json!(o.name.clone().unwrap_or_else(|| o.login.clone())),
         );
         m.insert("company".into(), json!(""));
-        m.insert("blog".into(), json!(""));
+        // `format: uri` and `format: email`, neither nullable nor required: left out
+        // rather than sent empty when the org has none.
+        if let Some(blog) = &o.blog {
+            m.insert("blog".into(), json!(blog));
+        }
         m.insert("location".into(), json!(""));
-        m.insert("email".into(), json!(""));
+        if let Some(email) = &o.email {
+            m.insert("email".into(), json!(email));
+        }
         m.insert("twitter_username".into(), Value::Null);
         m.insert("is_verified".into(), json!(true));
         m.insert("has_organization_projects".into(), json!(true));

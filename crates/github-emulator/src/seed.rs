@@ -216,6 +216,12 @@ pub struct SeedOrg {
     /// Description.
     #[serde(default)]
     pub description: Option<String>,
+    /// Blog or website: an absolute URL.
+    #[serde(default)]
+    pub blog: Option<String>,
+    /// Public email address.
+    #[serde(default)]
+    pub email: Option<String>,
     /// Members and their roles.
     #[serde(default)]
     pub members: Vec<SeedMember>,
@@ -379,6 +385,22 @@ impl Seed {
                     o.login
                 )));
             }
+            if let Some(blog) = &o.blog
+                && !url::Url::parse(blog).is_ok_and(|u| u.has_host())
+            {
+                return Err(SeedError::Invalid(format!(
+                    "blog of org {} is not an absolute URL: {blog:?}",
+                    o.login
+                )));
+            }
+            if let Some(email) = &o.email
+                && !plausible_email(email)
+            {
+                return Err(SeedError::Invalid(format!(
+                    "email of org {} is not an address: {email:?}",
+                    o.login
+                )));
+            }
             let members: HashSet<String> = o
                 .members
                 .iter()
@@ -426,6 +448,18 @@ impl Default for Seed {
     }
 }
 
+/// `local@domain.tld` with no spaces: what JSON-schema's `format: email` accepts.
+fn plausible_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.contains('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,6 +474,21 @@ mod tests {
             .find(|u| u.login == "octocat")
             .expect("octocat");
         assert!(octocat.gists.len() >= 75);
+    }
+
+    #[test]
+    fn org_blog_and_email_must_be_well_formed() {
+        let org = |extra: &str| {
+            Seed::from_json_str(&format!(
+                r#"{{"users":[],"orgs":[{{"login":"o"{extra}}}]}}"#
+            ))
+            .map(drop)
+        };
+        org(r#","blog":"https://o.example","email":"hi@o.example""#).expect("valid org");
+        assert!(org(r#","blog":"""#).is_err());
+        assert!(org(r#","blog":"o.example""#).is_err());
+        assert!(org(r#","email":"""#).is_err());
+        assert!(org(r#","email":"nobody""#).is_err());
     }
 
     #[test]

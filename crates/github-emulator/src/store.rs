@@ -188,6 +188,10 @@ pub(crate) struct Org {
     pub(crate) login: String,
     pub(crate) name: Option<String>,
     pub(crate) description: Option<String>,
+    /// Absolute URL, checked at start-up.
+    pub(crate) blog: Option<String>,
+    /// Public address, checked at start-up.
+    pub(crate) email: Option<String>,
     pub(crate) created_at: OffsetDateTime,
     /// user id → role (`admin`/`member`).
     pub(crate) members: BTreeMap<u64, String>,
@@ -729,6 +733,8 @@ impl Shared {
                 login: so.login.clone(),
                 name: so.name.clone(),
                 description: so.description.clone(),
+                blog: so.blog.clone(),
+                email: so.email.clone(),
                 created_at: datetime!(2008-05-11 04:37:31 UTC),
                 members,
                 teams,

@@ -24,6 +24,7 @@ pub(crate) fn router(app: Arc<Shared>) -> Router {
         .merge(crate::oauth::router(app.clone()))
         .nest("/api/v3", crate::api::router(app))
         .fallback(|| async { pages::not_found() })
+        .layer(axum::middleware::from_fn(crate::unread::close_if_unread))
 }
 
 async fn home(State(app): State<Arc<Shared>>) -> Response {

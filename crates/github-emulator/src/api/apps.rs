@@ -117,7 +117,8 @@ pub(crate) async fn reset(
     ))
 }
 
-/// `DELETE /applications/{client_id}/token`: revoke one token.
+/// `DELETE /applications/{client_id}/token`: revoke one token (404 if the app does not
+/// know it).
 pub(crate) async fn revoke(
     State(app): State<Arc<Shared>>,
     P(client_id): P<String>,
@@ -127,17 +128,20 @@ pub(crate) async fn revoke(
     authenticate(&app, &headers, &client_id)?;
     let token = access_token_field(&app, body).await?;
     let mut db = app.db_mut();
+    // A token this app never issued, or one already revoked: 404, as GitHub answers.
     if db
         .tokens
         .get(&token)
-        .is_some_and(|t| t.client_id == client_id)
+        .is_none_or(|t| t.client_id != client_id)
     {
-        db.revoke_token(&token);
+        return Err(ApiError::not_found());
     }
+    db.revoke_token(&token);
     Ok(no_content())
 }
 
-/// `DELETE /applications/{client_id}/grant`: revoke every token of that user for the app.
+/// `DELETE /applications/{client_id}/grant`: revoke every token of that user for the app
+/// (404 if the app does not know the token given).
 pub(crate) async fn revoke_grant(
     State(app): State<Arc<Shared>>,
     P(client_id): P<String>,
@@ -153,7 +157,8 @@ pub(crate) async fn revoke_grant(
         .filter(|t| t.client_id == client_id)
         .map(|t| t.user_id)
     else {
-        return Ok(no_content());
+        // Unknown to this app, or already revoked: 404, as GitHub answers.
+        return Err(ApiError::not_found());
     };
     let doomed: Vec<String> = db
         .tokens

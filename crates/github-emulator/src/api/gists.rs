@@ -14,7 +14,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{P, PageParams, paginate, query_pairs, with_link};
-use crate::envelope::{AcceptedScopes, ApiError, Caller, json_response, no_content, read_json};
+use crate::envelope::{
+    AcceptedScopes, ApiError, Caller, WithEtag, json_response, no_content, read_json,
+};
 use crate::store::{Db, Gist, GistFile, Revision, Shared};
 use crate::{ids, render};
 
@@ -371,7 +373,10 @@ pub(crate) async fn is_starred(
     let db = app.db();
     let g = db.gists.get(&id).ok_or_else(ApiError::not_found)?;
     if g.stargazers.contains(&user) {
-        Ok(no_content())
+        // GitHub tags this bodiless answer (GET /orgs/{org}/members/{username}'s it does not).
+        let mut r = no_content();
+        r.extensions_mut().insert(WithEtag);
+        Ok(r)
     } else {
         // GitHub describes this answer as an empty object, not `basic-error`.
         Ok(json_response(

@@ -312,3 +312,70 @@ async fn bad_query_strings_never_break_the_api() {
         .expect("req");
     error_of(r, 404).await;
 }
+
+#[tokio::test]
+async fn answers_before_the_body_is_read_close_the_connection_cleanly() {
+    let app = TestApp::spawn_with(|b| b.max_body_bytes(4096)).await;
+    let token = app.token("octocat", &["gist"]);
+    let big = serde_json::json!({"files": {"a.txt": {"content": "x".repeat(64 * 1024)}}});
+    // A keep-alive client (reqwest's pool) goes on working after each of these.
+    for round in 0..3 {
+        let r = app
+            .http
+            .post(app.api("/gists"))
+            .bearer_auth(&token)
+            .json(&big)
+            .send()
+            .await
+            .expect("the 413 arrives, not a reset");
+        assert_eq!(header(&r, "connection"), "close", "round {round}");
+        error_of(r, 413).await;
+        let r = app
+            .http
+            .post(app.api("/gists"))
+            .bearer_auth("gho_not_a_token_at_all")
+            .json(&big)
+            .send()
+            .await
+            .expect("the 401 arrives");
+        assert_eq!(header(&r, "connection"), "close", "round {round}");
+        error_of(r, 401).await;
+        let r = app.get("/user", Some(&token)).await;
+        assert_eq!(r.status(), 200, "round {round}: the next request is fine");
+    }
+    // A body read to its end keeps the connection open.
+    let r = app
+        .http
+        .post(app.api("/gists"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"files": {"a.txt": {"content": "a"}}}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    assert!(r.headers().get("connection").is_none());
+}
+
+#[tokio::test]
+async fn a_413_is_followed_by_a_clean_close_not_a_reset() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = TestApp::spawn_with(|b| b.max_body_bytes(4096)).await;
+    let token = app.token("octocat", &["gist"]);
+    let addr = app.emu.base_url().socket_addrs(|| None).expect("address")[0];
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = vec![b' '; 256 * 1024];
+    let head = format!(
+        "POST /api/v3/gists HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: raw\r\nAuthorization: token {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.expect("head");
+    s.write_all(&body).await.expect("the whole body is taken");
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer)
+        .await
+        .expect("the server closes with a FIN after answering, not a reset");
+    let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 413"), "{text}");
+    assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
+}

@@ -524,3 +524,71 @@ async fn edited_gists_move_to_the_top_of_the_list() {
         .expect("json");
     assert_eq!(after[0]["id"], last.as_str());
 }
+
+fn etag(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn etags_on_created_edited_and_starred_answers_as_github() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let r = create(&app, &token, json!({"files": {"a.txt": {"content": "a"}}})).await;
+    assert_eq!(r.status(), 201);
+    let created = etag(&r).expect("POST /gists 201 has an ETag");
+    assert!(created.starts_with("W/\"") && created.ends_with('"'));
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    let r = app
+        .http
+        .patch(app.api(&format!("/gists/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({"description": "edited"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+    let edited = etag(&r).expect("PATCH /gists/{id} 200 has an ETag");
+    assert_ne!(edited, created, "the ETag follows the body");
+
+    let star = app.api(&format!("/gists/{id}/star"));
+    let r = app
+        .http
+        .put(&star)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), 204);
+    assert_eq!(etag(&r), None, "PUT 204: no ETag, as GitHub");
+    let r = app
+        .http
+        .get(&star)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 204);
+    assert!(etag(&r).is_some(), "GET /gists/{{id}}/star 204 has an ETag");
+
+    let r = app
+        .http
+        .delete(app.api(&format!("/gists/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 204);
+    assert_eq!(etag(&r), None, "DELETE 204: no ETag, as GitHub");
+
+    // Errors carry none.
+    let r = create(&app, &token, json!({"files": {}})).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(etag(&r), None);
+}

@@ -61,6 +61,64 @@ async fn check_returns_the_authorization() {
 }
 
 #[tokio::test]
+async fn checked_and_reset_tokens_carry_an_etag() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    for method in [reqwest::Method::POST, reqwest::Method::PATCH] {
+        // PATCH resets, so it comes last.
+        let r = call(&app, method.clone(), "token", &token).await;
+        assert_eq!(r.status(), 200, "{method}");
+        let etag = header(&r, "etag");
+        assert!(
+            etag.starts_with("W/\"") && etag.ends_with('"'),
+            "{method}: {etag}"
+        );
+    }
+}
+
+/// GitHub's 404 body (`basic-error`).
+async fn not_found(r: reqwest::Response) {
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.expect("JSON");
+    assert_eq!(v["message"], "Not Found");
+    assert!(v["documentation_url"].is_string());
+}
+
+#[tokio::test]
+async fn revoking_a_token_the_app_does_not_know_is_404() {
+    let app = TestApp::spawn_with(|b| b.auto_approve("octocat")).await;
+    not_found(call(&app, reqwest::Method::DELETE, "token", "gho_unknown").await).await;
+    not_found(call(&app, reqwest::Method::DELETE, "grant", "gho_unknown").await).await;
+
+    let token = app.token("octocat", &["gist"]);
+    let r = call(&app, reqwest::Method::DELETE, "token", &token).await;
+    assert_eq!(r.status(), 204);
+    not_found(call(&app, reqwest::Method::DELETE, "token", &token).await).await;
+    not_found(call(&app, reqwest::Method::DELETE, "grant", &token).await).await;
+
+    let token = app.token("octocat", &["gist"]);
+    let r = call(&app, reqwest::Method::DELETE, "grant", &token).await;
+    assert_eq!(r.status(), 204);
+    not_found(call(&app, reqwest::Method::DELETE, "grant", &token).await).await;
+
+    // Another app's token is unknown to this one.
+    let code = app
+        .authorize_code(github_emulator::GITHUB_APP_CLIENT_ID, &[])
+        .await;
+    let other = app
+        .token_request(&[
+            ("client_id", github_emulator::GITHUB_APP_CLIENT_ID),
+            ("client_secret", github_emulator::GITHUB_APP_CLIENT_SECRET),
+            ("code", &code),
+        ])
+        .await;
+    let other = other["access_token"].as_str().expect("a ghu_ token");
+    not_found(call(&app, reqwest::Method::DELETE, "token", other).await).await;
+    not_found(call(&app, reqwest::Method::DELETE, "grant", other).await).await;
+    assert_eq!(app.get("/user", Some(other)).await.status(), 200);
+}
+
+#[tokio::test]
 async fn reset_replaces_the_token() {
     let app = TestApp::spawn().await;
     let token = app.token("octocat", &["gist"]);

@@ -96,3 +96,51 @@ async fn membership_check_is_204_or_404() {
         404
     );
 }
+
+#[tokio::test]
+async fn team_organizations_never_send_empty_blog_or_email() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["read:org"]);
+    let teams: Vec<Value> = app
+        .get("/user/teams", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let org = &teams[0]["organization"];
+    assert_eq!(org["blog"], "https://github.blog");
+    assert_eq!(org["email"], "support@github.com");
+
+    // An org seeded without them: the keys are left out (format uri / email).
+    let seed = github_emulator::Seed::from_json_str(
+        r#"{"users":[{"login":"alice"}],"orgs":[{"login":"acme","members":[{"login":"alice"}],
+            "teams":[{"name":"Core","members":["alice"]}]}]}"#,
+    )
+    .expect("seed");
+    let app = TestApp::spawn_with(|b| b.seed(seed)).await;
+    let token = app.token("alice", &["read:org"]);
+    let teams: Vec<Value> = app
+        .get("/user/teams", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let org = teams[0]["organization"].as_object().expect("object");
+    assert!(!org.contains_key("blog") && !org.contains_key("email"));
+
+    let seed = github_emulator::Seed::from_json_str(
+        r#"{"users":[{"login":"alice"}],"orgs":[{"login":"acme","blog":"https://acme.example",
+            "email":"hi@acme.example","members":[{"login":"alice"}],"teams":[{"name":"Core","members":["alice"]}]}]}"#,
+    )
+    .expect("seed");
+    let app = TestApp::spawn_with(|b| b.seed(seed)).await;
+    let token = app.token("alice", &["read:org"]);
+    let teams: Vec<Value> = app
+        .get("/user/teams", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(teams[0]["organization"]["blog"], "https://acme.example");
+    assert_eq!(teams[0]["organization"]["email"], "hi@acme.example");
+}

@@ -118,3 +118,34 @@ async fn public_profiles_by_login() {
     assert!(u.get("private_gists").is_none());
     assert_eq!(app.get("/users/nobody-here", None).await.status(), 404);
 }
+
+#[tokio::test]
+async fn user_view_type_is_private_only_for_the_token_owner() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let me: Value = app
+        .get("/user", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["user_view_type"], "private");
+    assert!(me.get("plan").is_some() && me.get("private_gists").is_some());
+
+    let profile: Value = app
+        .get("/users/octocat", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(profile["user_view_type"], "public");
+    assert!(profile.get("plan").is_none());
+
+    let gists: Vec<Value> = app
+        .get("/gists?per_page=1", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(gists[0]["owner"]["user_view_type"], "public");
+}
