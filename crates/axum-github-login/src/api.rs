@@ -26,12 +26,17 @@ impl ApiClients {
         api_url: Url,
         cache: Option<Arc<dyn github_api::EtagCache>>,
         user_agent: String,
+        timeout: Option<std::time::Duration>,
     ) -> Result<Self, BuildError> {
         let cache =
             cache.unwrap_or_else(|| Arc::new(github_api::MemoryCache::new(DEFAULT_CACHE_ENTRIES)));
-        let template = github_api::Client::builder(api_url, AccessToken::new(""))
+        let mut builder = github_api::Client::builder(api_url, AccessToken::new(""))
             .user_agent(user_agent)
-            .cache(cache)
+            .cache(cache);
+        if let Some(timeout) = timeout {
+            builder = builder.timeout(timeout);
+        }
+        let template = builder
             .build()
             .map_err(|e| BuildError::Api(e.to_string()))?;
         Ok(Self { template })

@@ -80,6 +80,7 @@ pub struct GithubLoginBuilder {
     pages: Arc<dyn Pages>,
     api_cache: Option<Arc<dyn github_api::EtagCache>>,
     user_agent: String,
+    api_timeout: Option<Duration>,
     after_logout: NextPath,
     refresh_leeway: Duration,
     sign_in_timeout: Duration,
@@ -102,6 +103,7 @@ impl GithubLogin {
             pages: Arc::new(DefaultPages),
             api_cache: None,
             user_agent: concat!("axum-github-login/", env!("CARGO_PKG_VERSION")).to_owned(),
+            api_timeout: None,
             after_logout: NextPath::root(),
             refresh_leeway: Duration::from_secs(60),
             sign_in_timeout: Duration::from_secs(600),
@@ -231,6 +233,13 @@ impl GithubLoginBuilder {
         self
     }
 
+    /// How long one REST API call may take before it fails as too slow (a `504` page),
+    /// retries included. Default: `github-api`'s own (10 s).
+    pub fn api_timeout(mut self, timeout: Duration) -> Self {
+        self.api_timeout = Some(timeout);
+        self
+    }
+
     /// Where sign-out leads (default `/`).
     pub fn after_logout(mut self, path: NextPath) -> Self {
         self.after_logout = path;
@@ -274,6 +283,7 @@ impl GithubLoginBuilder {
             self.oauth.endpoints().api_url().clone(),
             self.api_cache,
             self.user_agent,
+            self.api_timeout,
         )?;
         Ok(GithubLogin {
             inner: Arc::new(Inner {

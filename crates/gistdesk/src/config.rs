@@ -59,6 +59,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SESSION_MAX_LIFETIME", default_value = "30d", value_parser = parse_duration)]
     pub session_max_lifetime: Duration,
 
+    /// How long one call to GitHub may take, retries included, before the page says
+    /// GitHub is too slow (504).
+    #[arg(long, env = "GITHUB_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub github_timeout: Duration,
+
     /// Log filter, in RUST_LOG syntax (e.g. info, gistdesk=debug).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_level: String,
@@ -199,6 +204,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Sessions.
     pub session: SessionConfig,
+    /// Time limit of one call to GitHub.
+    pub github_timeout: Duration,
     /// Log filter.
     pub log_level: String,
     /// Log format.
@@ -265,6 +272,9 @@ impl Config {
                 "may contain only letters, digits, '_', '-' and '.'",
             ));
         }
+        if args.github_timeout.is_zero() {
+            return Err(ConfigError::new("GITHUB_TIMEOUT", "must be positive"));
+        }
         if args.session_idle_timeout.is_zero() {
             return Err(ConfigError::new("SESSION_IDLE_TIMEOUT", "must be positive"));
         }
@@ -286,6 +296,7 @@ impl Config {
                 idle_timeout: args.session_idle_timeout,
                 max_lifetime: args.session_max_lifetime,
             },
+            github_timeout: args.github_timeout,
             log_level: args.log_level,
             log_format: args.log_format,
         })

@@ -17,8 +17,6 @@ use crate::{AppState, LOGIN_PREFIX, app};
 
 /// What gistdesk asks GitHub for: gists, and who you are.
 pub const SCOPES: &str = "gist read:user user:email";
-/// How long one call to GitHub may take.
-const GITHUB_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +127,7 @@ impl Application {
             ClientId::new(client_id),
             ClientSecret::new(client_secret),
         )?
-        .with_timeout(GITHUB_TIMEOUT)
+        .with_timeout(config.github_timeout)
         .with_user_agent(concat!("gistdesk/", env!("CARGO_PKG_VERSION")));
         let mut settings = SessionSettings::for_public_url(&public_url);
         settings.cookie_name = config.session.cookie_name.clone().into();
@@ -141,6 +139,7 @@ impl Application {
             .session_settings(settings)
             .pages(GistdeskPages)
             .user_agent(concat!("gistdesk/", env!("CARGO_PKG_VERSION")))
+            .api_timeout(config.github_timeout)
             .build()?;
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));

@@ -62,7 +62,7 @@ async fn github_unreachable_is_a_502_with_try_again() {
 #[tokio::test]
 async fn github_too_slow_is_a_504() {
     let app = TestApp::signed_in().await;
-    app.emulator.control().set_latency(Duration::from_secs(12));
+    app.emulator.control().set_latency(Duration::from_secs(5));
     let response = app.get("/gists/starred").await;
     assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     let body = response.text().await.expect("body");

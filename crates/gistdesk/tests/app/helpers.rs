@@ -87,6 +87,7 @@ impl TestAppBuilder {
                 idle_timeout: std::time::Duration::from_secs(3600),
                 max_lifetime: std::time::Duration::from_secs(86_400),
             },
+            github_timeout: std::time::Duration::from_secs(3),
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
         };

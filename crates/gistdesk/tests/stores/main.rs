@@ -143,6 +143,7 @@ async fn sign_in_read_back_and_delete(store: SessionStoreConfig) {
             idle_timeout: Duration::from_secs(3600),
             max_lifetime: Duration::from_secs(86_400),
         },
+        github_timeout: std::time::Duration::from_secs(3),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
     };
