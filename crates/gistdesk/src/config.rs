@@ -64,6 +64,12 @@ pub struct ServeArgs {
     #[arg(long, env = "GITHUB_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub github_timeout: Duration,
 
+    /// How long a person's list pages and starred ids are kept by this instance (0 turns
+    /// it off). Changes made through this instance show at once; changes made elsewhere
+    /// (on GitHub, through another instance) show after at most this long.
+    #[arg(long, env = "PAGE_MEMORY", default_value = "10s", value_parser = parse_duration)]
+    pub page_memory: Duration,
+
     /// Log filter, in RUST_LOG syntax (e.g. info, gistdesk=debug).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_level: String,
@@ -206,6 +212,8 @@ pub struct Config {
     pub session: SessionConfig,
     /// Time limit of one call to GitHub.
     pub github_timeout: Duration,
+    /// How long list pages and starred ids are kept per person.
+    pub page_memory: Duration,
     /// Log filter.
     pub log_level: String,
     /// Log format.
@@ -297,6 +305,7 @@ impl Config {
                 max_lifetime: args.session_max_lifetime,
             },
             github_timeout: args.github_timeout,
+            page_memory: args.page_memory,
             log_level: args.log_level,
             log_format: args.log_format,
         })

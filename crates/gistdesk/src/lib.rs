@@ -58,12 +58,14 @@ struct Inner {
 
 impl AppState {
     /// Builds the shared state from the sign-in settings and the session store.
-    /// `github_web_url` is where GitHub's pages live (for the security policy).
+    /// `github_web_url` is where GitHub's pages live (for the security policy);
+    /// `page_memory` is how long list pages and starred ids are kept per person.
     pub fn new(
         login: GithubLogin,
         sessions: sessions::SessionBackend,
         public_url: &url::Url,
         github_web_url: &url::Url,
+        page_memory: std::time::Duration,
     ) -> Self {
         let stylesheet = format!(
             "{}\n/* syntax highlighting */\n{}",
@@ -76,7 +78,7 @@ impl AppState {
                 sessions,
                 highlighter: render::Highlighter::new(),
                 rendered: render::RenderCache::default(),
-                memo: memo::GithubMemo::default(),
+                memo: memo::GithubMemo::new(page_memory),
                 security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
                 stylesheet,
             }),

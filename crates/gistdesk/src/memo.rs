@@ -16,10 +16,10 @@ pub type StarredIds = Arc<HashSet<String>>;
 
 /// How many starred gists are read (one page, GitHub's largest).
 const STARRED_PER_PAGE: u8 = 100;
-const STARS_TTL: Duration = Duration::from_secs(60);
-/// List pages are kept briefly: enough to absorb reloads and bursts, short enough
-/// that changes made elsewhere (on github.com, another instance) show up soon.
-const LISTS_TTL: Duration = Duration::from_secs(10);
+/// List pages and starred ids are kept briefly by default: enough to absorb reloads
+/// and bursts, short enough that changes made elsewhere (on github.com, through
+/// another instance) show up soon. `PAGE_MEMORY` sets it; zero turns it off.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(10);
 const MAX_ENTRIES: usize = 10_000;
 
 /// Which list a page belongs to.
@@ -53,6 +53,9 @@ impl<K: Eq + Hash + UserKey, V: Clone> Memo<K, V> {
     }
 
     fn insert(&self, key: K, value: V) {
+        if self.ttl.is_zero() {
+            return;
+        }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -98,14 +101,19 @@ pub struct GithubMemo {
 
 impl Default for GithubMemo {
     fn default() -> Self {
-        Self {
-            stars: Memo::new(STARS_TTL),
-            lists: Memo::new(LISTS_TTL),
-        }
+        Self::new(DEFAULT_TTL)
     }
 }
 
 impl GithubMemo {
+    /// Memories that keep each answer for `ttl` (zero: nothing is kept).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            stars: Memo::new(ttl),
+            lists: Memo::new(ttl),
+        }
+    }
+
     /// The person's starred ids: remembered, or read from GitHub. A failure to read
     /// them is logged and shows no stars rather than failing the page.
     pub async fn starred_ids(&self, user_id: u64, github: &github_api::Client) -> StarredIds {

@@ -143,7 +143,7 @@ impl Application {
             .build()?;
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
-        let state = AppState::new(login, sessions, &public_url, &web_url);
+        let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory);
         let router = app(state.clone());
         Ok(Self {
             listener,

@@ -2,6 +2,8 @@
 
 use reqwest::StatusCode;
 
+use std::time::Duration;
+
 use crate::helpers::{TestApp, location, snapshot_settings};
 
 async fn create(app: &TestApp, fields: &[(&str, &str)]) -> String {
@@ -226,4 +228,42 @@ async fn truncated_files_are_fetched_in_full_up_to_a_limit() {
         "the huge one is left to its raw link"
     );
     assert!(!body.contains(&"y".repeat(1000)));
+}
+
+#[tokio::test]
+async fn a_gist_made_elsewhere_shows_after_the_page_memory() {
+    // Kept (the default): a gist made on GitHub itself is not on the list seen a moment ago.
+    let app = TestApp::signed_in().await;
+    assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
+    let control = app.emulator.control();
+    control
+        .add_gist(
+            "octocat",
+            Some("Made on GitHub"),
+            true,
+            &[("elsewhere.txt", "hi")],
+        )
+        .expect("octocat exists");
+    let list = app.get("/gists").await.text().await.expect("body");
+    assert!(!list.contains("Made on GitHub"), "the page is kept briefly");
+
+    // PAGE_MEMORY=0: every view asks GitHub, so the new gist is there at once.
+    let app = TestApp::builder()
+        .auto_approve("octocat")
+        .page_memory(Duration::ZERO)
+        .spawn()
+        .await;
+    app.sign_in("/gists").await;
+    assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
+    app.emulator
+        .control()
+        .add_gist(
+            "octocat",
+            Some("Made on GitHub"),
+            true,
+            &[("elsewhere.txt", "hi")],
+        )
+        .expect("octocat exists");
+    let list = app.get("/gists").await.text().await.expect("body");
+    assert!(list.contains("Made on GitHub"), "nothing kept");
 }

@@ -51,12 +51,19 @@ fn init_logs() {
 #[derive(Default)]
 pub struct TestAppBuilder {
     auto_approve: Option<&'static str>,
+    page_memory: Option<std::time::Duration>,
 }
 
 impl TestAppBuilder {
     /// Sign-ins are approved as `login` without a consent page.
     pub fn auto_approve(mut self, login: &'static str) -> Self {
         self.auto_approve = Some(login);
+        self
+    }
+
+    /// How long gistdesk keeps list pages (default: the shipped default).
+    pub fn page_memory(mut self, ttl: std::time::Duration) -> Self {
+        self.page_memory = Some(ttl);
         self
     }
 
@@ -88,6 +95,7 @@ impl TestAppBuilder {
                 max_lifetime: std::time::Duration::from_secs(86_400),
             },
             github_timeout: std::time::Duration::from_secs(3),
+            page_memory: self.page_memory.unwrap_or(gistdesk::memo::DEFAULT_TTL),
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
         };

@@ -144,6 +144,7 @@ async fn sign_in_read_back_and_delete(store: SessionStoreConfig) {
             max_lifetime: Duration::from_secs(86_400),
         },
         github_timeout: std::time::Duration::from_secs(3),
+        page_memory: std::time::Duration::from_secs(10),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
     };
