@@ -70,6 +70,19 @@ pub struct ServeArgs {
     #[arg(long, env = "PAGE_MEMORY", default_value = "10s", value_parser = parse_duration)]
     pub page_memory: Duration,
 
+    /// Only these GitHub logins may sign in (comma-separated). With no ALLOWED_* setting,
+    /// anyone with a GitHub account may.
+    #[arg(long, env = "ALLOWED_USERS", value_delimiter = ',')]
+    pub allowed_users: Vec<String>,
+
+    /// Members of these organizations may sign in (comma-separated; adds the read:org scope).
+    #[arg(long, env = "ALLOWED_ORGS", value_delimiter = ',')]
+    pub allowed_orgs: Vec<String>,
+
+    /// Members of these teams may sign in (comma-separated ORG/TEAM-SLUG; adds read:org).
+    #[arg(long, env = "ALLOWED_TEAMS", value_delimiter = ',')]
+    pub allowed_teams: Vec<String>,
+
     /// Log filter, in RUST_LOG syntax (e.g. info, gistdesk=debug).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_level: String,
@@ -110,6 +123,83 @@ impl std::str::FromStr for SecretArg {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self(s.to_owned()))
     }
+}
+
+/// Who may sign in: everyone when all three lists are empty; otherwise anyone who
+/// matches one entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessConfig {
+    /// Allowed logins.
+    pub users: Vec<String>,
+    /// Organizations whose members are allowed.
+    pub orgs: Vec<String>,
+    /// Teams (organization, team slug) whose members are allowed.
+    pub teams: Vec<(String, String)>,
+}
+
+impl AccessConfig {
+    fn parse(users: &[String], orgs: &[String], teams: &[String]) -> Result<Self, ConfigError> {
+        let names = |variable: &'static str, list: &[String]| -> Result<Vec<String>, ConfigError> {
+            list.iter()
+                .map(|entry| entry.trim())
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| {
+                    if is_github_name(entry) {
+                        Ok(entry.to_owned())
+                    } else {
+                        Err(ConfigError::new(
+                            variable,
+                            format!("{entry:?} is not a GitHub login or organization name"),
+                        ))
+                    }
+                })
+                .collect()
+        };
+        let users = names("ALLOWED_USERS", users)?;
+        let orgs = names("ALLOWED_ORGS", orgs)?;
+        let teams = teams
+            .iter()
+            .map(|entry| entry.trim())
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| match entry.split_once('/') {
+                Some((org, team))
+                    if is_github_name(org)
+                        && !team.is_empty()
+                        && team
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                {
+                    Ok((org.to_owned(), team.to_owned()))
+                }
+                _ => Err(ConfigError::new(
+                    "ALLOWED_TEAMS",
+                    format!("{entry:?} is not ORG/TEAM-SLUG"),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { users, orgs, teams })
+    }
+
+    /// Whether anyone with a GitHub account may sign in.
+    pub fn is_open(&self) -> bool {
+        self.users.is_empty() && self.orgs.is_empty() && self.teams.is_empty()
+    }
+
+    /// Whether checking the policy needs the `read:org` scope.
+    pub fn needs_read_org(&self) -> bool {
+        !self.orgs.is_empty() || !self.teams.is_empty()
+    }
+}
+
+/// GitHub logins and organization names: letters, digits and single inner hyphens,
+/// at most 39 characters.
+fn is_github_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 39
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Where GitHub is.
@@ -214,6 +304,8 @@ pub struct Config {
     pub github_timeout: Duration,
     /// How long list pages and starred ids are kept per person.
     pub page_memory: Duration,
+    /// Who may sign in.
+    pub access: AccessConfig,
     /// Log filter.
     pub log_level: String,
     /// Log format.
@@ -280,6 +372,8 @@ impl Config {
                 "may contain only letters, digits, '_', '-' and '.'",
             ));
         }
+        let access =
+            AccessConfig::parse(&args.allowed_users, &args.allowed_orgs, &args.allowed_teams)?;
         if args.github_timeout.is_zero() {
             return Err(ConfigError::new("GITHUB_TIMEOUT", "must be positive"));
         }
@@ -306,6 +400,7 @@ impl Config {
             },
             github_timeout: args.github_timeout,
             page_memory: args.page_memory,
+            access,
             log_level: args.log_level,
             log_format: args.log_format,
         })
@@ -421,6 +516,32 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn access_lists_are_parsed_and_checked() {
+        let open = config(&[]).expect("no lists");
+        assert!(open.access.is_open());
+        let c = config(&[
+            "--allowed-users",
+            "octocat, hubot",
+            "--allowed-orgs",
+            "github",
+            "--allowed-teams",
+            "github/justice-league",
+        ])
+        .expect("valid lists");
+        assert_eq!(c.access.users, ["octocat", "hubot"]);
+        assert_eq!(c.access.orgs, ["github"]);
+        assert_eq!(
+            c.access.teams,
+            [("github".to_owned(), "justice-league".to_owned())]
+        );
+        assert!(c.access.needs_read_org());
+        let err = config(&["--allowed-users", "no/slash"]).expect_err("bad login");
+        assert!(err.to_string().contains("ALLOWED_USERS"), "{err}");
+        let err = config(&["--allowed-teams", "github"]).expect_err("no slug");
+        assert!(err.to_string().contains("ALLOWED_TEAMS"), "{err}");
+    }
 
     #[derive(Parser)]
     struct Cli {

@@ -5,18 +5,45 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum_github_login::{GithubLogin, SessionSettings};
+use axum_github_login::{AccessPolicy, GithubLogin, SessionSettings};
 use github_oauth::{ClientId, ClientSecret, Endpoints, OAuthClient, Scopes};
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::config::{Config, GithubTarget};
+use crate::config::{AccessConfig, Config, GithubTarget};
 use crate::pages::GistdeskPages;
 use crate::sessions::SessionBackend;
 use crate::{AppState, LOGIN_PREFIX, app};
 
 /// What gistdesk asks GitHub for: gists, and who you are.
 pub const SCOPES: &str = "gist read:user user:email";
+
+/// The scopes to ask for: [`SCOPES`], plus `read:org` when the access policy names
+/// organizations or teams (private memberships are invisible without it).
+fn scopes(access: &AccessConfig) -> Scopes {
+    if access.needs_read_org() {
+        Scopes::parse(&format!("{SCOPES} read:org"))
+    } else {
+        Scopes::parse(SCOPES)
+    }
+}
+
+fn policy(access: &AccessConfig) -> AccessPolicy {
+    if access.is_open() {
+        return AccessPolicy::anyone();
+    }
+    let mut policy = AccessPolicy::nobody();
+    for user in &access.users {
+        policy = policy.allow_user(user);
+    }
+    for org in &access.orgs {
+        policy = policy.allow_org(org);
+    }
+    for (org, team) in &access.teams {
+        policy = policy.allow_team(org, team);
+    }
+    policy
+}
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +162,8 @@ impl Application {
         settings.absolute_timeout = config.session.max_lifetime;
         let login = GithubLogin::builder(oauth, public_url.clone())
             .prefix(LOGIN_PREFIX)
-            .scopes(Scopes::parse(SCOPES))
+            .scopes(scopes(&config.access))
+            .policy(policy(&config.access))
             .session_settings(settings)
             .pages(GistdeskPages)
             .user_agent(concat!("gistdesk/", env!("CARGO_PKG_VERSION")))

@@ -52,6 +52,7 @@ fn init_logs() {
 pub struct TestAppBuilder {
     auto_approve: Option<&'static str>,
     page_memory: Option<std::time::Duration>,
+    access: gistdesk::config::AccessConfig,
 }
 
 impl TestAppBuilder {
@@ -64,6 +65,12 @@ impl TestAppBuilder {
     /// How long gistdesk keeps list pages (default: the shipped default).
     pub fn page_memory(mut self, ttl: std::time::Duration) -> Self {
         self.page_memory = Some(ttl);
+        self
+    }
+
+    /// Who may sign in (default: anyone).
+    pub fn access(mut self, access: gistdesk::config::AccessConfig) -> Self {
+        self.access = access;
         self
     }
 
@@ -96,6 +103,7 @@ impl TestAppBuilder {
             },
             github_timeout: std::time::Duration::from_secs(3),
             page_memory: self.page_memory.unwrap_or(gistdesk::memo::DEFAULT_TTL),
+            access: self.access,
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
         };

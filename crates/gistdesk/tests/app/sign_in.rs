@@ -149,3 +149,69 @@ async fn no_token_in_pages_or_logs() {
         "the client secret reached the log"
     );
 }
+
+/// Follows the sign-in from `/gists` to the answer of gistdesk's callback; returns
+/// GitHub's authorize URL and that answer.
+async fn callback_answer(app: &TestApp) -> (String, reqwest::Response) {
+    let to_login = location(app.get("/gists").await.headers());
+    let authorize = location(app.get(&to_login).await.headers());
+    let back = app
+        .client
+        .get(&authorize)
+        .send()
+        .await
+        .expect("emulator answers");
+    let callback = location(back.headers());
+    (
+        authorize,
+        app.client
+            .get(&callback)
+            .send()
+            .await
+            .expect("callback answers"),
+    )
+}
+
+#[tokio::test]
+async fn only_allowed_people_may_sign_in() {
+    let only_hubot = gistdesk::config::AccessConfig {
+        users: vec!["hubot".to_owned()],
+        ..Default::default()
+    };
+    let app = TestApp::builder()
+        .auto_approve("octocat")
+        .access(only_hubot)
+        .spawn()
+        .await;
+    let (authorize, refused) = callback_answer(&app).await;
+    assert!(
+        !authorize.contains("read%3Aorg"),
+        "no org scope needed: {authorize}"
+    );
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let page = refused.text().await.expect("body");
+    assert!(page.contains("not on the list of people allowed"), "{page}");
+    assert_eq!(
+        app.get("/gists").await.status(),
+        StatusCode::SEE_OTHER,
+        "still signed out"
+    );
+
+    let github_org = gistdesk::config::AccessConfig {
+        orgs: vec!["github".to_owned()],
+        ..Default::default()
+    };
+    let app = TestApp::builder()
+        .auto_approve("octocat")
+        .access(github_org)
+        .spawn()
+        .await;
+    let (authorize, allowed) = callback_answer(&app).await;
+    assert!(
+        authorize.contains("read%3Aorg"),
+        "org checks ask for read:org: {authorize}"
+    );
+    assert_eq!(allowed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(allowed.headers()), "/gists");
+    assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
+}

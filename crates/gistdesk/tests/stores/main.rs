@@ -145,6 +145,7 @@ async fn sign_in_read_back_and_delete(store: SessionStoreConfig) {
         },
         github_timeout: std::time::Duration::from_secs(3),
         page_memory: std::time::Duration::from_secs(10),
+        access: Default::default(),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
     };
