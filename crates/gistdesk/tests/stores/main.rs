@@ -1,5 +1,6 @@
 //! The same session behaviour against every store gistdesk supports: a full
-//! sign-in through the app, reading the session back, expiry, deletion.
+//! sign-in through the app, reading the session back, expiry, deletion, and two
+//! instances sharing the store as behind a load balancer.
 //!
 //! SQLite runs with the normal tests. PostgreSQL and Redis need servers: their tests
 //! are ignored by default and run by `.ci/run` with `--ignored`; they fail (never pass
@@ -65,7 +66,8 @@ async fn conformance(store: SessionStoreConfig) {
     backend.ping().await.expect("ping");
     records_round_trip(&backend).await;
     records_expire(&backend).await;
-    sign_in_read_back_and_delete(store).await;
+    sign_in_read_back_and_delete(store.clone()).await;
+    two_instances_behind_a_load_balancer(store).await;
 }
 
 fn record(data: &[(&str, serde_json::Value)], lifetime: time::Duration) -> Record {
@@ -125,30 +127,7 @@ async fn sign_in_read_back_and_delete(store: SessionStoreConfig) {
         .await
         .expect("emulator starts");
     let dir = std::env::temp_dir().join(format!("gistdesk-stores-app-{}", random_hex()));
-    let config = Config {
-        github: GithubTarget::Remote {
-            web_url: emulator.base_url(),
-            api_url: emulator.api_url(),
-            client_id: github_emulator::DEFAULT_CLIENT_ID.to_owned(),
-            client_secret: github_emulator::DEFAULT_CLIENT_SECRET
-                .parse()
-                .expect("infallible"),
-        },
-        public_url: "http://127.0.0.1:0/".parse().expect("URL"),
-        bind: "127.0.0.1:0".parse().expect("address"),
-        data_dir: dir.clone(),
-        session: SessionConfig {
-            store,
-            cookie_name: "gistdesk_session".to_owned(),
-            idle_timeout: Duration::from_secs(3600),
-            max_lifetime: Duration::from_secs(86_400),
-        },
-        github_timeout: std::time::Duration::from_secs(3),
-        page_memory: std::time::Duration::from_secs(10),
-        access: Default::default(),
-        log_level: "info".to_owned(),
-        log_format: LogFormat::Text,
-    };
+    let config = app_config(&emulator, store, &dir);
     let app = Application::build(config).await.expect("gistdesk starts");
     let base = format!("http://{}", app.local_addr());
     let sessions = app.state().sessions().clone();
@@ -223,4 +202,120 @@ fn random_hex() -> String {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("OS randomness");
     hex::encode(bytes)
+}
+
+fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::Path) -> Config {
+    Config {
+        github: GithubTarget::Remote {
+            web_url: emulator.base_url(),
+            api_url: emulator.api_url(),
+            client_id: github_emulator::DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: github_emulator::DEFAULT_CLIENT_SECRET
+                .parse()
+                .expect("infallible"),
+        },
+        public_url: "http://127.0.0.1:0/".parse().expect("URL"),
+        bind: "127.0.0.1:0".parse().expect("address"),
+        data_dir: dir.to_path_buf(),
+        session: SessionConfig {
+            store,
+            cookie_name: "gistdesk_session".to_owned(),
+            idle_timeout: Duration::from_secs(3600),
+            max_lifetime: Duration::from_secs(86_400),
+        },
+        github_timeout: std::time::Duration::from_secs(3),
+        page_memory: std::time::Duration::from_secs(10),
+        access: Default::default(),
+        log_level: "info".to_owned(),
+        log_format: LogFormat::Text,
+    }
+}
+
+/// Two gistdesk instances on one store, as behind a load balancer that spreads every
+/// request anywhere: sign-in started on one finishes on the other, each serves the
+/// session, and signing out on one signs out everywhere.
+async fn two_instances_behind_a_load_balancer(store: SessionStoreConfig) {
+    let emulator = Emulator::builder()
+        .auto_approve("octocat")
+        .spawn()
+        .await
+        .expect("emulator starts");
+    let dir = std::env::temp_dir().join(format!("gistdesk-stores-lb-{}", random_hex()));
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let app = Application::build(app_config(&emulator, store.clone(), &dir))
+            .await
+            .expect("gistdesk starts");
+        bases.push(format!("http://{}", app.local_addr()));
+        tokio::spawn(app.run_until(std::future::pending()));
+    }
+    let (a, b) = (&bases[0], &bases[1]);
+    // Cookies are per host, not per port: both instances see the same cookie, as
+    // they would behind one public address.
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let start = http
+        .get(format!("{a}/auth/github/login?next=/account"))
+        .send()
+        .await
+        .expect("login on A");
+    let back = http
+        .get(header(&start, LOCATION))
+        .send()
+        .await
+        .expect("emulator");
+    let callback = header(&back, LOCATION);
+    assert!(callback.starts_with(a.as_str()), "{callback}");
+    let on_b = callback.replacen(a.as_str(), b.as_str(), 1);
+    let done = http.get(on_b).send().await.expect("callback on B");
+    assert_eq!(
+        done.status(),
+        StatusCode::SEE_OTHER,
+        "B finishes A's sign-in"
+    );
+    assert_eq!(header(&done, LOCATION), "/account");
+
+    for base in [a, b] {
+        let account = http
+            .get(format!("{base}/account"))
+            .send()
+            .await
+            .expect("account");
+        assert_eq!(account.status(), StatusCode::OK, "{base} knows the session");
+        assert!(account.text().await.expect("body").contains("octocat"));
+    }
+
+    let page = http
+        .get(format!("{b}/account"))
+        .send()
+        .await
+        .expect("account")
+        .text()
+        .await
+        .expect("body");
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = page.find(marker).expect("a CSRF token on the account page") + marker.len();
+    let token = &page[at..at + page[at..].find('"').expect("closing quote")];
+    let out = http
+        .post(format!("{a}/auth/github/logout"))
+        .form(&[("csrf_token", token)])
+        .send()
+        .await
+        .expect("logout on A");
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = http
+        .get(format!("{b}/account"))
+        .send()
+        .await
+        .expect("account on B");
+    assert_eq!(
+        after.status(),
+        StatusCode::SEE_OTHER,
+        "signed out on A is signed out on B"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
