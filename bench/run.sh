@@ -15,7 +15,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/gistdesk-target}
-BIN=${BIN:-$CARGO_TARGET_DIR/release}
+BIN=${BENCH_BIN:-$HOME/.cache/gistdesk-bench/bin}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-64}
@@ -54,7 +54,7 @@ command -v wrk >/dev/null || die "wrk is missing (run bench/setup.sh)"
 
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)"
+    echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) (binaries built at $(cat "$BIN/COMMIT" 2>/dev/null))"
     echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)"
     echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
     echo "kernel: $(uname -r)"
@@ -228,6 +228,10 @@ section_app() { # LATENCY_MS
         --oauth-app "$PEER_APP_ID:$PEER_APP_SECRET:http://$H:$p10/auth/github" \
         --oauth-app "$EMU_APP_ID:$EMU_APP_SECRET:$EMU_APP_CB"
     start_gistdesk GD "$gport" "$eport"
+    # The same gistdesk without its page memory: every view asks GitHub (If-None-Match).
+    local nport
+    nport=$(free_port)
+    start_gistdesk GDN "$nport" "$eport" PAGE_MEMORY=0
     start_peer P10 "$p10" "$eport" 10
     start_peer P100 "$p100" "$eport" 100
     HELLO_PID=
@@ -242,12 +246,15 @@ section_app() { # LATENCY_MS
     fi
     sleep 1
     record_rss "gistdesk_rss_idle_${lat}ms" "$GD_PID" "\"latency_ms\":$lat"
+    record_rss "gistdesk_nomem_rss_idle_${lat}ms" "$GDN_PID" "\"latency_ms\":$lat"
     record_rss "peer_rss_idle_${lat}ms" "$P10_PID" "\"latency_ms\":$lat"
 
     sign_in GD "http://$H:$gport/auth/github/login?next=/gists" "http://$H:$gport/gists"
+    sign_in GDN "http://$H:$nport/auth/github/login?next=/gists" "http://$H:$nport/gists"
     sign_in P10 "http://$H:$p10/auth/github?next=/gists" "http://$H:$p10/gists"
     sign_in P100 "http://$H:$p100/auth/github?next=/gists" "http://$H:$p100/gists"
     check_page gistdesk "http://$H:$gport/gists" "$GD_COOKIE"
+    check_page gistdesk-no-page-memory "http://$H:$nport/gists" "$GDN_COOKIE"
     check_page peer "http://$H:$p10/gists" "$P10_COOKIE"
     local noapi_ok=0
     if [ "$lat" = 0 ]; then
@@ -263,11 +270,12 @@ section_app() { # LATENCY_MS
         die "no token from the emulator"
     local extra="\"latency_ms\":$lat" run sampler
     # CPU seconds of each process during every wrk run (where the time goes).
-    CPU_PIDS="gistdesk:$GD_PID emulator:$EMU_PID peer10:$P10_PID peer100:$P100_PID${HELLO_PID:+ hello:$HELLO_PID}${GDQ_PID:+ gistdesk_quiet:$GDQ_PID}"
+    CPU_PIDS="gistdesk:$GD_PID gistdesk_nomem:$GDN_PID emulator:$EMU_PID peer10:$P10_PID peer100:$P100_PID${HELLO_PID:+ hello:$HELLO_PID}${GDQ_PID:+ gistdesk_quiet:$GDQ_PID}"
     sample_rss "$GD_PID" "$OUT/tmp/gd.$lat.rssmax" &
     sampler=$!
     for run in $(seq 1 "$RUNS"); do
         wrk_run "gists_gistdesk_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Cookie: $GD_COOKIE" "http://$H:$gport/gists"
+        wrk_run "gists_gistdesknomem_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Cookie: $GDN_COOKIE" "http://$H:$nport/gists"
         wrk_run "gists_peer10_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Cookie: $P10_COOKIE" "http://$H:$p10/gists"
         wrk_run "gists_peer100_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Cookie: $P100_COOKIE" "http://$H:$p100/gists"
         wrk_run "gists_upstream_${lat}ms" "$run" "$extra" -c"$CONNS" -H "Authorization: Bearer $etoken" \
@@ -296,6 +304,7 @@ section_app() { # LATENCY_MS
     record_rss "gistdesk_rss_after_load_${lat}ms" "$GD_PID" \
         "$extra,\"max_sampled_kb\":$(cat "$OUT/tmp/gd.$lat.rssmax" 2>/dev/null || echo 0)"
     record_rss "emulator_rss_after_app_${lat}ms" "$EMU_PID" "$extra"
+    record_rss "gistdesk_nomem_rss_after_load_${lat}ms" "$GDN_PID" "$extra"
     CPU_PIDS=
     stop_all
 }
@@ -310,6 +319,9 @@ section_ratelimit() {
         --oauth-app "$PEER_APP_ID:$PEER_APP_SECRET:http://$H:$p10/auth/github" \
         --oauth-app "$EMU_APP_ID:$EMU_APP_SECRET:$EMU_APP_CB"
     start_gistdesk GDRL "$gport" "$eport"
+    local nport
+    nport=$(free_port)
+    start_gistdesk GDRN "$nport" "$eport" PAGE_MEMORY=0
     start_peer PRL "$p10" "$eport" 10
     token=$(emulator_token "http://$H:$eport" "$EMU_APP_ID" "$EMU_APP_SECRET" "$EMU_APP_CB" "read:user") ||
         die "no token for reading the rate limit"
@@ -321,12 +333,16 @@ section_ratelimit() {
     s1=$(rate_used "$api" "$token")
     sign_in PRL "http://$H:$p10/auth/github?next=/gists" "http://$H:$p10/gists"
     s2=$(rate_used "$api" "$token")
+    sign_in GDRN "http://$H:$nport/auth/github/login?next=/gists" "http://$H:$nport/gists"
     record "{\"name\":\"ratelimit_signin\",\"gistdesk_units\":$((s1 - s0 - probe)),\"peer_units\":$((s2 - s1 - probe))}"
     # Per app: first view (cold), then VIEWS more views of the same unchanged page.
     local app url cookie u0 u1 u2 i
-    for app in gistdesk peer; do
-        if [ "$app" = gistdesk ]; then url="http://$H:$gport/gists"; cookie=$GDRL_COOKIE
-        else url="http://$H:$p10/gists"; cookie=$PRL_COOKIE; fi
+    for app in gistdesk gistdesk_nomem peer; do
+        case $app in
+            gistdesk) url="http://$H:$gport/gists"; cookie=$GDRL_COOKIE ;;
+            gistdesk_nomem) url="http://$H:$nport/gists"; cookie=$GDRN_COOKIE ;;
+            *) url="http://$H:$p10/gists"; cookie=$PRL_COOKIE ;;
+        esac
         u0=$(rate_used "$api" "$token")
         curl -s -o /dev/null -H "Cookie: $cookie" "$url"
         u1=$(rate_used "$api" "$token")

@@ -22,8 +22,19 @@ if [ ! -x "$PEER_VENV/bin/python" ] || ! "$PEER_VENV/bin/python" -c 'import torn
     "$PEER_VENV/bin/pip" install -q -r "$PEER_DIR/requirements.txt"
 fi
 
+# The binaries are copied to a folder of the benchmark's own: the shared target folder's
+# release/gistdesk may be replaced at any time by a build of another checkout.
+BENCH_BIN=${BENCH_BIN:-$HOME/.cache/gistdesk-bench/bin}
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    packages=(-p gistdesk -p hello-axum -p gistdesk-loadgen)
-    if [ -f "$BENCH_DIR/client-cpu/Cargo.toml" ]; then packages+=(-p gistdesk-client-cpu); fi
-    (cd "$REPO" && cargo build --release "${packages[@]}")
+    # Touching the crate roots makes cargo recompile this checkout's crates: a file saved
+    # while an earlier build was compiling can otherwise be taken as already built.
+    touch "$REPO"/crates/*/src/lib.rs "$REPO/crates/gistdesk/src/main.rs" \
+        "$BENCH_DIR/hello-axum/src/main.rs" "$BENCH_DIR/loadgen/src/main.rs" \
+        "$BENCH_DIR/client-cpu/src/main.rs"
+    (cd "$REPO" && cargo build --release -p gistdesk -p hello-axum -p gistdesk-loadgen -p gistdesk-client-cpu)
+    mkdir -p "$BENCH_BIN"
+    for b in gistdesk hello-axum gistdesk-loadgen gistdesk-client-cpu; do
+        cp -f "$CARGO_TARGET_DIR/release/$b" "$BENCH_BIN/$b"
+    done
+    git -C "$REPO" rev-parse --short HEAD >"$BENCH_BIN/COMMIT"
 fi
