@@ -28,8 +28,17 @@ start() {
     log "started $name (pid $pid): $*"
 }
 
+# free_port: a port free now and not handed out before in this run (the kernel may give
+# the same ephemeral port to two bind-to-0 calls in a row). Called in $(...), so the
+# ports handed out are kept in a file, not a variable.
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    local p i used="$OUT/tmp/ports.used"
+    touch "$used"
+    for i in $(seq 1 50); do
+        p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+        if ! grep -qx "$p" "$used"; then echo "$p" >>"$used"; echo "$p"; return 0; fi
+    done
+    return 1
 }
 
 # wait_http URL [SECONDS]: waits until URL answers anything over HTTP.
