@@ -686,10 +686,12 @@ impl Client {
         let mut response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
-        if response.content_length().is_some_and(|n| n > max_body) {
+        let announced = response.content_length().unwrap_or(0);
+        if announced > max_body {
             return Err(Error::TooLarge { limit: max_body });
         }
-        let mut body = Vec::new();
+        // One allocation when the length is announced (it is at most `max_body`).
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if (body.len() + chunk.len()) as u64 > max_body {
                 return Err(Error::TooLarge { limit: max_body });
