@@ -182,7 +182,7 @@ pub(crate) fn etag_of(body: &[u8]) -> String {
     format!("W/\"{}\"", hex::encode(&digest[..16]))
 }
 
-fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+pub(crate) fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     let bare = |s: &str| {
         s.trim()
             .trim_start_matches("W/")

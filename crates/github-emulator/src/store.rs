@@ -235,6 +235,9 @@ pub(crate) struct Db {
     /// (user, client id) → the authorization and its tokens.
     pub(crate) grants: HashMap<(u64, String), Grant>,
     pub(crate) next_authorization_id: u64,
+    /// Counts write locks taken: data read under one read lock with the same generation
+    /// is the same data, so list ETags can be known without building the list.
+    pub(crate) generation: u64,
     /// Sizes above which the next insert purges expired entries (amortised).
     purge_at: [usize; 3],
 }
@@ -528,7 +531,9 @@ impl Shared {
     }
 
     pub(crate) fn db_mut(&self) -> RwLockWriteGuard<'_, Db> {
-        write(&self.db)
+        let mut db = write(&self.db);
+        db.generation = db.generation.wrapping_add(1);
+        db
     }
 
     pub(crate) fn rate(&self) -> MutexGuard<'_, HashMap<RateKey, Window>> {
@@ -608,6 +613,7 @@ impl Shared {
             orgs: Vec::new(),
             grants: HashMap::new(),
             next_authorization_id: 1_000_000,
+            generation: 0,
             purge_at: [1024; 3],
         };
         let mut next_id = 10_000_000u64;

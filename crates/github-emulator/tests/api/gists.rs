@@ -592,3 +592,45 @@ async fn etags_on_created_edited_and_starred_answers_as_github() {
     assert_eq!(r.status(), 422);
     assert_eq!(etag(&r), None);
 }
+
+#[tokio::test]
+async fn gist_lists_answer_304_until_something_changes() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let other = app.token("hubot", &["gist"]);
+    let revalidate = |token: &str, path: &str, etag: &str| {
+        app.http
+            .get(app.api(path))
+            .bearer_auth(token)
+            .header("if-none-match", etag)
+            .send()
+    };
+    for path in ["/gists?per_page=5", "/gists/starred"] {
+        let first = app.get(path, Some(&token)).await;
+        assert_eq!(first.status(), 200, "{path}");
+        let tag = etag(&first).expect("list has an ETag");
+        let again = revalidate(&token, path, &tag).await.expect("req");
+        assert_eq!(again.status(), 304, "{path} unchanged");
+        assert_eq!(etag(&again), Some(tag.clone()), "{path}");
+        // Another user with the same ETag gets their own list, never a 304 on octocat's.
+        let theirs = revalidate(&other, path, &tag).await.expect("req");
+        assert_eq!(theirs.status(), 200, "{path} for hubot");
+    }
+
+    let first = app.get("/gists?per_page=5", Some(&token)).await;
+    let before = etag(&first).expect("ETag");
+    let made = create(
+        &app,
+        &token,
+        json!({"description": "fresh", "files": {"n.txt": {"content": "n"}}}),
+    )
+    .await;
+    assert_eq!(made.status(), 201);
+    let after = revalidate(&token, "/gists?per_page=5", &before)
+        .await
+        .expect("req");
+    assert_eq!(after.status(), 200, "a new gist changes the list");
+    assert_ne!(etag(&after), Some(before));
+    let body: Value = after.json().await.expect("JSON");
+    assert_eq!(body[0]["description"], "fresh");
+}
