@@ -98,33 +98,22 @@ pub(crate) async fn list(
     let pairs = query_pairs(uri.query());
     let since = since(&pairs)?;
     let db = app.db();
-    if let Some(id) = caller.user_id {
-        db.users.get(&id).ok_or_else(ApiError::bad_credentials)?;
-    }
+    let owner = caller
+        .user_id
+        .map(|id| db.users.get(&id).ok_or_else(ApiError::bad_credentials))
+        .transpose()?;
     Ok(list_or_unchanged(&db, &caller, &uri, &headers, || {
-        list_page(&db, &caller, since, &pairs)
+        let gists = match owner {
+            // Owners' lists are kept in order.
+            Some(u) => filtered(&db, u.gists.iter(), since),
+            None => sorted(
+                &db,
+                db.gists.values().filter(|g| g.public).map(|g| &g.id),
+                since,
+            ),
+        };
+        list_response(&db, gists, "/gists", &pairs)
     }))
-}
-
-fn list_page(
-    db: &Db,
-    caller: &Caller,
-    since: Option<OffsetDateTime>,
-    pairs: &[(String, String)],
-) -> Response {
-    let gists = match caller.user_id {
-        // Owners' lists are kept in order.
-        Some(id) => match db.users.get(&id) {
-            Some(u) => filtered(db, u.gists.iter(), since),
-            None => Vec::new(),
-        },
-        None => sorted(
-            db,
-            db.gists.values().filter(|g| g.public).map(|g| &g.id),
-            since,
-        ),
-    };
-    list_response(db, gists, "/gists", pairs)
 }
 
 /// The ETag of a list page, known without building it: the same data generation, caller
