@@ -14,6 +14,7 @@ pub mod pages;
 pub mod render;
 mod routes;
 pub mod security;
+pub mod session_cache;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;

@@ -4,12 +4,22 @@
 //! Whatever the backend, the same tower-sessions behaviour applies; `/readyz`
 //! asks [`SessionBackend::ping`]. Connection URLs carry passwords: they never
 //! reach a log line or an error message.
+//!
+//! The SQLite file belongs to one gistdesk process: it takes an exclusive lock on
+//! `PATH.lock` at start-up (a second process on the same file is refused with a clear
+//! error) and keeps the sessions it reads in memory too ([`SessionCache`]), so a
+//! signed-in page does not wait for the database. PostgreSQL and Redis are for several
+//! instances: every request reads its session from them.
 
 use std::fmt;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::ConnectOptions;
+use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_redis_store::RedisStore;
@@ -20,15 +30,19 @@ use tower_sessions_sqlx_store::sqlx::{postgres, sqlite};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::config::SessionStoreConfig;
+use crate::session_cache::SessionCache;
 
 /// How long one store operation may take before the request fails.
 const STORE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How many SQLite session records are kept in memory (a record is a few hundred bytes).
+const SQLITE_CACHE_RECORDS: usize = 4096;
+
 /// A session store of any supported kind.
 #[derive(Clone)]
 pub enum SessionBackend {
-    /// A SQLite file.
-    Sqlite(SqliteStore, sqlx::SqlitePool),
+    /// A SQLite file, locked for this process, with its records kept in memory too.
+    Sqlite(SqliteStore, sqlx::SqlitePool, Arc<Owned>),
     /// PostgreSQL.
     Postgres(PostgresStore, sqlx::PgPool),
     /// Redis.
@@ -42,6 +56,50 @@ impl fmt::Debug for SessionBackend {
             Self::Postgres(..) => "SessionBackend::Postgres",
             Self::Redis(..) => "SessionBackend::Redis",
         })
+    }
+}
+
+/// What a store owned by this process alone has beside it: the lock that keeps other
+/// processes out, and the records it read or wrote.
+#[derive(Debug)]
+pub struct Owned {
+    cache: SessionCache,
+    _lock: File,
+}
+
+impl Owned {
+    /// The records kept in memory.
+    pub fn cache(&self) -> &SessionCache {
+        &self.cache
+    }
+}
+
+/// Takes the lock that makes `db` this process's own; refuses when another holds it.
+fn lock_for_this_process(db: &Path) -> Result<File, StoreError> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StoreError::new("SQLite", format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StoreError::new(
+            "SQLite",
+            format!(
+                "{} is in use by another gistdesk process; a SQLite session file belongs to \
+                 one process. Give each instance its own DATA_DIR, or share sessions between \
+                 instances with SESSION_STORE=postgres://… or redis://…",
+                db.display()
+            ),
+        )),
+        Err(TryLockError::Error(e)) => Err(StoreError::new(
+            "SQLite",
+            format!("cannot lock {}: {e}", path.display()),
+        )),
     }
 }
 
@@ -87,6 +145,7 @@ impl SessionBackend {
                         StoreError::new("SQLite", format!("cannot create {}: {e}", dir.display()))
                     })?;
                 }
+                let lock = lock_for_this_process(path)?;
                 let options = sqlite::SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -105,7 +164,11 @@ impl SessionBackend {
                     .migrate()
                     .await
                     .map_err(|e| StoreError::new("SQLite", e))?;
-                Ok(Self::Sqlite(store, pool))
+                let owned = Owned {
+                    cache: SessionCache::new(SQLITE_CACHE_RECORDS),
+                    _lock: lock,
+                };
+                Ok(Self::Sqlite(store, pool, Arc::new(owned)))
             }
             SessionStoreConfig::Postgres(url) => {
                 let options: postgres::PgConnectOptions = url
@@ -147,7 +210,7 @@ impl SessionBackend {
     pub async fn ping(&self) -> Result<(), StoreError> {
         let check = async {
             match self {
-                Self::Sqlite(_, pool) => sqlx::query("SELECT 1")
+                Self::Sqlite(_, pool, _) => sqlx::query("SELECT 1")
                     .execute(pool)
                     .await
                     .map(drop)
@@ -177,7 +240,7 @@ impl SessionBackend {
             }
         };
         match self.clone() {
-            Self::Sqlite(store, _) => Some(tokio::spawn(async move {
+            Self::Sqlite(store, _, _) => Some(tokio::spawn(async move {
                 loop {
                     run(store.delete_expired().await);
                     tokio::time::sleep(period).await;
@@ -198,7 +261,11 @@ impl SessionBackend {
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store, _) => store.create(record).await,
+            Self::Sqlite(store, _, owned) => {
+                let result = store.create(record).await;
+                remember(&owned.cache, record, &result);
+                result
+            }
             Self::Postgres(store, _) => store.create(record).await,
             Self::Redis(store, _) => store.create(record).await,
         }
@@ -206,7 +273,11 @@ impl SessionStore for SessionBackend {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store, _) => store.save(record).await,
+            Self::Sqlite(store, _, owned) => {
+                let result = store.save(record).await;
+                remember(&owned.cache, record, &result);
+                result
+            }
             Self::Postgres(store, _) => store.save(record).await,
             Self::Redis(store, _) => store.save(record).await,
         }
@@ -214,7 +285,17 @@ impl SessionStore for SessionBackend {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Self::Sqlite(store, _) => store.load(id).await,
+            Self::Sqlite(store, _, owned) => {
+                let ticket = match owned.cache.get(id, OffsetDateTime::now_utc()) {
+                    Ok(record) => return Ok(Some(record)),
+                    Err(ticket) => ticket,
+                };
+                let record = store.load(id).await?;
+                if let Some(record) = &record {
+                    owned.cache.fill(ticket, record);
+                }
+                Ok(record)
+            }
             Self::Postgres(store, _) => store.load(id).await,
             Self::Redis(store, _) => store.load(id).await,
         }
@@ -222,10 +303,23 @@ impl SessionStore for SessionBackend {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store, _) => store.delete(id).await,
+            Self::Sqlite(store, _, owned) => {
+                let result = store.delete(id).await;
+                owned.cache.forget(id);
+                result
+            }
             Self::Postgres(store, _) => store.delete(id).await,
             Self::Redis(store, _) => store.delete(id).await,
         }
+    }
+}
+
+/// After a write: the written record is the stored one; after a failed write nobody knows,
+/// so the next read asks the store.
+fn remember(cache: &SessionCache, record: &Record, result: &session_store::Result<()>) {
+    match result {
+        Ok(()) => cache.written(record),
+        Err(_) => cache.forget(&record.id),
     }
 }
 

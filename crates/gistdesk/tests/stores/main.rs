@@ -1,6 +1,7 @@
 //! The same session behaviour against every store gistdesk supports: a full
-//! sign-in through the app, reading the session back, expiry, deletion, and two
-//! instances sharing the store as behind a load balancer.
+//! sign-in through the app, reading the session back, expiry, deletion; two
+//! instances sharing PostgreSQL or Redis as behind a load balancer, and a second
+//! process refused on a SQLite file (which one process owns and caches).
 //!
 //! SQLite runs with the normal tests. PostgreSQL and Redis need servers: their tests
 //! are ignored by default and run by `.ci/run` with `--ignored`; they fail (never pass
@@ -25,6 +26,8 @@ async fn sqlite() {
     let dir = std::env::temp_dir().join(format!("gistdesk-stores-{}", random_hex()));
     let store = SessionStoreConfig::Sqlite(dir.join("sessions.db"));
     conformance(store).await;
+    // A file of its own: the application above still holds the first one.
+    one_process_owns_a_sqlite_file(SessionStoreConfig::Sqlite(dir.join("owned.db"))).await;
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -37,7 +40,8 @@ async fn postgres() {
         matches!(store, SessionStoreConfig::Postgres(_)),
         "GISTDESK_TEST_POSTGRES_URL is not a PostgreSQL URL"
     );
-    conformance(store).await;
+    conformance(store.clone()).await;
+    two_instances_behind_a_load_balancer(store).await;
 }
 
 #[tokio::test]
@@ -49,7 +53,8 @@ async fn redis() {
         matches!(store, SessionStoreConfig::Redis(_)),
         "GISTDESK_TEST_REDIS_URL is not a Redis URL"
     );
-    conformance(store).await;
+    conformance(store.clone()).await;
+    two_instances_behind_a_load_balancer(store).await;
 }
 
 fn required_env(name: &str) -> String {
@@ -66,8 +71,38 @@ async fn conformance(store: SessionStoreConfig) {
     backend.ping().await.expect("ping");
     records_round_trip(&backend).await;
     records_expire(&backend).await;
-    sign_in_read_back_and_delete(store.clone()).await;
-    two_instances_behind_a_load_balancer(store).await;
+    // A SQLite file admits one process: let go of it before the application opens it.
+    drop(backend);
+    sign_in_read_back_and_delete(store).await;
+}
+
+/// A SQLite session file belongs to the process that opened it first: a second one
+/// (another instance on the same DATA_DIR) is refused with an error that says what to
+/// do, and once the first lets go, the file opens again with its sessions in it.
+async fn one_process_owns_a_sqlite_file(store: SessionStoreConfig) {
+    let first = SessionBackend::open(&store).await.expect("first opener");
+    let mut record = record(
+        &[("who", serde_json::json!("octocat"))],
+        time::Duration::hours(1),
+    );
+    first.create(&mut record).await.expect("create");
+
+    let refused = SessionBackend::open(&store)
+        .await
+        .expect_err("a second opener of the same file is refused");
+    let message = refused.to_string();
+    assert!(
+        message.contains("in use by another gistdesk process"),
+        "{message}"
+    );
+    assert!(message.contains("SESSION_STORE=postgres://"), "{message}");
+
+    drop(first);
+    let again = SessionBackend::open(&store)
+        .await
+        .expect("the file opens again once the first process let go");
+    let loaded = again.load(&record.id).await.expect("load").expect("kept");
+    assert_eq!(loaded.data["who"], "octocat");
 }
 
 fn record(data: &[(&str, serde_json::Value)], lifetime: time::Duration) -> Record {
