@@ -28,7 +28,7 @@ use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum_github_login::GithubLogin;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::AppError;
@@ -135,7 +135,10 @@ fn outer_layers(routes: Router, security: Arc<security::SecurityHeaders>) -> Rou
                 .make_span_with(telemetry::request_span)
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            request_id,
+            telemetry::MakeRequestIds::new(),
+        ))
 }
 
 #[cfg(test)]

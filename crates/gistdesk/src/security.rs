@@ -62,6 +62,7 @@ impl SecurityHeaders {
     }
 
     fn apply(&self, target: &mut HeaderMap) {
+        target.reserve(self.headers.len() + 1);
         for (name, value) in &self.headers {
             target.insert(name.clone(), value.clone());
         }

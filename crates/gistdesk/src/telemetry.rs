@@ -1,23 +1,55 @@
 //! Logging: tracing to stderr, as text or JSON, with one span per request that
 //! carries a request id (also sent back as `x-request-id`).
 //!
+//! Request handlers never wait for stderr: a line is formatted where it happens and
+//! handed to a logging thread, which writes what has piled up in one go. Nothing is
+//! dropped (a handler waits if 128,000 lines are queued), and [`LogGuard`] writes the
+//! rest when `serve` ends.
+//!
 //! Never log a query string: the OAuth callback's carries `code` and `state`.
 
-use axum::http::Request;
+use std::io::{BufWriter, IsTerminal, Stderr};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::{HeaderValue, Request};
+use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Span;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
 
+/// Keeps the logging thread; dropping it writes the lines still queued.
+#[must_use = "dropping the guard stops the logging thread"]
+#[derive(Debug)]
+pub struct LogGuard {
+    _worker: WorkerGuard,
+}
+
 /// Installs the global subscriber. An invalid filter is a configuration error.
-pub fn init(filter: &str, format: LogFormat) -> Result<(), String> {
+pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
     let filter = EnvFilter::try_new(filter).map_err(|e| format!("RUST_LOG / --log-level: {e}"))?;
+    // The logging thread flushes whenever its queue runs empty, so a line waits in the
+    // buffer only while more lines are arriving behind it.
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("gistdesk-log")
+        .finish(BufWriter::<Stderr>::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
+    // Colours only for a person watching a terminal, never into a file or a collector.
+    let colours = std::io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(colours)
+                    .with_writer(writer),
+            )
             .try_init(),
         LogFormat::Json => registry
             .with(
@@ -26,11 +58,54 @@ pub fn init(filter: &str, format: LogFormat) -> Result<(), String> {
                     .flatten_event(true)
                     .with_current_span(true)
                     .with_span_list(true)
-                    .with_writer(std::io::stderr),
+                    .with_writer(writer),
             )
             .try_init(),
     };
-    result.map_err(|e| format!("cannot install the logger: {e}"))
+    result.map_err(|e| format!("cannot install the logger: {e}"))?;
+    Ok(LogGuard { _worker: guard })
+}
+
+/// Request ids: a random prefix drawn once per process and a counter, e.g.
+/// `5f0c9e1a7d3b2c46-1a2b`. Unique across instances (the prefix) and cheap to make: no
+/// random number per request.
+#[derive(Debug, Clone)]
+pub struct MakeRequestIds {
+    state: std::sync::Arc<(String, AtomicU64)>,
+}
+
+impl MakeRequestIds {
+    /// A maker with a fresh random prefix.
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 8];
+        // Without the OS's randomness, the time still tells processes apart.
+        if getrandom::fill(&mut bytes).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            bytes = (nanos as u64).to_be_bytes();
+        }
+        Self {
+            state: std::sync::Arc::new((hex::encode(bytes), AtomicU64::new(0))),
+        }
+    }
+}
+
+impl Default for MakeRequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MakeRequestId for MakeRequestIds {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let (prefix, counter) = &*self.state;
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{prefix}-{n:x}"))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// The span of one request: method, path (no query), request id.
@@ -46,4 +121,32 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         path = %request.uri().path(),
         request_id = %request_id,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(maker: &mut MakeRequestIds) -> String {
+        let request = Request::new(());
+        let id = maker.make_request_id(&request).expect("an id");
+        id.header_value().to_str().expect("ASCII").to_owned()
+    }
+
+    #[test]
+    fn request_ids_differ_within_and_across_processes() {
+        let mut one = MakeRequestIds::new();
+        let mut clone = one.clone();
+        let (a, b, c) = (id(&mut one), id(&mut clone), id(&mut one));
+        assert!(a != b && b != c && a != c, "{a} {b} {c}");
+        let prefix = |s: &str| s.split('-').next().unwrap_or_default().to_owned();
+        assert_eq!(prefix(&a), prefix(&c), "one process, one prefix");
+        let other = id(&mut MakeRequestIds::new());
+        assert_ne!(
+            prefix(&a),
+            prefix(&other),
+            "another process, another prefix"
+        );
+        assert_eq!(prefix(&a).len(), 16);
+    }
 }

@@ -599,3 +599,57 @@ async fn an_expiring_github_app_token_is_renewed() {
     assert_eq!(mode(&setup.credentials()), 0o600);
     assert!(!list.stdout.contains(&renewed) && !list.stderr.contains(&renewed));
 }
+
+/// `gistdesk serve` logs through a logging thread: a line shows while the server runs
+/// (not only at exit), the lines of served requests follow, and the last line is
+/// written before the process ends on SIGTERM. Piped, the log has no colour codes.
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_logs_while_running_and_to_the_last_line() {
+    let setup = Setup::new("serve-logs").await;
+    let mut command = setup.command(&["serve"]);
+    // No OAuth app: serve with the built-in emulator.
+    for name in ["GITHUB_CLIENT_ID", "GITHUB_URL", "GITHUB_API_URL"] {
+        command.env_remove(name);
+    }
+    command.env("BIND", "127.0.0.1:0").env("RUST_LOG", "info");
+    let mut running = Running::start(command);
+    let serving = running.line_containing("gistdesk is serving").await;
+    let addr = serving
+        .split("addr=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the address in the line")
+        .to_owned();
+    let answer = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .expect("gistdesk answers");
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    let request_id = answer
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a request id")
+        .to_owned();
+    let logged = running.line_containing("finished processing request").await;
+    assert!(logged.contains(&request_id), "{logged}");
+    assert!(logged.contains("path=/healthz"), "{logged}");
+
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &running.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let finished = running.finish().await;
+    finished.succeeded();
+    assert!(
+        finished.stderr.contains("gistdesk stopped"),
+        "the last line is written before exit:\n{}",
+        finished.stderr
+    );
+    assert!(
+        !finished.stderr.contains('\u{1b}'),
+        "no colour codes in a piped log:\n{}",
+        finished.stderr
+    );
+}
