@@ -14,8 +14,11 @@ use github_api::{Gist, Page};
 /// Starred gist ids of one person.
 pub type StarredIds = Arc<HashSet<String>>;
 
-/// How many starred gists are read (one page, GitHub's largest).
+/// Starred gists are read in pages of GitHub's largest size…
 const STARRED_PER_PAGE: u8 = 100;
+/// …following GitHub's `next` links up to this many pages (1,000 stars). Beyond that,
+/// the list pages show a gist's star only for the first thousand.
+const STARRED_MAX_PAGES: u32 = 10;
 /// List pages and starred ids are kept briefly by default: enough to absorb reloads
 /// and bursts, short enough that changes made elsewhere (on github.com, through
 /// another instance) show up soon. `PAGE_MEMORY` sets it; zero turns it off.
@@ -114,28 +117,35 @@ impl GithubMemo {
         }
     }
 
-    /// The person's starred ids: remembered, or read from GitHub. A failure to read
-    /// them is logged and shows no stars rather than failing the page.
+    /// The person's starred ids: remembered, or read from GitHub, every page of them
+    /// (up to 1,000). A failure to read them is logged and shows the stars read so far
+    /// rather than failing the page.
     pub async fn starred_ids(&self, user_id: u64, github: &github_api::Client) -> StarredIds {
         if let Some(ids) = self.stars.get(&user_id) {
             return ids;
         }
-        match github.gists().starred_page(1, STARRED_PER_PAGE).await {
-            Ok(page) => {
-                let ids: StarredIds = Arc::new(
-                    page.items
-                        .iter()
-                        .map(|gist| gist.id.as_str().to_owned())
-                        .collect(),
-                );
-                self.stars.insert(user_id, Arc::clone(&ids));
-                ids
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "could not read starred gists");
-                StarredIds::default()
+        let gists = github.gists();
+        let mut ids = HashSet::new();
+        let mut number = 1;
+        for _ in 0..STARRED_MAX_PAGES {
+            match gists.starred_page(number, STARRED_PER_PAGE).await {
+                Ok(page) => {
+                    ids.extend(page.items.iter().map(|gist| gist.id.as_str().to_owned()));
+                    match page.next {
+                        Some(next) if next > number => number = next,
+                        _ => break,
+                    }
+                }
+                Err(err) => {
+                    // Nothing is remembered: the next page view asks again.
+                    tracing::warn!(error = %err, "could not read starred gists");
+                    return Arc::new(ids);
+                }
             }
         }
+        let ids: StarredIds = Arc::new(ids);
+        self.stars.insert(user_id, Arc::clone(&ids));
+        ids
     }
 
     /// One page of a person's list: remembered, or read from GitHub.

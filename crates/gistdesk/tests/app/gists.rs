@@ -267,3 +267,80 @@ async fn a_gist_made_elsewhere_shows_after_the_page_memory() {
     let list = app.get("/gists").await.text().await.expect("body");
     assert!(list.contains("Made on GitHub"), "nothing kept");
 }
+
+/// A person with more starred gists than GitHub returns on one page still sees the
+/// star of their own gist that is on the second page of their starred list.
+#[tokio::test]
+async fn stars_beyond_the_first_hundred_show_on_the_list() {
+    let app = TestApp::spawn().await;
+    let api = app.emulator.api_url();
+    let github = reqwest::Client::new();
+    let octocat = app.emulator.issue_token("octocat", &["gist"]);
+    let hubot = app.emulator.issue_token("hubot", &["gist"]);
+    let call = |method: reqwest::Method, path: &str, token: &str| {
+        github
+            .request(
+                method,
+                format!("{}{path}", api.as_str().trim_end_matches('/')),
+            )
+            .bearer_auth(token)
+            .header("user-agent", "gistdesk-test")
+            .header("accept", "application/vnd.github+json")
+    };
+    let create = |token: &str, name: &str| {
+        call(reqwest::Method::POST, "/gists", token).json(&serde_json::json!({
+            "description": name,
+            "public": true,
+            "files": { format!("{name}.txt"): { "content": name } },
+        }))
+    };
+    let created: serde_json::Value = create(&octocat, "starred-long-ago")
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("gist JSON");
+    let own = created["id"].as_str().expect("an id").to_owned();
+    let star =
+        |id: &str, token: &str| call(reqwest::Method::PUT, &format!("/gists/{id}/star"), token);
+    assert_eq!(
+        star(&own, &octocat).send().await.expect("star").status(),
+        204
+    );
+    // 110 more stars, all more recent: the own gist moves to the second page.
+    for n in 0..110 {
+        let other: serde_json::Value = create(&hubot, &format!("hubot-{n}"))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("gist JSON");
+        let id = other["id"].as_str().expect("an id");
+        assert_eq!(star(id, &octocat).send().await.expect("star").status(), 204);
+    }
+    let first: Vec<serde_json::Value> = call(
+        reqwest::Method::GET,
+        "/gists/starred?per_page=100",
+        &octocat,
+    )
+    .send()
+    .await
+    .expect("starred")
+    .json()
+    .await
+    .expect("list");
+    assert!(
+        first.iter().all(|g| g["id"] != own.as_str()),
+        "the own gist is not on the first page of stars"
+    );
+
+    app.sign_in("/gists").await;
+    let page = app.get("/gists").await.text().await.expect("body");
+    let form = format!("action=\"/gists/{own}/unstar\"");
+    assert!(
+        page.contains(&form),
+        "the own gist shows as starred:\n{page}"
+    );
+}
