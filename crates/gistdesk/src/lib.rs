@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cli_emulator;
 pub mod config;
 pub mod error;
+pub mod log_writer;
 pub mod memo;
 pub mod pages;
 pub mod render;

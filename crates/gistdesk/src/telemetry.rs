@@ -2,44 +2,37 @@
 //! carries a request id (also sent back as `x-request-id`).
 //!
 //! Request handlers never wait for stderr: a line is formatted where it happens and
-//! handed to a logging thread, which writes what has piled up in one go. Nothing is
-//! dropped (a handler waits if 128,000 lines are queued), and [`LogGuard`] writes the
-//! rest when `serve` ends.
+//! copied into a buffer that a thread of its own writes out every 50 ms
+//! ([`crate::log_writer`]). Nothing is dropped, and [`LogGuard`] writes the rest when
+//! `serve` ends.
 //!
 //! Never log a query string: the OAuth callback's carries `code` and `state`.
 
-use std::io::{BufWriter, IsTerminal, Stderr};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::{HeaderValue, Request};
 use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Span;
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
+use crate::log_writer::{Flusher, batch_writer};
 
-/// Keeps the logging thread; dropping it writes the lines still queued.
+/// Keeps the logging thread; dropping it writes the lines still waiting.
 #[must_use = "dropping the guard stops the logging thread"]
 #[derive(Debug)]
 pub struct LogGuard {
-    _worker: WorkerGuard,
+    _flusher: Flusher,
 }
 
 /// Installs the global subscriber. An invalid filter is a configuration error.
 pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
     let filter = EnvFilter::try_new(filter).map_err(|e| format!("RUST_LOG / --log-level: {e}"))?;
-    // The logging thread flushes whenever its queue runs empty, so a line waits in the
-    // buffer only while more lines are arriving behind it.
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("gistdesk-log")
-        .finish(BufWriter::<Stderr>::with_capacity(
-            64 * 1024,
-            std::io::stderr(),
-        ));
+    let (writer, flusher) = batch_writer(std::io::stderr())
+        .map_err(|e| format!("cannot start the logging thread: {e}"))?;
     // Colours only for a person watching a terminal, never into a file or a collector.
     let colours = std::io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
@@ -63,7 +56,7 @@ pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
             .try_init(),
     };
     result.map_err(|e| format!("cannot install the logger: {e}"))?;
-    Ok(LogGuard { _worker: guard })
+    Ok(LogGuard { _flusher: flusher })
 }
 
 /// Request ids: a random prefix drawn once per process and a counter, e.g.
