@@ -32,6 +32,13 @@ struct Args {
     /// Calls of `GET /gists?per_page=30` per case and round.
     #[arg(long, default_value_t = 1000)]
     gists_calls: u32,
+    /// Run only this case (its `name`), `--calls` times after a short warm-up, and print
+    /// one line: for profilers (`valgrind --tool=callgrind`), where one path must be alone.
+    #[arg(long)]
+    only: Option<String>,
+    /// Calls of the `--only` case.
+    #[arg(long, default_value_t = 1000)]
+    calls: u32,
 }
 
 const UA: &str = "gistdesk-bench";
@@ -189,6 +196,14 @@ async fn bare_json<T: serde::de::DeserializeOwned>(
     let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
     serde_json::from_slice(&bytes).map_err(|e| e.to_string())
 }
+
+const CASES: [Case; 5] = [
+    Case::UserBare,
+    Case::UserApi,
+    Case::UserApiCached,
+    Case::GistsBare,
+    Case::GistsApi,
+];
 
 #[derive(Clone, Copy, Debug)]
 enum Case {
@@ -349,15 +364,29 @@ async fn run(args: Args) -> Result<(), String> {
         api_cached,
     };
 
+    if let Some(only) = &args.only {
+        let Some(case) = CASES.into_iter().find(|c| c.name() == only) else {
+            let names: Vec<&str> = CASES.iter().map(|c| c.name()).collect();
+            return Err(format!("--only {only}: not one of {}", names.join(", ")));
+        };
+        measure(&ctx, case, 20).await?;
+        let (cpu, wall) = measure(&ctx, case, args.calls).await?;
+        println!(
+            "{}",
+            serde_json::json!({
+                "name": case.name(),
+                "label": case.label(),
+                "calls": args.calls,
+                "cpu_us_per_call": cpu as f64 / 1000.0 / f64::from(args.calls),
+                "wall_us_per_call": wall.as_secs_f64() * 1e6 / f64::from(args.calls),
+            })
+        );
+        return Ok(());
+    }
+
     println!("{}", conditional(&http, &up).await?);
 
-    let cases = [
-        Case::UserBare,
-        Case::UserApi,
-        Case::UserApiCached,
-        Case::GistsBare,
-        Case::GistsApi,
-    ];
+    let cases = CASES;
     // Warm-up: connections, caches, allocator.
     for case in cases {
         measure(&ctx, case, 200).await?;
