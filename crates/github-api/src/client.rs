@@ -8,11 +8,11 @@ use std::any::type_name;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 use github_oauth::AccessToken;
 use reqwest::Method;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -20,11 +20,16 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::error::excerpt;
-use crate::rate_limit::{header_str, header_u64};
+use crate::rate_limit::{REMAINING, RESET, header_str, header_u64};
 use crate::{CachedResponse, Error, EtagCache, Links, RateLimit, ValidationError, page_number};
 
-const API_VERSION: &str = "2022-11-28";
-const MEDIA_TYPE: &str = "application/vnd.github+json";
+// Header names and values built at compile time: from a `&str` they would be parsed
+// and copied on every request.
+const API_VERSION_HEADER: HeaderName = HeaderName::from_static("x-github-api-version");
+const API_VERSION: HeaderValue = HeaderValue::from_static("2022-11-28");
+const MEDIA_TYPE: HeaderValue = HeaderValue::from_static("application/vnd.github+json");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const ZERO: HeaderValue = HeaderValue::from_static("0");
 const DEFAULT_USER_AGENT: &str = concat!("github-api/", env!("CARGO_PKG_VERSION"));
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
@@ -415,7 +420,11 @@ impl Client {
     async fn page_at<T: DeserializeOwned>(&self, url: Url) -> Result<Page<T>, Error> {
         let f = self.fetch(Method::GET, url, None).await?;
         let items = self.decode(&f.body)?;
-        let links = f.link.as_deref().map(Links::parse).unwrap_or_default();
+        let links = f
+            .link
+            .as_deref()
+            .map(|h| Links::parse_rels(h, false))
+            .unwrap_or_default();
         Ok(Page {
             items,
             next: links.next.as_ref().and_then(page_number),
@@ -574,14 +583,15 @@ impl Client {
         let (status, headers, bytes) = self
             .send_with_retries(method, &url, body, etag, true, self.inner.max_body)
             .await?;
-        if let Some(rl) = RateLimit::from_headers(&headers) {
-            *self
+        RateLimit::update(
+            &mut self
                 .inner
                 .rate_limit
                 .lock()
-                .unwrap_or_else(|p| p.into_inner()) = Some(rl);
-        }
-        let link = header_str(&headers, "link").map(str::to_owned);
+                .unwrap_or_else(|p| p.into_inner()),
+            &headers,
+        );
+        let link = header_str(&headers, &header::LINK).map(str::to_owned);
         if status == 304
             && let Some(c) = cached
         {
@@ -593,13 +603,17 @@ impl Client {
         if !(200..300).contains(&status) {
             return Err(self.status_error(status, &headers, &bytes));
         }
-        if let (Some(cache), Some(key), Some(etag)) = (cache, key, header_str(&headers, "etag")) {
+        if let (Some(cache), Some(key), Some(etag)) =
+            (cache, key, header_str(&headers, &header::ETAG))
+        {
             cache.put(
                 key,
                 CachedResponse {
                     etag: etag.to_owned(),
                     link: link.clone(),
-                    body: bytes.clone(),
+                    // A copy of its own: the body may be a slice of the connection's read
+                    // buffer, which a long-lived cache entry would otherwise keep whole.
+                    body: Bytes::copy_from_slice(&bytes),
                 },
             );
         }
@@ -665,7 +679,7 @@ impl Client {
             .request(method.clone(), url.clone())
             .timeout(self.inner.timeout)
             .header(header::ACCEPT, MEDIA_TYPE)
-            .header("X-GitHub-Api-Version", API_VERSION)
+            .header(API_VERSION_HEADER, API_VERSION)
             .header(header::USER_AGENT, self.inner.user_agent.clone());
         if with_token {
             request = request.header(header::AUTHORIZATION, self.inner.auth.clone());
@@ -675,12 +689,12 @@ impl Client {
         }
         match body {
             Some(b) => {
-                request = request
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(b.to_vec());
+                request = request.header(header::CONTENT_TYPE, JSON).body(b.to_vec());
             }
             // GitHub wants an explicit zero length on bodiless PUTs (star).
-            None if *method == Method::PUT => request = request.header(header::CONTENT_LENGTH, "0"),
+            None if *method == Method::PUT => {
+                request = request.header(header::CONTENT_LENGTH, ZERO)
+            }
             None => {}
         }
         let mut response = request.send().await.map_err(transport)?;
@@ -690,15 +704,30 @@ impl Client {
         if announced > max_body {
             return Err(Error::TooLarge { limit: max_body });
         }
-        // One allocation when the length is announced (it is at most `max_body`).
-        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        // A body that arrives in one chunk (the usual case) is that chunk, not a copy;
+        // only a body in several chunks is joined, into one buffer of the announced size.
+        let mut first = Bytes::new();
+        let mut joined: Option<BytesMut> = None;
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            if (body.len() + chunk.len()) as u64 > max_body {
+            let len = joined.as_ref().map_or(first.len(), BytesMut::len);
+            if (len + chunk.len()) as u64 > max_body {
                 return Err(Error::TooLarge { limit: max_body });
             }
-            body.extend_from_slice(&chunk);
+            match &mut joined {
+                Some(buf) => buf.extend_from_slice(&chunk),
+                None if first.is_empty() => first = chunk,
+                None => {
+                    let size = usize::try_from(announced)
+                        .unwrap_or(0)
+                        .max(len + chunk.len());
+                    let mut buf = BytesMut::with_capacity(size);
+                    buf.extend_from_slice(&first);
+                    buf.extend_from_slice(&chunk);
+                    joined = Some(buf);
+                }
+            }
         }
-        Ok((status, headers, Bytes::from(body)))
+        Ok((status, headers, joined.map_or(first, BytesMut::freeze)))
     }
 
     fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
@@ -714,9 +743,9 @@ impl Client {
             .message
             .map(|m| excerpt(m.as_bytes(), self.inner.token.secret()))
             .unwrap_or_else(|| excerpt(body, self.inner.token.secret()));
-        let remaining = header_u64(headers, "x-ratelimit-remaining");
-        let retry_after = header_u64(headers, "retry-after").map(Duration::from_secs);
-        let reset_at = header_u64(headers, "x-ratelimit-reset")
+        let remaining = header_u64(headers, &REMAINING);
+        let retry_after = header_u64(headers, &header::RETRY_AFTER).map(Duration::from_secs);
+        let reset_at = header_u64(headers, &RESET)
             .and_then(|s| i64::try_from(s).ok())
             .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
         let secondary = message.to_ascii_lowercase().contains("rate limit");

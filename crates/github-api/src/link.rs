@@ -28,6 +28,12 @@ impl Links {
     /// assert_eq!(github_api::page_number(l.last.as_ref().unwrap()), Some(5));
     /// ```
     pub fn parse(header: &str) -> Self {
+        Self::parse_rels(header, true)
+    }
+
+    /// As [`parse`](Self::parse), without `rel="first"` when `first` is false: a page
+    /// does not use it, and each link kept costs a URL parse.
+    pub(crate) fn parse_rels(header: &str, first: bool) -> Self {
         let mut links = Links::default();
         let mut rest = header;
         while let Some(open) = rest.find('<') {
@@ -39,23 +45,72 @@ impl Links {
             let end = next_link_start(params_start);
             let params = &params_start[..end];
             rest = &params_start[end..];
+            let wanted = |rel: &str| -> bool {
+                match Rel::of(rel) {
+                    Some(Rel::First) if !first => false,
+                    Some(r) => links.get(r).is_none(),
+                    None => false,
+                }
+            };
+            // Only a link that fills an empty slot is worth parsing.
+            if !rels(params).any(wanted) {
+                continue;
+            }
             let Ok(url) = Url::parse(target.trim()) else {
                 continue;
             };
-            for rel in rels(params) {
-                let slot = match rel.to_ascii_lowercase().as_str() {
-                    "next" => &mut links.next,
-                    "prev" | "previous" => &mut links.prev,
-                    "first" => &mut links.first,
-                    "last" => &mut links.last,
-                    _ => continue,
-                };
+            for rel in rels(params).filter_map(Rel::of) {
+                if rel == Rel::First && !first {
+                    continue;
+                }
+                let slot = links.slot(rel);
                 if slot.is_none() {
                     *slot = Some(url.clone());
                 }
             }
         }
         links
+    }
+
+    fn get(&self, rel: Rel) -> &Option<Url> {
+        match rel {
+            Rel::Next => &self.next,
+            Rel::Prev => &self.prev,
+            Rel::First => &self.first,
+            Rel::Last => &self.last,
+        }
+    }
+
+    fn slot(&mut self, rel: Rel) -> &mut Option<Url> {
+        match rel {
+            Rel::Next => &mut self.next,
+            Rel::Prev => &mut self.prev,
+            Rel::First => &mut self.first,
+            Rel::Last => &mut self.last,
+        }
+    }
+}
+
+/// The relations a [`Links`] keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rel {
+    Next,
+    Prev,
+    First,
+    Last,
+}
+
+impl Rel {
+    fn of(rel: &str) -> Option<Self> {
+        [
+            ("next", Rel::Next),
+            ("prev", Rel::Prev),
+            ("previous", Rel::Prev),
+            ("first", Rel::First),
+            ("last", Rel::Last),
+        ]
+        .into_iter()
+        .find_map(|(name, r)| rel.eq_ignore_ascii_case(name).then_some(r))
     }
 }
 
@@ -77,7 +132,7 @@ fn next_link_start(s: &str) -> usize {
 }
 
 /// The relation types in `; rel="a b"` or `; rel=a` parameters.
-fn rels(params: &str) -> Vec<&str> {
+fn rels(params: &str) -> impl Iterator<Item = &str> {
     params
         .split(';')
         .filter_map(|p| {
@@ -86,7 +141,6 @@ fn rels(params: &str) -> Vec<&str> {
                 .then(|| v.trim().trim_end_matches(',').trim().trim_matches('"'))
         })
         .flat_map(|v| v.split_whitespace())
-        .collect()
 }
 
 /// The `page` query parameter of a pagination URL.
@@ -131,10 +185,31 @@ mod tests {
         assert_eq!(Links::parse("rel=next"), Links::default());
     }
 
+    #[test]
+    fn a_page_skips_first_only() {
+        let h = "<http://a/x?page=1>; rel=\"first\", <http://a/x?page=3>; rel=\"next\", <http://a/x?page=1>; rel=\"prev\", <http://a/x?page=9>; rel=\"last\"";
+        let all = Links::parse(h);
+        let page = Links::parse_rels(h, false);
+        assert_eq!(page.first, None);
+        assert_eq!(Links { first: None, ..all }, page);
+    }
+
+    #[test]
+    fn a_bad_url_leaves_the_relation_to_a_later_link() {
+        let l = Links::parse("<not a url>; rel=next, <http://a/x?page=4>; rel=NEXT");
+        assert_eq!(l.next.as_ref().and_then(page_number), Some(4));
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in "\\PC{0,200}") {
             let _ = Links::parse(&s);
+        }
+
+        #[test]
+        fn a_page_reads_what_parse_reads(s in "(<[a-z:/.?=0-9]{0,30}>?[ ,;]{0,2}(rel=)?\"?(next|prev|first|last|previous|x)?\"?[ ,;]{0,2}){0,6}") {
+            let all = Links::parse(&s);
+            prop_assert_eq!(Links::parse_rels(&s, false), Links { first: None, ..all });
         }
 
         #[test]
