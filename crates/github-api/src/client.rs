@@ -20,8 +20,9 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::error::excerpt;
+use crate::link::PageLinks;
 use crate::rate_limit::{REMAINING, RESET, header_str, header_u64};
-use crate::{CachedResponse, Error, EtagCache, Links, RateLimit, ValidationError, page_number};
+use crate::{CachedResponse, Error, EtagCache, RateLimit, ValidationError, page_number};
 
 // Header names and values built at compile time: from a `&str` they would be parsed
 // and copied on every request.
@@ -420,16 +421,12 @@ impl Client {
     async fn page_at<T: DeserializeOwned>(&self, url: Url) -> Result<Page<T>, Error> {
         let f = self.fetch(Method::GET, url, None).await?;
         let items = self.decode(&f.body)?;
-        let links = f
-            .link
-            .as_deref()
-            .map(|h| Links::parse_rels(h, false))
-            .unwrap_or_default();
+        let links = f.link.as_deref().map(PageLinks::parse).unwrap_or_default();
         Ok(Page {
             items,
             next: links.next.as_ref().and_then(page_number),
-            prev: links.prev.as_ref().and_then(page_number),
-            last: links.last.as_ref().and_then(page_number),
+            prev: links.prev,
+            last: links.last,
             next_url: links.next,
         })
     }
@@ -603,8 +600,8 @@ impl Client {
         if !(200..300).contains(&status) {
             return Err(self.status_error(status, &headers, &bytes));
         }
-        if let (Some(cache), Some(key), Some(etag)) =
-            (cache, key, header_str(&headers, &header::ETAG))
+        if let (Some(cache), Some(key)) = (cache, key)
+            && let Some(etag) = header_str(&headers, &header::ETAG)
         {
             cache.put(
                 key,

@@ -28,43 +28,19 @@ impl Links {
     /// assert_eq!(github_api::page_number(l.last.as_ref().unwrap()), Some(5));
     /// ```
     pub fn parse(header: &str) -> Self {
-        Self::parse_rels(header, true)
-    }
-
-    /// As [`parse`](Self::parse), without `rel="first"` when `first` is false: a page
-    /// does not use it, and each link kept costs a URL parse.
-    pub(crate) fn parse_rels(header: &str, first: bool) -> Self {
         let mut links = Links::default();
-        let mut rest = header;
-        while let Some(open) = rest.find('<') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('>') else { break };
-            let target = &after[..close];
-            let params_start = &after[close + 1..];
-            // Parameters run to the next link, which starts after a comma and a `<`.
-            let end = next_link_start(params_start);
-            let params = &params_start[..end];
-            rest = &params_start[end..];
-            let wanted = |rel: &str| -> bool {
-                match Rel::of(rel) {
-                    Some(Rel::First) if !first => false,
-                    Some(r) => links.get(r).is_none(),
-                    None => false,
-                }
-            };
+        for (target, params) in each_link(header) {
             // Only a link that fills an empty slot is worth parsing.
-            if !rels(params).any(wanted) {
+            if !rels(params).any(|rel| links.get(rel).is_some_and(Option::is_none)) {
                 continue;
             }
-            let Ok(url) = Url::parse(target.trim()) else {
+            let Ok(url) = Url::parse(target) else {
                 continue;
             };
-            for rel in rels(params).filter_map(Rel::of) {
-                if rel == Rel::First && !first {
-                    continue;
-                }
-                let slot = links.slot(rel);
-                if slot.is_none() {
+            for rel in rels(params) {
+                if let Some(slot) = links.slot(rel)
+                    && slot.is_none()
+                {
                     *slot = Some(url.clone());
                 }
             }
@@ -72,36 +48,122 @@ impl Links {
         links
     }
 
-    fn get(&self, rel: Rel) -> &Option<Url> {
+    fn get(&self, rel: Rel) -> Option<&Option<Url>> {
         match rel {
-            Rel::Next => &self.next,
-            Rel::Prev => &self.prev,
-            Rel::First => &self.first,
-            Rel::Last => &self.last,
+            Rel::Next => Some(&self.next),
+            Rel::Prev => Some(&self.prev),
+            Rel::First => Some(&self.first),
+            Rel::Last => Some(&self.last),
+            Rel::Other => None,
         }
     }
 
-    fn slot(&mut self, rel: Rel) -> &mut Option<Url> {
+    fn slot(&mut self, rel: Rel) -> Option<&mut Option<Url>> {
         match rel {
-            Rel::Next => &mut self.next,
-            Rel::Prev => &mut self.prev,
-            Rel::First => &mut self.first,
-            Rel::Last => &mut self.last,
+            Rel::Next => Some(&mut self.next),
+            Rel::Prev => Some(&mut self.prev),
+            Rel::First => Some(&mut self.first),
+            Rel::Last => Some(&mut self.last),
+            Rel::Other => None,
         }
     }
 }
 
-/// The relations a [`Links`] keeps.
+/// What a page keeps of its `Link` header: exactly what [`Links::parse`] and
+/// [`page_number`] give, with fewer URL parses. `prev` and `last` usually differ from
+/// `next` only after the `?`; then their page number is read from their own query,
+/// where a URL parse could neither fail nor change it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct PageLinks {
+    pub(crate) next: Option<Url>,
+    pub(crate) prev: Option<u32>,
+    pub(crate) last: Option<u32>,
+}
+
+impl PageLinks {
+    pub(crate) fn parse(header: &str) -> Self {
+        // One pass over the header; GitHub sends at most four links.
+        let links: Vec<(&str, [bool; 3])> = each_link(header)
+            .map(|(target, params)| {
+                let mut is = [false; 3];
+                for rel in rels(params) {
+                    match rel {
+                        Rel::Next => is[0] = true,
+                        Rel::Prev => is[1] = true,
+                        Rel::Last => is[2] = true,
+                        Rel::First | Rel::Other => {}
+                    }
+                }
+                (target, is)
+            })
+            .collect();
+        let next = links
+            .iter()
+            .filter(|(_, is)| is[0])
+            .find_map(|(target, _)| Some((*target, Url::parse(target).ok()?)));
+        let page = |which: usize| {
+            for (target, _) in links.iter().filter(|(_, is)| is[which]) {
+                if let Some(query) = next.as_ref().and_then(|(n, _)| query_beside(target, n)) {
+                    return page_in_query(query);
+                }
+                if let Ok(url) = Url::parse(target) {
+                    return page_number(&url);
+                }
+            }
+            None
+        };
+        let (prev, last) = (page(1), page(2));
+        PageLinks {
+            next: next.map(|(_, url)| url),
+            prev,
+            last,
+        }
+    }
+}
+
+/// `target`'s query, if `target` is `parsed` (a target that parses) up to its `?`: then
+/// `target` parses too, to that query. Not when the part before the `?` holds a
+/// fragment, or the query holds control characters (which a URL parse drops).
+fn query_beside<'a>(target: &'a str, parsed: &str) -> Option<&'a str> {
+    let (prefix, rest) = target.split_once('?')?;
+    let (parsed_prefix, _) = parsed.split_once('?')?;
+    if prefix != parsed_prefix || prefix.contains('#') || rest.bytes().any(|b| b < 0x20) {
+        return None;
+    }
+    Some(rest.split_once('#').map_or(rest, |(query, _)| query))
+}
+
+/// Each link of a header: its target (trimmed) and its parameters.
+fn each_link(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = header;
+    std::iter::from_fn(move || {
+        let open = rest.find('<')?;
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('>') else {
+            rest = "";
+            return None;
+        };
+        let target = &after[..close];
+        let params_start = &after[close + 1..];
+        // Parameters run to the next link, which starts after a comma and a `<`.
+        let end = next_link_start(params_start);
+        rest = &params_start[end..];
+        Some((target.trim(), &params_start[..end]))
+    })
+}
+
+/// A relation type, as far as pagination cares.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Rel {
     Next,
     Prev,
     First,
     Last,
+    Other,
 }
 
 impl Rel {
-    fn of(rel: &str) -> Option<Self> {
+    fn of(rel: &str) -> Self {
         [
             ("next", Rel::Next),
             ("prev", Rel::Prev),
@@ -111,6 +173,7 @@ impl Rel {
         ]
         .into_iter()
         .find_map(|(name, r)| rel.eq_ignore_ascii_case(name).then_some(r))
+        .unwrap_or(Rel::Other)
     }
 }
 
@@ -132,7 +195,7 @@ fn next_link_start(s: &str) -> usize {
 }
 
 /// The relation types in `; rel="a b"` or `; rel=a` parameters.
-fn rels(params: &str) -> impl Iterator<Item = &str> {
+fn rels(params: &str) -> impl Iterator<Item = Rel> {
     params
         .split(';')
         .filter_map(|p| {
@@ -141,11 +204,16 @@ fn rels(params: &str) -> impl Iterator<Item = &str> {
                 .then(|| v.trim().trim_end_matches(',').trim().trim_matches('"'))
         })
         .flat_map(|v| v.split_whitespace())
+        .map(Rel::of)
 }
 
 /// The `page` query parameter of a pagination URL.
 pub fn page_number(url: &Url) -> Option<u32> {
-    url.query_pairs()
+    page_in_query(url.query()?)
+}
+
+fn page_in_query(query: &str) -> Option<u32> {
+    url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "page")
         .and_then(|(_, v)| v.parse().ok())
 }
@@ -185,13 +253,27 @@ mod tests {
         assert_eq!(Links::parse("rel=next"), Links::default());
     }
 
+    /// What a page kept before [`PageLinks`]: every link parsed.
+    fn page_links_by_parse(header: &str) -> PageLinks {
+        let l = Links::parse(header);
+        PageLinks {
+            prev: l.prev.as_ref().and_then(page_number),
+            last: l.last.as_ref().and_then(page_number),
+            next: l.next,
+        }
+    }
+
     #[test]
-    fn a_page_skips_first_only() {
-        let h = "<http://a/x?page=1>; rel=\"first\", <http://a/x?page=3>; rel=\"next\", <http://a/x?page=1>; rel=\"prev\", <http://a/x?page=9>; rel=\"last\"";
-        let all = Links::parse(h);
-        let page = Links::parse_rels(h, false);
-        assert_eq!(page.first, None);
-        assert_eq!(Links { first: None, ..all }, page);
+    fn a_page_reads_githubs_header() {
+        let h = "<https://api.github.com/gists?per_page=30&page=1>; rel=\"prev\", <https://api.github.com/gists?per_page=30&page=3>; rel=\"next\", <https://api.github.com/gists?per_page=30&page=9>; rel=\"last\"";
+        let p = PageLinks::parse(h);
+        assert_eq!((p.prev, p.last), (Some(1), Some(9)));
+        assert_eq!(p.next.as_ref().and_then(page_number), Some(3));
+        assert_eq!(p, page_links_by_parse(h));
+        // A `last` elsewhere, and one that does not parse, fall back to a URL parse.
+        let h = "<http://a/x?page=2>; rel=next, <http://[bad/x?page=7>; rel=last, <http://b/y?page=8>; rel=last";
+        assert_eq!(PageLinks::parse(h).last, Some(8));
+        assert_eq!(PageLinks::parse(h), page_links_by_parse(h));
     }
 
     #[test]
@@ -207,9 +289,26 @@ mod tests {
         }
 
         #[test]
-        fn a_page_reads_what_parse_reads(s in "(<[a-z:/.?=0-9]{0,30}>?[ ,;]{0,2}(rel=)?\"?(next|prev|first|last|previous|x)?\"?[ ,;]{0,2}){0,6}") {
-            let all = Links::parse(&s);
-            prop_assert_eq!(Links::parse_rels(&s, false), Links { first: None, ..all });
+        fn a_page_reads_what_parse_reads(
+            links in proptest::collection::vec((
+                prop_oneof![
+                    Just("https://api.github.com/gists"), Just("http://a/x"), Just("http://a/x#f"),
+                    Just("HTTP://A/x"), Just("http://[bad"), Just("/relative"), Just("http://a/x?"),
+                ],
+                ("[a-z=&0-9%+# \t\u{1}\u{e9}?]{0,6}", proptest::option::of(0u32..20), "[a-z=&0-9%+# \t\u{1}\u{e9}?]{0,4}")
+                    .prop_map(|(a, page, b)| match page {
+                        Some(n) => format!("{a}&page={n}{b}"),
+                        None => format!("{a}{b}"),
+                    }),
+                prop_oneof![Just("next"), Just("prev"), Just("previous"), Just("LAST"), Just("first"), Just("next last"), Just("x")],
+            ), 0..5),
+        ) {
+            let header = links
+                .iter()
+                .map(|(prefix, query, rel)| format!("<{prefix}?{query}>; rel=\"{rel}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            prop_assert_eq!(PageLinks::parse(&header), page_links_by_parse(&header));
         }
 
         #[test]
