@@ -235,14 +235,56 @@ pub(crate) struct Db {
     /// (user, client id) → the authorization and its tokens.
     pub(crate) grants: HashMap<(u64, String), Grant>,
     pub(crate) next_authorization_id: u64,
-    /// Counts write locks taken: data read under one read lock with the same generation
-    /// is the same data, so list ETags can be known without building the list.
-    pub(crate) generation: u64,
+    /// Versions of what the gist lists show, so a list's ETag is known without building
+    /// the list: see [`ListVersions`].
+    pub(crate) lists: ListVersions,
     /// Sizes above which the next insert purges expired entries (amortised).
     purge_at: [usize; 3],
 }
 
+/// What a gist list shows changes only when a gist in it changes, so its ETag is a
+/// function of a version: each person's own and starred lists share one version, bumped
+/// when one of their gists or of the gists they starred is created, edited or deleted, or
+/// when they star or unstar; the lists of every public gist (asked for without a token)
+/// have one version of their own, bumped by any change. A sign-in, a token or someone
+/// else's gist leaves a person's lists (and their ETags) as they were, as on GitHub.
+#[derive(Debug, Default)]
+pub(crate) struct ListVersions {
+    people: HashMap<u64, u64>,
+    public: u64,
+}
+
+impl ListVersions {
+    /// The version of `user`'s lists, or of the public lists for `None`.
+    pub(crate) fn version(&self, user: Option<u64>) -> u64 {
+        match user {
+            Some(id) => self.people.get(&id).copied().unwrap_or(0),
+            None => self.public,
+        }
+    }
+
+    /// Gists shown in these people's lists changed.
+    pub(crate) fn changed(&mut self, people: impl IntoIterator<Item = u64>) {
+        self.public = self.public.wrapping_add(1);
+        for id in people {
+            let v = self.people.entry(id).or_insert(0);
+            *v = v.wrapping_add(1);
+        }
+    }
+}
+
 impl Db {
+    /// Gist `id` changed (or is about to go): its owner's lists and the starred lists
+    /// of everyone who starred it show something else now.
+    pub(crate) fn gist_changed(&mut self, id: &str) {
+        if let Some(g) = self.gists.get(id) {
+            let people: Vec<u64> = std::iter::once(g.owner)
+                .chain(g.stargazers.iter().copied())
+                .collect();
+            self.lists.changed(people);
+        }
+    }
+
     pub(crate) fn user_by_login(&self, login: &str) -> Option<&User> {
         self.logins
             .get(&login.to_ascii_lowercase())
@@ -306,6 +348,7 @@ impl Db {
         };
         self.gists.insert(id.clone(), gist);
         self.place_gist(owner, &id);
+        self.lists.changed([owner]);
         id
     }
 
@@ -531,9 +574,7 @@ impl Shared {
     }
 
     pub(crate) fn db_mut(&self) -> RwLockWriteGuard<'_, Db> {
-        let mut db = write(&self.db);
-        db.generation = db.generation.wrapping_add(1);
-        db
+        write(&self.db)
     }
 
     pub(crate) fn rate(&self) -> MutexGuard<'_, HashMap<RateKey, Window>> {
@@ -613,7 +654,7 @@ impl Shared {
             orgs: Vec::new(),
             grants: HashMap::new(),
             next_authorization_id: 1_000_000,
-            generation: 0,
+            lists: ListVersions::default(),
             purge_at: [1024; 3],
         };
         let mut next_id = 10_000_000u64;

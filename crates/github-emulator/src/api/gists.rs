@@ -116,12 +116,13 @@ pub(crate) async fn list(
     }))
 }
 
-/// The ETag of a list page, known without building it: the same data generation, caller
-/// and URL give the same page. An unchanged list then costs its 304 almost nothing, as
-/// on GitHub, instead of a page built, serialized and hashed only to be thrown away.
+/// The ETag of a list page, known without building it: the same version of the caller's
+/// lists (see `ListVersions`), caller and URL give the same page. An unchanged list then
+/// costs its 304 almost nothing, as on GitHub, instead of a page built, serialized and
+/// hashed only to be thrown away.
 fn list_etag(db: &Db, caller: &Caller, uri: &Uri) -> Option<HeaderValue> {
     let mut hasher = Sha256::new();
-    hasher.update(db.generation.to_le_bytes());
+    hasher.update(db.lists.version(caller.user_id).to_le_bytes());
     hasher.update(caller.user_id.unwrap_or(0).to_le_bytes());
     hasher.update(uri.to_string().as_bytes());
     let digest = hasher.finalize();
@@ -362,6 +363,7 @@ pub(crate) async fn update(
         return Err(validation("files", "missing_field", UPDATE_DOCS));
     }
     let version = ids::revision(format!("{id}{}", now.unix_timestamp_nanos()).as_bytes());
+    db.gist_changed(&id);
     if let Some(g) = db.gists.get_mut(&id) {
         g.files = files;
         if let Some(d) = new_description {
@@ -396,6 +398,7 @@ pub(crate) async fn remove(
     if db.gists.get(&id).is_none_or(|g| g.owner != user) {
         return Err(ApiError::not_found());
     }
+    db.gist_changed(&id);
     if let Some(g) = db.gists.remove(&id) {
         for s in g.stargazers {
             if let Some(u) = db.users.get_mut(&s) {
@@ -442,10 +445,11 @@ pub(crate) async fn star(
     let user = writer(&caller)?;
     let mut db = app.db_mut();
     let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
-    if g.stargazers.insert(user)
-        && let Some(u) = db.users.get_mut(&user)
-    {
-        u.starred.push(id);
+    if g.stargazers.insert(user) {
+        db.lists.changed([user]);
+        if let Some(u) = db.users.get_mut(&user) {
+            u.starred.push(id);
+        }
     }
     Ok(no_content())
 }
@@ -459,7 +463,9 @@ pub(crate) async fn unstar(
     let user = writer(&caller)?;
     let mut db = app.db_mut();
     let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
-    g.stargazers.remove(&user);
+    if g.stargazers.remove(&user) {
+        db.lists.changed([user]);
+    }
     if let Some(u) = db.users.get_mut(&user) {
         u.starred.retain(|x| x != &id);
     }

@@ -634,3 +634,84 @@ async fn gist_lists_answer_304_until_something_changes() {
     let body: Value = after.json().await.expect("JSON");
     assert_eq!(body[0]["description"], "fresh");
 }
+
+/// A list's ETag moves exactly when what the list shows moves: not when someone signs
+/// in or changes a gist of their own that this person never starred, but when a gist
+/// they starred is edited or deleted, or when they star or unstar.
+#[tokio::test]
+async fn a_list_etag_changes_only_with_what_the_list_shows() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let other = app.token("hubot", &["gist"]);
+    let etag_of = |path: &'static str| {
+        let token = token.clone();
+        let app = &app;
+        async move { etag(&app.get(path, Some(&token)).await).expect("an ETag") }
+    };
+    let (mine, starred) = (etag_of("/gists").await, etag_of("/gists/starred").await);
+
+    // Unrelated activity: a new token, hubot's own new gist.
+    let _fresh_token = app.token("hubot", &["gist"]);
+    let made = create(
+        &app,
+        &other,
+        json!({"description": "hubot's", "public": true, "files": {"h.txt": {"content": "h"}}}),
+    )
+    .await;
+    assert_eq!(made.status(), 201);
+    let hubots: Value = made.json().await.expect("JSON");
+    let hubots = hubots["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        etag_of("/gists").await,
+        mine,
+        "unrelated changes keep the ETag"
+    );
+    assert_eq!(etag_of("/gists/starred").await, starred);
+
+    // octocat stars hubot's gist: the starred list changed.
+    let star = app
+        .http
+        .put(app.api(&format!("/gists/{hubots}/star")))
+        .bearer_auth(&token)
+        .header("content-length", "0")
+        .send()
+        .await
+        .expect("star");
+    assert_eq!(star.status(), 204);
+    let starred_now = etag_of("/gists/starred").await;
+    assert_ne!(starred_now, starred, "starring changes the starred list");
+
+    // hubot edits the gist octocat starred: octocat's starred list shows the edit.
+    let edit = app
+        .http
+        .patch(app.api(&format!("/gists/{hubots}")))
+        .bearer_auth(&other)
+        .json(&json!({"description": "hubot's, edited"}))
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(edit.status(), 200);
+    let after_edit = etag_of("/gists/starred").await;
+    assert_ne!(
+        after_edit, starred_now,
+        "an edit of a starred gist changes the list"
+    );
+    let list: Value = app
+        .get("/gists/starred", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(list[0]["description"], "hubot's, edited");
+
+    // hubot deletes it: gone from octocat's starred list, with a new ETag.
+    let gone = app
+        .http
+        .delete(app.api(&format!("/gists/{hubots}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(gone.status(), 204);
+    assert_ne!(etag_of("/gists/starred").await, after_edit);
+}
