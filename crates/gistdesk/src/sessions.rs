@@ -67,13 +67,6 @@ pub struct Owned {
     _lock: File,
 }
 
-impl Owned {
-    /// The records kept in memory.
-    pub fn cache(&self) -> &SessionCache {
-        &self.cache
-    }
-}
-
 /// Takes the lock that makes `db` this process's own; refuses when another holds it.
 fn lock_for_this_process(db: &Path) -> Result<File, StoreError> {
     let mut name = db.as_os_str().to_owned();
