@@ -35,46 +35,70 @@ pub enum ListKind {
 }
 
 /// Values kept for a while, keyed with the person's user id first.
+///
+/// A fetch that began before the person changed something may finish after
+/// [`forget_user`](Self::forget_user) and would then keep the answer from before the
+/// change: so a fetch takes a ticket ([`ticket`](Self::ticket)) first, and its answer is
+/// kept only if nothing was forgotten since.
 #[derive(Debug)]
 struct Memo<K, V> {
-    entries: Mutex<HashMap<K, (Instant, V)>>,
+    entries: Mutex<Entries<K, V>>,
     ttl: Duration,
+}
+
+#[derive(Debug)]
+struct Entries<K, V> {
+    map: HashMap<K, (Instant, V)>,
+    /// Bumped by every `forget_user`.
+    forgets: u64,
 }
 
 impl<K: Eq + Hash + UserKey, V: Clone> Memo<K, V> {
     fn new(ttl: Duration) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                forgets: 0,
+            }),
             ttl,
         }
     }
 
     fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().ok()?;
-        let (at, value) = entries.get(key)?;
+        let (at, value) = entries.map.get(key)?;
         (at.elapsed() < self.ttl).then(|| value.clone())
     }
 
-    fn insert(&self, key: K, value: V) {
+    /// Taken before asking GitHub; handed back to [`insert`](Self::insert).
+    fn ticket(&self) -> u64 {
+        self.entries.lock().map(|e| e.forgets).unwrap_or(u64::MAX)
+    }
+
+    fn insert(&self, key: K, value: V, ticket: u64) {
         if self.ttl.is_zero() {
             return;
         }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.len() >= MAX_ENTRIES {
+        if entries.forgets != ticket {
+            return;
+        }
+        if entries.map.len() >= MAX_ENTRIES {
             let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+            entries.map.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.map.len() >= MAX_ENTRIES {
+                entries.map.clear();
             }
         }
-        entries.insert(key, (Instant::now(), value));
+        entries.map.insert(key, (Instant::now(), value));
     }
 
     fn forget_user(&self, user_id: u64) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|key, _| key.user_id() != user_id);
+            entries.forgets = entries.forgets.wrapping_add(1);
+            entries.map.retain(|key, _| key.user_id() != user_id);
         }
     }
 }
@@ -102,12 +126,6 @@ pub struct GithubMemo {
     lists: Memo<(u64, ListKind, u32), Arc<Page<Gist>>>,
 }
 
-impl Default for GithubMemo {
-    fn default() -> Self {
-        Self::new(DEFAULT_TTL)
-    }
-}
-
 impl GithubMemo {
     /// Memories that keep each answer for `ttl` (zero: nothing is kept).
     pub fn new(ttl: Duration) -> Self {
@@ -124,6 +142,7 @@ impl GithubMemo {
         if let Some(ids) = self.stars.get(&user_id) {
             return ids;
         }
+        let ticket = self.stars.ticket();
         let gists = github.gists();
         let mut ids = HashSet::new();
         let mut number = 1;
@@ -144,7 +163,7 @@ impl GithubMemo {
             }
         }
         let ids: StarredIds = Arc::new(ids);
-        self.stars.insert(user_id, Arc::clone(&ids));
+        self.stars.insert(user_id, Arc::clone(&ids), ticket);
         ids
     }
 
@@ -161,12 +180,13 @@ impl GithubMemo {
         if let Some(page) = self.lists.get(&key) {
             return Ok(page);
         }
+        let ticket = self.lists.ticket();
         let gists = github.gists();
         let page = Arc::new(match kind {
             ListKind::Mine => gists.list_page(number, per_page).await?,
             ListKind::Starred => gists.starred_page(number, per_page).await?,
         });
-        self.lists.insert(key, Arc::clone(&page));
+        self.lists.insert(key, Arc::clone(&page), ticket);
         Ok(page)
     }
 
@@ -184,8 +204,9 @@ mod tests {
     #[test]
     fn entries_expire_and_are_forgotten_per_person() {
         let memo: Memo<(u64, ListKind, u32), u32> = Memo::new(Duration::from_millis(50));
-        memo.insert((1, ListKind::Mine, 1), 10);
-        memo.insert((2, ListKind::Mine, 1), 20);
+        let ticket = memo.ticket();
+        memo.insert((1, ListKind::Mine, 1), 10, ticket);
+        memo.insert((2, ListKind::Mine, 1), 20, ticket);
         assert_eq!(memo.get(&(1, ListKind::Mine, 1)), Some(10));
         assert_eq!(memo.get(&(1, ListKind::Starred, 1)), None);
         memo.forget_user(1);
@@ -193,5 +214,20 @@ mod tests {
         assert_eq!(memo.get(&(2, ListKind::Mine, 1)), Some(20));
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(memo.get(&(2, ListKind::Mine, 1)), None, "expired");
+    }
+
+    #[test]
+    fn an_answer_fetched_before_a_change_is_not_kept() {
+        let memo: Memo<(u64, ListKind, u32), u32> = Memo::new(Duration::from_secs(60));
+        // A page view starts asking GitHub…
+        let ticket = memo.ticket();
+        // …the person changes something meanwhile…
+        memo.forget_user(1);
+        // …and the view's answer from before the change arrives: not kept.
+        memo.insert((1, ListKind::Mine, 1), 10, ticket);
+        assert_eq!(memo.get(&(1, ListKind::Mine, 1)), None);
+        let fresh = memo.ticket();
+        memo.insert((1, ListKind::Mine, 1), 11, fresh);
+        assert_eq!(memo.get(&(1, ListKind::Mine, 1)), Some(11));
     }
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum_github_login::{AccessPolicy, GithubLogin, SessionSettings};
+use github_emulator::OAuthAppSpec;
 use github_oauth::{ClientId, ClientSecret, Endpoints, OAuthClient, Scopes};
 use tokio::net::TcpListener;
 use url::Url;
@@ -54,9 +55,6 @@ pub enum StartError {
     /// The built-in emulator did not start.
     #[error("the built-in GitHub emulator did not start: {0}")]
     Emulator(#[from] github_emulator::EmulatorError),
-    /// The built-in emulator refused the local OAuth app's description.
-    #[error("the built-in GitHub emulator refused gistdesk's local OAuth app: {0}")]
-    LocalApp(#[from] serde_json::Error),
     /// GitHub's endpoints could not be derived from the URLs.
     #[error("GITHUB_URL / GITHUB_API_URL: {0}")]
     Endpoints(#[from] url::ParseError),
@@ -135,7 +133,7 @@ impl Application {
                 let client_id = "gistdesk-local".to_owned();
                 let client_secret = random_secret();
                 let emulator = github_emulator::Emulator::builder()
-                    .oauth_app(local_app(&client_id, &client_secret, &callback_url)?)
+                    .oauth_app(local_app(&client_id, &client_secret, &callback_url))
                     .spawn()
                     .await?;
                 (
@@ -222,19 +220,10 @@ impl Application {
     }
 }
 
-fn local_app(
-    client_id: &str,
-    client_secret: &str,
-    callback_url: &Url,
-) -> Result<github_emulator::OAuthAppSpec, serde_json::Error> {
-    let json = serde_json::json!({
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "callback_url": callback_url.as_str(),
-        "name": "gistdesk (local)",
-    });
-    // Built through its serde form: the other fields keep the emulator's defaults.
-    serde_json::from_value(json)
+fn local_app(client_id: &str, client_secret: &str, callback_url: &Url) -> OAuthAppSpec {
+    let mut app = OAuthAppSpec::oauth_app(client_id, client_secret, callback_url.as_str());
+    app.name = "gistdesk (local)".to_owned();
+    app
 }
 
 fn random_secret() -> String {

@@ -40,7 +40,8 @@ pub(crate) struct User {
     pub(crate) created_at: OffsetDateTime,
     pub(crate) updated_at: OffsetDateTime,
     pub(crate) emails: Vec<SeedEmail>,
-    /// Ids of the user's gists.
+    /// Ids of the user's gists, newest update first (kept so by `Db::place_gist`; the lists
+    /// rely on it and never sort).
     pub(crate) gists: Vec<String>,
     /// Ids of the gists the user starred, oldest first.
     pub(crate) starred: Vec<String>,
@@ -346,15 +347,17 @@ impl Db {
             }],
             stargazers: HashSet::new(),
         };
-        self.gists.insert(id.clone(), gist);
-        self.place_gist(owner, &id);
+        // A new id is in no list yet: no need to look for it there (bulk loads stay linear).
+        let listed = self.gists.insert(id.clone(), gist).is_some();
+        self.place_gist(owner, &id, listed);
         self.lists.changed([owner]);
         id
     }
 
     /// Puts `id` at its place in the owner's list, which is kept newest update first
-    /// (the order GitHub lists gists in), so listing never sorts.
-    pub(crate) fn place_gist(&mut self, owner: u64, id: &str) {
+    /// (the order GitHub lists gists in), so listing never sorts. `listed`: the id may
+    /// already be in the list (it is moved, not repeated).
+    pub(crate) fn place_gist(&mut self, owner: u64, id: &str, listed: bool) {
         let Some(key) = self.gists.get(id).map(|g| (g.updated_at, g.id.clone())) else {
             return;
         };
@@ -362,7 +365,7 @@ impl Db {
         let Some(u) = self.users.get_mut(&owner) else {
             return;
         };
-        if let Some(old) = u.gists.iter().position(|x| x == id) {
+        if listed && let Some(old) = u.gists.iter().position(|x| x == id) {
             u.gists.remove(old);
         }
         let pos = u.gists.partition_point(|other| {

@@ -40,12 +40,15 @@ pub fn path(data_dir: &Path) -> PathBuf {
 
 /// Reads the credentials; `Ok(None)` when there are none.
 pub fn load(path: &Path) -> Result<Option<Credentials>, CliError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let cannot_read = |e| CliError::io(format!("cannot read {}", path.display()), e);
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CliError::io(format!("cannot read {}", path.display()), e)),
+        Err(e) => return Err(cannot_read(e)),
     };
-    warn_if_shared(path);
+    warn_if_shared(path, &file);
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes).map_err(cannot_read)?;
     // serde_json's messages may quote the offending value, which could be a token:
     // only its position is shown.
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
@@ -117,11 +120,11 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-fn warn_if_shared(path: &Path) {
+fn warn_if_shared(path: &Path, file: &std::fs::File) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path)
+        if let Ok(meta) = file.metadata()
             && meta.permissions().mode() & 0o077 != 0
         {
             eprintln!(
@@ -132,7 +135,7 @@ fn warn_if_shared(path: &Path) {
         }
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = (path, file);
 }
 
 #[cfg(test)]

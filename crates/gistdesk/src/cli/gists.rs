@@ -122,11 +122,12 @@ async fn list(session: &mut Session, starred: bool, limit: Option<u64>) -> Resul
     let mut shown = 0u64;
     let mut next = first;
     while let Some(gist) = next {
+        out(&mut stdout, format_args!("{}", summary(&gist)))?;
+        shown += 1;
+        // Stop before asking for more than will be shown (no extra page at the limit).
         if limit.is_some_and(|limit| shown >= limit) {
             break;
         }
-        out(&mut stdout, format_args!("{}", summary(&gist)))?;
-        shown += 1;
         next = rest.next().await.transpose()?;
     }
     if shown == 0 {
@@ -154,7 +155,7 @@ fn summary(gist: &Gist) -> String {
         files,
         if files == 1 { "" } else { "s" },
         if gist.public { "public" } else { "secret" },
-        rfc3339(gist.updated_at)
+        crate::views::machine_time(gist.updated_at)
     )
 }
 
@@ -299,11 +300,6 @@ fn not_found(e: CliError, id: &GistId, login: &str) -> CliError {
         )),
         other => other,
     }
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// The signed-in person's API client, renewing an expiring token when needed.

@@ -68,17 +68,9 @@ impl Setup {
     /// `gistdesk ARGS` pointed at the emulator's OAuth app and this data directory.
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gistdesk"));
-        for name in [
-            "GITHUB_CLIENT_ID",
-            "GITHUB_CLIENT_SECRET",
-            "GITHUB_URL",
-            "GITHUB_API_URL",
-            "DATA_DIR",
-            "RUST_LOG",
-        ] {
-            command.env_remove(name);
-        }
+        // Nothing from the developer's environment: every setting comes from the test.
         command
+            .env_clear()
             .args(args)
             .env("GITHUB_URL", self.emu.base_url().as_str())
             .env("GITHUB_API_URL", self.emu.api_url().as_str())

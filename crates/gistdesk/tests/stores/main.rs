@@ -259,7 +259,7 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
             max_lifetime: Duration::from_secs(86_400),
         },
         github_timeout: std::time::Duration::from_secs(3),
-        page_memory: std::time::Duration::from_secs(10),
+        page_memory: gistdesk::memo::DEFAULT_TTL,
         access: Default::default(),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,

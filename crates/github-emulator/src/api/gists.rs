@@ -10,14 +10,13 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{P, PageParams, paginate, query_pairs, with_link};
 use crate::envelope::{
-    AcceptedScopes, ApiError, Caller, KnownEtag, WithEtag, etag_matches, json_response, no_content,
-    read_json,
+    AcceptedScopes, ApiError, Caller, KnownEtag, WithEtag, etag_matches, etag_of, json_response,
+    no_content, read_json,
 };
 use crate::store::{Db, Gist, GistFile, Revision, Shared};
 use crate::{ids, render};
@@ -121,12 +120,12 @@ pub(crate) async fn list(
 /// costs its 304 almost nothing, as on GitHub, instead of a page built, serialized and
 /// hashed only to be thrown away.
 fn list_etag(db: &Db, caller: &Caller, uri: &Uri) -> Option<HeaderValue> {
-    let mut hasher = Sha256::new();
-    hasher.update(db.lists.version(caller.user_id).to_le_bytes());
-    hasher.update(caller.user_id.unwrap_or(0).to_le_bytes());
-    hasher.update(uri.to_string().as_bytes());
-    let digest = hasher.finalize();
-    HeaderValue::from_str(&format!("W/\"{}\"", hex::encode(&digest[..16]))).ok()
+    let key = format!(
+        "{} {} {uri}",
+        db.lists.version(caller.user_id),
+        caller.user_id.unwrap_or(0)
+    );
+    HeaderValue::from_str(&etag_of(key.as_bytes())).ok()
 }
 
 /// Answers a matching `If-None-Match` at once (the envelope turns it into a 304), or
@@ -380,7 +379,7 @@ pub(crate) async fn update(
             },
         );
     }
-    db.place_gist(user, &id);
+    db.place_gist(user, &id, true);
     let g = db.gists.get(&id).ok_or_else(ApiError::not_found)?;
     let mut r = json_response(StatusCode::OK, &render::gist_full(&db, g));
     r.extensions_mut().insert(GIST);
