@@ -76,11 +76,14 @@ pub(crate) async fn show(
             tracing::warn!(error = %err, "could not read the star; showing it as not starred");
             false
         });
-        let contents = join_all(
-            gist.files
-                .values()
-                .map(|file| full_content(&me.github, file)),
-        )
+        // A file rendered before (same revision) is neither fetched nor rendered again.
+        let contents = join_all(gist.files.values().map(|file| async {
+            let rendered = render_key(file).and_then(|key| state.inner.rendered.get(&key));
+            match rendered {
+                Some(html) => Ok(Ready::Rendered(html)),
+                None => full_content(&me.github, file).await.map(Ready::Fetched),
+            }
+        }))
         .await;
         let mut inputs = Vec::with_capacity(contents.len());
         for (file, content) in gist.files.values().zip(contents) {
@@ -116,33 +119,42 @@ pub(crate) async fn show(
     me.respond(result).await
 }
 
-fn render_one(state: &AppState, file: &GistFile, content: Content) -> FileView {
-    let raw_url = file
-        .raw_url
+/// A file ready to show: its rendering from before, or its content to render.
+enum Ready {
+    Rendered(SafeHtml),
+    Fetched(Content),
+}
+
+/// The raw URL (http or https only) of a file, or empty.
+fn raw_url(file: &GistFile) -> String {
+    file.raw_url
         .clone()
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
-        .unwrap_or_default();
-    let (note, html) = match content {
-        Content::Full(text) => {
-            // The raw URL names the file's revision, so it keys the rendering.
-            let key = (!raw_url.is_empty())
-                .then(|| format!("{raw_url}\n{}", file.language.as_deref().unwrap_or("")));
-            let cached = key.as_deref().and_then(|key| state.inner.rendered.get(key));
-            let html = cached.unwrap_or_else(|| {
-                let (_, html) = render::render_file(
-                    &state.inner.highlighter,
-                    &file.filename,
-                    file.language.as_deref(),
-                    &text,
-                );
-                if let Some(key) = key {
-                    state.inner.rendered.insert(key, html.clone());
-                }
-                html
-            });
+        .unwrap_or_default()
+}
+
+/// The raw URL names the file's revision, so with the language it keys the rendering.
+fn render_key(file: &GistFile) -> Option<String> {
+    let raw_url = raw_url(file);
+    (!raw_url.is_empty()).then(|| format!("{raw_url}\n{}", file.language.as_deref().unwrap_or("")))
+}
+
+fn render_one(state: &AppState, file: &GistFile, ready: Ready) -> FileView {
+    let (note, html) = match ready {
+        Ready::Rendered(html) => (None, html),
+        Ready::Fetched(Content::Full(text)) => {
+            let (_, html) = render::render_file(
+                &state.inner.highlighter,
+                &file.filename,
+                file.language.as_deref(),
+                &text,
+            );
+            if let Some(key) = render_key(file) {
+                state.inner.rendered.insert(key, html.clone());
+            }
             (None, html)
         }
-        Content::TooLarge => (
+        Ready::Fetched(Content::TooLarge) => (
             Some(format!(
                 "This file is larger than {} MiB; open it raw to read it.",
                 MAX_FILE_BYTES / (1024 * 1024)
@@ -152,7 +164,7 @@ fn render_one(state: &AppState, file: &GistFile, content: Content) -> FileView {
     };
     FileView {
         name: file.filename.clone(),
-        raw_url,
+        raw_url: raw_url(file),
         note,
         html,
     }
