@@ -608,9 +608,14 @@ impl Client {
                 CachedResponse {
                     etag: etag.to_owned(),
                     link: link.clone(),
-                    // A copy of its own: the body may be a slice of the connection's read
-                    // buffer, which a long-lived cache entry would otherwise keep whole.
-                    body: Bytes::copy_from_slice(&bytes),
+                    // A body in a buffer of its own (joined from several chunks) is
+                    // shared; a slice of the connection's read buffer is copied, or a
+                    // long-lived cache entry would keep that whole buffer alive.
+                    body: if bytes.is_unique() {
+                        bytes.clone()
+                    } else {
+                        Bytes::copy_from_slice(&bytes)
+                    },
                 },
             );
         }
