@@ -376,6 +376,24 @@ impl Db {
         u.gists.insert(pos, key.1);
     }
 
+    /// GitHub's token reset: `old` stops working and a new token of the same grant,
+    /// scopes and expiry takes its place (it counts towards the grant's cap like any
+    /// other). `None` when `old` is unknown.
+    pub(crate) fn reset_token(&mut self, old: &str, now: OffsetDateTime) -> Option<String> {
+        let mut token = self.revoke_token(old)?;
+        let new = ids::token(if token.github_app { "ghu_" } else { "gho_" });
+        token.updated_at = now;
+        token.refresh_token = None;
+        if let Some(grant) = self
+            .grants
+            .get_mut(&(token.user_id, token.client_id.clone()))
+        {
+            grant.tokens.push_back(new.clone());
+        }
+        self.tokens.insert(new.clone(), token);
+        Some(new)
+    }
+
     /// Issues a token for `user_id` through `client_id`.
     pub(crate) fn issue_token(
         &mut self,

@@ -14,8 +14,8 @@ use subtle::ConstantTimeEq;
 
 use super::P;
 use crate::envelope::{ApiError, json_response, no_content, read_json};
+use crate::render;
 use crate::store::Shared;
-use crate::{ids, render};
 
 const DOCS: &str = "https://docs.github.com/rest/apps/oauth-applications";
 
@@ -104,12 +104,9 @@ pub(crate) async fn reset(
     {
         return Err(ApiError::not_found());
     }
-    let mut t = db.revoke_token(&token).ok_or_else(ApiError::not_found)?;
-    let prefix = if t.github_app { "ghu_" } else { "gho_" };
-    let new = ids::token(prefix);
-    t.updated_at = now;
-    t.refresh_token = None;
-    db.tokens.insert(new.clone(), t);
+    let new = db
+        .reset_token(&token, now)
+        .ok_or_else(ApiError::not_found)?;
     let t = db.tokens.get(&new).ok_or_else(ApiError::not_found)?;
     Ok(json_response(
         StatusCode::OK,

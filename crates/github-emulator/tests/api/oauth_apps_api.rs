@@ -131,6 +131,27 @@ async fn reset_replaces_the_token() {
     assert_eq!(app.get("/user", Some(new)).await.status(), 200);
 }
 
+/// A reset token belongs to its grant: it counts towards the ten tokens per user, app
+/// and scopes, and is the first revoked when more are issued.
+#[tokio::test]
+async fn a_reset_token_counts_towards_the_cap() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let r = call(&app, reqwest::Method::PATCH, "token", &token).await;
+    assert_eq!(r.status(), 200);
+    let reset: Value = r.json().await.expect("json");
+    let reset = reset["token"].as_str().expect("token").to_owned();
+    let newer: Vec<String> = (0..10).map(|_| app.token("octocat", &["gist"])).collect();
+    assert_eq!(
+        app.get("/user", Some(&reset)).await.status(),
+        401,
+        "the oldest of eleven is revoked"
+    );
+    for t in &newer {
+        assert_eq!(app.get("/user", Some(t)).await.status(), 200);
+    }
+}
+
 #[tokio::test]
 async fn revoke_token_and_grant() {
     let app = TestApp::spawn().await;
