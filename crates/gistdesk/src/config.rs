@@ -324,11 +324,7 @@ impl Config {
                 if secret.secret().trim().is_empty() {
                     return Err(ConfigError::new("GITHUB_CLIENT_SECRET", "is empty"));
                 }
-                let web_url = http_base("GITHUB_URL", args.github_url)?;
-                let api_url = match args.github_api_url {
-                    Some(url) => http_base("GITHUB_API_URL", url)?,
-                    None => default_api_url(&web_url)?,
-                };
+                let (web_url, api_url) = github_urls(args.github_url, args.github_api_url)?;
                 GithubTarget::Remote {
                     web_url,
                     api_url,
@@ -428,8 +424,8 @@ impl Config {
 #[derive(Debug, thiserror::Error)]
 #[error("{variable} {problem}")]
 pub struct ConfigError {
-    variable: &'static str,
-    problem: String,
+    pub(crate) variable: &'static str,
+    pub(crate) problem: String,
 }
 
 impl ConfigError {
@@ -439,6 +435,17 @@ impl ConfigError {
             problem: problem.into(),
         }
     }
+}
+
+/// A GitHub's web and REST base URLs (`GITHUB_URL`, `GITHUB_API_URL`): checked, and the
+/// API's derived from the web URL when not given.
+pub(crate) fn github_urls(web: Url, api: Option<Url>) -> Result<(Url, Url), ConfigError> {
+    let web = http_base("GITHUB_URL", web)?;
+    let api = match api {
+        Some(url) => http_base("GITHUB_API_URL", url)?,
+        None => default_api_url(&web)?,
+    };
+    Ok((web, api))
 }
 
 fn http_base(variable: &'static str, mut url: Url) -> Result<Url, ConfigError> {
@@ -649,5 +656,20 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert!(parse_duration("d").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn github_urls_are_checked_and_the_api_derived() {
+        let url = |s: &str| Url::parse(s).expect("url");
+        let (web, api) = github_urls(url("https://github.com"), None).expect("valid");
+        assert_eq!(web.as_str(), "https://github.com/");
+        assert_eq!(api.as_str(), "https://api.github.com/");
+        let (_, api) = github_urls(url("https://ghe.example/x"), None).expect("valid");
+        assert_eq!(api.as_str(), "https://ghe.example/x/api/v3/");
+        let err = github_urls(url("ftp://x"), None).expect_err("not http");
+        assert_eq!(err.variable, "GITHUB_URL");
+        let err = github_urls(url("https://github.com"), Some(url("https://u:p@api.x/")))
+            .expect_err("credentials");
+        assert_eq!(err.variable, "GITHUB_API_URL");
     }
 }

@@ -12,7 +12,7 @@ use github_oauth::{
 use url::Url;
 
 use super::credentials::{self, Credentials};
-use super::{CliError, StoredArgs, USER_AGENT, default_api_url, http_base, one_line};
+use super::{CliError, StoredArgs, USER_AGENT, one_line};
 
 /// Flags (and environment variables) of `gistdesk login`.
 #[derive(Debug, Args)]
@@ -56,11 +56,7 @@ pub async fn run_logout(args: LogoutArgs) -> Result<(), Box<dyn std::error::Erro
 }
 
 async fn login(args: LoginArgs) -> Result<(), CliError> {
-    let github_url = http_base("GITHUB_URL", args.github_url)?;
-    let api_url = match args.github_api_url {
-        Some(url) => http_base("GITHUB_API_URL", url)?,
-        None => default_api_url(&github_url)?,
-    };
+    let (github_url, api_url) = crate::config::github_urls(args.github_url, args.github_api_url)?;
     let client_id = args
         .client_id
         .map(|id| id.trim().to_owned())

@@ -14,7 +14,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use time::OffsetDateTime;
-use url::Url;
 
 use crate::config::SecretArg;
 
@@ -178,43 +177,13 @@ pub(crate) fn for_terminal(s: &str) -> String {
         .collect()
 }
 
-/// An http(s) base URL ending in `/`, without credentials, query or fragment.
-pub(crate) fn http_base(variable: &'static str, mut url: Url) -> Result<Url, CliError> {
-    let problem = |p: &str| CliError::Config {
-        variable,
-        problem: p.to_owned(),
-    };
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(problem("must be an http:// or https:// URL"));
+impl From<crate::config::ConfigError> for CliError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        CliError::Config {
+            variable: e.variable,
+            problem: e.problem,
+        }
     }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(problem("has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(problem("must not have a query or fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(problem("must not contain credentials"));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
-/// github.com's API is api.github.com; GitHub Enterprise Server's is `/api/v3` below its URL.
-pub(crate) fn default_api_url(web_url: &Url) -> Result<Url, CliError> {
-    if web_url.host_str() == Some("github.com") {
-        return Url::parse("https://api.github.com/").map_err(|_| CliError::Config {
-            variable: "GITHUB_API_URL",
-            problem: "cannot be derived".to_owned(),
-        });
-    }
-    web_url.join("api/v3/").map_err(|_| CliError::Config {
-        variable: "GITHUB_URL",
-        problem: "cannot be extended with /api/v3".to_owned(),
-    })
 }
 
 #[cfg(test)]
@@ -242,25 +211,5 @@ mod tests {
             for_terminal("a\n\tb\x1b]0;x\x07"),
             "a\n\tb\u{FFFD}]0;x\u{FFFD}"
         );
-    }
-
-    #[test]
-    fn api_urls() {
-        let gh =
-            http_base("GITHUB_URL", Url::parse("https://github.com").expect("url")).expect("valid");
-        assert_eq!(
-            default_api_url(&gh).expect("derived").as_str(),
-            "https://api.github.com/"
-        );
-        let ghe = http_base(
-            "GITHUB_URL",
-            Url::parse("https://ghe.example/x").expect("url"),
-        )
-        .expect("valid");
-        assert_eq!(
-            default_api_url(&ghe).expect("derived").as_str(),
-            "https://ghe.example/x/api/v3/"
-        );
-        assert!(http_base("GITHUB_URL", Url::parse("ftp://x").expect("url")).is_err());
     }
 }
