@@ -38,6 +38,8 @@ pub use error::AppError;
 pub const LOGIN_PREFIX: &str = "/auth/github";
 /// The sign-in route.
 pub const LOGIN_PATH: &str = "/auth/github/login";
+/// The `User-Agent` of gistdesk's requests to GitHub (server and command line).
+pub const USER_AGENT: &str = concat!("gistdesk/", env!("CARGO_PKG_VERSION"));
 /// The largest form gistdesk reads (a gist's files arrive in one form).
 pub const MAX_FORM_BYTES: usize = 8 * 1024 * 1024;
 

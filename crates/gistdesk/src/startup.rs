@@ -153,7 +153,7 @@ impl Application {
             ClientSecret::new(client_secret),
         )?
         .with_timeout(config.github_timeout)
-        .with_user_agent(concat!("gistdesk/", env!("CARGO_PKG_VERSION")));
+        .with_user_agent(crate::USER_AGENT);
         let mut settings = SessionSettings::for_public_url(&public_url);
         settings.cookie_name = config.session.cookie_name.clone().into();
         settings.idle_timeout = config.session.idle_timeout;
@@ -164,7 +164,7 @@ impl Application {
             .policy(policy(&config.access))
             .session_settings(settings)
             .pages(GistdeskPages)
-            .user_agent(concat!("gistdesk/", env!("CARGO_PKG_VERSION")))
+            .user_agent(crate::USER_AGENT)
             .api_timeout(config.github_timeout)
             .build()?;
 

@@ -20,8 +20,7 @@ use crate::config::SecretArg;
 pub use gists::{GistsArgs, GistsCommand};
 pub use login::{LoginArgs, LogoutArgs};
 
-/// The `User-Agent` of the command line's requests.
-pub const USER_AGENT: &str = concat!("gistdesk/", env!("CARGO_PKG_VERSION"));
+pub use crate::USER_AGENT;
 
 /// Where the credentials are kept, and the app secret used to renew or revoke them.
 #[derive(Debug, Args)]
