@@ -182,7 +182,16 @@ pub(crate) fn etag_of(body: &[u8]) -> String {
     format!("W/\"{}\"", hex::encode(&digest[..16]))
 }
 
-pub(crate) fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+/// Whether the request's `If-None-Match` (if it sent one) names `etag`: then the answer
+/// is `304 Not Modified`.
+pub(crate) fn not_modified(if_none_match: Option<&HeaderValue>, etag: &HeaderValue) -> bool {
+    if_none_match
+        .and_then(|v| v.to_str().ok())
+        .zip(etag.to_str().ok())
+        .is_some_and(|(inm, ours)| etag_matches(inm, ours))
+}
+
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     let bare = |s: &str| {
         s.trim()
             .trim_start_matches("W/")
@@ -555,11 +564,7 @@ pub(crate) async fn api_envelope(
 
     let method = req.method().clone();
     let is_get = method == Method::GET || method == Method::HEAD;
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let mut req = req;
     req.extensions_mut().insert(caller);
     let resp = next.run(req).await;
@@ -583,11 +588,7 @@ pub(crate) async fn api_envelope(
         let etag = known
             .or_else(|| HeaderValue::from_str(&etag_of(&bytes)).ok())
             .unwrap_or(HeaderValue::from_static("\"\""));
-        if is_get
-            && if_none_match
-                .as_deref()
-                .is_some_and(|inm| etag_matches(inm, etag.to_str().unwrap_or("")))
-        {
+        if is_get && not_modified(if_none_match.as_ref(), &etag) {
             let mut parts = parts;
             parts.status = StatusCode::NOT_MODIFIED;
             parts.headers.remove(header::CONTENT_TYPE);

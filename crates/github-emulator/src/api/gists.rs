@@ -15,8 +15,8 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{P, PageParams, paginate, query_pairs, with_link};
 use crate::envelope::{
-    AcceptedScopes, ApiError, Caller, KnownEtag, WithEtag, etag_matches, etag_of, json_response,
-    no_content, read_json,
+    AcceptedScopes, ApiError, Caller, KnownEtag, WithEtag, etag_of, json_response, no_content,
+    not_modified, read_json,
 };
 use crate::store::{Db, Gist, GistFile, Revision, Shared};
 use crate::{ids, render};
@@ -140,12 +140,7 @@ fn list_or_unchanged(
     let Some(etag) = list_etag(db, caller, uri) else {
         return build();
     };
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .zip(etag.to_str().ok())
-        .is_some_and(|(inm, ours)| etag_matches(inm, ours));
-    let mut r = if unchanged {
+    let mut r = if not_modified(headers.get(header::IF_NONE_MATCH), &etag) {
         StatusCode::OK.into_response()
     } else {
         build()
