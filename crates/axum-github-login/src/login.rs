@@ -190,7 +190,8 @@ impl GithubLoginBuilder {
     }
 
     /// The scopes asked for (default `read:user user:email`). OAuth apps only; GitHub
-    /// Apps ignore them.
+    /// Apps ignore them. When the [`policy`](Self::policy) names organizations or teams,
+    /// `read:org` is added (private memberships are invisible without it).
     pub fn scopes(mut self, scopes: Scopes) -> Self {
         self.scopes = scopes;
         self
@@ -285,12 +286,19 @@ impl GithubLoginBuilder {
             self.user_agent,
             self.api_timeout,
         )?;
+        let scopes = if (self.policy.needs_orgs() || self.policy.needs_teams())
+            && !self.scopes.contains("read:org")
+        {
+            self.scopes.iter().chain(["read:org"]).collect()
+        } else {
+            self.scopes
+        };
         Ok(GithubLogin {
             inner: Arc::new(Inner {
                 oauth: self.oauth,
                 callback_url,
                 prefix: self.prefix,
-                scopes: self.scopes,
+                scopes,
                 allow_signup: self.allow_signup,
                 policy: self.policy,
                 session: self.session,
@@ -322,6 +330,31 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("valid URL")
+    }
+
+    #[test]
+    fn a_policy_with_organizations_or_teams_asks_for_read_org() {
+        let scopes = |policy: AccessPolicy| {
+            let login = GithubLogin::builder(oauth(), url("https://app.example"))
+                .scopes(Scopes::parse("gist read:user"))
+                .policy(policy)
+                .build()
+                .expect("valid settings");
+            login.inner.scopes.to_string()
+        };
+        assert_eq!(scopes(AccessPolicy::anyone()), "gist,read:user");
+        assert_eq!(
+            scopes(AccessPolicy::nobody().allow_user("octocat")),
+            "gist,read:user"
+        );
+        assert_eq!(
+            scopes(AccessPolicy::nobody().allow_org("github")),
+            "gist,read:user,read:org"
+        );
+        assert_eq!(
+            scopes(AccessPolicy::nobody().allow_team("github", "justice-league")),
+            "gist,read:user,read:org"
+        );
     }
 
     #[test]

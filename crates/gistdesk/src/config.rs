@@ -184,11 +184,6 @@ impl AccessConfig {
     pub fn is_open(&self) -> bool {
         self.users.is_empty() && self.orgs.is_empty() && self.teams.is_empty()
     }
-
-    /// Whether checking the policy needs the `read:org` scope.
-    pub fn needs_read_org(&self) -> bool {
-        !self.orgs.is_empty() || !self.teams.is_empty()
-    }
 }
 
 /// GitHub logins and organization names: letters, digits and single inner hyphens,
@@ -543,7 +538,6 @@ mod tests {
             c.access.teams,
             [("github".to_owned(), "justice-league".to_owned())]
         );
-        assert!(c.access.needs_read_org());
         let err = config(&["--allowed-users", "no/slash"]).expect_err("bad login");
         assert!(err.to_string().contains("ALLOWED_USERS"), "{err}");
         let err = config(&["--allowed-teams", "github"]).expect_err("no slug");

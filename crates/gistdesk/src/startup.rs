@@ -16,18 +16,9 @@ use crate::pages::GistdeskPages;
 use crate::sessions::SessionBackend;
 use crate::{AppState, LOGIN_PREFIX, app};
 
-/// What gistdesk asks GitHub for: gists, and who you are.
+/// What gistdesk asks GitHub for: gists, and who you are (axum-github-login adds
+/// `read:org` when the access policy names organizations or teams).
 pub const SCOPES: &str = "gist read:user user:email";
-
-/// The scopes to ask for: [`SCOPES`], plus `read:org` when the access policy names
-/// organizations or teams (private memberships are invisible without it).
-fn scopes(access: &AccessConfig) -> Scopes {
-    if access.needs_read_org() {
-        Scopes::parse(&format!("{SCOPES} read:org"))
-    } else {
-        Scopes::parse(SCOPES)
-    }
-}
 
 fn policy(access: &AccessConfig) -> AccessPolicy {
     if access.is_open() {
@@ -160,7 +151,7 @@ impl Application {
         settings.absolute_timeout = config.session.max_lifetime;
         let login = GithubLogin::builder(oauth, public_url.clone())
             .prefix(LOGIN_PREFIX)
-            .scopes(scopes(&config.access))
+            .scopes(Scopes::parse(SCOPES))
             .policy(policy(&config.access))
             .session_settings(settings)
             .pages(GistdeskPages)
