@@ -1,13 +1,16 @@
 //! A bare axum hello-world server: the baseline of the overhead benchmark.
 //!
-//! It uses the same axum, tokio runtime (multi-threaded, one worker per core) and
-//! release profile as `gistdesk serve`, and nothing else: no middleware, no sessions,
+//! It uses the same axum, tokio runtime (multi-threaded, one worker per core), memory
+//! allocator (mimalloc) and release profile as `gistdesk serve`, and nothing else: no middleware, no sessions,
 //! no templates. `bench/run.sh` compares a signed-in gistdesk page that calls no
 //! GitHub API against `GET /` here.
 //!
 //! Usage: `hello-axum [ADDR]` (default `127.0.0.1:3999`).
 
 use axum::{Router, response::Html, routing::get};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 async fn hello() -> Html<&'static str> {
     Html("<!doctype html><title>hello</title><p>Hello, world!</p>\n")
