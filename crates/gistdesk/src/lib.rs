@@ -21,13 +21,15 @@ pub mod startup;
 pub mod telemetry;
 pub mod views;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderName;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum_github_login::GithubLogin;
+use tower::{Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -106,42 +108,54 @@ impl AppState {
 
 /// The web application: pages, sign-in routes, sessions, security headers,
 /// request ids and request logs.
+///
+/// The layers wrap the router as a whole. `Router::layer` would wrap every route in
+/// every layer, each boxed on its own, and every request would then clone and drop
+/// those boxes one by one (about a tenth of a signed-in page's CPU time).
 pub fn app(state: AppState) -> Router {
     let login = state.inner.login.clone();
     let routes = routes::router()
         .merge(login.router())
         .fallback(routes::not_found)
-        .with_state(state.clone())
-        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .with_state(state.clone());
+    let with_sessions = ServiceBuilder::new()
+        .layer(login.session_layer(state.inner.sessions.clone()))
         .layer(login.layer())
-        .layer(login.session_layer(state.inner.sessions.clone()));
-    outer_layers(routes, Arc::clone(&state.inner.security))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .service(routes);
+    outer_layers(with_sessions, Arc::clone(&state.inner.security))
 }
 
 /// What wraps every response, whoever made it: a panic becomes an error page, then
 /// security headers, the request id and the request log.
-fn outer_layers(routes: Router, security: Arc<security::SecurityHeaders>) -> Router {
+fn outer_layers<S>(inner: S, security: Arc<security::SecurityHeaders>) -> Router
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
     let request_id = HeaderName::from_static("x-request-id");
-    routes
-        .layer(CatchPanicLayer::custom(
-            |_panic: Box<dyn std::any::Any + Send>| {
-                AppError::internal("a request handler panicked").into_response()
-            },
+    let service = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            request_id.clone(),
+            telemetry::MakeRequestIds::new(),
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            security,
-            security::add_security_headers,
-        ))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(telemetry::request_span)
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .layer(SetRequestIdLayer::new(
-            request_id,
-            telemetry::MakeRequestIds::new(),
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            security::add_security_headers,
         ))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                AppError::internal("a request handler panicked").into_response()
+            },
+        ))
+        .service(inner);
+    Router::new().fallback_service(service)
 }
 
 #[cfg(test)]
