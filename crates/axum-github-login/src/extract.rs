@@ -15,7 +15,9 @@ use crate::NextPath;
 use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
 use crate::routes::{login_from_parts, session_from_parts};
-use crate::session::{AuthRecord, GithubUser, SignedOutReason, keys, now_unix, read};
+use crate::session::{
+    AuthRecord, GithubUser, SignedOutReason, keys, now_unix, read, read_auth, write_auth,
+};
 
 /// The signed-in person. As an extractor it admits only signed-in requests: an
 /// anonymous page request is answered `303 See Other` to the sign-in route with `next`
@@ -305,7 +307,7 @@ impl GithubLogin {
     /// Checks a session: its lifetimes, then its token (renewed if about to expire).
     async fn check(&self, session: &Session) -> Result<Check, Failure> {
         let settings = &self.inner.session;
-        let Some(auth) = read::<AuthRecord>(session, keys::AUTH).await? else {
+        let Some(auth) = read_auth(session).await? else {
             return Ok(Check::Anonymous(None));
         };
         let now = now_unix();
@@ -365,10 +367,7 @@ impl GithubLogin {
             Ok(tokens) => {
                 tracing::debug!(user_id = auth.user.id, "token renewed");
                 auth.tokens = tokens;
-                session
-                    .insert(keys::AUTH, &auth)
-                    .await
-                    .map_err(Failure::session_store)?;
+                write_auth(session, &auth).await?;
                 // Saved now rather than after the response, so the session's next
                 // requests start from the new tokens.
                 session.save().await.map_err(Failure::session_store)?;
@@ -403,7 +402,7 @@ impl GithubLogin {
         spent: &github_oauth::RefreshToken,
     ) -> Result<Option<AuthRecord>, Failure> {
         session.load().await.map_err(Failure::session_store)?;
-        let stored: Option<AuthRecord> = read(session, keys::AUTH).await?;
+        let stored = read_auth(session).await?;
         Ok(stored.filter(|a| {
             a.tokens.refresh_token.as_ref() != Some(spent)
                 && !a

@@ -21,6 +21,7 @@ use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
 use crate::session::{
     AuthRecord, MAX_PENDING, PendingSignIn, SignedOutReason, keys, now_unix, read, to_time,
+    write_auth,
 };
 
 /// How much longer than the sign-in timeout a pre-sign-in session is kept.
@@ -271,17 +272,14 @@ async fn finish_sign_in(
         .map_err(store_err)?;
     let now = now_unix();
     tracing::info!(user_id = user.id, login = %user.login, "signed in");
-    session
-        .insert(
-            keys::AUTH,
-            AuthRecord {
-                user,
-                tokens,
-                signed_in_at: now,
-            },
-        )
+    let auth = AuthRecord {
+        user,
+        tokens,
+        signed_in_at: now,
+    };
+    write_auth(session, &auth)
         .await
-        .map_err(store_err)?;
+        .map_err(|f| f.with_pages(&inner.pages))?;
     session.insert(keys::SEEN, now).await.map_err(store_err)?;
     session.set_expiry(Some(Expiry::OnInactivity(to_time(
         inner.session.idle_timeout,

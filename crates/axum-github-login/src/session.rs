@@ -56,6 +56,9 @@ pub(crate) struct PendingSignIn {
 }
 
 /// A finished sign-in: who, with which tokens, since when.
+///
+/// Stored under [`keys::AUTH`] as one JSON string rather than a JSON object (see
+/// [`read_auth`]).
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct AuthRecord {
     pub(crate) user: GithubUser,
@@ -172,4 +175,42 @@ pub(crate) async fn read<T: DeserializeOwned>(
         }
         Err(e) => Err(Failure::session_store(e)),
     }
+}
+
+/// Reads the sign-in record.
+///
+/// It is kept as one JSON string: tower-sessions clones a session value on every read,
+/// and a string is one allocation where the same record as a JSON object is dozens
+/// (this read happens on every signed-in request). A record stored as an object, as
+/// earlier versions of this crate did, still reads. One that does not read is dropped,
+/// as [`read`] does.
+pub(crate) async fn read_auth(session: &Session) -> Result<Option<AuthRecord>, Failure> {
+    let parsed = match session.get_value(keys::AUTH).await {
+        Ok(None) => return Ok(None),
+        Ok(Some(serde_json::Value::String(json))) => serde_json::from_str(&json),
+        Ok(Some(value)) => serde_json::from_value(value),
+        Err(e) => return Err(Failure::session_store(e)),
+    };
+    match parsed {
+        Ok(auth) => Ok(Some(auth)),
+        Err(_) => {
+            tracing::warn!(key = keys::AUTH, "unreadable session value dropped");
+            session
+                .remove_value(keys::AUTH)
+                .await
+                .map_err(Failure::session_store)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Stores the sign-in record (as one JSON string, see [`read_auth`]).
+pub(crate) async fn write_auth(session: &Session, auth: &AuthRecord) -> Result<(), Failure> {
+    let json = serde_json::to_string(auth)
+        .map_err(|e| Failure::session_store(tower_sessions::session::Error::SerdeJson(e)))?;
+    session
+        .insert_value(keys::AUTH, serde_json::Value::String(json))
+        .await
+        .map_err(Failure::session_store)?;
+    Ok(())
 }

@@ -455,7 +455,8 @@ impl TestApp {
     /// The stored access and refresh tokens of the signed-in session.
     pub async fn stored_tokens(&self) -> (String, Option<String>) {
         let data = self.session_data().await.expect("a session");
-        let tokens = &data["axum_github_login.auth"]["tokens"];
+        let auth = auth_record(&data);
+        let tokens = &auth["tokens"];
         (
             tokens["access_token"]
                 .as_str()
@@ -480,11 +481,21 @@ impl TestApp {
         self.store.save(&record).await.expect("memory store");
     }
 
+    /// Changes the stored sign-in record (kept in the session as one JSON string).
+    pub async fn edit_auth(&self, edit: impl FnOnce(&mut serde_json::Value)) {
+        self.edit_session(|data| {
+            let mut auth = auth_record(data);
+            edit(&mut auth);
+            data[AUTH_KEY] = serde_json::Value::String(auth.to_string());
+        })
+        .await;
+    }
+
     /// Moves the stored access token's expiry into the past, as if its lifetime had run
     /// out on this server's clock (which tests cannot move).
     pub async fn expire_stored_token(&self) {
-        self.edit_session(|data| {
-            data["axum_github_login.auth"]["tokens"]["expires_at"] = "2001-01-01T00:00:00Z".into();
+        self.edit_auth(|auth| {
+            auth["tokens"]["expires_at"] = "2001-01-01T00:00:00Z".into();
         })
         .await;
     }
@@ -521,4 +532,15 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// The session key of the sign-in record.
+pub const AUTH_KEY: &str = "axum_github_login.auth";
+
+/// The sign-in record in a session's data, decoded from the JSON string it is kept as.
+pub fn auth_record(data: &serde_json::Value) -> serde_json::Value {
+    match &data[AUTH_KEY] {
+        serde_json::Value::String(json) => serde_json::from_str(json).expect("the record is JSON"),
+        other => panic!("the sign-in record is not a JSON string: {other}"),
+    }
 }

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use tower_sessions::SessionStore;
 use tower_sessions::session::Id;
 
-use crate::helpers::{TestApp, client};
+use crate::helpers::{AUTH_KEY, TestApp, auth_record, client};
 
 #[tokio::test]
 async fn cookie_flags_over_http() {
@@ -212,8 +212,8 @@ async fn anonymous_logout_is_refused() {
 async fn session_ends_after_its_absolute_lifetime_with_a_reason() {
     let app = TestApp::spawn().await;
     app.sign_in().await;
-    app.edit_session(|data| {
-        data["axum_github_login.auth"]["signed_in_at"] = 1_000_000_000.into();
+    app.edit_auth(|auth| {
+        auth["signed_in_at"] = 1_000_000_000.into();
     })
     .await;
     let res = app.get("/private").await;
@@ -271,15 +271,43 @@ async fn a_form_post_that_needs_sign_in_comes_back_to_the_root() {
 
 #[tokio::test]
 async fn unreadable_session_data_is_anonymous_not_an_error() {
+    let unreadable = [
+        serde_json::json!({"user": "from another version"}),
+        serde_json::json!("{\"user\": \"from another version\"}"),
+        serde_json::json!("not JSON at all"),
+        serde_json::json!(42),
+    ];
+    for value in unreadable {
+        let app = TestApp::spawn().await;
+        app.sign_in().await;
+        app.edit_session(|data| data[AUTH_KEY] = value.clone())
+            .await;
+        let res = app.get("/private").await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{value}");
+        assert_eq!(app.get("/").await.body, "anonymous", "{value}");
+        let data = app.session_data().await;
+        assert!(
+            data.is_none_or(|d| d.get(AUTH_KEY).is_none()),
+            "the unreadable record was dropped: {value}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_record_stored_as_a_json_object_still_reads() {
+    // Earlier versions kept the sign-in record as a JSON object; those sessions stay
+    // signed in.
     let app = TestApp::spawn().await;
     app.sign_in().await;
-    app.edit_session(|data| {
-        data["axum_github_login.auth"] = serde_json::json!({"user": "from another version"});
-    })
-    .await;
+    app.edit_session(|data| data[AUTH_KEY] = auth_record(data))
+        .await;
+    assert!(
+        app.session_data().await.expect("a session")[AUTH_KEY].is_object(),
+        "the record now is an object"
+    );
     let res = app.get("/private").await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get("/").await.body, "anonymous");
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains("octocat"), "{}", res.body);
 }
 
 #[tokio::test]
