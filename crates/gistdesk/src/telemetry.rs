@@ -30,7 +30,10 @@ pub struct LogGuard {
 
 /// Installs the global subscriber. An invalid filter is a configuration error.
 pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
-    let filter = EnvFilter::try_new(filter).map_err(|e| format!("RUST_LOG / --log-level: {e}"))?;
+    let filter = quiet_dependencies(
+        filter,
+        EnvFilter::try_new(filter).map_err(|e| format!("RUST_LOG / --log-level: {e}"))?,
+    );
     let (writer, flusher) = batch_writer(std::io::stderr())
         .map_err(|e| format!("cannot start the logging thread: {e}"))?;
     // Colours only for a person watching a terminal, never into a file or a collector.
@@ -58,6 +61,22 @@ pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
     result.map_err(|e| format!("cannot install the logger: {e}"))?;
     Ok(LogGuard { _flusher: flusher })
 }
+
+/// Dependencies whose INFO spans and events are noise in gistdesk's logs and cost time on
+/// every request, unless the filter names them itself: tower-sessions opens an INFO span
+/// (`call`) around every request, adding nothing the request span does not say.
+fn quiet_dependencies(text: &str, mut filter: EnvFilter) -> EnvFilter {
+    for (name, directive) in QUIET {
+        if !text.contains(name)
+            && let Ok(directive) = directive.parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
+const QUIET: [(&str, &str); 1] = [("tower_sessions", "tower_sessions=warn")];
 
 /// Request ids: a random prefix drawn once per process and a counter, e.g.
 /// `5f0c9e1a7d3b2c46-1a2b`. Unique across instances (the prefix) and cheap to make: no
@@ -124,6 +143,26 @@ mod tests {
         let request = Request::new(());
         let id = maker.make_request_id(&request).expect("an id");
         id.header_value().to_str().expect("ASCII").to_owned()
+    }
+
+    /// Whether a request-time INFO span of tower-sessions, and one of gistdesk, are
+    /// recorded under the filter `text`.
+    fn spans_kept(text: &str) -> (bool, bool) {
+        let filter = quiet_dependencies(text, EnvFilter::try_new(text).expect("a filter"));
+        let subscriber = tracing_subscriber::registry().with(filter);
+        tracing::subscriber::with_default(subscriber, || {
+            let theirs = tracing::info_span!(target: "tower_sessions::service", "call");
+            let ours = tracing::info_span!(target: "gistdesk", "request");
+            (!theirs.is_disabled(), !ours.is_disabled())
+        })
+    }
+
+    #[test]
+    fn tower_sessions_spans_are_off_unless_asked_for() {
+        assert_eq!(spans_kept("info"), (false, true));
+        assert_eq!(spans_kept("debug"), (false, true));
+        assert_eq!(spans_kept("info,tower_sessions=info"), (true, true));
+        assert_eq!(spans_kept("warn"), (false, false));
     }
 
     #[test]
