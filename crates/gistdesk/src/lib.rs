@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cli_emulator;
 pub mod config;
 pub mod error;
+pub mod frame;
 pub mod log_writer;
 pub mod memo;
 pub mod pages;
@@ -26,13 +27,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::HeaderName;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum_github_login::GithubLogin;
-use tower::{Service, ServiceBuilder};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower::{Layer, Service, ServiceBuilder};
 
 pub use error::AppError;
 
@@ -126,36 +123,14 @@ pub fn app(state: AppState) -> Router {
     outer_layers(with_sessions, Arc::clone(&state.inner.security))
 }
 
-/// What wraps every response, whoever made it: a panic becomes an error page, then
-/// security headers, the request id and the request log.
+/// What wraps every response, whoever made it: the request id and log line, a panic
+/// turned into an error page, the security headers ([`frame`]).
 fn outer_layers<S>(inner: S, security: Arc<security::SecurityHeaders>) -> Router
 where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
 {
-    let request_id = HeaderName::from_static("x-request-id");
-    let service = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(
-            request_id.clone(),
-            telemetry::MakeRequestIds::new(),
-        ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(telemetry::request_span)
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
-        .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(axum::middleware::from_fn_with_state(
-            security,
-            security::add_security_headers,
-        ))
-        .layer(CatchPanicLayer::custom(
-            |_panic: Box<dyn std::any::Any + Send>| {
-                AppError::internal("a request handler panicked").into_response()
-            },
-        ))
-        .service(inner);
-    Router::new().fallback_service(service)
+    Router::new().fallback_service(frame::FrameLayer::new(security).layer(inner))
 }
 
 #[cfg(test)]

@@ -4,10 +4,7 @@
 //! The Content-Security-Policy allows no script at all: gistdesk works without
 //! JavaScript, so none may run, inline or not.
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use url::Url;
 
 /// The headers, computed once at start-up.
@@ -61,7 +58,8 @@ impl SecurityHeaders {
         Self { headers }
     }
 
-    fn apply(&self, target: &mut HeaderMap) {
+    /// Adds the headers to a response's `target` headers (see [`crate::frame`]).
+    pub fn apply(&self, target: &mut HeaderMap) {
         target.reserve(self.headers.len() + 1);
         for (name, value) in &self.headers {
             target.insert(name.clone(), value.clone());
@@ -76,17 +74,6 @@ impl SecurityHeaders {
 
 fn value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).expect("the policy is built from ASCII origins")
-}
-
-/// Middleware adding the headers to every response.
-pub async fn add_security_headers(
-    State(headers): State<std::sync::Arc<SecurityHeaders>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    headers.apply(response.headers_mut());
-    response
 }
 
 #[cfg(test)]

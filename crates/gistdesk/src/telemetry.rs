@@ -1,24 +1,43 @@
-//! Logging: tracing to stderr, as text or JSON, with one span per request that
-//! carries a request id (also sent back as `x-request-id`).
+//! Logging: tracing to stderr, as text or JSON, one line per event.
+//!
+//! Every request has an id ([`crate::frame`]), sent back as `x-request-id`. Each line
+//! logged while a request runs names it, its method and its path, and every request
+//! ends with one line of target `gistdesk::access`: its status and the time it took in
+//! microseconds. Text:
+//!
+//! ```text
+//! 2026-11-29T00:07:35.217690Z  INFO request{method=GET path=/gists request_id=5f0c9e1a7d3b2c46-1}: gistdesk::access: finished status=200 micros=412
+//! ```
+//!
+//! JSON: `{"timestamp":…,"level":"INFO","target":"gistdesk::access","message":"finished","status":200,"micros":412,"request_id":…,"method":"GET","path":"/gists"}`.
 //!
 //! Request handlers never wait for stderr: a line is formatted where it happens and
 //! copied into a buffer that a thread of its own writes out every 50 ms
 //! ([`crate::log_writer`]). Nothing is dropped, and [`LogGuard`] writes the rest when
 //! `serve` ends.
 //!
-//! Never log a query string: the OAuth callback's carries `code` and `state`.
+//! The formats are gistdesk's own rather than tracing-subscriber's: those format the
+//! time, the level's colours and every span's fields through several layers of
+//! `Display` on each line, and the request span they need was, with the line, a sixth
+//! of a signed-in page's CPU time. Never log a query string: the OAuth callback's
+//! carries `code` and `state`.
 
+use std::cell::RefCell;
+use std::fmt;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::http::{HeaderValue, Request};
-use tower_http::request_id::{MakeRequestId, RequestId};
-use tracing::Span;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::fmt::format::{DefaultFields, JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
+use crate::frame::with_current_request;
 use crate::log_writer::{Flusher, batch_writer};
 
 /// Keeps the logging thread; dropping it writes the lines still waiting.
@@ -38,33 +57,44 @@ pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
         .map_err(|e| format!("cannot start the logging thread: {e}"))?;
     // Colours only for a person watching a terminal, never into a file or a collector.
     let colours = std::io::stderr().is_terminal();
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = match format {
-        LogFormat::Text => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(colours)
-                    .with_writer(writer),
-            )
-            .try_init(),
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(true)
-                    .with_writer(writer),
-            )
-            .try_init(),
-    };
-    result.map_err(|e| format!("cannot install the logger: {e}"))?;
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(layer(format, colours, writer))
+        .try_init()
+        .map_err(|e| format!("cannot install the logger: {e}"))?;
     Ok(LogGuard { _flusher: flusher })
+}
+
+/// The formatting layer of `format`, writing to `writer` (what [`init`] installs; tests
+/// install it over their own writer).
+pub fn layer<S, W>(
+    format: LogFormat,
+    colours: bool,
+    writer: W,
+) -> Box<dyn Layer<S> + Send + Sync + 'static>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_ansi(colours)
+            .event_format(TextFormat)
+            .fmt_fields(DefaultFields::new())
+            .with_writer(writer)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .event_format(JsonFormat)
+            .fmt_fields(JsonFields::new())
+            .with_writer(writer)
+            .boxed(),
+    }
 }
 
 /// Dependencies whose INFO spans and events are noise in gistdesk's logs and cost time on
 /// every request, unless the filter names them itself: tower-sessions opens an INFO span
-/// (`call`) around every request, adding nothing the request span does not say.
+/// (`call`) around every request, adding nothing the request's line does not say.
 fn quiet_dependencies(text: &str, mut filter: EnvFilter) -> EnvFilter {
     for (name, directive) in QUIET {
         if !text.contains(name)
@@ -78,72 +108,204 @@ fn quiet_dependencies(text: &str, mut filter: EnvFilter) -> EnvFilter {
 
 const QUIET: [(&str, &str); 1] = [("tower_sessions", "tower_sessions=warn")];
 
-/// Request ids: a random prefix drawn once per process and a counter, e.g.
-/// `5f0c9e1a7d3b2c46-1a2b`. Unique across instances (the prefix) and cheap to make: no
-/// random number per request.
-#[derive(Debug, Clone)]
-pub struct MakeRequestIds {
-    state: std::sync::Arc<(String, AtomicU64)>,
+thread_local! {
+    /// The last whole second formatted on this thread, and its text
+    /// (`2026-11-29T00:07:35`): most lines reuse it.
+    static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
-impl MakeRequestIds {
-    /// A maker with a fresh random prefix.
-    pub fn new() -> Self {
-        let mut bytes = [0u8; 8];
-        // Without the OS's randomness, the time still tells processes apart.
-        if getrandom::fill(&mut bytes).is_err() {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default();
-            bytes = (nanos as u64).to_be_bytes();
+/// Writes the time now as RFC 3339 in UTC with microseconds, e.g.
+/// `2026-11-29T00:07:35.217690Z`.
+fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let (secs, micros) = (now.as_secs(), now.subsec_micros());
+    SECOND.with(|cell| {
+        let mut second = cell.borrow_mut();
+        if second.0 != secs {
+            let text = i64::try_from(secs)
+                .ok()
+                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+                .map(|t| {
+                    format!(
+                        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                        t.year(),
+                        u8::from(t.month()),
+                        t.day(),
+                        t.hour(),
+                        t.minute(),
+                        t.second()
+                    )
+                })
+                .unwrap_or_else(|| "1970-01-01T00:00:00".to_owned());
+            *second = (secs, text);
         }
-        Self {
-            state: std::sync::Arc::new((hex::encode(bytes), AtomicU64::new(0))),
+        write!(w, "{}.{micros:06}Z", second.1)
+    })
+}
+
+fn level_colour(level: Level) -> &'static str {
+    match level {
+        Level::ERROR => "\x1b[31m",
+        Level::WARN => "\x1b[33m",
+        Level::INFO => "\x1b[32m",
+        Level::DEBUG => "\x1b[34m",
+        Level::TRACE => "\x1b[35m",
+    }
+}
+
+/// One line of text: time, level, the request and any spans, target, message, fields.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextFormat;
+
+impl<S, N> FormatEvent<S, N> for TextFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        let level = *meta.level();
+        write_timestamp(&mut writer)?;
+        if writer.has_ansi_escapes() {
+            write!(writer, " {}{level:>5}\x1b[0m ", level_colour(level))?;
+        } else {
+            write!(writer, " {level:>5} ")?;
         }
+        let in_request = with_current_request(|r| {
+            write!(
+                writer,
+                "request{{method={} path={} request_id={}}}:",
+                r.method(),
+                r.path(),
+                r.id()
+            )
+        })
+        .transpose()?
+        .is_some();
+        let mut in_span = false;
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                in_span = true;
+                writer.write_str(span.name())?;
+                let extensions = span.extensions();
+                if let Some(fields) = extensions.get::<FormattedFields<N>>()
+                    && !fields.is_empty()
+                {
+                    write!(writer, "{{{fields}}}")?;
+                }
+                writer.write_char(':')?;
+            }
+        }
+        if in_request || in_span {
+            writer.write_char(' ')?;
+        }
+        write!(writer, "{}: ", meta.target())?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
     }
 }
 
-impl Default for MakeRequestIds {
-    fn default() -> Self {
-        Self::new()
+/// One JSON object per line: `timestamp`, `level`, `target`, the event's fields (with
+/// `message`), and `request_id`, `method` and `path` while a request runs; the fields of
+/// any spans in `spans`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonFormat;
+
+impl<S, N> FormatEvent<S, N> for JsonFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        use serde_json::{Map, Value};
+        let meta = event.metadata();
+        let mut timestamp = String::with_capacity(32);
+        write_timestamp(&mut timestamp)?;
+        let mut object = Map::new();
+        object.insert("timestamp".into(), Value::String(timestamp));
+        object.insert("level".into(), Value::String(meta.level().to_string()));
+        object.insert("target".into(), Value::String(meta.target().to_owned()));
+        event.record(&mut JsonVisitor(&mut object));
+        with_current_request(|r| {
+            object.insert("request_id".into(), r.id().into());
+            object.insert("method".into(), r.method().into());
+            object.insert("path".into(), r.path().into());
+        });
+        if let Some(scope) = ctx.event_scope() {
+            let mut spans = Vec::new();
+            for span in scope.from_root() {
+                let mut fields = Map::new();
+                fields.insert("name".into(), span.name().into());
+                let extensions = span.extensions();
+                if let Some(formatted) = extensions.get::<FormattedFields<N>>()
+                    && let Ok(Value::Object(recorded)) =
+                        serde_json::from_str::<Value>(formatted.as_str())
+                {
+                    fields.extend(recorded);
+                }
+                spans.push(Value::Object(fields));
+            }
+            object.insert("spans".into(), Value::Array(spans));
+        }
+        let line = serde_json::to_string(&object).map_err(|_| fmt::Error)?;
+        writeln!(writer, "{line}")
     }
 }
 
-impl MakeRequestId for MakeRequestIds {
-    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        let (prefix, counter) = &*self.state;
-        let n = counter.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{prefix}-{n:x}"))
-            .ok()
-            .map(RequestId::new)
-    }
-}
+/// Records an event's fields into a JSON object.
+struct JsonVisitor<'a>(&'a mut serde_json::Map<String, serde_json::Value>);
 
-/// The span of one request: method, path (no query), request id.
-pub fn request_span<B>(request: &Request<B>) -> Span {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        request_id = %request_id,
-    )
+impl Visit for JsonVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0.insert(field.name().into(), value.to_string().into());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::{Arc, Mutex};
 
-    fn id(maker: &mut MakeRequestIds) -> String {
-        let request = Request::new(());
-        let id = maker.make_request_id(&request).expect("an id");
-        id.header_value().to_str().expect("ASCII").to_owned()
-    }
+    use axum::http::{HeaderValue, Method, Uri};
+
+    use super::*;
+    use crate::frame::RequestInfo;
 
     /// Whether a request-time INFO span of tower-sessions, and one of gistdesk, are
     /// recorded under the filter `text`.
@@ -165,20 +327,134 @@ mod tests {
         assert_eq!(spans_kept("warn"), (false, false));
     }
 
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut lines) = self.0.lock() {
+                lines.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Lines {
+        fn text(&self) -> String {
+            let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+            String::from_utf8(bytes).expect("UTF-8")
+        }
+    }
+
+    /// What `log` writes in `format`, outside any request and inside one.
+    fn logged(format: LogFormat, colours: bool, log: fn()) -> (String, String) {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber =
+            tracing_subscriber::registry().with(layer(format, colours, move || writer.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            log();
+            let outside = lines.text();
+            let request = RequestInfo::for_tests(
+                HeaderValue::from_static("5f0c9e1a7d3b2c46-1a"),
+                Method::GET,
+                Uri::from_static("/auth/github/callback?code=c0de&state=s7a7e"),
+            );
+            request.scope_sync(log);
+            let all = lines.text();
+            (outside.clone(), all[outside.len()..].to_owned())
+        })
+    }
+
+    fn event() {
+        tracing::info!(target: "gistdesk::access", status = 200u16, micros = 412u64, "finished");
+    }
+
+    fn is_timestamp(s: &str) -> bool {
+        let b = s.as_bytes();
+        s.len() == 27
+            && b[4] == b'-'
+            && b[10] == b'T'
+            && b[19] == b'.'
+            && b[26] == b'Z'
+            && time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .is_ok()
+    }
+
     #[test]
-    fn request_ids_differ_within_and_across_processes() {
-        let mut one = MakeRequestIds::new();
-        let mut clone = one.clone();
-        let (a, b, c) = (id(&mut one), id(&mut clone), id(&mut one));
-        assert!(a != b && b != c && a != c, "{a} {b} {c}");
-        let prefix = |s: &str| s.split('-').next().unwrap_or_default().to_owned();
-        assert_eq!(prefix(&a), prefix(&c), "one process, one prefix");
-        let other = id(&mut MakeRequestIds::new());
-        assert_ne!(
-            prefix(&a),
-            prefix(&other),
-            "another process, another prefix"
+    fn text_lines_name_the_request_and_never_its_query() {
+        let (outside, inside) = logged(LogFormat::Text, false, event);
+        let (time, rest) = outside.split_once(' ').expect("a timestamp first");
+        assert!(is_timestamp(time), "{outside}");
+        assert_eq!(
+            rest,
+            " INFO gistdesk::access: finished status=200 micros=412\n"
         );
-        assert_eq!(prefix(&a).len(), 16);
+        let (time, rest) = inside.split_once(' ').expect("a timestamp first");
+        assert!(is_timestamp(time), "{inside}");
+        assert_eq!(
+            rest,
+            " INFO request{method=GET path=/auth/github/callback request_id=5f0c9e1a7d3b2c46-1a}: \
+             gistdesk::access: finished status=200 micros=412\n"
+        );
+        assert!(!inside.contains("c0de") && !inside.contains("s7a7e"));
+    }
+
+    #[test]
+    fn text_lines_show_spans_and_colour_only_when_asked() {
+        fn in_span() {
+            let span = tracing::info_span!("renew", user_id = 7);
+            let _entered = span.enter();
+            tracing::warn!(target: "gistdesk::x", "slow");
+        }
+        let (plain, _) = logged(LogFormat::Text, false, in_span);
+        assert!(
+            plain.ends_with("  WARN renew{user_id=7}: gistdesk::x: slow\n"),
+            "{plain}"
+        );
+        assert!(!plain.contains('\u{1b}'));
+        let (coloured, _) = logged(LogFormat::Text, true, in_span);
+        assert!(coloured.contains("\u{1b}[33m WARN\u{1b}[0m"), "{coloured}");
+    }
+
+    #[test]
+    fn json_lines_are_one_object_with_the_request() {
+        let (outside, inside) = logged(LogFormat::Json, false, event);
+        for line in [&outside, &inside] {
+            assert!(
+                line.ends_with('\n') && line.matches('\n').count() == 1,
+                "{line}"
+            );
+        }
+        let outside: serde_json::Value = serde_json::from_str(&outside).expect("JSON");
+        assert!(is_timestamp(outside["timestamp"].as_str().expect("a time")));
+        assert_eq!(outside["level"], "INFO");
+        assert_eq!(outside["target"], "gistdesk::access");
+        assert_eq!(outside["message"], "finished");
+        assert_eq!(outside["status"], 200);
+        assert_eq!(outside["micros"], 412);
+        assert!(outside.get("request_id").is_none());
+        let inside: serde_json::Value = serde_json::from_str(&inside).expect("JSON");
+        assert_eq!(inside["request_id"], "5f0c9e1a7d3b2c46-1a");
+        assert_eq!(inside["method"], "GET");
+        assert_eq!(inside["path"], "/auth/github/callback");
+        assert_eq!(inside["status"], 200);
+    }
+
+    #[test]
+    fn json_lines_carry_span_fields_and_escape_text() {
+        fn in_span() {
+            let span = tracing::info_span!("renew", user_id = 7);
+            let _entered = span.enter();
+            tracing::warn!(target: "gistdesk::x", login = "a\"b\nc", "slow");
+        }
+        let (line, _) = logged(LogFormat::Json, false, in_span);
+        let line: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+        assert_eq!(line["login"], "a\"b\nc");
+        assert_eq!(line["spans"][0]["name"], "renew");
+        assert_eq!(line["spans"][0]["user_id"], 7);
     }
 }

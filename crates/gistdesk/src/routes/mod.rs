@@ -53,11 +53,10 @@ pub(crate) async fn not_found() -> AppError {
     AppError::NotFound
 }
 
-/// The signed-in person, a GitHub client acting as them, and the page layout.
-/// Anonymous requests are sent to sign in (by axum-github-login).
+/// The signed-in person and the page layout; [`Me::github`] is a GitHub client acting
+/// as them. Anonymous requests are sent to sign in (by axum-github-login).
 pub(crate) struct Me {
     pub(crate) signed_in: SignedIn,
-    pub(crate) github: github_api::Client,
     pub(crate) layout: Layout,
 }
 
@@ -76,13 +75,6 @@ impl FromRequestParts<AppState> for Me {
             .await
             .map_err(IntoResponse::into_response)?;
         let notice = take_notice(&session).await;
-        let github = match signed_in.github() {
-            Ok(github) => github,
-            Err(github_api::Error::Unauthorized) => {
-                return Err(signed_in.github_unauthorized().await);
-            }
-            Err(err) => return Err(AppError::from(err).into_response()),
-        };
         let user = signed_in.user();
         let layout = Layout {
             user: Some(UserView {
@@ -93,11 +85,7 @@ impl FromRequestParts<AppState> for Me {
             notice,
             csrf: csrf.token().to_owned(),
         };
-        Ok(Self {
-            signed_in,
-            github,
-            layout,
-        })
+        Ok(Self { signed_in, layout })
     }
 }
 
@@ -105,6 +93,12 @@ impl Me {
     /// The person's login.
     pub(crate) fn login(&self) -> &str {
         &self.signed_in.user().login
+    }
+
+    /// A GitHub client acting as the person, made when a page needs one (pages that
+    /// call no API do not pay for it). [`Me::respond`] turns its errors into pages.
+    pub(crate) fn github(&self) -> Result<github_api::Client, AppError> {
+        self.signed_in.github().map_err(AppError::from)
     }
 
     /// The person's numeric GitHub id.

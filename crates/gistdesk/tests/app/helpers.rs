@@ -9,6 +9,7 @@ use gistdesk::startup::Application;
 use github_emulator::Emulator;
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Response, StatusCode};
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Everything every test's gistdesk logged, to check that no token is ever in it.
 pub fn logs() -> String {
@@ -38,11 +39,16 @@ fn init_logs() {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
         let buffer = Arc::clone(LOGS.get_or_init(Default::default));
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter("debug,github_emulator=off")
-            .with_ansi(false)
-            .with_writer(move || LogWriter(Arc::clone(&buffer)))
-            .finish();
+        // gistdesk's own format, at debug level.
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new(
+                "debug,github_emulator=off",
+            ))
+            .with(gistdesk::telemetry::layer(
+                LogFormat::Text,
+                false,
+                move || LogWriter(Arc::clone(&buffer)),
+            ));
         let _ = tracing::subscriber::set_global_default(subscriber);
     });
 }

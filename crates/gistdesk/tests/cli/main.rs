@@ -623,9 +623,10 @@ async fn serve_logs_while_running_and_to_the_last_line() {
         .and_then(|v| v.to_str().ok())
         .expect("a request id")
         .to_owned();
-    let logged = running.line_containing("finished processing request").await;
+    let logged = running.line_containing("gistdesk::access: finished").await;
     assert!(logged.contains(&request_id), "{logged}");
     assert!(logged.contains("path=/healthz"), "{logged}");
+    assert!(logged.contains("status=200"), "{logged}");
 
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &running.pid().to_string()])

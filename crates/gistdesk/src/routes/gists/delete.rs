@@ -21,7 +21,7 @@ struct ConfirmPage {
 pub(crate) async fn confirm(me: Me, Path(id): Path<String>) -> Response {
     let result = async {
         let id = parse_id(&id)?;
-        let gist = me.github.gists().get(&id).await?;
+        let gist = me.github()?.gists().get(&id).await?;
         page(&ConfirmPage {
             layout: me.layout.clone(),
             id: gist.id.as_str().to_owned(),
@@ -41,7 +41,7 @@ pub(crate) async fn delete(
 ) -> Response {
     let result = async {
         let id = parse_id(&id)?;
-        me.github.gists().delete(&id).await?;
+        me.github()?.gists().delete(&id).await?;
         state.forget_about(me.user_id());
         Ok(me.redirect_with_notice("/gists", "Gist deleted.").await)
     }

@@ -15,12 +15,8 @@ use crate::{AppError, AppState};
 
 /// The gist's files as form slots, plus the names of files too large to edit here.
 async fn slots(me: &Me, gist: &Gist) -> Result<(Vec<FileSlot>, Vec<String>), AppError> {
-    let contents = join_all(
-        gist.files
-            .values()
-            .map(|file| full_content(&me.github, file)),
-    )
-    .await;
+    let github = me.github()?;
+    let contents = join_all(gist.files.values().map(|file| full_content(&github, file))).await;
     let mut slots = Vec::new();
     let mut untouchable = Vec::new();
     for (file, content) in gist.files.values().zip(contents) {
@@ -39,7 +35,7 @@ async fn slots(me: &Me, gist: &Gist) -> Result<(Vec<FileSlot>, Vec<String>), App
 
 async fn own_gist(me: &Me, raw_id: &str) -> Result<Gist, AppError> {
     let id = parse_id(raw_id)?;
-    let gist = me.github.gists().get(&id).await?;
+    let gist = me.github()?.gists().get(&id).await?;
     let mine = gist
         .owner
         .as_ref()
@@ -120,7 +116,7 @@ pub(crate) async fn update(
             Ok(update) => update,
             Err(problems) => return invalid(&me, &gist, form, untouchable, problems),
         };
-        match me.github.gists().update(&gist.id, &update).await {
+        match me.github()?.gists().update(&gist.id, &update).await {
             Ok(updated) => {
                 state.forget_about(me.user_id());
                 Ok(me

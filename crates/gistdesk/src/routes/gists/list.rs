@@ -66,9 +66,10 @@ pub(crate) async fn mine(
     let result = async {
         let number = query.number()?;
         let memo = state.memo();
+        let github = me.github()?;
         let (listed, starred) = tokio::join!(
-            memo.list_page(me.user_id(), ListKind::Mine, number, PER_PAGE, &me.github),
-            memo.starred_ids(me.user_id(), &me.github)
+            memo.list_page(me.user_id(), ListKind::Mine, number, PER_PAGE, &github),
+            memo.starred_ids(me.user_id(), &github)
         );
         let listed = listed?;
         let summaries = listed
@@ -109,7 +110,7 @@ pub(crate) async fn starred(
                 ListKind::Starred,
                 number,
                 PER_PAGE,
-                &me.github,
+                &me.github()?,
             )
             .await?;
         let summaries = listed

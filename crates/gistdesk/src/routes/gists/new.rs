@@ -45,7 +45,7 @@ pub(crate) async fn create(
             Ok(new_gist) => new_gist,
             Err(problems) => return invalid(&me, form, problems),
         };
-        match me.github.gists().create(&new_gist).await {
+        match me.github()?.gists().create(&new_gist).await {
             Ok(gist) => {
                 state.forget_about(me.user_id());
                 Ok(me

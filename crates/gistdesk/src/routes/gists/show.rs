@@ -69,7 +69,8 @@ pub(crate) async fn show(
 ) -> Response {
     let result = async {
         let id = parse_id(&id)?;
-        let gists = me.github.gists();
+        let github = me.github()?;
+        let gists = github.gists();
         let (gist, starred) = tokio::join!(gists.get(&id), gists.is_starred(&id));
         let gist = gist?;
         let starred = starred.unwrap_or_else(|err| {
@@ -81,7 +82,7 @@ pub(crate) async fn show(
             let rendered = render_key(file).and_then(|key| state.inner.rendered.get(&key));
             match rendered {
                 Some(html) => Ok(Ready::Rendered(html)),
-                None => full_content(&me.github, file).await.map(Ready::Fetched),
+                None => full_content(&github, file).await.map(Ready::Fetched),
             }
         }))
         .await;

@@ -36,9 +36,9 @@ async fn change(state: AppState, me: Me, id: String, form: StarForm, starred: bo
     let result: Result<(), AppError> = async {
         let id = parse_id(&id)?;
         if starred {
-            me.github.gists().star(&id).await?;
+            me.github()?.gists().star(&id).await?;
         } else {
-            me.github.gists().unstar(&id).await?;
+            me.github()?.gists().unstar(&id).await?;
         }
         state.forget_about(me.user_id());
         Ok(())

@@ -1,0 +1,312 @@
+//! What every request passes through first and every response last, whoever made it
+//! (pages, errors, static files, axum-github-login's routes): its request id, its log
+//! line, a panic turned into an error page, and the security headers.
+//!
+//! One layer with one hand-written future. As four tower layers (request id, its
+//! propagation, a trace span, panic catching) plus a middleware function, the same work
+//! cost a boxed future, a boxed response body and a span per request, about a fifth of
+//! the CPU time of a signed-in page that calls no GitHub API (docs/BENCHMARKS.md).
+//!
+//! While the request runs, its id, method and path are in a task-local
+//! ([`with_current_request`]); the log formats ([`crate::telemetry`]) put them on every line
+//! logged for it, as a span would.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use futures_util::future::CatchUnwind;
+use tokio::task::futures::TaskLocalFuture;
+use tower::{Layer, Service};
+
+use crate::AppError;
+use crate::security::SecurityHeaders;
+
+/// The request id header, read from the request and sent back on the response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The longest request id taken from a request; longer ones are replaced.
+const MAX_INCOMING_ID: usize = 64;
+
+tokio::task_local! {
+    static REQUEST: RequestInfo;
+}
+
+/// The request being served on this task: what its log lines carry.
+#[derive(Debug)]
+pub struct RequestInfo {
+    id: HeaderValue,
+    method: Method,
+    uri: Uri,
+}
+
+impl RequestInfo {
+    /// The request id.
+    pub fn id(&self) -> &str {
+        // Ids are made here or checked to be visible ASCII before they get here.
+        self.id.to_str().unwrap_or("-")
+    }
+
+    /// The method.
+    pub fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    /// The path, never the query (the OAuth callback's carries `code` and `state`).
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+}
+
+#[cfg(test)]
+impl RequestInfo {
+    pub(crate) fn for_tests(id: HeaderValue, method: Method, uri: Uri) -> Self {
+        Self { id, method, uri }
+    }
+
+    /// Runs `f` with this as the current request.
+    pub(crate) fn scope_sync<R>(self, f: impl FnOnce() -> R) -> R {
+        REQUEST.sync_scope(self, f)
+    }
+}
+
+/// `f` of the request being served on this task, or `None` outside a request.
+pub fn with_current_request<R>(f: impl FnOnce(&RequestInfo) -> R) -> Option<R> {
+    REQUEST.try_with(f).ok()
+}
+
+/// Request ids: a random prefix drawn once per process and a counter, e.g.
+/// `5f0c9e1a7d3b2c46-1a2b`. Unique across instances (the prefix) and cheap to make: no
+/// random number per request.
+#[derive(Debug)]
+pub struct RequestIds {
+    prefix: String,
+    counter: AtomicU64,
+}
+
+impl RequestIds {
+    /// A maker with a fresh random prefix.
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 8];
+        // Without the OS's randomness, the time still tells processes apart.
+        if getrandom::fill(&mut bytes).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            bytes = (nanos as u64).to_be_bytes();
+        }
+        Self {
+            prefix: hex::encode(bytes),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// The next id.
+    pub fn next_id(&self) -> HeaderValue {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{}-{n:x}", self.prefix);
+        HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("-"))
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An id a client or a proxy sent along that is safe to log as it is: short, and only
+/// letters, digits and `-_.:`. Anything else gets an id of ours.
+fn acceptable_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_INCOMING_ID
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// The layer: see the module documentation.
+#[derive(Clone, Debug)]
+pub struct FrameLayer {
+    ids: Arc<RequestIds>,
+    security: Arc<SecurityHeaders>,
+}
+
+impl FrameLayer {
+    /// A frame adding `security` headers, with a fresh request id prefix.
+    pub fn new(security: Arc<SecurityHeaders>) -> Self {
+        Self {
+            ids: Arc::new(RequestIds::new()),
+            security,
+        }
+    }
+}
+
+impl<S> Layer<S> for FrameLayer {
+    type Service = Frame<S>;
+
+    fn layer(&self, inner: S) -> Frame<S> {
+        Frame {
+            inner,
+            ids: Arc::clone(&self.ids),
+            security: Arc::clone(&self.security),
+        }
+    }
+}
+
+/// The service of [`FrameLayer`].
+#[derive(Clone, Debug)]
+pub struct Frame<S> {
+    inner: S,
+    ids: Arc<RequestIds>,
+    security: Arc<SecurityHeaders>,
+}
+
+impl<S> Service<Request> for Frame<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = TaskLocalFuture<RequestInfo, FrameFuture<S::Future>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let started = Instant::now();
+        let id = match request.headers().get(&REQUEST_ID) {
+            Some(id) if acceptable_id(id) => id.clone(),
+            _ => {
+                let id = self.ids.next_id();
+                request.headers_mut().insert(REQUEST_ID, id.clone());
+                id
+            }
+        };
+        let info = RequestInfo {
+            id: id.clone(),
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+        };
+        // Handlers run when the future is polled, inside the scope; a panic here is one
+        // in a service's `call` itself.
+        let inner = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
+        let future = FrameFuture {
+            inner: inner.ok().map(|f| AssertUnwindSafe(f).catch_unwind()),
+            started,
+            id,
+            security: Arc::clone(&self.security),
+        };
+        REQUEST.scope(info, future)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Frame`]: the inner response (or the error page of a panic) with
+    /// the request id and security headers, logged when ready.
+    pub struct FrameFuture<F> {
+        // `None` when calling the inner service panicked.
+        #[pin]
+        inner: Option<CatchUnwind<AssertUnwindSafe<F>>>,
+        started: Instant,
+        id: HeaderValue,
+        security: Arc<SecurityHeaders>,
+    }
+}
+
+impl<F> Future for FrameFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = match this.inner.as_pin_mut() {
+            Some(inner) => match inner.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(outcome) => outcome,
+            },
+            None => Err(Box::new("the request handler panicked when called") as _),
+        };
+        let mut response = match outcome {
+            Ok(Ok(response)) => response,
+            Ok(Err(never)) => match never {},
+            Err(_panic) => AppError::internal("a request handler panicked").into_response(),
+        };
+        this.security.apply(response.headers_mut());
+        response
+            .headers_mut()
+            .entry(REQUEST_ID)
+            .or_insert_with(|| this.id.clone());
+        let micros = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        tracing::info!(
+            target: "gistdesk::access",
+            status = response.status().as_u16(),
+            micros,
+            "finished"
+        );
+        Poll::Ready(Ok(response))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_differ_within_and_across_processes() {
+        let ids = RequestIds::new();
+        let id = |v: HeaderValue| v.to_str().expect("ASCII").to_owned();
+        let (a, b) = (id(ids.next_id()), id(ids.next_id()));
+        assert_ne!(a, b);
+        let prefix = |s: &str| s.split('-').next().unwrap_or_default().to_owned();
+        assert_eq!(prefix(&a), prefix(&b), "one process, one prefix");
+        assert_eq!(prefix(&a).len(), 16);
+        let other = id(RequestIds::new().next_id());
+        assert_ne!(
+            prefix(&a),
+            prefix(&other),
+            "another process, another prefix"
+        );
+        assert!(acceptable_id(&HeaderValue::from_str(&a).expect("a header")));
+    }
+
+    #[test]
+    fn only_plain_short_incoming_ids_are_kept() {
+        let ok = |s: &str| acceptable_id(&HeaderValue::from_str(s).expect("a header value"));
+        assert!(ok("7f3c2a-17"));
+        assert!(ok("1-5759e988.bd862e3f:x_y"));
+        assert!(!ok(""));
+        assert!(!ok("a b"));
+        assert!(!ok("a} status=500"));
+        assert!(!ok("x\"y"));
+        assert!(!ok(&"a".repeat(MAX_INCOMING_ID + 1)));
+    }
+
+    #[test]
+    fn the_current_request_is_known_inside_its_scope_only() {
+        let info = RequestInfo {
+            id: HeaderValue::from_static("abc-1"),
+            method: Method::POST,
+            uri: Uri::from_static("/gists/1/star?code=secret"),
+        };
+        assert_eq!(with_current_request(|_| ()), None);
+        let seen = REQUEST.sync_scope(info, || {
+            with_current_request(|r| format!("{} {} {}", r.method(), r.path(), r.id()))
+        });
+        assert_eq!(seen.as_deref(), Some("POST /gists/1/star abc-1"));
+    }
+}
