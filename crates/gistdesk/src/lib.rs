@@ -57,6 +57,8 @@ struct Inner {
     memo: memo::GithubMemo,
     security: Arc<security::SecurityHeaders>,
     stylesheet: String,
+    /// axum-github-login's sign-out route, for the account page's form.
+    logout_path: String,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
         );
         Self {
             inner: Arc::new(Inner {
+                logout_path: login.logout_path(),
                 login,
                 sessions,
                 highlighter: render::Highlighter::new(),

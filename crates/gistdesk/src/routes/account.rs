@@ -4,6 +4,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 
+use axum_github_login::GithubUser;
+use github_oauth::Scopes;
+
 use crate::AppError;
 use crate::AppState;
 use crate::routes::Me;
@@ -11,28 +14,19 @@ use crate::views::Layout;
 
 #[derive(Template)]
 #[template(path = "account.html")]
-struct AccountPage {
-    layout: Layout,
-    login: String,
-    name: Option<String>,
-    id: u64,
-    email: Option<String>,
-    profile_url: Option<String>,
-    scopes: Vec<String>,
-    logout_path: String,
+struct AccountPage<'a> {
+    layout: &'a Layout,
+    user: &'a GithubUser,
+    scopes: &'a Scopes,
+    logout_path: &'a str,
 }
 
 pub(crate) async fn show(State(state): State<AppState>, me: Me) -> Response {
-    let user = me.signed_in.user();
     let page = AccountPage {
-        login: user.login.clone(),
-        name: user.name.clone(),
-        id: user.id,
-        email: user.email.clone(),
-        profile_url: user.html_url.clone(),
-        scopes: me.signed_in.scopes().iter().map(str::to_owned).collect(),
-        logout_path: state.inner.login.logout_path(),
-        layout: me.layout.clone(),
+        layout: &me.layout,
+        user: me.signed_in.user(),
+        scopes: me.signed_in.scopes(),
+        logout_path: &state.inner.logout_path,
     };
     match page.render() {
         Ok(html) => Html(html).into_response(),
