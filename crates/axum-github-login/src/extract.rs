@@ -2,9 +2,11 @@
 //! session is checked on each request: lifetimes, and the renewal of expiring tokens
 //! (see `refresh.rs`).
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::response::{IntoResponse, Response};
-use github_oauth::{AccessToken, OAuthError, Scopes};
+use github_oauth::{OAuthError, Scopes};
 use http::request::Parts;
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -27,15 +29,13 @@ use crate::session::{
 /// ```
 /// use axum_github_login::SignedIn;
 /// async fn private(me: SignedIn) -> String {
-///     format!("Hello, {}!", me.user.login)
+///     format!("Hello, {}!", me.user().login)
 /// }
 /// ```
 #[derive(Clone)]
 pub struct SignedIn {
-    /// Who signed in.
-    pub user: GithubUser,
-    scopes: Scopes,
-    token: AccessToken,
+    /// Who, with which tokens: shared with the other requests of the session.
+    auth: Arc<AuthRecord>,
     session: Session,
     login: GithubLogin,
     here: Option<PathAndQuery>,
@@ -45,8 +45,8 @@ pub struct SignedIn {
 impl std::fmt::Debug for SignedIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignedIn")
-            .field("user", &self.user)
-            .field("scopes", &self.scopes)
+            .field("user", self.user())
+            .field("scopes", self.scopes())
             .finish_non_exhaustive()
     }
 }
@@ -54,12 +54,12 @@ impl std::fmt::Debug for SignedIn {
 impl SignedIn {
     /// Who signed in.
     pub fn user(&self) -> &GithubUser {
-        &self.user
+        &self.auth.user
     }
 
     /// The scopes GitHub granted (empty for GitHub App tokens, whose permissions decide).
     pub fn scopes(&self) -> &Scopes {
-        &self.scopes
+        &self.auth.tokens.scopes
     }
 
     /// The session (for the application's own data).
@@ -70,7 +70,7 @@ impl SignedIn {
     /// A GitHub REST client acting as this person, sharing the application-wide ETag
     /// cache. The token was renewed first if it was about to expire.
     pub fn github(&self) -> Result<github_api::Client, github_api::Error> {
-        self.login.inner.api.client(&self.token)
+        self.login.inner.api.client(&self.auth.tokens.access_token)
     }
 
     /// Ends the session because of `reason` and answers like an anonymous request:
@@ -115,7 +115,7 @@ pub struct MaybeSignedIn(pub Option<SignedIn>);
 impl MaybeSignedIn {
     /// Who signed in, if anyone.
     pub fn user(&self) -> Option<&GithubUser> {
-        self.0.as_ref().map(|s| &s.user)
+        self.0.as_ref().map(SignedIn::user)
     }
 }
 
@@ -225,7 +225,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 
 /// The outcome of checking a request's session.
 enum Check {
-    SignedIn(Box<AuthRecord>),
+    SignedIn(Arc<AuthRecord>),
     Anonymous(Option<SignedOutReason>),
 }
 
@@ -235,18 +235,13 @@ async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
     let here = request_target(parts);
     let json = wants_json(&parts.headers);
     match login.check(&session).await {
-        Ok(Check::SignedIn(auth)) => {
-            let AuthRecord { user, tokens, .. } = *auth;
-            Ok(Some(SignedIn {
-                user,
-                scopes: tokens.scopes,
-                token: tokens.access_token,
-                session,
-                login,
-                here,
-                wants_json: json,
-            }))
-        }
+        Ok(Check::SignedIn(auth)) => Ok(Some(SignedIn {
+            auth,
+            session,
+            login,
+            here,
+            wants_json: json,
+        })),
         Ok(Check::Anonymous(None)) => Ok(None),
         Ok(Check::Anonymous(Some(reason))) => Err(SignInRejection::anonymous(
             &login,
@@ -307,7 +302,7 @@ impl GithubLogin {
     /// Checks a session: its lifetimes, then its token (renewed if about to expire).
     async fn check(&self, session: &Session) -> Result<Check, Failure> {
         let settings = &self.inner.session;
-        let Some(auth) = read_auth(session).await? else {
+        let Some(auth) = read_auth(session, &self.inner.records).await? else {
             return Ok(Check::Anonymous(None));
         };
         let now = now_unix();
@@ -325,7 +320,7 @@ impl GithubLogin {
             .tokens
             .is_expired(OffsetDateTime::now_utc(), self.inner.refresh_leeway)
         {
-            match self.refresh(session, auth).await? {
+            match self.refresh(session, AuthRecord::clone(&auth)).await? {
                 Ok(auth) => auth,
                 Err(reason) => return Ok(Check::Anonymous(Some(reason))),
             }
@@ -340,7 +335,7 @@ impl GithubLogin {
                 .await
                 .map_err(Failure::session_store)?;
         }
-        Ok(Check::SignedIn(Box::new(auth)))
+        Ok(Check::SignedIn(auth))
     }
 
     /// Renews an expiring token; `Err(reason)` when the session had to end.
@@ -348,7 +343,7 @@ impl GithubLogin {
         &self,
         session: &Session,
         mut auth: AuthRecord,
-    ) -> Result<Result<AuthRecord, SignedOutReason>, Failure> {
+    ) -> Result<Result<Arc<AuthRecord>, SignedOutReason>, Failure> {
         let now = OffsetDateTime::now_utc();
         let refresh_token = match &auth.tokens.refresh_token {
             Some(rt) if auth.tokens.can_refresh(now) => rt.clone(),
@@ -371,7 +366,7 @@ impl GithubLogin {
                 // Saved now rather than after the response, so the session's next
                 // requests start from the new tokens.
                 session.save().await.map_err(Failure::session_store)?;
-                Ok(Ok(auth))
+                Ok(Ok(Arc::new(auth)))
             }
             Err(OAuthError::Timeout) => Err(self.failure(FailureKind::GithubTimeout)),
             Err(e @ (OAuthError::Transport(_) | OAuthError::UnexpectedResponse { .. })) => {
@@ -400,9 +395,9 @@ impl GithubLogin {
         &self,
         session: &Session,
         spent: &github_oauth::RefreshToken,
-    ) -> Result<Option<AuthRecord>, Failure> {
+    ) -> Result<Option<Arc<AuthRecord>>, Failure> {
         session.load().await.map_err(Failure::session_store)?;
-        let stored = read_auth(session).await?;
+        let stored = read_auth(session, &self.inner.records).await?;
         Ok(stored.filter(|a| {
             a.tokens.refresh_token.as_ref() != Some(spent)
                 && !a

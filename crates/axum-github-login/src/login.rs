@@ -16,7 +16,7 @@ use crate::error::{Failure, FailureKind};
 use crate::pages::{DefaultPages, Pages};
 use crate::policy::AccessPolicy;
 use crate::refresh::Renewals;
-use crate::session::{SessionSettings, SignedOutReason, keys};
+use crate::session::{ParsedRecords, SessionSettings, SignedOutReason, keys};
 
 /// Sign in with GitHub for one axum application: routes, settings and the session layer.
 ///
@@ -40,6 +40,7 @@ pub(crate) struct Inner {
     pub(crate) refresh_leeway: Duration,
     pub(crate) pending_ttl: Duration,
     pub(crate) renewals: Renewals,
+    pub(crate) records: ParsedRecords,
 }
 
 impl std::fmt::Debug for GithubLogin {
@@ -167,6 +168,7 @@ impl GithubLogin {
         session: &Session,
         reason: SignedOutReason,
     ) -> Result<(), Failure> {
+        self.inner.records.forget(session.id());
         session.flush().await.map_err(Failure::session_store)?;
         session
             .insert(keys::SIGNED_OUT, reason)
@@ -308,6 +310,7 @@ impl GithubLoginBuilder {
                 refresh_leeway: self.refresh_leeway,
                 pending_ttl: self.sign_in_timeout,
                 renewals: Renewals::default(),
+                records: ParsedRecords::default(),
             }),
         })
     }

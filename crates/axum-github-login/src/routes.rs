@@ -333,6 +333,7 @@ async fn logout(
             .with_pages(&login.inner.pages)
             .into_response();
     }
+    login.inner.records.forget(session.id());
     if let Err(e) = session.flush().await {
         return Failure::session_store(e)
             .with_pages(&login.inner.pages)

@@ -3,6 +3,8 @@
 //! the person's tokens) stay in the store the application chose.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use github_oauth::{PendingAuthorization, Scopes, TokenSet};
@@ -10,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
+use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 use crate::NextPath;
@@ -183,15 +186,18 @@ pub(crate) async fn read<T: DeserializeOwned>(
 /// and a string is one allocation where the same record as a JSON object is dozens
 /// (this read happens on every signed-in request). A record stored as an object, as
 /// earlier versions of this crate did, still reads. One that does not read is dropped,
-/// as [`read`] does.
-pub(crate) async fn read_auth(session: &Session) -> Result<Option<AuthRecord>, Failure> {
-    let parsed = match session.get_value(keys::AUTH).await {
+/// as [`read`] does. `parsed` spares parsing the same text again.
+pub(crate) async fn read_auth(
+    session: &Session,
+    parsed: &ParsedRecords,
+) -> Result<Option<Arc<AuthRecord>>, Failure> {
+    let outcome = match session.get_value(keys::AUTH).await {
         Ok(None) => return Ok(None),
-        Ok(Some(serde_json::Value::String(json))) => serde_json::from_str(&json),
-        Ok(Some(value)) => serde_json::from_value(value),
+        Ok(Some(serde_json::Value::String(json))) => parsed.get_or_parse(session.id(), json),
+        Ok(Some(value)) => serde_json::from_value(value).map(Arc::new),
         Err(e) => return Err(Failure::session_store(e)),
     };
-    match parsed {
+    match outcome {
         Ok(auth) => Ok(Some(auth)),
         Err(_) => {
             tracing::warn!(key = keys::AUTH, "unreadable session value dropped");
@@ -204,6 +210,63 @@ pub(crate) async fn read_auth(session: &Session) -> Result<Option<AuthRecord>, F
     }
 }
 
+/// Sign-in records already parsed, by session id, each with the text it was parsed
+/// from. A signed-in session's record is read on every request and changes only at
+/// sign-in and when its token is renewed; a record is used again only when the stored
+/// text is the same, byte for byte, so what is read always is what the store holds
+/// (whichever instance wrote it).
+#[derive(Default)]
+pub(crate) struct ParsedRecords {
+    entries: Mutex<HashMap<Id, (String, Arc<AuthRecord>)>>,
+}
+
+impl ParsedRecords {
+    /// Sessions remembered at most; past that, one is forgotten for each new one.
+    pub(crate) const CAPACITY: usize = 4096;
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<Id, (String, Arc<AuthRecord>)>> {
+        // A map of finished values: whole after every statement.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get_or_parse(
+        &self,
+        id: Option<Id>,
+        json: String,
+    ) -> Result<Arc<AuthRecord>, serde_json::Error> {
+        let Some(id) = id else {
+            return serde_json::from_str(&json).map(Arc::new);
+        };
+        if let Some((text, auth)) = self.entries().get(&id)
+            && *text == json
+        {
+            return Ok(Arc::clone(auth));
+        }
+        let auth = Arc::new(serde_json::from_str::<AuthRecord>(&json)?);
+        let mut entries = self.entries();
+        if entries.len() >= Self::CAPACITY
+            && !entries.contains_key(&id)
+            && let Some(other) = entries.keys().next().copied()
+        {
+            entries.remove(&other);
+        }
+        entries.insert(id, (json, Arc::clone(&auth)));
+        Ok(auth)
+    }
+
+    /// Forgets a session's record (it is ending).
+    pub(crate) fn forget(&self, id: Option<Id>) {
+        if let Some(id) = id {
+            self.entries().remove(&id);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+}
+
 /// Stores the sign-in record (as one JSON string, see [`read_auth`]).
 pub(crate) async fn write_auth(session: &Session, auth: &AuthRecord) -> Result<(), Failure> {
     let json = serde_json::to_string(auth)
@@ -213,4 +276,58 @@ pub(crate) async fn write_auth(session: &Session, auth: &AuthRecord) -> Result<(
         .await
         .map_err(Failure::session_store)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(login: &str) -> String {
+        serde_json::json!({
+            "user": {"id": 1, "login": login, "name": null, "email": null,
+                     "avatar_url": null, "html_url": null},
+            "tokens": {"access_token": "gho_x", "token_type": "bearer", "scopes": ["gist"]},
+            "signed_in_at": 1
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_record_is_parsed_again_only_when_its_text_changed() {
+        let parsed = ParsedRecords::default();
+        let id = Some(Id(7));
+        let first = parsed
+            .get_or_parse(id, record("octocat"))
+            .expect("a record");
+        let again = parsed
+            .get_or_parse(id, record("octocat"))
+            .expect("a record");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the same text is not parsed twice"
+        );
+        let renamed = parsed
+            .get_or_parse(id, record("monalisa"))
+            .expect("a record");
+        assert_eq!(renamed.user.login, "monalisa", "new text, new record");
+        let other = parsed
+            .get_or_parse(Some(Id(8)), record("octocat"))
+            .expect("a record");
+        assert!(!Arc::ptr_eq(&first, &other), "records are per session");
+        assert!(parsed.get_or_parse(id, "{}".to_owned()).is_err());
+        parsed.forget(id);
+        assert_eq!(parsed.len(), 1);
+    }
+
+    #[test]
+    fn the_memory_is_bounded() {
+        let parsed = ParsedRecords::default();
+        for n in 0..ParsedRecords::CAPACITY + 10 {
+            let id = Some(Id(i128::try_from(n).expect("small")));
+            parsed
+                .get_or_parse(id, record("octocat"))
+                .expect("a record");
+        }
+        assert_eq!(parsed.len(), ParsedRecords::CAPACITY);
+    }
 }

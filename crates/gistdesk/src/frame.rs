@@ -113,9 +113,19 @@ impl RequestIds {
 
     /// The next id.
     pub fn next_id(&self) -> HeaderValue {
+        use std::io::Write as _;
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let id = format!("{}-{n:x}", self.prefix);
-        HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("-"))
+        // 16 hex digits, a dash and at most 16 more: formatted on the stack, then copied
+        // once into the header value.
+        let mut buffer = [0u8; 40];
+        let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+        let written = write!(cursor, "{}-{n:x}", self.prefix).map(|()| cursor.position());
+        let id = written
+            .ok()
+            .and_then(|end| usize::try_from(end).ok())
+            .and_then(|end| buffer.get(..end));
+        id.and_then(|id| HeaderValue::from_bytes(id).ok())
+            .unwrap_or(HeaderValue::from_static("-"))
     }
 }
 
@@ -185,15 +195,13 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
+        // The id lives in the task-local and the response; handlers have no use for it in
+        // the request's headers.
         let id = match request.headers().get(&REQUEST_ID) {
             Some(id) if acceptable_id(id) => id.clone(),
-            _ => {
-                let id = self.ids.next_id();
-                request.headers_mut().insert(REQUEST_ID, id.clone());
-                id
-            }
+            _ => self.ids.next_id(),
         };
         let info = RequestInfo {
             id: id.clone(),

@@ -221,9 +221,9 @@ impl TestAppBuilder {
             .route("/me", get(me_from_github))
             .route(
                 "/act",
-                axum::routing::post(
-                    |me: SignedIn| async move { format!("done by {}", me.user.login) },
-                ),
+                axum::routing::post(|me: SignedIn| async move {
+                    format!("done by {}", me.user().login)
+                }),
             )
             .merge(login.router())
             .layer(login.layer())
@@ -296,9 +296,9 @@ async fn private(me: SignedIn, csrf: CsrfToken) -> Html<String> {
         "<p>Hello, {} (id {})</p><p>email: {}</p>\
          <form method=\"post\" action=\"/auth/github/logout\">\
          <input type=\"hidden\" name=\"csrf_token\" value=\"{}\"></form>",
-        me.user.login,
-        me.user.id,
-        me.user.email.as_deref().unwrap_or("none"),
+        me.user().login,
+        me.user().id,
+        me.user().email.as_deref().unwrap_or("none"),
         csrf.token()
     ))
 }
