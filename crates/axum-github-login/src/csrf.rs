@@ -49,6 +49,11 @@ impl CsrfToken {
         &self.0
     }
 
+    /// The token as a string of its own (for a page that keeps it).
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// Whether `candidate` is this session's token, compared in constant time.
     pub fn verify(&self, candidate: &str) -> bool {
         !candidate.is_empty() && bool::from(self.0.as_bytes().ct_eq(candidate.as_bytes()))

@@ -68,7 +68,6 @@ pub enum StartError {
 /// A bound, not yet serving, gistdesk.
 pub struct Application {
     listener: TcpListener,
-    router: axum::Router,
     state: AppState,
     local_addr: SocketAddr,
     public_url: Url,
@@ -161,10 +160,8 @@ impl Application {
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
         let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory);
-        let router = app(state.clone());
         Ok(Self {
             listener,
-            router,
             state,
             local_addr,
             public_url,
@@ -198,7 +195,9 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(app(self.state.clone()));
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         if let Some(task) = self.expiry_task {

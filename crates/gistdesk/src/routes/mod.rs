@@ -83,7 +83,7 @@ impl FromRequestParts<AppState> for Me {
                 html_url: user.html_url.clone().unwrap_or_default(),
             }),
             notice,
-            csrf: csrf.token().to_owned(),
+            csrf: csrf.into_string(),
         };
         Ok(Self { signed_in, layout })
     }
