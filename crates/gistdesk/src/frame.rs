@@ -260,12 +260,7 @@ where
             .entry(REQUEST_ID)
             .or_insert_with(|| this.id.clone());
         let micros = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        tracing::info!(
-            target: "gistdesk::access",
-            status = response.status().as_u16(),
-            micros,
-            "finished"
-        );
+        crate::telemetry::log_access(response.status().as_u16(), micros);
         Poll::Ready(Ok(response))
     }
 }
