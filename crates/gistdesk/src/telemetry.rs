@@ -114,16 +114,9 @@ fn format_access(format: LogFormat, status: u16, micros: u64, line: &mut String)
         LogFormat::Text => {
             write_timestamp(line)?;
             line.push_str("  INFO ");
-            with_current_request(|r| {
-                write!(
-                    line,
-                    "request{{method={} path={} request_id={}}}: ",
-                    r.method(),
-                    r.path(),
-                    r.id()
-                )
-            })
-            .transpose()?;
+            if write_request(line)? {
+                line.push(' ');
+            }
             writeln!(
                 line,
                 "gistdesk::access: finished status={status} micros={micros}"
@@ -233,6 +226,21 @@ fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
     })
 }
 
+/// Writes `request{method=… path=… request_id=…}:` while a request runs; whether it did.
+fn write_request(w: &mut impl fmt::Write) -> Result<bool, fmt::Error> {
+    with_current_request(|r| {
+        write!(
+            w,
+            "request{{method={} path={} request_id={}}}:",
+            r.method(),
+            r.path(),
+            r.id()
+        )
+    })
+    .transpose()
+    .map(|written| written.is_some())
+}
+
 fn level_colour(level: Level) -> &'static str {
     match level {
         Level::ERROR => "\x1b[31m",
@@ -266,17 +274,7 @@ where
         } else {
             write!(writer, " {level:>5} ")?;
         }
-        let in_request = with_current_request(|r| {
-            write!(
-                writer,
-                "request{{method={} path={} request_id={}}}:",
-                r.method(),
-                r.path(),
-                r.id()
-            )
-        })
-        .transpose()?
-        .is_some();
+        let in_request = write_request(&mut writer)?;
         let mut in_span = false;
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
