@@ -111,20 +111,10 @@ impl RequestIds {
         }
     }
 
-    /// The next id.
+    /// The next id (the header value takes the formatted string as it is, no copy).
     pub fn next_id(&self) -> HeaderValue {
-        use std::io::Write as _;
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        // 16 hex digits, a dash and at most 16 more: formatted on the stack, then copied
-        // once into the header value.
-        let mut buffer = [0u8; 40];
-        let mut cursor = std::io::Cursor::new(&mut buffer[..]);
-        let written = write!(cursor, "{}-{n:x}", self.prefix).map(|()| cursor.position());
-        let id = written
-            .ok()
-            .and_then(|end| usize::try_from(end).ok())
-            .and_then(|end| buffer.get(..end));
-        id.and_then(|id| HeaderValue::from_bytes(id).ok())
+        HeaderValue::try_from(format!("{}-{n:x}", self.prefix))
             .unwrap_or(HeaderValue::from_static("-"))
     }
 }
@@ -204,7 +194,7 @@ where
             _ => self.ids.next_id(),
         };
         let info = RequestInfo {
-            id: id.clone(),
+            id,
             method: request.method().clone(),
             uri: request.uri().clone(),
         };
@@ -214,7 +204,6 @@ where
         let future = FrameFuture {
             inner: inner.ok().map(|f| AssertUnwindSafe(f).catch_unwind()),
             started,
-            id,
             security: Arc::clone(&self.security),
         };
         REQUEST.scope(info, future)
@@ -223,13 +212,13 @@ where
 
 pin_project_lite::pin_project! {
     /// The future of [`Frame`]: the inner response (or the error page of a panic) with
-    /// the request id and security headers, logged when ready.
+    /// the request id and security headers, logged when ready. It runs inside the
+    /// request's task-local scope, where the id is.
     pub struct FrameFuture<F> {
         // `None` when calling the inner service panicked.
         #[pin]
         inner: Option<CatchUnwind<AssertUnwindSafe<F>>>,
         started: Instant,
-        id: HeaderValue,
         security: Arc<SecurityHeaders>,
     }
 }
@@ -242,23 +231,21 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let outcome = match this.inner.as_pin_mut() {
-            Some(inner) => match inner.poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(outcome) => outcome,
+        // `None`: the handler panicked, in `call` or while polled.
+        let answered = match this.inner.as_pin_mut() {
+            Some(inner) => match std::task::ready!(inner.poll(cx)) {
+                Ok(Ok(response)) => Some(response),
+                Ok(Err(never)) => match never {},
+                Err(_panic) => None,
             },
-            None => Err(Box::new("the request handler panicked when called") as _),
+            None => None,
         };
-        let mut response = match outcome {
-            Ok(Ok(response)) => response,
-            Ok(Err(never)) => match never {},
-            Err(_panic) => AppError::internal("a request handler panicked").into_response(),
-        };
+        let mut response = answered
+            .unwrap_or_else(|| AppError::internal("a request handler panicked").into_response());
         this.security.apply(response.headers_mut());
-        response
-            .headers_mut()
-            .entry(REQUEST_ID)
-            .or_insert_with(|| this.id.clone());
+        if let Some(id) = with_current_request(|r| r.id.clone()) {
+            response.headers_mut().entry(REQUEST_ID).or_insert(id);
+        }
         let micros = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
         crate::telemetry::log_access(response.status().as_u16(), micros);
         Poll::Ready(Ok(response))
@@ -285,6 +272,43 @@ mod tests {
             "another process, another prefix"
         );
         assert!(acceptable_id(&HeaderValue::from_str(&a).expect("a header")));
+    }
+
+    /// The `x-request-id` the frame answers a request carrying `sent` with.
+    async fn answered_id(sent: Option<&'static str>) -> String {
+        use tower::ServiceExt;
+        let url = url::Url::parse("http://127.0.0.1:3000/").expect("URL");
+        let security = Arc::new(SecurityHeaders::new(&url, &url));
+        let inner =
+            tower::service_fn(|_: Request| async { Ok::<_, Infallible>("ok".into_response()) });
+        let mut request = Request::new(axum::body::Body::empty());
+        if let Some(sent) = sent {
+            request
+                .headers_mut()
+                .insert(REQUEST_ID, HeaderValue::from_static(sent));
+        }
+        let response = FrameLayer::new(security)
+            .layer(inner)
+            .oneshot(request)
+            .await
+            .expect("an answer");
+        assert!(response.headers().contains_key("content-security-policy"));
+        response.headers()[REQUEST_ID]
+            .to_str()
+            .expect("ASCII")
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_plain_incoming_id_is_answered_and_anything_else_replaced() {
+        assert_eq!(answered_id(Some("lb-7f3c2a.17")).await, "lb-7f3c2a.17");
+        for sent in [None, Some("a} status=500"), Some("")] {
+            let ours = answered_id(sent).await;
+            assert_ne!(Some(ours.as_str()), sent);
+            let (prefix, counter) = ours.split_once('-').expect("prefix-counter");
+            assert_eq!(prefix.len(), 16, "{ours}");
+            assert!(u64::from_str_radix(counter, 16).is_ok(), "{ours}");
+        }
     }
 
     #[test]

@@ -129,16 +129,9 @@ pub fn app(
         .layer(login.layer())
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .service(routes);
-    outer_layers(with_sessions, Arc::clone(&state.inner.security))
-}
-
-/// What wraps every response, whoever made it: the request id and log line, a panic
-/// turned into an error page, the security headers ([`frame`]).
-fn outer_layers<S>(inner: S, security: Arc<security::SecurityHeaders>) -> frame::Frame<S>
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    frame::FrameLayer::new(security).layer(inner)
+    // Outermost: the request id and log line, a panic turned into an error page, the
+    // security headers, whoever made the response.
+    frame::FrameLayer::new(Arc::clone(&state.inner.security)).layer(with_sessions)
 }
 
 #[cfg(test)]
@@ -163,7 +156,8 @@ mod tests {
                 "unreachable"
             }),
         );
-        let response = outer_layers(routes, security)
+        let response = frame::FrameLayer::new(security)
+            .layer(routes)
             .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
             .await
             .expect("a response, not a dropped connection");

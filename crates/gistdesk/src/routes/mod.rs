@@ -58,6 +58,8 @@ pub(crate) async fn not_found() -> AppError {
 pub(crate) struct Me {
     pub(crate) signed_in: SignedIn,
     pub(crate) layout: Layout,
+    /// The client, once a page asked for it (an edit asks three times).
+    github: std::sync::OnceLock<github_api::Client>,
 }
 
 impl FromRequestParts<AppState> for Me {
@@ -85,7 +87,11 @@ impl FromRequestParts<AppState> for Me {
             notice,
             csrf: csrf.into_string(),
         };
-        Ok(Self { signed_in, layout })
+        Ok(Self {
+            signed_in,
+            layout,
+            github: std::sync::OnceLock::new(),
+        })
     }
 }
 
@@ -98,7 +104,11 @@ impl Me {
     /// A GitHub client acting as the person, made when a page needs one (pages that
     /// call no API do not pay for it). [`Me::respond`] turns its errors into pages.
     pub(crate) fn github(&self) -> Result<github_api::Client, AppError> {
-        self.signed_in.github().map_err(AppError::from)
+        if let Some(github) = self.github.get() {
+            return Ok(github.clone());
+        }
+        let github = self.signed_in.github().map_err(AppError::from)?;
+        Ok(self.github.get_or_init(|| github).clone())
     }
 
     /// The person's numeric GitHub id.

@@ -287,21 +287,23 @@ async fn stars_beyond_the_first_hundred_show_on_the_list() {
             .header("user-agent", "gistdesk-test")
             .header("accept", "application/vnd.github+json")
     };
-    let create = |token: &str, name: &str| {
-        call(reqwest::Method::POST, "/gists", token).json(&serde_json::json!({
-            "description": name,
-            "public": true,
-            "files": { format!("{name}.txt"): { "content": name } },
-        }))
+    // Creates a public gist as `token`'s owner; its id.
+    let create = async |token: &str, name: &str| -> String {
+        let created: serde_json::Value = call(reqwest::Method::POST, "/gists", token)
+            .json(&serde_json::json!({
+                "description": name,
+                "public": true,
+                "files": { format!("{name}.txt"): { "content": name } },
+            }))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("gist JSON");
+        created["id"].as_str().expect("an id").to_owned()
     };
-    let created: serde_json::Value = create(&octocat, "starred-long-ago")
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("gist JSON");
-    let own = created["id"].as_str().expect("an id").to_owned();
+    let own = create(&octocat, "starred-long-ago").await;
     let star =
         |id: &str, token: &str| call(reqwest::Method::PUT, &format!("/gists/{id}/star"), token);
     assert_eq!(
@@ -310,15 +312,11 @@ async fn stars_beyond_the_first_hundred_show_on_the_list() {
     );
     // 110 more stars, all more recent: the own gist moves to the second page.
     for n in 0..110 {
-        let other: serde_json::Value = create(&hubot, &format!("hubot-{n}"))
-            .send()
-            .await
-            .expect("create")
-            .json()
-            .await
-            .expect("gist JSON");
-        let id = other["id"].as_str().expect("an id");
-        assert_eq!(star(id, &octocat).send().await.expect("star").status(), 204);
+        let id = create(&hubot, &format!("hubot-{n}")).await;
+        assert_eq!(
+            star(&id, &octocat).send().await.expect("star").status(),
+            204
+        );
     }
     let first: Vec<serde_json::Value> = call(
         reqwest::Method::GET,
