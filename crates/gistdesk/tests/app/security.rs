@@ -39,8 +39,17 @@ async fn security_headers_everywhere() {
         assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
-        assert!(headers.contains_key("referrer-policy"), "{what}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{what}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+        assert_eq!(
+            headers["cross-origin-opener-policy"], "same-origin",
+            "{what}"
+        );
+        assert!(headers.contains_key("permissions-policy"), "{what}");
         assert!(headers.contains_key("x-request-id"), "{what}");
+        if !what.starts_with("/static/") {
+            assert_eq!(headers["cache-control"], "no-store", "{what}");
+        }
         assert!(
             !headers.contains_key("strict-transport-security"),
             "no HSTS over plain http: {what}"
