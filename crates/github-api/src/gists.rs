@@ -11,14 +11,20 @@ use time::OffsetDateTime;
 
 use crate::{Client, Error, Page, SimpleUser};
 
-/// A gist id: ASCII letters and digits only, so it is always one safe path segment.
+/// A gist id as GitHub issues them: lowercase hex digits (20 or 32 of them today, a
+/// decimal number for the oldest gists), so it is always one safe path segment and never
+/// a word like `starred` or `public` that names another endpoint under `/gists/`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct GistId(String);
 
+/// The longest gist id accepted: GitHub's are 32 hex digits today; a little room is kept
+/// for a longer form without accepting arbitrary strings.
+const MAX_GIST_ID_LEN: usize = 40;
+
 /// A string that is not a gist id.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("not a gist id (expected 1 to 64 ASCII letters or digits)")]
+#[error("not a gist id (expected 1 to 40 lowercase hex digits)")]
 pub struct InvalidGistId;
 
 impl GistId {
@@ -26,10 +32,14 @@ impl GistId {
     ///
     /// ```
     /// assert!(github_api::GistId::parse("aa5a315d61ae9438b18d").is_ok());
+    /// assert!(github_api::GistId::parse("790381").is_ok());
     /// assert!(github_api::GistId::parse("../user").is_err());
+    /// assert!(github_api::GistId::parse("starred").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Self, InvalidGistId> {
-        if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if (1..=MAX_GIST_ID_LEN).contains(&s.len())
+            && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             Ok(Self(s.to_owned()))
         } else {
             Err(InvalidGistId)
@@ -390,8 +400,14 @@ mod tests {
 
     #[test]
     fn gist_ids() {
-        assert!(GistId::parse("1").is_ok());
-        for bad in ["", "a/b", "a b", "ä", "%2e", &"a".repeat(65)] {
+        for good in ["1", "790381", "aa5a315d61ae9438b18d", &"f".repeat(32)] {
+            assert!(GistId::parse(good).is_ok(), "{good:?}");
+        }
+        // Words that name other endpoints under /gists/ are not ids.
+        for bad in ["starred", "public", "new", "edit", "delete", "forks", "comments"] {
+            assert!(GistId::parse(bad).is_err(), "{bad:?}");
+        }
+        for bad in ["", "a/b", "a b", "ä", "%2e", "AA5A", &"a".repeat(41)] {
             assert!(GistId::parse(bad).is_err(), "{bad:?}");
         }
     }

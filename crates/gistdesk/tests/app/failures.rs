@@ -33,6 +33,29 @@ async fn unknown_pages_and_gists_are_404_pages() {
 }
 
 #[tokio::test]
+async fn words_that_are_not_gist_ids_are_404_without_asking_github() {
+    let app = TestApp::signed_in().await;
+    // With GitHub unreachable, any call to it would answer 502: a 404 here means
+    // the address was refused before GitHub was asked.
+    app.emulator.control().drop_connections(true);
+    for path in [
+        "/gists/starred/edit",
+        "/gists/starred/delete",
+        "/gists/public",
+        "/gists/public/edit",
+        "/gists/AA5A315D61AE9438B18D",
+        "/gists/starred/star",
+    ] {
+        let response = if path.ends_with("/star") {
+            app.post_with_csrf(path, &[]).await
+        } else {
+            app.get(path).await
+        };
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn github_unreachable_is_a_502_with_try_again() {
     let app = TestApp::signed_in().await;
     app.emulator.control().drop_connections(true);
