@@ -1,8 +1,8 @@
 //! What a person sees when sign-in cannot go on, and why.
 //!
 //! Policy: every failure is a [`FailureKind`] with a fixed status (4xx when the request or
-//! the person's choice is the cause, 502/504 when GitHub failed, 500 when this server
-//! did) and a message in plain words with a way to try again. Messages never hold a
+//! the person's choice is the cause, 502/504 when GitHub failed, 503 with `Retry-After`
+//! when the session store did not answer, 500 when this server did) and a message in plain words with a way to try again. Messages never hold a
 //! token, code, state or verifier, nor GitHub's raw response.
 
 use std::fmt;
@@ -46,7 +46,10 @@ pub enum FailureKind {
     GithubTimeout,
     /// A form arrived without this session's CSRF token.
     CsrfRejected,
-    /// The session store failed, or the server could not make random numbers.
+    /// The session store did not answer (down, unreachable or too slow): a passing
+    /// outage, not a bug, so the page asks to try again shortly.
+    StoreUnavailable,
+    /// The server could not make random numbers, or a stored session could not be read.
     Internal,
 }
 
@@ -66,6 +69,7 @@ impl FailureKind {
             | Self::CodeRejected => StatusCode::BAD_REQUEST,
             Self::Misconfigured | Self::GithubUnavailable => StatusCode::BAD_GATEWAY,
             Self::GithubTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +82,7 @@ impl FailureKind {
             Self::CsrfRejected => "Request refused",
             Self::GithubUnavailable | Self::Misconfigured => "GitHub is not answering properly",
             Self::GithubTimeout => "GitHub is too slow",
+            Self::StoreUnavailable => "Temporarily unavailable",
             Self::Internal => "Something went wrong here",
             _ => "Sign-in failed",
         }
@@ -116,6 +121,9 @@ impl FailureKind {
             Self::GithubTimeout => "GitHub did not answer in time. Try again in a moment.",
             Self::CsrfRejected => {
                 "This form did not come from this site's own page, so nothing was done. Go back, reload the page and try again."
+            }
+            Self::StoreUnavailable => {
+                "This site cannot reach its session storage right now, so it cannot tell who you are. This is usually brief: try again in a few seconds."
             }
             Self::Internal => "This server could not finish your request. Try again in a moment.",
         }
@@ -160,7 +168,11 @@ impl Failure {
 
     pub(crate) fn session_store(err: tower_sessions::session::Error) -> Self {
         tracing::error!(error = %err, "session store failed");
-        Self::new(FailureKind::Internal, "/")
+        let kind = match err {
+            tower_sessions::session::Error::Store(_) => FailureKind::StoreUnavailable,
+            _ => FailureKind::Internal,
+        };
+        Self::new(kind, "/")
     }
 
     pub(crate) fn random_source() -> Self {
@@ -210,6 +222,16 @@ impl IntoResponse for Failure {
         };
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.kind == FailureKind::StoreUnavailable {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(STORE_RETRY_AFTER_SECONDS),
+            );
+        }
         res
     }
 }
+
+/// When to try again after the session store did not answer: outages the store
+/// recovers from by itself (a restart, a fail-over) take seconds.
+const STORE_RETRY_AFTER_SECONDS: &str = "5";

@@ -47,6 +47,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SESSION_STORE", hide_env_values = true)]
     pub session_store: Option<SecretArg>,
 
+    /// How long one session-store operation may take before the page answers 503
+    /// ("temporarily unavailable", with Retry-After) instead of waiting on (e.g. 500ms, 2s).
+    #[arg(long, env = "SESSION_STORE_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
+    pub session_store_timeout: Duration,
+
     /// Name of the session cookie.
     #[arg(long, env = "SESSION_COOKIE_NAME", default_value = "gistdesk_session")]
     pub session_cookie_name: String,
@@ -274,6 +279,8 @@ impl SessionStoreConfig {
 pub struct SessionConfig {
     /// Where sessions are kept.
     pub store: SessionStoreConfig,
+    /// How long one store operation may take.
+    pub store_timeout: Duration,
     /// Cookie name.
     pub cookie_name: String,
     /// Idle lifetime.
@@ -368,6 +375,12 @@ impl Config {
         if args.github_timeout.is_zero() {
             return Err(ConfigError::new("GITHUB_TIMEOUT", "must be positive"));
         }
+        if args.session_store_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "SESSION_STORE_TIMEOUT",
+                "must be positive",
+            ));
+        }
         if args.session_idle_timeout.is_zero() {
             return Err(ConfigError::new("SESSION_IDLE_TIMEOUT", "must be positive"));
         }
@@ -385,6 +398,7 @@ impl Config {
             data_dir: args.data_dir,
             session: SessionConfig {
                 store,
+                store_timeout: args.session_store_timeout,
                 cookie_name: args.session_cookie_name,
                 idle_timeout: args.session_idle_timeout,
                 max_lifetime: args.session_max_lifetime,
@@ -491,7 +505,7 @@ fn default_public_url(bind: SocketAddr) -> Result<Url, ConfigError> {
         .map_err(|_| ConfigError::new("PUBLIC_URL", "cannot be derived from BIND; set it"))
 }
 
-/// Parses `90s`, `30m`, `12h`, `7d` or a plain number of seconds.
+/// Parses `500ms`, `90s`, `30m`, `12h`, `7d` or a plain number of seconds.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
     let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
@@ -500,13 +514,16 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     };
     let number: u64 = number
         .parse()
-        .map_err(|_| format!("{value:?} is not a duration like 30m, 12h or 7d"))?;
+        .map_err(|_| format!("{value:?} is not a duration like 500ms, 30m, 12h or 7d"))?;
+    if unit == "ms" {
+        return Ok(Duration::from_millis(number));
+    }
     let seconds_per_unit = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 60 * 60,
         "d" => 24 * 60 * 60,
-        _ => return Err(format!("{value:?}: the unit must be s, m, h or d")),
+        _ => return Err(format!("{value:?}: the unit must be ms, s, m, h or d")),
     };
     number
         .checked_mul(seconds_per_unit)
@@ -647,6 +664,7 @@ mod tests {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("").is_err());
         assert!(parse_duration("d").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());

@@ -47,6 +47,9 @@ pub enum AppError {
     /// Input that cannot be used, with what to fix.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The session store did not answer in time; it usually comes back by itself.
+    #[error("the session store is unavailable")]
+    StoreUnavailable,
     /// A bug or an unexpected answer; details are in the log only.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
@@ -68,6 +71,7 @@ impl AppError {
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::SignInAgain => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,6 +123,11 @@ impl AppError {
                 "That did not work",
                 message.clone(),
                 Action::Back,
+            ),
+            Self::StoreUnavailable => (
+                "Temporarily unavailable",
+                "gistdesk cannot reach its session storage right now. This is usually brief: try again in a few seconds. Nothing you saved on GitHub is affected.".to_owned(),
+                Action::Reload,
             ),
             Self::Internal(_) => (
                 "Something went wrong",
@@ -191,16 +200,24 @@ impl AppError {
             }
         };
         let mut response = (status, Html(body)).into_response();
-        if let Self::RateLimited {
-            reset_at: Some(reset_at),
-        } = &self
-        {
-            let wait = (*reset_at - OffsetDateTime::now_utc())
-                .whole_seconds()
-                .max(1);
-            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
+        match &self {
+            Self::RateLimited {
+                reset_at: Some(reset_at),
+            } => {
+                let wait = (*reset_at - OffsetDateTime::now_utc())
+                    .whole_seconds()
+                    .max(1);
+                if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
             }
+            // A store comes back from a restart or fail-over within seconds.
+            Self::StoreUnavailable => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
         }
         response
     }
@@ -264,6 +281,7 @@ mod tests {
         assert_eq!(AppError::Unreachable(None).status(), 502);
         assert_eq!(AppError::RateLimited { reset_at: None }.status(), 429);
         assert_eq!(AppError::Csrf.status(), 403);
+        assert_eq!(AppError::StoreUnavailable.status(), 503);
     }
 
     #[test]

@@ -125,6 +125,7 @@ pub fn app(
         .fallback(routes::not_found)
         .with_state(state.clone());
     let with_sessions = ServiceBuilder::new()
+        .map_response(sessions::store_failure_page)
         .layer(login.session_layer(state.inner.sessions.clone()))
         .layer(login.layer())
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

@@ -1,6 +1,11 @@
 //! The session store, chosen by `SESSION_STORE`: a SQLite file by default,
 //! PostgreSQL or Redis when several instances share sessions.
 //!
+//! Every store operation is bounded by `SESSION_STORE_TIMEOUT`: a store that does not
+//! answer in time is an error (the page says the service is briefly unavailable, 503),
+//! never a request that hangs. A Redis connection that drops (restart, fail-over,
+//! `CLIENT KILL`) is made again in the background with a backoff of at most a second.
+//!
 //! Whatever the backend, the same tower-sessions behaviour applies; `/readyz`
 //! asks [`SessionBackend::ping`]. Connection URLs carry passwords: they never
 //! reach a log line or an error message.
@@ -24,7 +29,8 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude::{
-    ClientLike, Config as RedisConfig, PerformanceConfig, Pool as RedisPool,
+    ClientLike, Config as RedisConfig, ConnectionConfig, PerformanceConfig, Pool as RedisPool,
+    ReconnectPolicy,
 };
 use tower_sessions_sqlx_store::sqlx::{postgres, sqlite};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
@@ -32,15 +38,25 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 use crate::config::SessionStoreConfig;
 use crate::session_cache::SessionCache;
 
-/// How long one store operation may take before the request fails.
-const STORE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one store operation may take before the request fails, unless configured.
+pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest wait between two attempts to reconnect to Redis, in milliseconds.
+const REDIS_RECONNECT_MAX_DELAY_MS: u32 = 1_000;
 
 /// How many SQLite session records are kept in memory (a record is a few hundred bytes).
 const SQLITE_CACHE_RECORDS: usize = 4096;
 
-/// A session store of any supported kind.
+/// A session store of any supported kind, each operation bounded in time.
+#[derive(Clone, Debug)]
+pub struct SessionBackend {
+    store: Store,
+    timeout: Duration,
+}
+
+/// The store itself.
 #[derive(Clone)]
-pub enum SessionBackend {
+enum Store {
     /// A SQLite file, locked for this process, with its records kept in memory too.
     Sqlite(SqliteStore, sqlx::SqlitePool, Arc<Owned>),
     /// PostgreSQL.
@@ -49,7 +65,7 @@ pub enum SessionBackend {
     Redis(RedisStore<RedisPool>, RedisPool),
 }
 
-impl fmt::Debug for SessionBackend {
+impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Sqlite(..) => "SessionBackend::Sqlite",
@@ -129,8 +145,62 @@ fn redact_urls(message: &str) -> String {
 }
 
 impl SessionBackend {
-    /// Opens (and for SQL stores, migrates) the configured store.
-    pub async fn open(config: &SessionStoreConfig) -> Result<Self, StoreError> {
+    /// Opens (and for SQL stores, migrates) the configured store; each later operation
+    /// fails when it takes longer than `timeout`.
+    pub async fn open(config: &SessionStoreConfig, timeout: Duration) -> Result<Self, StoreError> {
+        let store = Store::open(config, timeout).await?;
+        Ok(Self { store, timeout })
+    }
+
+    /// Whether the store answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        tokio::time::timeout(self.timeout, self.store.ping())
+            .await
+            .map_err(|_| StoreError::new("ping", "no answer in time"))?
+    }
+
+    /// Deletes expired sessions every `period` (Redis expires keys by itself).
+    pub fn spawn_expiry_task(&self, period: Duration) -> Option<tokio::task::JoinHandle<()>> {
+        self.store.spawn_expiry_task(period)
+    }
+
+    /// Runs one store operation, failing it when the store does not answer in time.
+    async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = session_store::Result<T>>,
+    ) -> session_store::Result<T> {
+        tokio::time::timeout(self.timeout, operation)
+            .await
+            .unwrap_or_else(|_| {
+                Err(session_store::Error::Backend(format!(
+                    "the session store did not answer within {} ms",
+                    self.timeout.as_millis()
+                )))
+            })
+    }
+}
+
+#[async_trait]
+impl SessionStore for SessionBackend {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.bounded(self.store.create(record)).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.bounded(self.store.save(record)).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.bounded(self.store.load(id)).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.bounded(self.store.delete(id)).await
+    }
+}
+
+impl Store {
+    async fn open(config: &SessionStoreConfig, timeout: Duration) -> Result<Self, StoreError> {
         match config {
             SessionStoreConfig::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -144,11 +214,11 @@ impl SessionBackend {
                     .create_if_missing(true)
                     .journal_mode(sqlite::SqliteJournalMode::Wal)
                     .synchronous(sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(STORE_TIMEOUT)
+                    .busy_timeout(timeout)
                     .disable_statement_logging();
                 let pool = sqlite::SqlitePoolOptions::new()
                     .max_connections(4)
-                    .acquire_timeout(STORE_TIMEOUT)
+                    .acquire_timeout(timeout)
                     .connect_with(options)
                     .await
                     .map_err(|e| StoreError::new("SQLite", e))?;
@@ -170,7 +240,7 @@ impl SessionBackend {
                     .map_err(|_| StoreError::new("PostgreSQL", "the URL cannot be parsed"))?;
                 let pool = postgres::PgPoolOptions::new()
                     .max_connections(8)
-                    .acquire_timeout(STORE_TIMEOUT)
+                    .acquire_timeout(timeout)
                     .connect_with(options.disable_statement_logging())
                     .await
                     .map_err(|e| StoreError::new("PostgreSQL", e))?;
@@ -185,12 +255,22 @@ impl SessionBackend {
                 let config = RedisConfig::from_url(url.secret())
                     .map_err(|_| StoreError::new("Redis", "the URL cannot be parsed"))?;
                 let perf = PerformanceConfig {
-                    default_command_timeout: STORE_TIMEOUT,
+                    default_command_timeout: timeout,
                     ..PerformanceConfig::default()
                 };
-                let pool = RedisPool::new(config, Some(perf), None, None, 4)
+                let connection = ConnectionConfig {
+                    connection_timeout: timeout,
+                    internal_command_timeout: timeout,
+                    ..ConnectionConfig::default()
+                };
+                // Without a policy a dropped connection is never made again: every page
+                // would fail until gistdesk restarted. Attempts go on for as long as Redis
+                // is away (0 = no limit), waiting 50 ms, then up to a second, in between.
+                let reconnect =
+                    ReconnectPolicy::new_exponential(0, 50, REDIS_RECONNECT_MAX_DELAY_MS, 2);
+                let pool = RedisPool::new(config, Some(perf), Some(connection), Some(reconnect), 4)
                     .map_err(|e| StoreError::new("Redis", e))?;
-                tokio::time::timeout(STORE_TIMEOUT, pool.init())
+                tokio::time::timeout(timeout, pool.init())
                     .await
                     .map_err(|_| StoreError::new("Redis", "no answer in time"))?
                     .map_err(|e| StoreError::new("Redis", e))?;
@@ -199,34 +279,27 @@ impl SessionBackend {
         }
     }
 
-    /// Whether the store answers (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let check = async {
-            match self {
-                Self::Sqlite(_, pool, _) => sqlx::query("SELECT 1")
-                    .execute(pool)
-                    .await
-                    .map(drop)
-                    .map_err(|e| StoreError::new("SQLite", e)),
-                Self::Postgres(_, pool) => sqlx::query("SELECT 1")
-                    .execute(pool)
-                    .await
-                    .map(drop)
-                    .map_err(|e| StoreError::new("PostgreSQL", e)),
-                Self::Redis(_, pool) => pool
-                    .ping::<String>(None)
-                    .await
-                    .map(drop)
-                    .map_err(|e| StoreError::new("Redis", e)),
-            }
-        };
-        tokio::time::timeout(STORE_TIMEOUT, check)
-            .await
-            .map_err(|_| StoreError::new("ping", "no answer in time"))?
+    async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(_, pool, _) => sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(drop)
+                .map_err(|e| StoreError::new("SQLite", e)),
+            Self::Postgres(_, pool) => sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(drop)
+                .map_err(|e| StoreError::new("PostgreSQL", e)),
+            Self::Redis(_, pool) => pool
+                .ping::<String>(None)
+                .await
+                .map(drop)
+                .map_err(|e| StoreError::new("Redis", e)),
+        }
     }
 
-    /// Deletes expired sessions every `period` (Redis expires keys by itself).
-    pub fn spawn_expiry_task(&self, period: Duration) -> Option<tokio::task::JoinHandle<()>> {
+    fn spawn_expiry_task(&self, period: Duration) -> Option<tokio::task::JoinHandle<()>> {
         let run = |result: session_store::Result<()>| {
             if let Err(err) = result {
                 tracing::warn!(error = %err, "deleting expired sessions failed");
@@ -251,7 +324,7 @@ impl SessionBackend {
 }
 
 #[async_trait]
-impl SessionStore for SessionBackend {
+impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
             Self::Sqlite(store, _, owned) => {
@@ -304,6 +377,20 @@ impl SessionStore for SessionBackend {
             Self::Postgres(store, _) => store.delete(id).await,
             Self::Redis(store, _) => store.delete(id).await,
         }
+    }
+}
+
+/// tower-sessions answers a bare, empty `500` when it cannot save a changed session
+/// after the handler ran; the store's errors are its only cause. That becomes the page
+/// that says the service is briefly unavailable (503, `Retry-After`), like every other
+/// store failure; responses from the routes always carry a `Content-Type`.
+pub fn store_failure_page(response: axum::response::Response) -> axum::response::Response {
+    let bare_500 = response.status() == http::StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(http::header::CONTENT_TYPE);
+    if bare_500 {
+        axum::response::IntoResponse::into_response(crate::AppError::StoreUnavailable)
+    } else {
+        response
     }
 }
 

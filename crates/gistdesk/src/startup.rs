@@ -78,7 +78,8 @@ pub struct Application {
 impl Application {
     /// Opens everything `config` asks for and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let sessions = SessionBackend::open(&config.session.store).await?;
+        let sessions =
+            SessionBackend::open(&config.session.store, config.session.store_timeout).await?;
         tracing::info!(store = %config.session.store.describe(), "session store open");
 
         let listener = TcpListener::bind(config.bind)

@@ -404,7 +404,9 @@ mod tests {
             assert!(GistId::parse(good).is_ok(), "{good:?}");
         }
         // Words that name other endpoints under /gists/ are not ids.
-        for bad in ["starred", "public", "new", "edit", "delete", "forks", "comments"] {
+        for bad in [
+            "starred", "public", "new", "edit", "delete", "forks", "comments",
+        ] {
             assert!(GistId::parse(bad).is_err(), "{bad:?}");
         }
         for bad in ["", "a/b", "a b", "ä", "%2e", "AA5A", &"a".repeat(41)] {

@@ -103,6 +103,7 @@ impl TestAppBuilder {
             data_dir: dir.clone(),
             session: SessionConfig {
                 store: SessionStoreConfig::Sqlite(dir.join("sessions.db")),
+                store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
                 cookie_name: "gistdesk_session".to_owned(),
                 idle_timeout: std::time::Duration::from_secs(3600),
                 max_lifetime: std::time::Duration::from_secs(86_400),

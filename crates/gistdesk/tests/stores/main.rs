@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use gistdesk::config::{Config, GithubTarget, LogFormat, SessionConfig, SessionStoreConfig};
-use gistdesk::sessions::SessionBackend;
+use gistdesk::sessions::{DEFAULT_STORE_TIMEOUT, SessionBackend};
 use gistdesk::startup::Application;
 use github_emulator::Emulator;
 use reqwest::StatusCode;
@@ -41,7 +41,8 @@ async fn postgres() {
         "GISTDESK_TEST_POSTGRES_URL is not a PostgreSQL URL"
     );
     conformance(store.clone()).await;
-    two_instances_behind_a_load_balancer(store).await;
+    two_instances_behind_a_load_balancer(store.clone()).await;
+    a_locked_table_is_a_503_within_the_timeout(&url, store).await;
 }
 
 #[tokio::test]
@@ -57,6 +58,305 @@ async fn redis() {
     two_instances_behind_a_load_balancer(store).await;
 }
 
+/// A Redis of this test's own (it is killed and restarted): the connections dropped
+/// by the server, Redis stalled, Redis restarted. Pages answer 503 while it is away,
+/// within the store timeout, and serve the same session again once it is back, with
+/// no restart of gistdesk.
+#[tokio::test]
+#[ignore = "needs redis-server; run by .ci/run"]
+async fn redis_goes_away_and_comes_back() {
+    let redis = OwnRedis::start();
+    let store = SessionStoreConfig::parse(&redis.url()).expect("a redis:// URL");
+    let emulator = Emulator::builder()
+        .auto_approve("octocat")
+        .spawn()
+        .await
+        .expect("emulator starts");
+    let dir = std::env::temp_dir().join(format!("gistdesk-stores-redis-{}", random_hex()));
+    let timeout = Duration::from_secs(1);
+    let mut config = app_config(&emulator, store, &dir);
+    config.session.store_timeout = timeout;
+    let app = Application::build(config).await.expect("gistdesk starts");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let http = browser();
+    sign_in(&http, &base).await;
+    let account = format!("{base}/account");
+    assert_eq!(get(&http, &account).await.0, StatusCode::OK);
+
+    // The server drops every client connection (as a fail-over or a proxy would).
+    redis.command("CLIENT KILL TYPE normal");
+    let (status, took, _) = get(&http, &account).await;
+    assert!(
+        status == StatusCode::OK || status == StatusCode::SERVICE_UNAVAILABLE,
+        "right after the connections dropped: {status}"
+    );
+    assert!(took < timeout * 2, "answered in {took:?}");
+    serves_again(&http, &account).await;
+
+    // Redis stalls (a slow disk, a long command): 503 within the timeout, not a hang.
+    let stall = redis.spawn_command("DEBUG SLEEP 3");
+    let (status, took, retry_after) = get(&http, &account).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "while Redis stalls"
+    );
+    assert!(took < timeout * 2, "503 after {took:?}");
+    assert!(retry_after.is_some(), "503 says when to try again");
+    let _ = stall.join();
+    serves_again(&http, &account).await;
+
+    // Redis restarts: 503 (and not ready) while it is down, the same session after.
+    let redis = redis
+        .restart_after(|| async {
+            let (status, took, _) = get(&http, &account).await;
+            assert_eq!(
+                status,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "while Redis is down"
+            );
+            assert!(took < timeout * 2, "503 after {took:?}");
+            let (ready, _, _) = get(&http, &format!("{base}/readyz")).await;
+            assert_eq!(ready, StatusCode::SERVICE_UNAVAILABLE);
+        })
+        .await;
+    serves_again(&http, &account).await;
+    let (ready, _, _) = get(&http, &format!("{base}/readyz")).await;
+    assert_eq!(ready, StatusCode::OK);
+    drop(redis);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A session table locked by another client: pages answer 503 within the store
+/// timeout, and serve the session again when the lock is released.
+async fn a_locked_table_is_a_503_within_the_timeout(url: &str, store: SessionStoreConfig) {
+    let emulator = Emulator::builder()
+        .auto_approve("octocat")
+        .spawn()
+        .await
+        .expect("emulator starts");
+    let dir = std::env::temp_dir().join(format!("gistdesk-stores-lock-{}", random_hex()));
+    let timeout = Duration::from_secs(1);
+    let mut config = app_config(&emulator, store, &dir);
+    config.session.store_timeout = timeout;
+    let app = Application::build(config).await.expect("gistdesk starts");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let http = browser();
+    sign_in(&http, &base).await;
+    let account = format!("{base}/account");
+    assert_eq!(get(&http, &account).await.0, StatusCode::OK);
+
+    let pool = sqlx::PgPool::connect(url)
+        .await
+        .expect("PostgreSQL answers");
+    let mut lock = pool.begin().await.expect("a transaction");
+    sqlx::query(r#"LOCK TABLE "tower_sessions"."session" IN ACCESS EXCLUSIVE MODE"#)
+        .execute(&mut *lock)
+        .await
+        .expect("the session table locks");
+    let (status, took, retry_after) = get(&http, &account).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "while the table is locked"
+    );
+    assert!(took < timeout * 2, "503 after {took:?}");
+    assert!(retry_after.is_some(), "503 says when to try again");
+    lock.rollback().await.expect("unlock");
+    serves_again(&http, &account).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// GETs `url`: the status, how long the answer took, and its `Retry-After`.
+async fn get(http: &reqwest::Client, url: &str) -> (StatusCode, Duration, Option<String>) {
+    let started = std::time::Instant::now();
+    let response = http.get(url).send().await.expect("gistdesk answers");
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status(), started.elapsed(), retry_after)
+}
+
+/// Waits (at most 15 s) until `url` serves the signed-in page again.
+async fn serves_again(http: &reqwest::Client, url: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = http.get(url).send().await.expect("gistdesk answers");
+        let status = response.status();
+        if status == StatusCode::OK {
+            let body = response.text().await.expect("body");
+            assert!(body.contains("octocat"), "the same session is served");
+            return;
+        }
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "until the store is back, 503"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store came back but gistdesk still answers {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Signs in as octocat through the whole flow.
+async fn sign_in(http: &reqwest::Client, base: &str) {
+    let start = http
+        .get(format!("{base}/auth/github/login?next=/account"))
+        .send()
+        .await
+        .expect("login");
+    let back = http
+        .get(header(&start, LOCATION))
+        .send()
+        .await
+        .expect("emulator");
+    let done = http
+        .get(header(&back, LOCATION))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER, "signed in");
+}
+
+/// A `redis-server` on a free port, with its data kept on disk (append-only file) so a
+/// restart keeps the sessions. Killed on drop.
+struct OwnRedis {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("gistdesk-redis-{}", random_hex()));
+        std::fs::create_dir_all(&dir).expect("redis dir");
+        Self::spawn(port, dir)
+    }
+
+    fn spawn(port: u16, dir: std::path::PathBuf) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .args(["--enable-debug-command", "local"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (Debian package redis-server)");
+        let redis = Self { port, dir, child };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while redis.try_command("PING").as_deref() != Some("+PONG") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends one inline command and returns the first line of the answer.
+    fn try_command(&self, command: &str) -> Option<String> {
+        use std::io::{BufRead, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
+        let mut line = String::new();
+        std::io::BufReader::new(stream).read_line(&mut line).ok()?;
+        Some(line.trim_end().to_owned())
+    }
+
+    fn command(&self, command: &str) {
+        let answer = self.try_command(command);
+        assert!(
+            answer.as_deref().is_some_and(|a| !a.starts_with('-')),
+            "redis {command}: {answer:?}"
+        );
+    }
+
+    /// Runs a blocking command on a thread of its own.
+    fn spawn_command(&self, command: &'static str) -> std::thread::JoinHandle<()> {
+        let port = self.port;
+        let thread = std::thread::spawn(move || {
+            use std::io::{BufRead, Write};
+            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let _ = stream.write_all(format!("{command}\r\n").as_bytes());
+                let mut line = String::new();
+                let _ = std::io::BufReader::new(stream).read_line(&mut line);
+            }
+        });
+        // The command has started once Redis stops answering others.
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            let probe = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+                use std::io::{Read, Write};
+                s.set_read_timeout(Some(Duration::from_millis(200)))?;
+                s.write_all(b"PING\r\n")?;
+                let mut buf = [0u8; 7];
+                s.read(&mut buf)
+            });
+            if probe.is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        thread
+    }
+
+    /// Stops Redis (its data on disk), runs `while_down`, then starts it again on the
+    /// same port and directory.
+    async fn restart_after<F: std::future::Future<Output = ()>>(
+        mut self,
+        while_down: impl FnOnce() -> F,
+    ) -> Self {
+        let _ = self.try_command("SHUTDOWN");
+        let _ = self.child.wait();
+        while_down().await;
+        let (port, dir) = (self.port, std::mem::take(&mut self.dir));
+        std::mem::forget(self);
+        Self::spawn(port, dir)
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 fn required_env(name: &str) -> String {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => value,
@@ -65,7 +365,7 @@ fn required_env(name: &str) -> String {
 }
 
 async fn conformance(store: SessionStoreConfig) {
-    let backend = SessionBackend::open(&store)
+    let backend = SessionBackend::open(&store, DEFAULT_STORE_TIMEOUT)
         .await
         .unwrap_or_else(|e| panic!("the store must answer: {e}"));
     backend.ping().await.expect("ping");
@@ -80,14 +380,16 @@ async fn conformance(store: SessionStoreConfig) {
 /// (another instance on the same DATA_DIR) is refused with an error that says what to
 /// do, and once the first lets go, the file opens again with its sessions in it.
 async fn one_process_owns_a_sqlite_file(store: SessionStoreConfig) {
-    let first = SessionBackend::open(&store).await.expect("first opener");
+    let first = SessionBackend::open(&store, DEFAULT_STORE_TIMEOUT)
+        .await
+        .expect("first opener");
     let mut record = record(
         &[("who", serde_json::json!("octocat"))],
         time::Duration::hours(1),
     );
     first.create(&mut record).await.expect("create");
 
-    let refused = SessionBackend::open(&store)
+    let refused = SessionBackend::open(&store, DEFAULT_STORE_TIMEOUT)
         .await
         .expect_err("a second opener of the same file is refused");
     let message = refused.to_string();
@@ -98,7 +400,7 @@ async fn one_process_owns_a_sqlite_file(store: SessionStoreConfig) {
     assert!(message.contains("SESSION_STORE=postgres://"), "{message}");
 
     drop(first);
-    let again = SessionBackend::open(&store)
+    let again = SessionBackend::open(&store, DEFAULT_STORE_TIMEOUT)
         .await
         .expect("the file opens again once the first process let go");
     let loaded = again.load(&record.id).await.expect("load").expect("kept");
@@ -254,6 +556,7 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
         data_dir: dir.to_path_buf(),
         session: SessionConfig {
             store,
+            store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
             cookie_name: "gistdesk_session".to_owned(),
             idle_timeout: Duration::from_secs(3600),
             max_lifetime: Duration::from_secs(86_400),
