@@ -1,7 +1,9 @@
-//! Conditional requests: a response with an `ETag` is kept, and the next identical GET
-//! sends `If-None-Match`; GitHub then answers `304` (free of rate limit) if nothing
-//! changed. Keys include a hash of the token, so one person's responses are never
-//! served to another. The store is a trait; [`MemoryCache`] is a bounded LRU.
+//! Conditional requests: a response with an `ETag` whose body parsed is kept, and the
+//! next identical GET sends `If-None-Match`; GitHub then answers `304` (free of rate
+//! limit) if nothing changed. A body that fails to parse is never kept, and a kept one
+//! that fails is forgotten, so one bad answer cannot be replayed by every later `304`.
+//! Keys include a hash of the token, so one person's responses are never served to
+//! another. The store is a trait; [`MemoryCache`] is a bounded LRU.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -26,7 +28,7 @@ pub trait EtagCache: Send + Sync {
     fn get(&self, key: &str) -> Option<CachedResponse>;
     /// Stores (or replaces) a response.
     fn put(&self, key: String, value: CachedResponse);
-    /// Forgets a response.
+    /// Forgets a response (the client calls it when a kept body no longer parses).
     fn remove(&self, key: &str);
 }
 

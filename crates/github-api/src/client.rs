@@ -2,7 +2,7 @@
 //! the URL), GitHub's media type, API version and a `User-Agent`; the token goes only
 //! to URLs under the API base. Idempotent requests are retried a little on connection
 //! errors and 502/503/504; POST and PATCH never are. Responses update the rate-limit
-//! snapshot and, for GETs, the ETag cache.
+//! snapshot and, for GETs whose body parsed, the ETag cache.
 
 use std::any::type_name;
 use std::sync::{Arc, Mutex};
@@ -222,10 +222,10 @@ impl<T> Page<T> {
     }
 }
 
-/// A response that passed the status checks.
-struct Fetched {
+/// A response that passed the status checks, read by the caller's parser.
+struct Fetched<T> {
     link: Option<String>,
-    body: Bytes,
+    value: T,
 }
 
 impl Client {
@@ -306,8 +306,8 @@ impl Client {
     ) -> Result<T, Error> {
         let url = self.path_url(path)?;
         let body = body.map(json_body).transpose()?;
-        let f = self.fetch(method, url, body).await?;
-        self.decode(&f.body)
+        let f = self.fetch(method, url, body, |b| self.decode(b)).await?;
+        Ok(f.value)
     }
 
     /// `GET` a path below the API base as any deserializable type.
@@ -388,15 +388,18 @@ impl Client {
     ) -> Result<T, Error> {
         let body = body.map(json_body).transpose()?;
         let f = self
-            .fetch(method, self.segments_url(segments), body)
+            .fetch(method, self.segments_url(segments), body, |b| {
+                self.decode(b)
+            })
             .await?;
-        self.decode(&f.body)
+        Ok(f.value)
     }
 
     /// 2xx → true, 404 → false.
     pub(crate) async fn exists(&self, segments: &[&str]) -> Result<bool, Error> {
+        // The answer is its status; the body is never read, so any body will do.
         match self
-            .fetch(Method::GET, self.segments_url(segments), None)
+            .fetch(Method::GET, self.segments_url(segments), None, |_| Ok(()))
             .await
         {
             Ok(_) => Ok(true),
@@ -419,11 +422,12 @@ impl Client {
     }
 
     async fn page_at<T: DeserializeOwned>(&self, url: Url) -> Result<Page<T>, Error> {
-        let f = self.fetch(Method::GET, url, None).await?;
-        let items = self.decode(&f.body)?;
+        let f = self
+            .fetch(Method::GET, url, None, |b| self.decode(b))
+            .await?;
         let links = f.link.as_deref().map(PageLinks::parse).unwrap_or_default();
         Ok(Page {
-            items,
+            items: f.value,
             next: links.next.as_ref().and_then(page_number),
             prev: links.prev,
             last: links.last,
@@ -563,15 +567,21 @@ impl Client {
         })
     }
 
-    /// Sends with the cache and retries; a non-success status becomes its error.
-    async fn fetch(
+    /// Sends with the cache and retries; a non-success status becomes its error, and a
+    /// success is read by `parse`. Only a body that `parse` accepted is kept for
+    /// revalidation: a cut-off or otherwise unreadable body kept under its `ETag` would
+    /// be answered `304` and read again, failing every request until the resource
+    /// changed. So a body that fails to parse, fresh or from the cache, also forgets
+    /// the entry, and the next request asks without `If-None-Match`.
+    async fn fetch<T>(
         &self,
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
-    ) -> Result<Fetched, Error> {
+        parse: impl FnOnce(&[u8]) -> Result<T, Error>,
+    ) -> Result<Fetched<T>, Error> {
         let cache = self.inner.cache.as_ref().filter(|_| method == Method::GET);
-        let key = cache.map(|_| format!("{} {}", self.inner.token_key, url));
+        let key = cache.map(|_| self.cache_key(&url));
         let cached = match (cache, &key) {
             (Some(c), Some(k)) => c.get(k),
             _ => None,
@@ -589,17 +599,24 @@ impl Client {
             &headers,
         );
         let link = header_str(&headers, &header::LINK).map(str::to_owned);
+        let forget = || {
+            if let (Some(cache), Some(key)) = (cache, &key) {
+                cache.remove(key);
+            }
+        };
         if status == 304
             && let Some(c) = cached
         {
+            let value = parse(&c.body).inspect_err(|_| forget())?;
             return Ok(Fetched {
                 link: link.or(c.link),
-                body: c.body,
+                value,
             });
         }
         if !(200..300).contains(&status) {
             return Err(self.status_error(status, &headers, &bytes));
         }
+        let value = parse(&bytes).inspect_err(|_| forget())?;
         if let (Some(cache), Some(key)) = (cache, key)
             && let Some(etag) = header_str(&headers, &header::ETAG)
         {
@@ -609,17 +626,23 @@ impl Client {
                     etag: etag.to_owned(),
                     link: link.clone(),
                     // A body in a buffer of its own (joined from several chunks) is
-                    // shared; a slice of the connection's read buffer is copied, or a
-                    // long-lived cache entry would keep that whole buffer alive.
+                    // kept as it is; a slice of the connection's read buffer is copied,
+                    // or a long-lived cache entry would keep that whole buffer alive.
                     body: if bytes.is_unique() {
-                        bytes.clone()
+                        bytes
                     } else {
                         Bytes::copy_from_slice(&bytes)
                     },
                 },
             );
         }
-        Ok(Fetched { link, body: bytes })
+        Ok(Fetched { link, value })
+    }
+
+    /// Where a GET of `url` with this client's token is kept: the token's hash comes
+    /// first, so one person's responses are never served to another.
+    fn cache_key(&self, url: &Url) -> String {
+        format!("{} {}", self.inner.token_key, url)
     }
 
     async fn send_with_retries(
@@ -830,7 +853,10 @@ fn backoff(attempt: u8) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     use super::*;
+    use crate::MemoryCache;
 
     fn client() -> Client {
         Client::new(
@@ -922,6 +948,114 @@ mod tests {
         assert!(
             matches!(&e, Error::Upstream { status: 500, excerpt } if excerpt == "boom [redacted]")
         );
+    }
+
+    /// A server that answers one connection per scripted response and keeps each
+    /// request's head (lower-cased), so a test sees exactly what the client sent.
+    async fn scripted(responses: Vec<String>) -> (Url, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = Url::parse(&format!(
+            "http://{}/api/v3/",
+            listener.local_addr().unwrap()
+        ));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        tokio::spawn(async move {
+            for response in responses {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                seen.lock().unwrap().push(head);
+                let _ = conn.write_all(response.as_bytes()).await;
+                let _ = conn.shutdown().await;
+            }
+        });
+        (api.unwrap(), heads)
+    }
+
+    fn answer(status: &str, etag: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\netag: {etag}\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    const USER: &str = r#"{"login":"octocat","id":1}"#;
+    const CUT: &str = r#"{"login":"octo"#;
+
+    fn cached_client(api: Url) -> (Client, Arc<MemoryCache>) {
+        let cache = Arc::new(MemoryCache::new(10));
+        let client = Client::builder(api, AccessToken::new("gho_x"))
+            .cache(cache.clone())
+            .build()
+            .unwrap();
+        (client, cache)
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_to_parse_is_not_kept() {
+        let (api, heads) = scripted(vec![
+            answer("200 OK", "\"v1\"", USER),
+            answer("200 OK", "\"v2\"", CUT),
+            answer("200 OK", "\"v3\"", USER),
+        ])
+        .await;
+        let (client, cache) = cached_client(api);
+        let user: serde_json::Value = client.get("/user").await.expect("a whole body");
+        assert_eq!(cache.len(), 1);
+
+        let e = client.get::<serde_json::Value>("/user").await.unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+        assert!(
+            cache.is_empty(),
+            "neither the cut body nor the one it replaced is kept"
+        );
+
+        let again: serde_json::Value = client.get("/user").await.expect("asked afresh");
+        assert_eq!(again, user);
+        assert_eq!(cache.len(), 1);
+        let heads = heads.lock().unwrap();
+        assert!(heads[1].contains("if-none-match: \"v1\""), "{}", heads[1]);
+        assert!(!heads[2].contains("if-none-match"), "{}", heads[2]);
+    }
+
+    #[tokio::test]
+    async fn a_kept_body_that_fails_to_parse_is_not_served_again() {
+        let (api, heads) = scripted(vec![
+            answer("304 Not Modified", "\"v1\"", ""),
+            answer("200 OK", "\"v2\"", USER),
+        ])
+        .await;
+        let (client, cache) = cached_client(api);
+        let key = client.cache_key(&client.path_url("/user").unwrap());
+        cache.put(
+            key,
+            CachedResponse {
+                etag: "\"v1\"".into(),
+                link: None,
+                body: Bytes::from_static(CUT.as_bytes()),
+            },
+        );
+
+        let e = client.get::<serde_json::Value>("/user").await.unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+        assert!(cache.is_empty(), "the unreadable copy is forgotten");
+
+        let user: serde_json::Value = client.get("/user").await.expect("asked afresh");
+        assert_eq!(user["login"], "octocat");
+        let heads = heads.lock().unwrap();
+        assert!(heads[0].contains("if-none-match: \"v1\""), "{}", heads[0]);
+        assert!(!heads[1].contains("if-none-match"), "{}", heads[1]);
     }
 
     #[test]

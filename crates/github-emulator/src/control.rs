@@ -49,7 +49,8 @@ impl Control {
         store_f64(&self.shared.faults.drop_rate, rate);
     }
 
-    /// Whether every successful API `GET` answers with a cut-off (malformed) JSON body.
+    /// Whether every successful API `GET` answers with a cut-off (malformed) JSON body,
+    /// whose `ETag` is the cut body's, not the whole one's.
     pub fn malformed_json(&self, on: bool) {
         self.set_malformed_rate(if on { 1.0 } else { 0.0 });
     }

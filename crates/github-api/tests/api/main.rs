@@ -505,6 +505,46 @@ async fn dropped_connections_and_malformed_json() {
 }
 
 #[tokio::test]
+async fn one_malformed_answer_fails_one_call_not_the_next() {
+    let app = TestApp::spawn().await;
+    let cache = Arc::new(MemoryCache::new(100));
+    let client = app.builder("octocat").cache(cache.clone()).build().unwrap();
+    let control = app.emu.control();
+
+    control.malformed_json(true);
+    let e = client.user().await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(cache.is_empty(), "a body that failed to parse is not kept");
+    control.malformed_json(false);
+    let me = client
+        .user()
+        .await
+        .expect("the next call reads a whole body");
+    assert_eq!((me.id, me.login.as_str()), (583231, "octocat"));
+
+    // A gist read before, changed, then answered cut once: the next read sees the change.
+    let g = client
+        .gists()
+        .create(&NewGist::new(false).file("m.txt", "1"))
+        .await
+        .unwrap();
+    client.gists().get(&g.id).await.unwrap();
+    client
+        .gists()
+        .update(&g.id, &GistUpdate::new().content("m.txt", "2"))
+        .await
+        .unwrap();
+    control.malformed_json(true);
+    let e = client.gists().get(&g.id).await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    control.malformed_json(false);
+    for _ in 0..3 {
+        let after = client.gists().get(&g.id).await.expect("a whole gist");
+        assert_eq!(after.files["m.txt"].content.as_deref(), Some("2"));
+    }
+}
+
+#[tokio::test]
 async fn nothing_listening() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

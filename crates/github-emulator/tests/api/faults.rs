@@ -68,6 +68,33 @@ async fn malformed_json_bodies_fail_to_parse() {
 }
 
 #[tokio::test]
+async fn a_cut_body_never_carries_the_whole_bodys_etag() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &[]);
+    let whole = app.get("/user", Some(&token)).await;
+    let whole_etag = header(&whole, "etag").to_owned();
+
+    app.emu.control().malformed_json(true);
+    let cut = app.get("/user", Some(&token)).await;
+    let cut_etag = header(&cut, "etag").to_owned();
+    assert_ne!(cut_etag, whole_etag);
+    app.emu.control().malformed_json(false);
+
+    // A client that kept the cut body and asks with its ETag gets the whole body back.
+    let r = app
+        .http
+        .get(app.api("/user"))
+        .bearer_auth(&token)
+        .header("if-none-match", &cut_etag)
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "etag"), whole_etag);
+    assert!(r.json::<serde_json::Value>().await.is_ok());
+}
+
+#[tokio::test]
 async fn secondary_limit_answers_403_with_retry_after() {
     let app = TestApp::spawn_with(|b| b.secondary_limit(2)).await;
     let token = app.token("octocat", &[]);
