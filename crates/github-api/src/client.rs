@@ -560,10 +560,12 @@ impl Client {
         };
         serde_json::from_slice(body).map_err(|e| Error::Decode {
             what: type_name::<T>().to_owned(),
-            reason: e
-                .to_string()
-                .replace(self.inner.token.secret(), "[redacted]"),
-            excerpt: excerpt(body, self.inner.token.secret()),
+            reason: decode_reason(&e),
+            excerpt: if looks_like_json(body) {
+                format!("a JSON body of {} bytes, not quoted", body.len())
+            } else {
+                format!("body starts: {}", excerpt(body, self.inner.token.secret()))
+            },
         })
     }
 
@@ -823,6 +825,27 @@ fn optional<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
     }
 }
 
+/// Where and how a body failed to parse. serde's own message can quote a value from the
+/// body (`invalid type: string "…"`), and bodies hold people's gists: errors are logged,
+/// so only the kind of fault and its place are kept.
+fn decode_reason(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "could not be read",
+        serde_json::error::Category::Syntax => "is not valid JSON",
+        serde_json::error::Category::Data => "is JSON of another shape",
+        serde_json::error::Category::Eof => "is cut off",
+    };
+    format!("the body {kind} (line {}, column {})", e.line(), e.column())
+}
+
+/// Whether a body is (or starts as) JSON rather than, say, a proxy's HTML page.
+fn looks_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[' | b'"')
+    )
+}
+
 fn json_body(body: &(impl Serialize + ?Sized)) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body).map_err(|e| Error::Decode {
         what: "request body".to_owned(),
@@ -864,6 +887,27 @@ mod tests {
             AccessToken::new("gho_secret.value-x_y"),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn decode_errors_quote_no_gist_content() {
+        let c = client();
+        // A gist list where one object was expected, and a cut-off gist.
+        for body in [
+            &br#"[{"files":{"notes.md":{"content":"my secret plan"}}}]"#[..],
+            br#"{"files":{"notes.md":{"content":"my secret plan"#,
+            br#"{"id":"my secret plan"}"#,
+        ] {
+            let e = c.decode::<crate::Gist>(body).unwrap_err();
+            let shown = e.to_string();
+            assert!(!shown.contains("secret plan"), "{shown}");
+            assert!(shown.contains("not quoted"), "{shown}");
+        }
+        // A proxy's page is not anyone's data: its start helps whoever reads the log.
+        let e = c
+            .decode::<crate::Gist>(b"<html>502 Bad Gateway</html>")
+            .unwrap_err();
+        assert!(e.to_string().contains("502 Bad Gateway"), "{e}");
     }
 
     #[test]

@@ -59,13 +59,14 @@ pub enum Error {
     #[error("GitHub did not answer in time: try again")]
     Timeout,
     /// A success whose body is not what was expected.
-    #[error("could not read GitHub's answer as {what}: {reason} (body starts: {excerpt})")]
+    #[error("could not read GitHub's answer as {what}: {reason} ({excerpt})")]
     Decode {
         /// What was expected (a type or header name).
         what: String,
-        /// Why it did not fit.
+        /// Why it did not fit: the kind and place of the fault, never a value from the body.
         reason: String,
-        /// A short excerpt of the body.
+        /// A short excerpt of a body that is not JSON (a proxy's page); a JSON body is
+        /// the person's data (gist content) and is only described.
         excerpt: String,
     },
     /// A body larger than the allowed size.
