@@ -83,12 +83,64 @@ pub struct Owned {
     _lock: File,
 }
 
+/// The session file holds live GitHub tokens: only gistdesk's own user may read it.
+/// Modes are set when a file or folder is made (whatever the umask), never changed on
+/// one that exists: loosened modes are the operator's choice, and are warned about.
+const PRIVATE_FILE_MODE: u32 = 0o600;
+const PRIVATE_DIR_MODE: u32 = 0o700;
+
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE_MODE);
+    options
+}
+
+/// Creates `dir` (and its missing parents) readable by this user only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, PRIVATE_DIR_MODE);
+    builder.recursive(true).create(dir)
+}
+
+/// Creates the database file before SQLite does, with a private mode: SQLite gives its
+/// `-wal` and `-shm` files the database file's mode, so they are private too.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    private_options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map(drop)
+}
+
+/// Warns, naming the file and not its content, when the database or its side files can
+/// be read by other users of the machine.
+fn warn_if_readable_by_others(db: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %file.display(),
+                mode = format_args!("{mode:o}"),
+                "the session file holds GitHub tokens and other users can read it: chmod 600 it"
+            );
+        }
+    }
+}
+
 /// Takes the lock that makes `db` this process's own; refuses when another holds it.
 fn lock_for_this_process(db: &Path) -> Result<File, StoreError> {
     let mut name = db.as_os_str().to_owned();
     name.push(".lock");
     let path = PathBuf::from(name);
-    let file = OpenOptions::new()
+    let file = private_options()
         .create(true)
         .truncate(false)
         .write(true)
@@ -204,11 +256,15 @@ impl Store {
         match config {
             SessionStoreConfig::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
+                    private_dir(dir).map_err(|e| {
                         StoreError::new("SQLite", format!("cannot create {}: {e}", dir.display()))
                     })?;
                 }
                 let lock = lock_for_this_process(path)?;
+                private_file(path).map_err(|e| {
+                    StoreError::new("SQLite", format!("cannot create {}: {e}", path.display()))
+                })?;
+                warn_if_readable_by_others(path);
                 let options = sqlite::SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)

@@ -31,6 +31,48 @@ async fn sqlite() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// The SQLite file holds live GitHub tokens: its folder, the file and SQLite's side
+/// files are for gistdesk's user alone, whatever the umask.
+#[tokio::test]
+async fn the_sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir()
+        .join(format!("gistdesk-modes-{}", random_hex()))
+        .join("data");
+    let db = dir.join("sessions.db");
+    let backend = SessionBackend::open(
+        &SessionStoreConfig::Sqlite(db.clone()),
+        DEFAULT_STORE_TIMEOUT,
+    )
+    .await
+    .expect("opens");
+    let mut rec = record(
+        &[("token", serde_json::json!("gho_x"))],
+        time::Duration::hours(1),
+    );
+    backend.create(&mut rec).await.expect("create");
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&dir) & 0o077, 0, "DATA_DIR is {:o}", mode(&dir));
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        assert_eq!(
+            mode(&file) & 0o077,
+            0,
+            "{} is {:o}",
+            file.display(),
+            mode(&file)
+        );
+    }
+    drop(backend);
+    let _ = std::fs::remove_dir_all(dir.parent().expect("parent"));
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL; run by .ci/run"]
 async fn postgres() {
