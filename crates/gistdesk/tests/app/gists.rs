@@ -155,10 +155,20 @@ async fn someone_elses_gist_cannot_be_edited() {
         .expect("body");
     assert!(page.contains("by hubot"));
     assert!(!page.contains("/edit\""), "no edit link on others' gists");
+    assert!(
+        !page.contains("/delete\""),
+        "no delete link on others' gists"
+    );
     let edit = app.get(&format!("/gists/{id}/edit")).await;
     assert_eq!(edit.status(), StatusCode::FORBIDDEN);
     let body = edit.text().await.expect("body");
     assert!(body.contains("Not allowed"));
+    // Nor is a deletion offered that GitHub would refuse.
+    let delete = app.get(&format!("/gists/{id}/delete")).await;
+    assert_eq!(delete.status(), StatusCode::FORBIDDEN);
+    let body = delete.text().await.expect("body");
+    assert!(body.contains("Not allowed"));
+    assert!(!body.contains("Delete this gist"), "{body}");
 }
 
 #[tokio::test]

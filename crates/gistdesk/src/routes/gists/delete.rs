@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::{page, parse_id, title};
+use super::{own_gist, page, parse_id, title};
 use crate::AppState;
 use crate::routes::{CsrfForm, Me};
 use crate::views::Layout;
@@ -20,8 +20,7 @@ struct ConfirmPage {
 
 pub(crate) async fn confirm(me: Me, Path(id): Path<String>) -> Response {
     let result = async {
-        let id = parse_id(&id)?;
-        let gist = me.github()?.gists().get(&id).await?;
+        let gist = own_gist(&me, &id).await?;
         page(&ConfirmPage {
             layout: me.layout.clone(),
             id: gist.id.as_str().to_owned(),

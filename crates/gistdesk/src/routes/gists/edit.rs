@@ -9,7 +9,7 @@ use github_api::{Gist, ValidationError};
 
 use super::form::{FileSlot, FormPage, GistForm, Intent};
 use super::show::{Content, full_content};
-use super::{page, parse_id, title};
+use super::{own_gist, page, title};
 use crate::routes::{CsrfForm, Me};
 use crate::{AppError, AppState};
 
@@ -31,21 +31,6 @@ async fn slots(me: &Me, gist: &Gist) -> Result<(Vec<FileSlot>, Vec<String>), App
         }
     }
     Ok((slots, untouchable))
-}
-
-async fn own_gist(me: &Me, raw_id: &str) -> Result<Gist, AppError> {
-    let id = parse_id(raw_id)?;
-    let gist = me.github()?.gists().get(&id).await?;
-    let mine = gist
-        .owner
-        .as_ref()
-        .is_some_and(|owner| owner.id == me.user_id());
-    if !mine {
-        return Err(AppError::Forbidden {
-            message: "only the owner of a gist can change it.".to_owned(),
-        });
-    }
-    Ok(gist)
 }
 
 fn form_page(

@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use github_api::{Gist, GistId};
 
 use crate::AppError;
+use crate::routes::Me;
 
 /// Gists per list page: GitHub's default.
 pub(crate) const PER_PAGE: u8 = 30;
@@ -38,4 +39,21 @@ pub(crate) fn title(gist: &Gist) -> String {
 /// Renders a template into a 200 page.
 pub(crate) fn page(template: &impl Template) -> Result<Response, AppError> {
     Ok(Html(template.render()?).into_response())
+}
+
+/// The gist `raw_id` names, when the signed-in person owns it; anyone else's is refused
+/// before a form offers what GitHub would refuse (changing or deleting it).
+pub(crate) async fn own_gist(me: &Me, raw_id: &str) -> Result<Gist, AppError> {
+    let id = parse_id(raw_id)?;
+    let gist = me.github()?.gists().get(&id).await?;
+    let mine = gist
+        .owner
+        .as_ref()
+        .is_some_and(|owner| owner.id == me.user_id());
+    if !mine {
+        return Err(AppError::Forbidden {
+            message: "only the owner of a gist can change it.".to_owned(),
+        });
+    }
+    Ok(gist)
 }
