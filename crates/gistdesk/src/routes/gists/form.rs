@@ -250,6 +250,9 @@ fn name_problem(name: &str) -> Option<String> {
         Some(format!(
             "“{name}”: file names cannot contain slashes or control characters."
         ))
+    } else if name == "." || name == ".." {
+        // A raw link would end in /. or /.., which browsers and proxies rewrite away.
+        Some(format!("“{name}” cannot be a file name."))
     } else {
         None
     }
@@ -338,6 +341,21 @@ mod tests {
         let problems = form.to_new_gist().expect_err("bad");
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(GistForm::parse(pairs(&[("file-100-name", "x")])).is_err());
+        for name in [".", ".."] {
+            let form = GistForm::parse(pairs(&[("file-0-name", name), ("file-0-content", "x")]))
+                .expect("parses");
+            let problems = form.to_new_gist().expect_err("a dot name is refused");
+            assert!(
+                problems[0].contains("cannot be a file name"),
+                "{problems:?}"
+            );
+        }
+        let form = GistForm::parse(pairs(&[("file-0-name", "..."), ("file-0-content", "x")]))
+            .expect("parses");
+        assert!(
+            form.to_new_gist().is_ok(),
+            "three dots are an ordinary name"
+        );
     }
 
     #[test]
