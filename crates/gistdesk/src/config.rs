@@ -95,6 +95,19 @@ pub struct ServeArgs {
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Whether every request ends with an access line (target `gistdesk::access`).
+    #[arg(long, env = "ACCESS_LOG", default_value = "on", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    pub access_log: bool,
+}
+
+/// Reads `on`/`off` (also `true`/`false`, `1`/`0`, `yes`/`no`).
+fn parse_switch(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("{value:?}: use on or off")),
+    }
 }
 
 /// How log lines are written.
@@ -308,7 +321,7 @@ pub struct Config {
     pub page_memory: Duration,
     /// Who may sign in.
     pub access: AccessConfig,
-    /// Log filter.
+    /// Log filter (with `gistdesk::access=off` when `ACCESS_LOG=off`).
     pub log_level: String,
     /// Log format.
     pub log_format: LogFormat,
@@ -406,7 +419,13 @@ impl Config {
             github_timeout: args.github_timeout,
             page_memory: args.page_memory,
             access,
-            log_level: args.log_level,
+            // Off is one more filter directive: the access line is skipped where it is
+            // made, at no cost per request.
+            log_level: if args.access_log {
+                args.log_level
+            } else {
+                format!("{},gistdesk::access=off", args.log_level)
+            },
             log_format: args.log_format,
         })
     }
@@ -572,6 +591,27 @@ mod tests {
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
         Config::from_args(cli.serve).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn access_log_off_silences_the_access_line_only() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let enabled = |args: &[&str], target_is_access: bool| {
+            let config = config(args).expect("valid");
+            let filter = tracing_subscriber::EnvFilter::new(&config.log_level);
+            let subscriber = tracing_subscriber::registry().with(filter);
+            tracing::subscriber::with_default(subscriber, || {
+                if target_is_access {
+                    tracing::enabled!(target: "gistdesk::access", tracing::Level::INFO)
+                } else {
+                    tracing::enabled!(target: "gistdesk::routes", tracing::Level::INFO)
+                }
+            })
+        };
+        assert!(enabled(&[], true), "on by default");
+        assert!(!enabled(&["--access-log", "off"], true));
+        assert!(enabled(&["--access-log", "off"], false), "other lines stay");
+        assert!(config(&["--access-log", "maybe"]).is_err());
     }
 
     #[test]
