@@ -92,7 +92,8 @@ pub struct ClientBuilder {
     cache: Option<Arc<dyn EtagCache>>,
     timeout: Duration,
     max_retries: u8,
-    retry_budget: Duration,
+    /// `None`: the timeout.
+    retry_budget: Option<Duration>,
     max_body: u64,
     http: Option<reqwest::Client>,
 }
@@ -120,7 +121,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The time limit of one attempt, body included (default 10 s).
+    /// The time limit of one call, retries and body included (default 10 s): a call
+    /// that has not succeeded by then ends with its last answer or [`Error::Timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -132,9 +134,10 @@ impl ClientBuilder {
         self
     }
 
-    /// No retry starts later than this after the first attempt (default: the timeout).
+    /// No retry starts later than this after the first attempt (default: the timeout;
+    /// a longer budget never stretches a call past the timeout).
     pub fn retry_budget(mut self, budget: Duration) -> Self {
-        self.retry_budget = budget;
+        self.retry_budget = Some(budget);
         self
     }
 
@@ -190,7 +193,7 @@ impl ClientBuilder {
                 rate_limit: Mutex::new(None),
                 timeout: self.timeout,
                 max_retries: self.max_retries,
-                retry_budget: self.retry_budget,
+                retry_budget: self.retry_budget.unwrap_or(self.timeout),
                 max_body: self.max_body,
             }),
         })
@@ -244,7 +247,7 @@ impl Client {
             cache: None,
             timeout: DEFAULT_TIMEOUT,
             max_retries: MAX_RETRIES,
-            retry_budget: DEFAULT_TIMEOUT,
+            retry_budget: None,
             max_body: DEFAULT_MAX_BODY,
             http: None,
         }
@@ -661,18 +664,25 @@ impl Client {
             Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
         );
         let started = tokio::time::Instant::now();
+        // The timeout bounds the whole call: each attempt gets what is left of it.
+        let deadline = started + self.inner.timeout;
         let mut attempt: u8 = 0;
         loop {
-            let result = self
-                .send_once(
-                    &method,
-                    url,
-                    body.as_deref(),
-                    if_none_match,
-                    with_token,
-                    max_body,
-                )
-                .await;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout);
+            }
+            let attempt_once = self.send_once(
+                &method,
+                url,
+                body.as_deref(),
+                if_none_match,
+                with_token,
+                max_body,
+            );
+            let result = tokio::time::timeout(left, attempt_once)
+                .await
+                .unwrap_or(Err(Error::Timeout));
             let retryable = match &result {
                 Ok((status, _, _)) => matches!(status, 502..=504),
                 Err(Error::Transport(_)) => true,
@@ -682,7 +692,8 @@ impl Client {
                 return result;
             }
             let delay = backoff(attempt);
-            if started.elapsed() + delay > self.inner.retry_budget {
+            let retry_at = started.elapsed() + delay;
+            if retry_at > self.inner.retry_budget || retry_at >= self.inner.timeout {
                 return result;
             }
             tracing::debug!(%method, url = %url, attempt, ?delay, "retrying GitHub request");

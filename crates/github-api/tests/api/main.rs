@@ -434,6 +434,29 @@ async fn latency_above_the_timeout() {
     );
 }
 
+/// The timeout bounds a call, retries included: a slow GitHub failing every attempt
+/// ends the call within the timeout, not after every retry took its own.
+#[tokio::test]
+async fn a_burst_of_502s_ends_within_the_timeout() {
+    let app = TestApp::with(Emulator::builder().latency(Duration::from_millis(400))).await;
+    app.emu.control().set_fail_rate(1.0);
+    let timeout = Duration::from_secs(1);
+    let client = app.builder("octocat").timeout(timeout).build().unwrap();
+    let started = Instant::now();
+    let e = client.user().await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(e, Error::Upstream { .. } | Error::Timeout),
+        "{e:?}"
+    );
+    // Three attempts of 400 ms and two backoffs would take at least 1.5 s.
+    assert!(took < timeout + Duration::from_millis(250), "took {took:?}");
+    assert!(
+        took >= Duration::from_millis(800),
+        "one retry still fits: {took:?}"
+    );
+}
+
 #[tokio::test]
 async fn bursts_of_502_are_retried_for_gets_only() {
     let app = TestApp::spawn().await;
