@@ -170,8 +170,8 @@ impl ClientBuilder {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.secret()))
             .map_err(|_| Error::InvalidToken)?;
         auth.set_sensitive(true);
-        let user_agent = HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| Error::InvalidUrl("the User-Agent is not a valid header".to_owned()))?;
+        let user_agent =
+            HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidUserAgent)?;
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()

@@ -81,6 +81,15 @@ pub enum Error {
     /// The token cannot be sent in an HTTP header (it holds control characters).
     #[error("the token contains characters that cannot be sent in an HTTP header")]
     InvalidToken,
+    /// The `User-Agent` given to the builder cannot be sent in an HTTP header.
+    #[error("the User-Agent contains characters that cannot be sent in an HTTP header")]
+    InvalidUserAgent,
+    /// A gist file without a `raw_url`, so its full content cannot be fetched.
+    #[error("GitHub gave no raw_url for the file {filename:?}")]
+    MissingRawUrl {
+        /// The file's name.
+        filename: String,
+    },
 }
 
 /// One entry of a 422's `errors` list.

@@ -389,7 +389,9 @@ impl Gists<'_> {
         let raw = file
             .raw_url
             .as_deref()
-            .ok_or_else(|| Error::InvalidUrl("the file has no raw_url".to_owned()))?;
+            .ok_or_else(|| Error::MissingRawUrl {
+                filename: file.filename.clone(),
+            })?;
         self.client.raw(raw, max_bytes).await
     }
 }
