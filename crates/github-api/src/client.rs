@@ -20,9 +20,8 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::error::excerpt;
-use crate::link::PageLinks;
 use crate::rate_limit::{REMAINING, RESET, header_str, header_u64};
-use crate::{CachedResponse, Error, EtagCache, RateLimit, ValidationError, page_number};
+use crate::{CachedResponse, Error, EtagCache, Links, RateLimit, ValidationError, page_number};
 
 // Header names and values built at compile time: from a `&str` they would be parsed
 // and copied on every request.
@@ -209,10 +208,12 @@ fn token_key(token: &AccessToken) -> String {
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,
-    /// The next page's number, if there is one.
-    pub next: Option<u32>,
+    /// The first page's number, when GitHub links it (not on the first page).
+    pub first: Option<u32>,
     /// The previous page's number.
     pub prev: Option<u32>,
+    /// The next page's number, if there is one.
+    pub next: Option<u32>,
     /// The last page's number.
     pub last: Option<u32>,
     next_url: Option<Url>,
@@ -428,12 +429,14 @@ impl Client {
         let f = self
             .fetch(Method::GET, url, None, |b| self.decode(b))
             .await?;
-        let links = f.link.as_deref().map(PageLinks::parse).unwrap_or_default();
+        let links = f.link.as_deref().map(Links::parse).unwrap_or_default();
+        let number = |link: &Option<Url>| link.as_ref().and_then(page_number);
         Ok(Page {
             items: f.value,
-            next: links.next.as_ref().and_then(page_number),
-            prev: links.prev,
-            last: links.last,
+            first: number(&links.first),
+            prev: number(&links.prev),
+            next: number(&links.next),
+            last: number(&links.last),
             next_url: links.next,
         })
     }

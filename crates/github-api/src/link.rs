@@ -69,70 +69,6 @@ impl Links {
     }
 }
 
-/// What a page keeps of its `Link` header: exactly what [`Links::parse`] and
-/// [`page_number`] give, with fewer URL parses. `prev` and `last` usually differ from
-/// `next` only after the `?`; then their page number is read from their own query,
-/// where a URL parse could neither fail nor change it.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct PageLinks {
-    pub(crate) next: Option<Url>,
-    pub(crate) prev: Option<u32>,
-    pub(crate) last: Option<u32>,
-}
-
-impl PageLinks {
-    pub(crate) fn parse(header: &str) -> Self {
-        // One pass over the header; GitHub sends at most four links.
-        let links: Vec<(&str, [bool; 3])> = each_link(header)
-            .map(|(target, params)| {
-                let mut is = [false; 3];
-                for rel in rels(params) {
-                    match rel {
-                        Rel::Next => is[0] = true,
-                        Rel::Prev => is[1] = true,
-                        Rel::Last => is[2] = true,
-                        Rel::First | Rel::Other => {}
-                    }
-                }
-                (target, is)
-            })
-            .collect();
-        let next = links
-            .iter()
-            .filter(|(_, is)| is[0])
-            .find_map(|(target, _)| Some((*target, Url::parse(target).ok()?)));
-        let page = |which: usize| {
-            for (target, _) in links.iter().filter(|(_, is)| is[which]) {
-                if let Some(query) = next.as_ref().and_then(|(n, _)| query_beside(target, n)) {
-                    return page_in_query(query);
-                }
-                if let Ok(url) = Url::parse(target) {
-                    return page_number(&url);
-                }
-            }
-            None
-        };
-        let (prev, last) = (page(1), page(2));
-        PageLinks {
-            next: next.map(|(_, url)| url),
-            prev,
-            last,
-        }
-    }
-}
-
-/// `target`'s query, if `target` is `parsed` (a target that parses) up to its `?`: then
-/// `target` parses too, to that query. Not when the part before the `?` holds a
-/// fragment, or the query holds control characters (which a URL parse drops).
-fn query_beside<'a>(target: &'a str, parsed: &str) -> Option<&'a str> {
-    let (prefix, rest) = target.split_once('?')?;
-    let (parsed_prefix, _) = parsed.split_once('?')?;
-    if prefix != parsed_prefix || prefix.contains('#') || rest.bytes().any(|b| b < 0x20) {
-        return None;
-    }
-    Some(rest.split_once('#').map_or(rest, |(query, _)| query))
-}
-
 /// Each link of a header: its target (trimmed) and its parameters.
 fn each_link(header: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut rest = header;
@@ -253,27 +189,16 @@ mod tests {
         assert_eq!(Links::parse("rel=next"), Links::default());
     }
 
-    /// What a page kept before [`PageLinks`]: every link parsed.
-    fn page_links_by_parse(header: &str) -> PageLinks {
-        let l = Links::parse(header);
-        PageLinks {
-            prev: l.prev.as_ref().and_then(page_number),
-            last: l.last.as_ref().and_then(page_number),
-            next: l.next,
-        }
-    }
-
     #[test]
     fn a_page_reads_githubs_header() {
         let h = "<https://api.github.com/gists?per_page=30&page=1>; rel=\"prev\", <https://api.github.com/gists?per_page=30&page=3>; rel=\"next\", <https://api.github.com/gists?per_page=30&page=9>; rel=\"last\"";
-        let p = PageLinks::parse(h);
-        assert_eq!((p.prev, p.last), (Some(1), Some(9)));
-        assert_eq!(p.next.as_ref().and_then(page_number), Some(3));
-        assert_eq!(p, page_links_by_parse(h));
-        // A `last` elsewhere, and one that does not parse, fall back to a URL parse.
+        let l = Links::parse(h);
+        assert_eq!(l.prev.as_ref().and_then(page_number), Some(1));
+        assert_eq!(l.next.as_ref().and_then(page_number), Some(3));
+        assert_eq!(l.last.as_ref().and_then(page_number), Some(9));
+        // A `last` that does not parse leaves the relation to a later one.
         let h = "<http://a/x?page=2>; rel=next, <http://[bad/x?page=7>; rel=last, <http://b/y?page=8>; rel=last";
-        assert_eq!(PageLinks::parse(h).last, Some(8));
-        assert_eq!(PageLinks::parse(h), page_links_by_parse(h));
+        assert_eq!(Links::parse(h).last.as_ref().and_then(page_number), Some(8));
     }
 
     #[test]
@@ -286,29 +211,6 @@ mod tests {
         #[test]
         fn never_panics(s in "\\PC{0,200}") {
             let _ = Links::parse(&s);
-        }
-
-        #[test]
-        fn a_page_reads_what_parse_reads(
-            links in proptest::collection::vec((
-                prop_oneof![
-                    Just("https://api.github.com/gists"), Just("http://a/x"), Just("http://a/x#f"),
-                    Just("HTTP://A/x"), Just("http://[bad"), Just("/relative"), Just("http://a/x?"),
-                ],
-                ("[a-z=&0-9%+# \t\u{1}\u{e9}?]{0,6}", proptest::option::of(0u32..20), "[a-z=&0-9%+# \t\u{1}\u{e9}?]{0,4}")
-                    .prop_map(|(a, page, b)| match page {
-                        Some(n) => format!("{a}&page={n}{b}"),
-                        None => format!("{a}{b}"),
-                    }),
-                prop_oneof![Just("next"), Just("prev"), Just("previous"), Just("LAST"), Just("first"), Just("next last"), Just("x")],
-            ), 0..5),
-        ) {
-            let header = links
-                .iter()
-                .map(|(prefix, query, rel)| format!("<{prefix}?{query}>; rel=\"{rel}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
-            prop_assert_eq!(PageLinks::parse(&header), page_links_by_parse(&header));
         }
 
         #[test]

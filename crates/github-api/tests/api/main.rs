@@ -129,11 +129,13 @@ async fn gist_pages_follow_links_and_streams_read_them_all() {
     assert_eq!(first.items.len(), 10);
     assert_eq!(first.next, Some(2));
     assert_eq!(first.prev, None);
+    assert_eq!(first.first, None, "the first page links no first page");
     let last = first.last.expect("a last page");
     assert!(first.next_url().is_some());
     let end = client.gists().list_page(last, 10).await.unwrap();
     assert_eq!(end.next, None);
     assert_eq!(end.prev, Some(last - 1));
+    assert_eq!(end.first, Some(1));
 
     let all = collect(client.gists().list()).await;
     assert!(all.len() >= 75, "{}", all.len());
