@@ -244,6 +244,17 @@ impl TestApp {
         location(done.headers())
     }
 
+    /// How many rows the SQLite session store holds.
+    pub async fn stored_rows(&self) -> i64 {
+        let gistdesk::sessions::SessionBackend::Sqlite(_, pool, _) = self.state.sessions() else {
+            panic!("the test application keeps its sessions in SQLite");
+        };
+        sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions")
+            .fetch_one(pool)
+            .await
+            .expect("the session table reads")
+    }
+
     /// The GitHub token of the current session, read from the session store.
     pub async fn session_token(&self, session_id: &str) -> String {
         use tower_sessions::SessionStore;
@@ -298,6 +309,16 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("gistdesk_session="))
+        .map(str::to_owned)
+}
+
+/// The pending sign-in cookie's `Set-Cookie` header, if the response set it.
+pub fn pending_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("gistdesk_session_signin="))
         .map(str::to_owned)
 }
 

@@ -186,13 +186,13 @@ async fn sign_in_read_back_and_delete(store: SessionStoreConfig) {
         .await
         .expect("callback");
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    let cookie = header(&done, SET_COOKIE);
-    let session_id: Id = cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.split_once('='))
-        .map(|(_, value)| value)
-        .expect("cookie value")
+    let session_id: Id = done
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next()?.strip_prefix("gistdesk_session="))
+        .expect("a session cookie at sign-in")
         .parse()
         .expect("a session id");
 
