@@ -31,6 +31,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::config::SessionStoreConfig;
 use crate::session_cache::SessionCache;
+use crate::sign_in_key::RECORD_ID;
 
 /// How long one store operation may take before the request fails.
 const STORE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -114,7 +115,7 @@ impl StoreError {
 }
 
 /// Drivers sometimes echo the URL they were given; cut anything URL-like with a password.
-fn redact_urls(message: &str) -> String {
+pub(crate) fn redact_urls(message: &str) -> String {
     message
         .split(' ')
         .map(|word| {
@@ -250,6 +251,8 @@ impl SessionBackend {
     }
 }
 
+/// The sessions of requests. The record of the sign-in key is not one of them: a cookie
+/// naming its id finds nothing, and can neither overwrite nor delete it.
 #[async_trait]
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -265,6 +268,9 @@ impl SessionStore for SessionBackend {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if record.id == RECORD_ID {
+            return Ok(());
+        }
         match self {
             Self::Sqlite(store, _, owned) => {
                 let result = store.save(record).await;
@@ -277,6 +283,9 @@ impl SessionStore for SessionBackend {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        if *id == RECORD_ID {
+            return Ok(None);
+        }
         match self {
             Self::Sqlite(store, _, owned) => {
                 let ticket = match owned.cache.get(id, OffsetDateTime::now_utc()) {
@@ -295,6 +304,9 @@ impl SessionStore for SessionBackend {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        if *id == RECORD_ID {
+            return Ok(());
+        }
         match self {
             Self::Sqlite(store, _, owned) => {
                 let result = store.delete(id).await;

@@ -345,3 +345,68 @@ async fn only_allowed_people_may_sign_in() {
     assert_eq!(location(allowed.headers()), "/gists");
     assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_session_cookie_naming_the_sign_in_key_reaches_nothing() {
+    let app = TestApp::spawn().await;
+    let key_id = gistdesk::sign_in_key::RECORD_ID.to_string();
+    let gistdesk::sessions::SessionBackend::Sqlite(_, pool, _) = app.state.sessions() else {
+        panic!("the test application keeps its sessions in SQLite");
+    };
+    let key_kept = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tower_sessions WHERE id = ?")
+            .bind(&key_id)
+            .fetch_one(pool)
+            .await
+            .expect("the session table reads")
+            == 1
+    };
+    assert!(key_kept().await, "the sign-in key is kept in the store");
+
+    // A failed sign-in ends the browser's session; a finished one replaces it.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let base: url::Url = app.address.parse().expect("a URL");
+    jar.add_cookie_str(&format!("gistdesk_session={key_id}; Path=/"), &base);
+    let browser = reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::clone(&jar))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let failed = browser
+        .get(app.url("/auth/github/callback?code=x&state=y"))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(failed.status(), StatusCode::BAD_REQUEST);
+    assert!(key_kept().await, "a failed sign-in deleted the key");
+
+    jar.add_cookie_str(&format!("gistdesk_session={key_id}; Path=/"), &base);
+    let start = browser
+        .get(app.url("/auth/github/login?next=/gists"))
+        .send()
+        .await
+        .expect("login");
+    let back = browser
+        .get(location(start.headers()))
+        .send()
+        .await
+        .expect("emulator");
+    let done = browser
+        .get(location(back.headers()))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let session = session_cookie(done.headers()).expect("a session at sign-in");
+    assert!(!session.contains(&key_id), "{session}");
+    assert!(key_kept().await, "signing in deleted the key");
+    assert_eq!(
+        browser
+            .get(app.url("/gists"))
+            .send()
+            .await
+            .expect("gists")
+            .status(),
+        StatusCode::OK
+    );
+}
