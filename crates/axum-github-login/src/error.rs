@@ -24,7 +24,8 @@ pub enum FailureKind {
     /// The callback had no `state`.
     StateMissing,
     /// No sign-in was started from this browser, or it was already finished (state reused),
-    /// or the session that held it expired.
+    /// or the cookie that held it expired or could not be opened (tampered with, or sealed
+    /// with another key).
     NoPendingSignIn,
     /// The callback's `state` is not the one this browser was given.
     StateMismatch,

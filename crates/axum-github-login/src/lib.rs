@@ -8,6 +8,7 @@ mod extract;
 mod login;
 mod next;
 mod pages;
+mod pending;
 mod policy;
 mod refresh;
 mod routes;
@@ -19,6 +20,7 @@ pub use extract::{MaybeSignedIn, SignInRejection, SignedIn};
 pub use login::{BuildError, GithubLogin, GithubLoginBuilder};
 pub use next::{InvalidNextPath, NextPath};
 pub use pages::{DefaultPages, Pages};
+pub use pending::{SignInKey, SignInKeyError};
 pub use policy::AccessPolicy;
 pub use session::{GithubUser, SessionSettings, SignedOutReason};
 

@@ -14,6 +14,7 @@ use crate::NextPath;
 use crate::api::ApiClients;
 use crate::error::{Failure, FailureKind};
 use crate::pages::{DefaultPages, Pages};
+use crate::pending::{PendingCookie, SignInKey, SignInKeyError};
 use crate::policy::AccessPolicy;
 use crate::refresh::Renewals;
 use crate::session::{ParsedRecords, SessionSettings, SignedOutReason, keys};
@@ -39,6 +40,7 @@ pub(crate) struct Inner {
     pub(crate) after_logout: NextPath,
     pub(crate) refresh_leeway: Duration,
     pub(crate) pending_ttl: Duration,
+    pub(crate) pending: PendingCookie,
     pub(crate) renewals: Renewals,
     pub(crate) records: ParsedRecords,
 }
@@ -58,7 +60,8 @@ impl std::fmt::Debug for GithubLogin {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// The prefix must start with `/`, not end with `/`, and hold no `{`, `}`, `?` or `#`.
+    /// The prefix must start with `/`, not end with `/`, and hold no `{`, `}`, `?`, `#`,
+    /// `\` or `;`.
     #[error("the route prefix {0:?} must look like `/auth/github`")]
     BadPrefix(String),
     /// The public URL must be an absolute http(s) URL.
@@ -67,6 +70,9 @@ pub enum BuildError {
     /// The GitHub API client could not be built.
     #[error("the GitHub API client could not be built: {0}")]
     Api(String),
+    /// No key was given for the pending sign-in cookie, and none could be made.
+    #[error("the sign-in cookie's key could not be made: {0}")]
+    SignInKey(#[from] SignInKeyError),
 }
 
 /// Settings for [`GithubLogin`]. Only the OAuth client and the public URL are required.
@@ -85,6 +91,7 @@ pub struct GithubLoginBuilder {
     after_logout: NextPath,
     refresh_leeway: Duration,
     sign_in_timeout: Duration,
+    sign_in_key: Option<SignInKey>,
 }
 
 impl GithubLogin {
@@ -108,6 +115,7 @@ impl GithubLogin {
             after_logout: NextPath::root(),
             refresh_leeway: Duration::from_secs(60),
             sign_in_timeout: Duration::from_secs(600),
+            sign_in_key: None,
         }
     }
 
@@ -262,12 +270,20 @@ impl GithubLoginBuilder {
         self
     }
 
+    /// The key that seals the cookie holding the sign-ins in flight (default: a random
+    /// key made by [`build`](Self::build)). Instances that share sessions must share this
+    /// key, so that a sign-in started on one can finish on another.
+    pub fn sign_in_key(mut self, key: SignInKey) -> Self {
+        self.sign_in_key = Some(key);
+        self
+    }
+
     /// Checks the settings.
     pub fn build(self) -> Result<GithubLogin, BuildError> {
         let p = &self.prefix;
         if !p.starts_with('/')
             || p.ends_with('/')
-            || p.contains(['{', '}', '?', '#', '\\'])
+            || p.contains(['{', '}', '?', '#', '\\', ';'])
             || p.contains("//")
         {
             return Err(BuildError::BadPrefix(self.prefix));
@@ -282,6 +298,18 @@ impl GithubLoginBuilder {
         callback_url.set_path(&format!("{base_path}{p}/callback"));
         callback_url.set_query(None);
         callback_url.set_fragment(None);
+        let key = match self.sign_in_key {
+            Some(key) => key,
+            None => SignInKey::generate()?,
+        };
+        // The path as the browser sees it: the callback URL's, less `/callback`.
+        let pending = PendingCookie::new(
+            &self.session,
+            format!("{base_path}{p}"),
+            self.sign_in_timeout,
+            key,
+            callback_url.clone(),
+        );
         let api = ApiClients::new(
             self.oauth.endpoints().api_url().clone(),
             self.api_cache,
@@ -309,6 +337,7 @@ impl GithubLoginBuilder {
                 after_logout: self.after_logout,
                 refresh_leeway: self.refresh_leeway,
                 pending_ttl: self.sign_in_timeout,
+                pending,
                 renewals: Renewals::default(),
                 records: ParsedRecords::default(),
             }),
@@ -392,7 +421,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_settings() {
-        for prefix in ["auth", "/auth/", "/{x}", "//auth", "/a?b", ""] {
+        for prefix in ["auth", "/auth/", "/{x}", "//auth", "/a?b", "/a;b", ""] {
             let r = GithubLogin::builder(oauth(), url("http://127.0.0.1/"))
                 .prefix(prefix)
                 .build();

@@ -8,8 +8,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// Longest `next` kept; anything longer is refused rather than stored in the session.
-const MAX_LEN: usize = 2048;
+/// Longest `next` kept, before and after it is re-serialized; anything longer is refused.
+/// It travels sealed in the pending sign-in cookie, up to four at once, and a cookie
+/// holds 4 KB at most.
+const MAX_LEN: usize = 512;
 /// How many layers of percent-encoding are looked through before giving up.
 const MAX_DECODE_ROUNDS: usize = 4;
 
@@ -17,7 +19,8 @@ const MAX_DECODE_ROUNDS: usize = 4;
 ///
 /// Accepted: `/`, `/gists?page=2`. Refused: anything not starting with `/`, `//host`,
 /// `/\host`, a scheme (`https:`, `javascript:`), control characters (CR, LF, tab, NUL…),
-/// and any of these hidden behind one or more layers of percent-encoding.
+/// any of these hidden behind one or more layers of percent-encoding, and anything longer
+/// than 512 bytes, as given or once percent-encoded.
 ///
 /// ```
 /// use axum_github_login::NextPath;
@@ -75,6 +78,10 @@ impl NextPath {
             out.push_str(query);
         }
         check_layer(&out)?;
+        // Re-serializing percent-encodes what needs it, which can make it longer.
+        if out.len() > MAX_LEN {
+            return Err(InvalidNextPath);
+        }
         Ok(Self(out))
     }
 
@@ -214,6 +221,9 @@ mod tests {
             assert_eq!(NextPath::parse_or_root(b).as_str(), "/", "{b:?}");
         }
         assert!(NextPath::parse(&format!("/{}", "a".repeat(MAX_LEN))).is_err());
+        assert!(NextPath::parse(&format!("/{}", "a".repeat(MAX_LEN - 1))).is_ok());
+        // Short enough as typed, too long once percent-encoded.
+        assert!(NextPath::parse(&format!("/{}", "é".repeat(MAX_LEN / 4))).is_err());
     }
 
     #[test]

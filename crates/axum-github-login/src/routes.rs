@@ -1,9 +1,7 @@
 //! The three routes: start sign-in, finish it, sign out.
 //!
 //! Never logged here: the `code`, the `state`, the PKCE verifier, any token, or a URL
-//! that carries one of them.
-
-use std::time::Duration;
+//! that carries one of them. Starting a sign-in never writes a session.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -19,13 +17,8 @@ use crate::NextPath;
 use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
 use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
-use crate::session::{
-    AuthRecord, MAX_PENDING, PendingSignIn, SignedOutReason, keys, now_unix, read, to_time,
-    write_auth,
-};
-
-/// How much longer than the sign-in timeout a pre-sign-in session is kept.
-const PRE_SIGN_IN_GRACE: Duration = Duration::from_secs(60);
+use crate::pending::PendingSignIn;
+use crate::session::{AuthRecord, SignedOutReason, keys, now_unix, read, to_time, write_auth};
 
 impl GithubLogin {
     /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback` and
@@ -76,17 +69,22 @@ fn see_other(location: &str) -> Response {
 async fn login(
     Extension(login): Extension<GithubLogin>,
     session: Session,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match start_sign_in(&login, &session, query.as_deref()).await {
+    match start_sign_in(&login, &session, &headers, query.as_deref()).await {
         Ok(res) => res,
         Err(failure) => failure.into_response(),
     }
 }
 
+/// Sends the browser to GitHub. The sign-in in flight goes into the browser's sealed
+/// cookie, next to the others it already holds: this route never writes a session (it
+/// only reads one the browser already has), so a flood of visits stores nothing.
 async fn start_sign_in(
     login: &GithubLogin,
     session: &Session,
+    headers: &HeaderMap,
     query: Option<&str>,
 ) -> Result<Response, Failure> {
     let next =
@@ -130,56 +128,80 @@ async fn start_sign_in(
     })?;
 
     let now = now_unix();
-    let ttl = i64::try_from(inner.pending_ttl.as_secs()).unwrap_or(i64::MAX);
-    let mut pending: Vec<PendingSignIn> = read(session, keys::PENDING)
-        .await
-        .map_err(pages_err)?
-        .unwrap_or_default();
-    pending.retain(|p| now.saturating_sub(p.started_at) < ttl);
-    if pending.len() >= MAX_PENDING {
-        pending.drain(..=pending.len() - MAX_PENDING);
-    }
+    let mut pending = inner.pending.read(headers).unwrap_or_default();
+    pending.retain(|p| !p.expired(now, inner.pending_ttl));
     pending.push(PendingSignIn {
         authorization,
         next,
         started_at: now,
     });
-    session
-        .insert(keys::PENDING, &pending)
-        .await
-        .map_err(store_err)?;
-    // A visit to the sign-in route must not hold store space for days: until sign-in
-    // completes, the session lives about as long as the sign-in may take.
-    session.set_expiry(Some(Expiry::OnInactivity(to_time(
-        inner.pending_ttl + PRE_SIGN_IN_GRACE,
-    ))));
+    let cookie = inner
+        .pending
+        .set_cookie(&pending)
+        .ok_or_else(|| login.failure(FailureKind::Internal))?;
+    let mut res = see_other(url.as_str());
+    res.headers_mut().append(header::SET_COOKIE, cookie);
     tracing::debug!("sign-in started; sending the browser to GitHub");
-    Ok(see_other(url.as_str()))
+    Ok(res)
 }
 
 async fn callback(
     Extension(login): Extension<GithubLogin>,
     session: Session,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match finish_sign_in(&login, &session, query.as_deref()).await {
+    let inner = &login.inner;
+    let received = inner.pending.read(&headers);
+    let had_cookie = received.is_some();
+    let mut pending = received.unwrap_or_default();
+    let mut res = match finish_sign_in(&login, &session, query.as_deref(), &mut pending).await {
         Ok(next) => see_other(next.as_str()),
         Err(failure) => {
             tracing::warn!(kind = ?failure.kind, "sign-in failed");
             // A failed sign-in leaves no session behind (a signed-in one stays as it was).
             let signed_in = matches!(session.get_value(keys::AUTH).await, Ok(Some(_)));
-            if !signed_in && let Err(e) = session.flush().await {
+            if !signed_in
+                && session.id().is_some()
+                && let Err(e) = session.flush().await
+            {
                 tracing::error!(error = %e, "session store failed");
             }
             failure.into_response()
         }
+    };
+    // Whatever the answer, it leaves the browser only the sign-ins still in flight (other
+    // tabs): the one this callback named is spent.
+    if had_cookie {
+        let now = now_unix();
+        pending.retain(|p| !p.expired(now, inner.pending_ttl));
+        if let Some(cookie) = inner.pending.set_cookie(&pending) {
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+        }
     }
+    res
 }
 
+/// Removes and returns the sign-in whose state is `state`. Every entry is compared (in
+/// constant time), found or not.
+fn take_matching(pending: &mut Vec<PendingSignIn>, state: &str) -> Option<PendingSignIn> {
+    let mut hit = None;
+    for (i, p) in pending.iter().enumerate() {
+        if p.authorization.verify_state(state) {
+            hit = Some(i);
+        }
+    }
+    hit.map(|i| pending.remove(i))
+}
+
+/// Checks the callback against the sign-ins in flight from the browser's cookie, takes
+/// out the one it names (spent, whatever happens next), exchanges the code and signs the
+/// person in.
 async fn finish_sign_in(
     login: &GithubLogin,
     session: &Session,
     query: Option<&str>,
+    pending: &mut Vec<PendingSignIn>,
 ) -> Result<NextPath, Failure> {
     let inner = &login.inner;
     let fail = |kind| login.failure(kind);
@@ -187,38 +209,8 @@ async fn finish_sign_in(
     let state = query_param(query, "state");
     let code = query_param(query, "code");
     let error = query_param(query, "error");
-
-    // Whatever happens next, the state this callback names is spent: it is removed from
-    // the store before anything else, and saved at once (the session layer would not save
-    // a session whose response is a 5xx).
-    let mut pending: Vec<PendingSignIn> = read(session, keys::PENDING)
-        .await
-        .map_err(|f| f.with_pages(&inner.pages))?
-        .unwrap_or_default();
     let had_pending = !pending.is_empty();
-    let found = state.as_deref().and_then(|s| {
-        let mut hit = None;
-        for (i, p) in pending.iter().enumerate() {
-            if p.authorization.verify_state(s) {
-                hit = Some(i);
-            }
-        }
-        hit.map(|i| pending.remove(i))
-    });
-    if found.is_some() {
-        if pending.is_empty() {
-            session
-                .remove_value(keys::PENDING)
-                .await
-                .map_err(store_err)?;
-        } else {
-            session
-                .insert(keys::PENDING, &pending)
-                .await
-                .map_err(store_err)?;
-        }
-        session.save().await.map_err(store_err)?;
-    }
+    let found = state.as_deref().and_then(|s| take_matching(pending, s));
 
     if let Some(error) = error {
         return Err(fail(if error == "access_denied" {
@@ -236,8 +228,7 @@ async fn finish_sign_in(
     let Some(found) = found else {
         return Err(fail(FailureKind::StateMismatch));
     };
-    let ttl = i64::try_from(inner.pending_ttl.as_secs()).unwrap_or(i64::MAX);
-    if now_unix().saturating_sub(found.started_at) >= ttl {
+    if found.expired(now_unix(), inner.pending_ttl) {
         return Err(fail(FailureKind::StateExpired));
     }
     let Some(code) = code.filter(|c| !c.is_empty()) else {
@@ -264,7 +255,10 @@ async fn finish_sign_in(
     }
 
     // A new id for the signed-in session (no fixation), a new CSRF token, then the record.
-    session.cycle_id().await.map_err(store_err)?;
+    // A browser that brought no session id gets a new one when the session is created.
+    if session.id().is_some() {
+        session.cycle_id().await.map_err(store_err)?;
+    }
     session.remove_value(keys::CSRF).await.map_err(store_err)?;
     session
         .remove_value(keys::SIGNED_OUT)

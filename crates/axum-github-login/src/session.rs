@@ -1,13 +1,14 @@
 //! What this crate keeps in the server-side session, and the settings of the session
-//! cookie. The browser only ever holds the opaque session id; the records below (with
-//! the person's tokens) stay in the store the application chose.
+//! cookie. The browser only ever holds the opaque session id (and, while a sign-in is in
+//! flight, the sealed cookie of [`crate::pending`]); the records below (with the person's
+//! tokens) stay in the store the application chose.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use github_oauth::{PendingAuthorization, Scopes, TokenSet};
+use github_oauth::{Scopes, TokenSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -15,20 +16,15 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
-use crate::NextPath;
 use crate::error::Failure;
 
 /// Session keys, all under one prefix so they do not collide with the application's.
 pub(crate) mod keys {
-    pub(crate) const PENDING: &str = "axum_github_login.pending";
     pub(crate) const AUTH: &str = "axum_github_login.auth";
     pub(crate) const CSRF: &str = "axum_github_login.csrf";
     pub(crate) const SIGNED_OUT: &str = "axum_github_login.signed_out";
     pub(crate) const SEEN: &str = "axum_github_login.seen";
 }
-
-/// How many sign-ins may be in flight in one browser at once (several tabs).
-pub(crate) const MAX_PENDING: usize = 4;
 
 /// The person GitHub says signed in. Keyed on [`id`](Self::id): logins can be renamed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,15 +43,6 @@ pub struct GithubUser {
     pub avatar_url: Option<String>,
     /// The profile page URL.
     pub html_url: Option<String>,
-}
-
-/// A sign-in started by the login route and not yet finished.
-#[derive(Clone, Serialize, Deserialize)]
-pub(crate) struct PendingSignIn {
-    pub(crate) authorization: PendingAuthorization,
-    pub(crate) next: NextPath,
-    /// Unix seconds.
-    pub(crate) started_at: i64,
 }
 
 /// A finished sign-in: who, with which tokens, since when.

@@ -18,6 +18,7 @@ mod routes;
 pub mod security;
 pub mod session_cache;
 pub mod sessions;
+pub mod sign_in_key;
 pub mod startup;
 pub mod telemetry;
 pub mod views;

@@ -37,6 +37,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::config::SessionStoreConfig;
 use crate::session_cache::SessionCache;
+use crate::sign_in_key::RECORD_ID;
 
 /// How long one store operation may take before the request fails, unless configured.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -56,7 +57,7 @@ pub struct SessionBackend {
 
 /// The store itself.
 #[derive(Clone)]
-enum Store {
+pub(crate) enum Store {
     /// A SQLite file, locked for this process, with its records kept in memory too.
     Sqlite(SqliteStore, sqlx::SqlitePool, Arc<Owned>),
     /// PostgreSQL.
@@ -182,7 +183,7 @@ impl StoreError {
 }
 
 /// Drivers sometimes echo the URL they were given; cut anything URL-like with a password.
-fn redact_urls(message: &str) -> String {
+pub(crate) fn redact_urls(message: &str) -> String {
     message
         .split(' ')
         .map(|word| {
@@ -214,6 +215,22 @@ impl SessionBackend {
     /// Deletes expired sessions every `period` (Redis expires keys by itself).
     pub fn spawn_expiry_task(&self, period: Duration) -> Option<tokio::task::JoinHandle<()>> {
         self.store.spawn_expiry_task(period)
+    }
+
+    /// The store without the time bound, for the sign-in key's start-up provisioning.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store underneath, as tower-sessions provides it: no time bound, no cache,
+    /// and the sign-in key's record not hidden. For start-up and maintenance, never for
+    /// requests.
+    pub fn unguarded(&self) -> &dyn SessionStore {
+        match &self.store {
+            Store::Sqlite(store, ..) => store,
+            Store::Postgres(store, _) => store,
+            Store::Redis(store, _) => store,
+        }
     }
 
     /// Runs one store operation, failing it when the store does not answer in time.
@@ -379,6 +396,8 @@ impl Store {
     }
 }
 
+/// The sessions of requests. The record of the sign-in key is not one of them: a cookie
+/// naming its id finds nothing, and can neither overwrite nor delete it.
 #[async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -394,6 +413,9 @@ impl SessionStore for Store {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if record.id == RECORD_ID {
+            return Ok(());
+        }
         match self {
             Self::Sqlite(store, _, owned) => {
                 let result = store.save(record).await;
@@ -406,6 +428,9 @@ impl SessionStore for Store {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        if *id == RECORD_ID {
+            return Ok(None);
+        }
         match self {
             Self::Sqlite(store, _, owned) => {
                 let ticket = match owned.cache.get(id, OffsetDateTime::now_utc()) {
@@ -424,6 +449,9 @@ impl SessionStore for Store {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        if *id == RECORD_ID {
+            return Ok(());
+        }
         match self {
             Self::Sqlite(store, _, owned) => {
                 let result = store.delete(id).await;

@@ -43,6 +43,9 @@ pub enum StartError {
     /// The session store could not be opened.
     #[error(transparent)]
     Sessions(#[from] crate::sessions::StoreError),
+    /// The key of the sign-in cookie could not be read from or kept in the session store.
+    #[error(transparent)]
+    SignInKey(#[from] crate::sign_in_key::KeyError),
     /// The built-in emulator did not start.
     #[error("the built-in GitHub emulator did not start: {0}")]
     Emulator(#[from] github_emulator::EmulatorError),
@@ -81,6 +84,8 @@ impl Application {
         let sessions =
             SessionBackend::open(&config.session.store, config.session.store_timeout).await?;
         tracing::info!(store = %config.session.store.describe(), "session store open");
+        // Shared through the store, so that instances sharing it share sign-ins in flight.
+        let sign_in_key = crate::sign_in_key::load_or_create(&sessions).await?;
 
         let listener = TcpListener::bind(config.bind)
             .await
@@ -157,6 +162,7 @@ impl Application {
             .pages(GistdeskPages)
             .user_agent(crate::USER_AGENT)
             .api_timeout(config.github_timeout)
+            .sign_in_key(sign_in_key)
             .build()?;
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));

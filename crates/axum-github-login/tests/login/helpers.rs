@@ -3,9 +3,11 @@
 //! body the application sends is kept, and so is every log line, so tests can check
 //! that no secret ever leaves the server.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -19,7 +21,9 @@ use github_emulator::{Emulator, EmulatorBuilder};
 use github_oauth::{ClientId, ClientSecret, Endpoints, OAuthClient, Scopes};
 use reqwest::StatusCode;
 use reqwest::cookie::CookieStore;
-use tower_sessions::{MemoryStore, SessionStore, session::Id};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store;
+use tower_sessions::{MemoryStore, SessionStore};
 use url::Url;
 
 /// Everything logged by the process (except the emulator, which stands in for GitHub).
@@ -61,6 +65,60 @@ impl Write for Capture {
         Ok(data.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The application's session store: a `MemoryStore` that also counts what it holds and
+/// how often it was written to.
+#[derive(Clone, Debug, Default)]
+pub struct TestStore {
+    inner: MemoryStore,
+    ids: Arc<Mutex<HashSet<Id>>>,
+    writes: Arc<AtomicUsize>,
+}
+
+impl TestStore {
+    /// How many session records the store holds.
+    pub fn records(&self) -> usize {
+        self.ids().len()
+    }
+
+    /// How many times a record was created or saved.
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    fn ids(&self) -> std::sync::MutexGuard<'_, HashSet<Id>> {
+        self.ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for TestStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.inner.create(record).await?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.ids().insert(record.id);
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.inner.save(record).await?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.ids().insert(record.id);
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.inner.load(id).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.inner.delete(id).await?;
+        self.ids().remove(id);
         Ok(())
     }
 }
@@ -212,13 +270,14 @@ impl TestAppBuilder {
         }
         let login = login.build().expect("valid settings");
         let cookie_name = login.session_settings().cookie_name.to_string();
-        let store = MemoryStore::default();
+        let store = TestStore::default();
 
         let seen = Arc::new(Mutex::new(Vec::new()));
         let app = Router::new()
             .route("/", get(home))
             .route("/private", get(private))
             .route("/me", get(me_from_github))
+            .route("/remember", get(remember))
             .route(
                 "/act",
                 axum::routing::post(|me: SignedIn| async move {
@@ -303,6 +362,14 @@ async fn private(me: SignedIn, csrf: CsrfToken) -> Html<String> {
     ))
 }
 
+/// The application's own use of the session (a note kept for anyone, signed in or not).
+async fn remember(session: tower_sessions::Session) -> Response {
+    match session.insert("app.note", "remembered").await {
+        Ok(()) => "remembered".into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
 /// Calls GitHub as the person; ends the session when GitHub says 401.
 async fn me_from_github(me: SignedIn) -> Response {
     let gh = match me.github() {
@@ -321,7 +388,7 @@ pub struct TestApp {
     pub base: Url,
     pub client: reqwest::Client,
     pub jar: Arc<reqwest::cookie::Jar>,
-    pub store: MemoryStore,
+    pub store: TestStore,
     pub seen: Arc<Mutex<Vec<String>>>,
     pub login: GithubLogin,
     pub cookie_name: String,
@@ -443,6 +510,23 @@ impl TestApp {
             kv.strip_prefix(&format!("{}=", self.cookie_name))
                 .map(str::to_owned)
         })
+    }
+
+    /// The cookies this app's jar sends with a request to `path`, as one `Cookie` header.
+    pub fn cookies_for(&self, path: &str) -> String {
+        let url = Url::parse(&self.url(path)).expect("a URL");
+        self.jar
+            .cookies(&url)
+            .and_then(|h| h.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// The value of the cookie `name` that a request to `path` carries.
+    pub fn cookie_for(&self, path: &str, name: &str) -> Option<String> {
+        let header = self.cookies_for(path);
+        header
+            .split("; ")
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned))
     }
 
     /// The session record in the store, for the current cookie.

@@ -4,6 +4,7 @@ mod helpers;
 
 mod failures;
 mod next;
+mod pending;
 mod session;
 mod sign_in;
 mod tokens;

@@ -245,6 +245,24 @@ impl TestApp {
         location(done.headers())
     }
 
+    /// A read-only connection to the SQLite session file, as another process would see it.
+    pub async fn session_db(&self) -> sqlx::SqlitePool {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.dir.join("sessions.db"))
+            .read_only(true);
+        sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("the session file opens")
+    }
+
+    /// How many rows the SQLite session store holds.
+    pub async fn stored_rows(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions")
+            .fetch_one(&self.session_db().await)
+            .await
+            .expect("the session table reads")
+    }
+
     /// The GitHub token of the current session, read from the session store.
     pub async fn session_token(&self, session_id: &str) -> String {
         use tower_sessions::SessionStore;
@@ -299,6 +317,16 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("gistdesk_session="))
+        .map(str::to_owned)
+}
+
+/// The pending sign-in cookie's `Set-Cookie` header, if the response set it.
+pub fn pending_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("gistdesk_session_signin="))
         .map(str::to_owned)
 }
 

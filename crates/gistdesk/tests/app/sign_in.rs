@@ -2,7 +2,9 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, client, field_value, location, logs, session_cookie};
+use crate::helpers::{
+    TestApp, client, field_value, location, logs, pending_cookie, session_cookie,
+};
 
 #[tokio::test]
 async fn anonymous_gists_goes_through_github_and_back() {
@@ -32,12 +34,34 @@ async fn anonymous_gists_goes_through_github_and_back() {
 }
 
 #[tokio::test]
-async fn the_session_id_changes_at_sign_in_and_the_cookie_is_locked_down() {
+async fn a_sign_in_start_is_a_sealed_cookie_and_the_session_comes_at_sign_in() {
     let app = TestApp::spawn().await;
-    // An anonymous request that needs a session (sign-in start) gets a cookie.
     let start = app.get("/auth/github/login?next=/gists").await;
-    let before = session_cookie(start.headers()).expect("a pre-sign-in session cookie");
+    assert!(
+        session_cookie(start.headers()).is_none(),
+        "no session before sign-in"
+    );
+    let pending = pending_cookie(start.headers()).expect("the pending sign-in cookie");
+    let flags = pending.to_ascii_lowercase();
+    for flag in [
+        "httponly",
+        "samesite=lax",
+        "path=/auth/github",
+        "max-age=660",
+    ] {
+        assert!(flags.contains(flag), "{flag} missing: {pending}");
+    }
+    assert!(!flags.contains("secure"), "plain http: {pending}");
     let authorize = location(start.headers());
+    let state = url::Url::parse(&authorize)
+        .expect("a URL")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("a state");
+    assert!(!pending.contains(&state), "the state in clear: {pending}");
+    assert!(!pending.contains("gists"), "`next` in clear: {pending}");
+
     let back = app.client.get(&authorize).send().await.expect("emulator");
     let done = app
         .client
@@ -45,9 +69,7 @@ async fn the_session_id_changes_at_sign_in_and_the_cookie_is_locked_down() {
         .send()
         .await
         .expect("callback");
-    let after = session_cookie(done.headers()).expect("a new cookie at sign-in");
-    let value = |c: &str| c.split(';').next().unwrap_or_default().to_owned();
-    assert_ne!(value(&before), value(&after), "session id cycled");
+    let after = session_cookie(done.headers()).expect("a session cookie at sign-in");
     let flags = after.to_ascii_lowercase();
     assert!(flags.contains("httponly"), "{after}");
     assert!(flags.contains("samesite=lax"), "{after}");
@@ -57,6 +79,103 @@ async fn the_session_id_changes_at_sign_in_and_the_cookie_is_locked_down() {
         "plain http: no Secure flag: {after}"
     );
     assert!(!after.contains("gho_"), "no token in the cookie");
+    let spent = pending_cookie(done.headers()).expect("the pending cookie is spent");
+    assert!(spent.contains("Max-Age=0"), "{spent}");
+}
+
+#[tokio::test]
+async fn a_flood_of_sign_in_starts_stores_nothing() {
+    use futures_util::StreamExt as _;
+
+    let app = TestApp::spawn().await;
+    let rows = app.stored_rows().await;
+    // Every request a new visitor: no cookie is ever sent back.
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let url = app.url("/auth/github/login?next=%2Fgists");
+    let answers: Vec<(bool, bool)> = futures_util::stream::iter(0..2_000)
+        .map(|_| anonymous.get(&url).send())
+        .buffer_unordered(8)
+        .map(|response| {
+            let response = response.expect("an answer");
+            assert_eq!(response.status(), StatusCode::SEE_OTHER);
+            let headers = response.headers();
+            (
+                session_cookie(headers).is_some(),
+                pending_cookie(headers).is_some(),
+            )
+        })
+        .collect()
+        .await;
+    let added = app.stored_rows().await - rows;
+    assert_eq!(added, 0, "2,000 sign-in starts added {added} sessions");
+    let sessions = answers.iter().filter(|(session, _)| *session).count();
+    assert_eq!(sessions, 0, "session cookies for sign-in starts");
+    assert!(
+        answers.iter().all(|(_, pending)| *pending),
+        "every start has its pending sign-in cookie"
+    );
+}
+
+#[tokio::test]
+async fn a_session_id_planted_before_sign_in_is_replaced() {
+    use tower_sessions::SessionStore as _;
+
+    let app = TestApp::spawn().await;
+    let mut planted = tower_sessions::session::Record {
+        id: tower_sessions::session::Id::default(),
+        data: [("planted".to_owned(), serde_json::json!(true))].into(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    app.state
+        .sessions()
+        .create(&mut planted)
+        .await
+        .expect("the store takes it");
+    let before = planted.id.to_string();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let base: url::Url = app.address.parse().expect("a URL");
+    jar.add_cookie_str(&format!("gistdesk_session={before}; Path=/"), &base);
+    let browser = reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::clone(&jar))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let start = browser
+        .get(app.url("/auth/github/login?next=/gists"))
+        .send()
+        .await
+        .expect("login");
+    let back = browser
+        .get(location(start.headers()))
+        .send()
+        .await
+        .expect("emulator");
+    let done = browser
+        .get(location(back.headers()))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let after = session_cookie(done.headers()).expect("a new cookie at sign-in");
+    let value = after.split(';').next().unwrap_or_default();
+    assert_ne!(
+        value,
+        format!("gistdesk_session={before}"),
+        "session id cycled"
+    );
+    assert!(
+        app.state
+            .sessions()
+            .load(&planted.id)
+            .await
+            .expect("the store answers")
+            .is_none(),
+        "the planted session is gone"
+    );
 }
 
 #[tokio::test]
@@ -225,4 +344,67 @@ async fn only_allowed_people_may_sign_in() {
     assert_eq!(allowed.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(allowed.headers()), "/gists");
     assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_session_cookie_naming_the_sign_in_key_reaches_nothing() {
+    let app = TestApp::spawn().await;
+    let key_id = gistdesk::sign_in_key::RECORD_ID.to_string();
+    let pool = app.session_db().await;
+    let key_kept = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tower_sessions WHERE id = ?")
+            .bind(&key_id)
+            .fetch_one(&pool)
+            .await
+            .expect("the session table reads")
+            == 1
+    };
+    assert!(key_kept().await, "the sign-in key is kept in the store");
+
+    // A failed sign-in ends the browser's session; a finished one replaces it.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let base: url::Url = app.address.parse().expect("a URL");
+    jar.add_cookie_str(&format!("gistdesk_session={key_id}; Path=/"), &base);
+    let browser = reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::clone(&jar))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let failed = browser
+        .get(app.url("/auth/github/callback?code=x&state=y"))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(failed.status(), StatusCode::BAD_REQUEST);
+    assert!(key_kept().await, "a failed sign-in deleted the key");
+
+    jar.add_cookie_str(&format!("gistdesk_session={key_id}; Path=/"), &base);
+    let start = browser
+        .get(app.url("/auth/github/login?next=/gists"))
+        .send()
+        .await
+        .expect("login");
+    let back = browser
+        .get(location(start.headers()))
+        .send()
+        .await
+        .expect("emulator");
+    let done = browser
+        .get(location(back.headers()))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let session = session_cookie(done.headers()).expect("a session at sign-in");
+    assert!(!session.contains(&key_id), "{session}");
+    assert!(key_kept().await, "signing in deleted the key");
+    assert_eq!(
+        browser
+            .get(app.url("/gists"))
+            .send()
+            .await
+            .expect("gists")
+            .status(),
+        StatusCode::OK
+    );
 }

@@ -1,7 +1,8 @@
 //! The same session behaviour against every store gistdesk supports: a full
 //! sign-in through the app, reading the session back, expiry, deletion; two
-//! instances sharing PostgreSQL or Redis as behind a load balancer, and a second
-//! process refused on a SQLite file (which one process owns and caches).
+//! instances sharing PostgreSQL or Redis as behind a load balancer (and the sign-in
+//! key they share through the store), and a second process refused on a SQLite file
+//! (which one process owns and caches).
 //!
 //! SQLite runs with the normal tests. PostgreSQL and Redis need servers: their tests
 //! are ignored by default and run by `.ci/run` with `--ignored`; they fail (never pass
@@ -530,13 +531,13 @@ async fn sign_in_read_back_and_delete(store: SessionStoreConfig) {
         .await
         .expect("callback");
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    let cookie = header(&done, SET_COOKIE);
-    let session_id: Id = cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.split_once('='))
-        .map(|(_, value)| value)
-        .expect("cookie value")
+    let session_id: Id = done
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next()?.strip_prefix("gistdesk_session="))
+        .expect("a session cookie at sign-in")
         .parse()
         .expect("a session id");
 
@@ -611,9 +612,30 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
     }
 }
 
+/// The sign-in key's record as the store underneath keeps it (the backend hides it).
+async fn stored_sign_in_key(backend: &SessionBackend) -> Option<Record> {
+    let id = &gistdesk::sign_in_key::RECORD_ID;
+    backend
+        .unguarded()
+        .load(id)
+        .await
+        .expect("the store answers")
+}
+
+/// Deletes the sign-in key, as in a store no instance has used yet.
+async fn forget_sign_in_key(backend: &SessionBackend) {
+    let id = &gistdesk::sign_in_key::RECORD_ID;
+    backend
+        .unguarded()
+        .delete(id)
+        .await
+        .expect("the store answers");
+}
+
 /// Two gistdesk instances on one store, as behind a load balancer that spreads every
-/// request anywhere: sign-in started on one finishes on the other, each serves the
-/// session, and signing out on one signs out everywhere.
+/// request anywhere: both start at once on a store that has no sign-in key yet, sign-in
+/// started on one finishes on the other, each serves the session, and signing out on
+/// one signs out everywhere.
 async fn two_instances_behind_a_load_balancer(store: SessionStoreConfig) {
     let emulator = Emulator::builder()
         .auto_approve("octocat")
@@ -621,15 +643,50 @@ async fn two_instances_behind_a_load_balancer(store: SessionStoreConfig) {
         .await
         .expect("emulator starts");
     let dir = std::env::temp_dir().join(format!("gistdesk-stores-lb-{}", random_hex()));
+    let backend = SessionBackend::open(&store, DEFAULT_STORE_TIMEOUT)
+        .await
+        .expect("the store opens");
+    forget_sign_in_key(&backend).await;
+    // Behind a load balancer both instances have its address as their public URL (a
+    // port nothing listens on: the test plays the load balancer).
+    let public_url = "http://127.0.0.1:1";
+    let config = || {
+        let mut config = app_config(&emulator, store.clone(), &dir);
+        config.public_url = public_url.parse().expect("URL");
+        config
+    };
+    let (one, two) = tokio::join!(Application::build(config()), Application::build(config()));
     let mut bases = Vec::new();
-    for _ in 0..2 {
-        let app = Application::build(app_config(&emulator, store.clone(), &dir))
-            .await
-            .expect("gistdesk starts");
+    for app in [one, two] {
+        let app = app.expect("gistdesk starts");
         bases.push(format!("http://{}", app.local_addr()));
         tokio::spawn(app.run_until(std::future::pending()));
     }
     let (a, b) = (&bases[0], &bases[1]);
+
+    // The key is kept for good: neither the expiry sweep nor Redis's TTL removes it.
+    let key = stored_sign_in_key(&backend)
+        .await
+        .expect("the sign-in key is kept in the store");
+    let decades = time::Duration::days(50 * 365);
+    assert!(key.expiry_date > OffsetDateTime::now_utc() + decades);
+    if let SessionStoreConfig::Redis(url) = &store {
+        use tower_sessions_redis_store::fred::prelude::{
+            Client, ClientLike as _, Config as RedisConfig, KeysInterface as _,
+        };
+        let redis = Client::new(
+            RedisConfig::from_url(url.secret()).expect("a Redis URL"),
+            None,
+            None,
+            None,
+        );
+        redis.init().await.expect("Redis answers");
+        let ttl: i64 = redis
+            .ttl(gistdesk::sign_in_key::RECORD_ID.to_string())
+            .await
+            .expect("TTL");
+        assert!(ttl > decades.whole_seconds(), "the key expires in {ttl} s");
+    }
     // Cookies are per host, not per port: both instances see the same cookie, as
     // they would behind one public address.
     let http = reqwest::Client::builder()
@@ -643,14 +700,32 @@ async fn two_instances_behind_a_load_balancer(store: SessionStoreConfig) {
         .send()
         .await
         .expect("login on A");
+    let set_cookies: Vec<&str> = start
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        set_cookies
+            .iter()
+            .all(|c| !c.starts_with("gistdesk_session=")),
+        "a session for a sign-in start: {set_cookies:?}"
+    );
+    assert!(
+        set_cookies
+            .iter()
+            .any(|c| c.starts_with("gistdesk_session_signin=")),
+        "the sign-in in flight is in the browser: {set_cookies:?}"
+    );
     let back = http
         .get(header(&start, LOCATION))
         .send()
         .await
         .expect("emulator");
     let callback = header(&back, LOCATION);
-    assert!(callback.starts_with(a.as_str()), "{callback}");
-    let on_b = callback.replacen(a.as_str(), b.as_str(), 1);
+    assert!(callback.starts_with(public_url), "{callback}");
+    let on_b = callback.replacen(public_url, b.as_str(), 1);
     let done = http.get(on_b).send().await.expect("callback on B");
     assert_eq!(
         done.status(),
