@@ -46,6 +46,8 @@ pub enum FailureKind {
     GithubTimeout,
     /// A form arrived without this session's CSRF token.
     CsrfRejected,
+    /// A form carried far more than it can hold (a sign-out form holds a few bytes).
+    TooLarge,
     /// The session store failed, or the server could not make random numbers.
     Internal,
 }
@@ -66,6 +68,7 @@ impl FailureKind {
             | Self::CodeRejected => StatusCode::BAD_REQUEST,
             Self::Misconfigured | Self::GithubUnavailable => StatusCode::BAD_GATEWAY,
             Self::GithubTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,7 +78,7 @@ impl FailureKind {
         match self {
             Self::AccessDenied => "Sign-in cancelled",
             Self::NotAllowed => "Access not allowed",
-            Self::CsrfRejected => "Request refused",
+            Self::CsrfRejected | Self::TooLarge => "Request refused",
             Self::GithubUnavailable | Self::Misconfigured => "GitHub is not answering properly",
             Self::GithubTimeout => "GitHub is too slow",
             Self::Internal => "Something went wrong here",
@@ -116,6 +119,9 @@ impl FailureKind {
             Self::GithubTimeout => "GitHub did not answer in time. Try again in a moment.",
             Self::CsrfRejected => {
                 "This form did not come from this site's own page, so nothing was done. Go back, reload the page and try again."
+            }
+            Self::TooLarge => {
+                "This form carried far more than it can hold, so nothing was done. Go back, reload the page and try again."
             }
             Self::Internal => "This server could not finish your request. Try again in a moment.",
         }
