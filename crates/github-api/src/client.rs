@@ -564,12 +564,7 @@ impl Client {
     }
 
     /// Sends with the cache and retries; a non-success status becomes its error.
-    async fn fetch(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-    ) -> Result<Fetched, Error> {
+    async fn fetch(&self, method: Method, url: Url, body: Option<Bytes>) -> Result<Fetched, Error> {
         let cache = self.inner.cache.as_ref().filter(|_| method == Method::GET);
         let key = cache.map(|_| format!("{} {}", self.inner.token_key, url));
         let cached = match (cache, &key) {
@@ -626,7 +621,7 @@ impl Client {
         &self,
         method: Method,
         url: &Url,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         if_none_match: Option<&str>,
         with_token: bool,
         max_body: u64,
@@ -642,7 +637,7 @@ impl Client {
                 .send_once(
                     &method,
                     url,
-                    body.as_deref(),
+                    body.as_ref(),
                     if_none_match,
                     with_token,
                     max_body,
@@ -670,7 +665,7 @@ impl Client {
         &self,
         method: &Method,
         url: &Url,
-        body: Option<&[u8]>,
+        body: Option<&Bytes>,
         if_none_match: Option<&str>,
         with_token: bool,
         max_body: u64,
@@ -691,7 +686,7 @@ impl Client {
         }
         match body {
             Some(b) => {
-                request = request.header(header::CONTENT_TYPE, JSON).body(b.to_vec());
+                request = request.header(header::CONTENT_TYPE, JSON).body(b.clone());
             }
             // GitHub wants an explicit zero length on bodiless PUTs (star).
             None if *method == Method::PUT => {
@@ -800,12 +795,15 @@ fn optional<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
     }
 }
 
-fn json_body(body: &(impl Serialize + ?Sized)) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body).map_err(|e| Error::Decode {
-        what: "request body".to_owned(),
-        reason: e.to_string(),
-        excerpt: String::new(),
-    })
+/// The JSON of a request body, shared by every attempt (a gist's may be megabytes).
+fn json_body(body: &(impl Serialize + ?Sized)) -> Result<Bytes, Error> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| Error::Decode {
+            what: "request body".to_owned(),
+            reason: e.to_string(),
+            excerpt: String::new(),
+        })
 }
 
 fn transport(e: reqwest::Error) -> Error {
