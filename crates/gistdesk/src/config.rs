@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// How many gist saves (create, edit) may hold their form in memory at once; the
+    /// others wait up to GITHUB_TIMEOUT for a turn, then get 503.
+    #[arg(long, env = "SAVE_CONCURRENCY", default_value_t = crate::limits::DEFAULT_SAVE_CONCURRENCY)]
+    pub save_concurrency: usize,
 }
 
 /// How log lines are written.
@@ -305,6 +310,8 @@ pub struct Config {
     pub log_level: String,
     /// Log format.
     pub log_format: LogFormat,
+    /// Gist saves holding their form in memory at once (`SAVE_CONCURRENCY`).
+    pub save_concurrency: usize,
 }
 
 impl Config {
@@ -377,6 +384,12 @@ impl Config {
                 "must not be shorter than SESSION_IDLE_TIMEOUT",
             ));
         }
+        if !(1..=1024).contains(&args.save_concurrency) {
+            return Err(ConfigError::new(
+                "SAVE_CONCURRENCY",
+                "must be between 1 and 1024",
+            ));
+        }
 
         Ok(Self {
             github,
@@ -394,6 +407,7 @@ impl Config {
             access,
             log_level: args.log_level,
             log_format: args.log_format,
+            save_concurrency: args.save_concurrency,
         })
     }
 
@@ -620,6 +634,8 @@ mod tests {
         assert!(err.contains("unit"), "{err}");
         let err = config(&["--session-cookie-name", "a b"]).expect_err("bad name");
         assert!(err.contains("SESSION_COOKIE_NAME"), "{err}");
+        let err = config(&["--save-concurrency", "0"]).expect_err("no saves at all");
+        assert!(err.contains("SAVE_CONCURRENCY"), "{err}");
     }
 
     #[test]
