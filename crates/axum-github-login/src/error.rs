@@ -50,6 +50,8 @@ pub enum FailureKind {
     /// The session store did not answer (down, unreachable or too slow): a passing
     /// outage, not a bug, so the page asks to try again shortly.
     StoreUnavailable,
+    /// A form carried far more than it can hold (a sign-out form holds a few bytes).
+    TooLarge,
     /// The server could not make random numbers, or a stored session could not be read.
     Internal,
 }
@@ -71,6 +73,7 @@ impl FailureKind {
             Self::Misconfigured | Self::GithubUnavailable => StatusCode::BAD_GATEWAY,
             Self::GithubTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,7 +83,7 @@ impl FailureKind {
         match self {
             Self::AccessDenied => "Sign-in cancelled",
             Self::NotAllowed => "Access not allowed",
-            Self::CsrfRejected => "Request refused",
+            Self::CsrfRejected | Self::TooLarge => "Request refused",
             Self::GithubUnavailable | Self::Misconfigured => "GitHub is not answering properly",
             Self::GithubTimeout => "GitHub is too slow",
             Self::StoreUnavailable => "Temporarily unavailable",
@@ -125,6 +128,9 @@ impl FailureKind {
             }
             Self::StoreUnavailable => {
                 "This site cannot reach its session storage right now, so it cannot tell who you are. This is usually brief: try again in a few seconds."
+            }
+            Self::TooLarge => {
+                "This form carried far more than it can hold, so nothing was done. Go back, reload the page and try again."
             }
             Self::Internal => "This server could not finish your request. Try again in a moment.",
         }

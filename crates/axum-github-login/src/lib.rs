@@ -22,6 +22,7 @@ pub use next::{InvalidNextPath, NextPath};
 pub use pages::{DefaultPages, Pages};
 pub use pending::{SignInKey, SignInKeyError};
 pub use policy::AccessPolicy;
+pub use routes::MAX_LOGOUT_FORM_BYTES;
 pub use session::{GithubUser, SessionSettings, SignedOutReason};
 
 pub(crate) use session::keys;

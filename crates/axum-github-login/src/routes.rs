@@ -4,10 +4,11 @@
 //! that carries one of them. Starting a sign-in never writes a session.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Extension, RawQuery};
+use axum::body::Body;
+use axum::extract::{Extension, RawQuery, Request};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use github_oauth::{AuthorizeParams, OAuthError};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
@@ -19,6 +20,10 @@ use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
 use crate::pending::PendingSignIn;
 use crate::session::{AuthRecord, SignedOutReason, keys, now_unix, read, to_time, write_auth};
+
+/// The largest sign-out form read: it holds a CSRF token (43 characters) and perhaps a
+/// button's name.
+pub const MAX_LOGOUT_FORM_BYTES: usize = 4 * 1024;
 
 impl GithubLogin {
     /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback` and
@@ -301,31 +306,44 @@ pub(crate) fn oauth_failure(e: &OAuthError) -> FailureKind {
 async fn logout(
     Extension(login): Extension<GithubLogin>,
     session: Session,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
-    let from_header = headers
+    let refuse = |kind| {
+        Failure::new(kind, "/")
+            .with_pages(&login.inner.pages)
+            .into_response()
+    };
+    // The session says first whether anyone is signed in here: with no token to match,
+    // the body is not read at all.
+    let expected = match CsrfToken::existing(&session).await {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            tracing::warn!("sign-out refused: no CSRF token in this session");
+            return refuse(FailureKind::CsrfRejected);
+        }
+        Err(f) => return f.with_pages(&login.inner.pages).into_response(),
+    };
+    let (parts, body) = request.into_parts();
+    let from_header = parts
+        .headers
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let submitted = from_header.or_else(|| {
-        url::form_urlencoded::parse(&body)
-            .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.into_owned())
-    });
-    let expected = match CsrfToken::existing(&session).await {
-        Ok(t) => t,
-        Err(f) => return f.with_pages(&login.inner.pages).into_response(),
+    let submitted = match from_header {
+        Some(token) => Some(token),
+        None => match read_small_form(&parts.headers, body).await {
+            Ok(form) => url::form_urlencoded::parse(&form)
+                .find(|(k, _)| k == CSRF_FIELD)
+                .map(|(_, v)| v.into_owned()),
+            Err(kind) => {
+                tracing::warn!(?kind, "sign-out refused: the form could not be read");
+                return refuse(kind);
+            }
+        },
     };
-    let ok = match (expected, submitted) {
-        (Some(expected), Some(submitted)) => expected.verify(&submitted),
-        _ => false,
-    };
-    if !ok {
+    if !submitted.is_some_and(|submitted| expected.verify(&submitted)) {
         tracing::warn!("sign-out refused: missing or wrong CSRF token");
-        return Failure::new(FailureKind::CsrfRejected, "/")
-            .with_pages(&login.inner.pages)
-            .into_response();
+        return refuse(FailureKind::CsrfRejected);
     }
     login.inner.records.forget(session.id());
     if let Err(e) = session.flush().await {
@@ -335,4 +353,26 @@ async fn logout(
     }
     tracing::info!("signed out");
     see_other(login.inner.after_logout.as_str())
+}
+
+/// Reads a form of at most [`MAX_LOGOUT_FORM_BYTES`]: one announced larger is refused before a
+/// byte is read, a chunked one as soon as it passes the limit.
+async fn read_small_form(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, FailureKind> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > MAX_LOGOUT_FORM_BYTES) {
+        return Err(FailureKind::TooLarge);
+    }
+    let mut form = Vec::with_capacity(announced.unwrap_or(0));
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| FailureKind::CsrfRejected)?;
+        if form.len() + chunk.len() > MAX_LOGOUT_FORM_BYTES {
+            return Err(FailureKind::TooLarge);
+        }
+        form.extend_from_slice(&chunk);
+    }
+    Ok(form)
 }

@@ -96,6 +96,11 @@ pub struct ServeArgs {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// How many gist saves (create, edit) may hold their form in memory at once; the
+    /// others wait up to GITHUB_TIMEOUT for a turn, then get 503.
+    #[arg(long, env = "SAVE_CONCURRENCY", default_value_t = crate::limits::DEFAULT_SAVE_CONCURRENCY)]
+    pub save_concurrency: usize,
+
     /// Whether every request ends with an access line (target `gistdesk::access`).
     #[arg(long, env = "ACCESS_LOG", default_value = "on", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub access_log: bool,
@@ -325,6 +330,8 @@ pub struct Config {
     pub log_level: String,
     /// Log format.
     pub log_format: LogFormat,
+    /// Gist saves holding their form in memory at once (`SAVE_CONCURRENCY`).
+    pub save_concurrency: usize,
 }
 
 impl Config {
@@ -403,6 +410,12 @@ impl Config {
                 "must not be shorter than SESSION_IDLE_TIMEOUT",
             ));
         }
+        if !(1..=1024).contains(&args.save_concurrency) {
+            return Err(ConfigError::new(
+                "SAVE_CONCURRENCY",
+                "must be between 1 and 1024",
+            ));
+        }
 
         Ok(Self {
             github,
@@ -427,6 +440,7 @@ impl Config {
                 format!("{},gistdesk::access=off", args.log_level)
             },
             log_format: args.log_format,
+            save_concurrency: args.save_concurrency,
         })
     }
 
@@ -677,6 +691,8 @@ mod tests {
         assert!(err.contains("unit"), "{err}");
         let err = config(&["--session-cookie-name", "a b"]).expect_err("bad name");
         assert!(err.contains("SESSION_COOKIE_NAME"), "{err}");
+        let err = config(&["--save-concurrency", "0"]).expect_err("no saves at all");
+        assert!(err.contains("SAVE_CONCURRENCY"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use time::OffsetDateTime;
 
+use crate::limits::FormLimit;
 use crate::views::{Layout, format_time};
 
 /// Everything that can go wrong while answering a request.
@@ -50,6 +51,18 @@ pub enum AppError {
     /// The session store did not answer in time; it usually comes back by itself.
     #[error("the session store is unavailable")]
     StoreUnavailable,
+    /// A form larger than its route reads; nothing was read past the limit.
+    #[error("form larger than {}", .limit.describe())]
+    TooLarge {
+        /// The route's limit.
+        limit: crate::limits::FormLimit,
+    },
+    /// Every gist save slot stayed taken while this save waited.
+    #[error("no save slot free")]
+    Busy {
+        /// How long to wait before sending again (`Retry-After`).
+        retry_after: std::time::Duration,
+    },
     /// A bug or an unexpected answer; details are in the log only.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
@@ -72,6 +85,8 @@ impl AppError {
             Self::SignInAgain => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -129,6 +144,32 @@ impl AppError {
                 "gistdesk cannot reach its session storage right now. This is usually brief: try again in a few seconds. Nothing you saved on GitHub is affected.".to_owned(),
                 Action::Reload,
             ),
+            Self::TooLarge {
+                limit: limit @ FormLimit::Gist,
+            } => (
+                "The gist is too large",
+                format!(
+                    "gistdesk takes a gist of at most {} as your browser sends it (where a \
+                     symbol, line break or accented letter takes several bytes): the most GitHub \
+                     gives back of a file through its API. Nothing was saved, and your text is \
+                     still in the form.",
+                    limit.describe()
+                ),
+                Action::Shrink,
+            ),
+            Self::TooLarge { limit } => (
+                "This request is too large",
+                format!(
+                    "This form carried more than the {} it can hold, so nothing was done.",
+                    limit.describe()
+                ),
+                Action::link("/gists", "Go to your gists"),
+            ),
+            Self::Busy { .. } => (
+                "gistdesk is busy",
+                "gistdesk is saving many other gists right now, so this one was not saved. Your text is still in the form.".to_owned(),
+                Action::Resend,
+            ),
             Self::Internal(_) => (
                 "Something went wrong",
                 "An unexpected error happened on our side. It has been logged; try again, and if it keeps happening tell the people who run this gistdesk.".to_owned(),
@@ -159,6 +200,10 @@ pub enum Action {
     Reload,
     /// Go back to the form.
     Back,
+    /// Go back to the form and make it smaller.
+    Shrink,
+    /// Go back to the form and send it again as it is.
+    Resend,
 }
 
 impl Action {
@@ -200,24 +245,19 @@ impl AppError {
             }
         };
         let mut response = (status, Html(body)).into_response();
-        match &self {
+        let retry_after = match &self {
             Self::RateLimited {
                 reset_at: Some(reset_at),
-            } => {
-                let wait = (*reset_at - OffsetDateTime::now_utc())
-                    .whole_seconds()
-                    .max(1);
-                if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-            }
+            } => Some((*reset_at - OffsetDateTime::now_utc()).whole_seconds()),
+            Self::Busy { retry_after } => i64::try_from(retry_after.as_secs()).ok(),
             // A store comes back from a restart or fail-over within seconds.
-            Self::StoreUnavailable => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            }
-            _ => {}
+            Self::StoreUnavailable => Some(5),
+            _ => None,
+        };
+        if let Some(wait) = retry_after
+            && let Ok(value) = HeaderValue::from_str(&wait.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

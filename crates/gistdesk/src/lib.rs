@@ -10,6 +10,7 @@ pub mod cli_emulator;
 pub mod config;
 pub mod error;
 pub mod frame;
+pub mod limits;
 pub mod log_writer;
 pub mod memo;
 pub mod pages;
@@ -39,13 +40,12 @@ pub const LOGIN_PREFIX: &str = "/auth/github";
 pub const LOGIN_PATH: &str = "/auth/github/login";
 /// The `User-Agent` of gistdesk's requests to GitHub (server and command line).
 pub const USER_AGENT: &str = concat!("gistdesk/", env!("CARGO_PKG_VERSION"));
-/// The largest form gistdesk reads (a gist's files arrive in one form).
-pub const MAX_FORM_BYTES: usize = 8 * 1024 * 1024;
 
 /// Everything handlers share; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     inner: Arc<Inner>,
+    saves: limits::SavePermits,
 }
 
 #[derive(Debug)]
@@ -88,7 +88,16 @@ impl AppState {
                 security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
                 stylesheet,
             }),
+            saves: limits::SavePermits::default(),
         }
+    }
+
+    /// How many gist saves may hold their form in memory at once, and how long the
+    /// others wait (default: [`limits::DEFAULT_SAVE_CONCURRENCY`] and
+    /// [`limits::DEFAULT_SAVE_WAIT`]).
+    pub fn with_save_permits(mut self, saves: limits::SavePermits) -> Self {
+        self.saves = saves;
+        self
     }
 
     /// The session store.
@@ -121,7 +130,7 @@ pub fn app(
 + Sync
 + 'static {
     let login = state.inner.login.clone();
-    let routes = routes::router()
+    let routes = routes::router(&state)
         .merge(login.router())
         .fallback(routes::not_found)
         .with_state(state.clone());
@@ -129,7 +138,8 @@ pub fn app(
         .map_response(sessions::store_failure_page)
         .layer(login.session_layer(state.inner.sessions.clone()))
         .layer(login.layer())
-        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        // Any extractor that reads a body reads a small form, unless its route says more.
+        .layer(DefaultBodyLimit::max(limits::SMALL_FORM_BYTES))
         .service(routes);
     // Outermost: the request id and log line, a panic turned into an error page, the
     // security headers, whoever made the response.

@@ -166,7 +166,11 @@ impl Application {
             .build()?;
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
-        let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory);
+        let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory)
+            .with_save_permits(crate::limits::SavePermits::new(
+                config.save_concurrency,
+                config.github_timeout,
+            ));
         Ok(Self {
             listener,
             state,

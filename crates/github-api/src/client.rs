@@ -585,7 +585,7 @@ impl Client {
         &self,
         method: Method,
         url: Url,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         parse: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<Fetched<T>, Error> {
         let cache = self.inner.cache.as_ref().filter(|_| method == Method::GET);
@@ -657,7 +657,7 @@ impl Client {
         &self,
         method: Method,
         url: &Url,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         if_none_match: Option<&str>,
         with_token: bool,
         max_body: u64,
@@ -678,7 +678,7 @@ impl Client {
             let attempt_once = self.send_once(
                 &method,
                 url,
-                body.as_deref(),
+                body.as_ref(),
                 if_none_match,
                 with_token,
                 max_body,
@@ -709,7 +709,7 @@ impl Client {
         &self,
         method: &Method,
         url: &Url,
-        body: Option<&[u8]>,
+        body: Option<&Bytes>,
         if_none_match: Option<&str>,
         with_token: bool,
         max_body: u64,
@@ -730,7 +730,7 @@ impl Client {
         }
         match body {
             Some(b) => {
-                request = request.header(header::CONTENT_TYPE, JSON).body(b.to_vec());
+                request = request.header(header::CONTENT_TYPE, JSON).body(b.clone());
             }
             // GitHub wants an explicit zero length on bodiless PUTs (star).
             None if *method == Method::PUT => {
@@ -860,12 +860,15 @@ fn looks_like_json(body: &[u8]) -> bool {
     )
 }
 
-fn json_body(body: &(impl Serialize + ?Sized)) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body).map_err(|e| Error::Decode {
-        what: "request body".to_owned(),
-        reason: e.to_string(),
-        excerpt: String::new(),
-    })
+/// The JSON of a request body, shared by every attempt (a gist's may be megabytes).
+fn json_body(body: &(impl Serialize + ?Sized)) -> Result<Bytes, Error> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| Error::Decode {
+            what: "request body".to_owned(),
+            reason: e.to_string(),
+            excerpt: String::new(),
+        })
 }
 
 fn transport(e: reqwest::Error) -> Error {

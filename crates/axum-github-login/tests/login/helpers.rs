@@ -502,6 +502,33 @@ impl TestApp {
         res
     }
 
+    /// POSTs a form to `path` announcing `announced` bytes, sends only `body_start` and
+    /// waits up to five seconds for the answer's status: `None` when none came, as from
+    /// a server waiting for the rest of the body.
+    pub async fn post_partly(&self, path: &str, announced: usize, body_start: &str) -> Option<u16> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.base.authority();
+        let cookie = self
+            .jar
+            .cookies(&self.base)
+            .map(|v| format!("Cookie: {}\r\n", v.to_str().expect("ASCII cookies")))
+            .unwrap_or_default();
+        let mut stream = tokio::net::TcpStream::connect(host)
+            .await
+            .expect("connects");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\n{cookie}\
+             Content-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {announced}\r\n\r\n{body_start}"
+        );
+        stream.write_all(request.as_bytes()).await.expect("sent");
+        let mut answer = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer));
+        let n = read.await.ok()?.ok()?;
+        let head = String::from_utf8_lossy(&answer[..n]).into_owned();
+        head.split(' ').nth(1)?.parse().ok()
+    }
+
     /// The session cookie's value in this app's jar.
     pub fn session_cookie(&self) -> Option<String> {
         let header = self.jar.cookies(&self.base)?;

@@ -223,6 +223,57 @@ async fn logout_accepts_the_token_in_a_header() {
 }
 
 #[tokio::test]
+async fn logout_with_an_oversized_body_is_refused_before_it_arrives() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let token = csrf_from(&app.get("/private").await.body);
+    // The right token, in a form announced at 1 MB of which only the start is sent: a
+    // server that reads the whole body first would still be waiting.
+    let status = app
+        .post_partly(
+            "/auth/github/logout",
+            1_000_000,
+            &format!("csrf_token={token}&padding="),
+        )
+        .await;
+    assert_eq!(
+        status,
+        Some(413),
+        "refused at once, from its announced length"
+    );
+    assert_eq!(app.get("/").await.body, "signed in as octocat");
+
+    // Sent whole, just past the limit, as a client that does not stream would: the
+    // page says why.
+    let padding = "a".repeat(axum_github_login::MAX_LOGOUT_FORM_BYTES);
+    let res = app
+        .post_form(
+            "/auth/github/logout",
+            &[
+                ("csrf_token", token.as_str()),
+                ("padding", padding.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res.body.contains("far more than it can hold"),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.get("/").await.body, "signed in as octocat");
+}
+
+#[tokio::test]
+async fn anonymous_logout_is_refused_without_reading_its_body() {
+    let app = TestApp::spawn().await;
+    let status = app
+        .post_partly("/auth/github/logout", 8_000_000, "csrf_token=x")
+        .await;
+    assert_eq!(status, Some(403));
+}
+
+#[tokio::test]
 async fn anonymous_logout_is_refused() {
     let app = TestApp::spawn().await;
     let res = app

@@ -1,6 +1,6 @@
 //! Routes, one module per resource, and the extractors they share: [`Me`] (the
 //! signed-in person with a GitHub client and the page layout) and [`CsrfForm`]
-//! (a form body whose CSRF token has been checked).
+//! (a form body, read within its route's limit, whose CSRF token has been checked).
 
 mod account;
 mod assets;
@@ -9,8 +9,8 @@ mod health;
 mod home;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,22 +19,28 @@ use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
 use crate::views::{Layout, UserView};
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, limits};
 
 /// Session key of the one-time notice shown after an action.
 const NOTICE_KEY: &str = "gistdesk.notice";
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
+    // Saving a gist reads up to MAX_GIST_BYTES, a few saves at a time; every other form
+    // is a small one (CsrfForm's default).
+    let gist_save = axum::middleware::from_fn_with_state(state.saves.clone(), limits::gist_save);
     Router::new()
         .route("/", get(home::show))
         .route("/account", get(account::show))
-        .route("/gists", get(gists::list::mine).post(gists::new::create))
+        .route(
+            "/gists",
+            get(gists::list::mine).post(gists::new::create.layer(gist_save.clone())),
+        )
         .route("/gists/starred", get(gists::list::starred))
         .route("/gists/new", get(gists::new::form))
         .route("/gists/{id}", get(gists::show::show))
         .route(
             "/gists/{id}/edit",
-            get(gists::edit::form).post(gists::edit::update),
+            get(gists::edit::form).post(gists::edit::update.layer(gist_save)),
         )
         .route(
             "/gists/{id}/delete",
@@ -147,14 +153,15 @@ async fn take_notice(session: &Session) -> Option<String> {
     Some(notice)
 }
 
-/// A URL-encoded form whose `csrf_token` field matched the session's token.
-/// Anything else is refused with a 403 page before the handler runs.
+/// A URL-encoded form whose `csrf_token` field matched the session's token, read up
+/// to its route's [`limits::FormLimit`] (413 past it). Anything else is refused with a
+/// 403 page before the handler runs.
 pub(crate) struct CsrfForm<T>(pub(crate) T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, _: &AppState) -> Result<Self, Self::Rejection> {
         let session = request
             .extensions()
             .get::<Session>()
@@ -162,20 +169,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .ok_or_else(|| {
                 AppError::internal("no session layer around the routes").into_response()
             })?;
-        let body = Bytes::from_request(request, state)
+        let body = limits::read_form(request)
             .await
             .map_err(IntoResponse::into_response)?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
-            AppError::BadRequest("The form could not be read.".to_owned()).into_response()
-        })?;
-        let sent = pairs
-            .iter()
-            .find(|(name, _)| name == CSRF_FIELD)
-            .map_or("", |(_, value)| value.as_str());
         let expected = CsrfToken::from_session(&session)
             .await
             .map_err(IntoResponse::into_response)?;
-        if !expected.verify(sent) {
+        if !expected.verify(&csrf_field(&body).unwrap_or_default()) {
             return Err(AppError::Csrf.into_response());
         }
         serde_urlencoded::from_bytes(&body)
@@ -183,5 +183,33 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .map_err(|_| {
                 AppError::BadRequest("The form could not be read.".to_owned()).into_response()
             })
+    }
+}
+
+/// The decoded `csrf_token` field of a form, found without decoding the other fields (a
+/// gist's files may be megabytes).
+fn csrf_field(form: &[u8]) -> Option<String> {
+    form.split(|byte| *byte == b'&')
+        .find(|pair| {
+            pair.strip_prefix(CSRF_FIELD.as_bytes())
+                .is_some_and(|rest| rest.first() == Some(&b'='))
+        })
+        .and_then(|pair| url::form_urlencoded::parse(pair).next())
+        .map(|(_, value)| value.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csrf_field;
+
+    #[test]
+    fn the_csrf_field_is_found_among_others() {
+        assert_eq!(
+            csrf_field(b"description=a%26b&csrf_token=t%2Bk+n&csrf_token_x=no").as_deref(),
+            Some("t+k n")
+        );
+        assert_eq!(csrf_field(b"csrf_tokenx=1&x=csrf_token%3D2"), None);
+        assert_eq!(csrf_field(b"").as_deref(), None);
+        assert_eq!(csrf_field(b"csrf_token=").as_deref(), Some(""));
     }
 }

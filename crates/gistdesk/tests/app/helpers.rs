@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use gistdesk::config::{Config, GithubTarget, LogFormat, SessionConfig, SessionStoreConfig};
 use gistdesk::startup::Application;
@@ -59,6 +60,7 @@ pub struct TestAppBuilder {
     auto_approve: Option<&'static str>,
     page_memory: Option<std::time::Duration>,
     access: gistdesk::config::AccessConfig,
+    save_concurrency: Option<usize>,
 }
 
 impl TestAppBuilder {
@@ -71,6 +73,12 @@ impl TestAppBuilder {
     /// How long gistdesk keeps list pages (default: the shipped default).
     pub fn page_memory(mut self, ttl: std::time::Duration) -> Self {
         self.page_memory = Some(ttl);
+        self
+    }
+
+    /// How many gist saves may run at once (default: the shipped default).
+    pub fn save_concurrency(mut self, saves: usize) -> Self {
+        self.save_concurrency = Some(saves);
         self
     }
 
@@ -113,14 +121,19 @@ impl TestAppBuilder {
             access: self.access,
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
+            save_concurrency: self
+                .save_concurrency
+                .unwrap_or(gistdesk::limits::DEFAULT_SAVE_CONCURRENCY),
         };
         let app = Application::build(config).await.expect("gistdesk starts");
         let address = format!("http://{}", app.local_addr());
         let state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         TestApp {
             address,
-            client: client(),
+            client: client_with(Arc::clone(&jar)),
+            jar,
             emulator,
             state,
             dir,
@@ -129,8 +142,12 @@ impl TestAppBuilder {
 }
 
 pub fn client() -> reqwest::Client {
+    client_with(Arc::default())
+}
+
+fn client_with(jar: Arc<reqwest::cookie::Jar>) -> reqwest::Client {
     reqwest::Client::builder()
-        .cookie_store(true)
+        .cookie_provider(jar)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client builds")
@@ -145,6 +162,7 @@ fn random_hex() -> String {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
     pub emulator: Emulator,
     pub state: gistdesk::AppState,
     dir: PathBuf,
@@ -200,6 +218,46 @@ impl TestApp {
         let mut fields = vec![("csrf_token", token.as_str())];
         fields.extend_from_slice(form);
         self.post(path, &fields).await
+    }
+
+    /// Sends `head` (the request line and headers, each ending in CRLF, without the
+    /// blank line) with the client's cookies, then `body_start`, and nothing more.
+    /// Returns the answer's status and head if it comes within five seconds, so a test
+    /// can tell a server that answered from one still waiting for the rest of a body.
+    pub async fn raw_request(&self, head: &str, body_start: &[u8]) -> Option<(u16, String)> {
+        use reqwest::cookie::CookieStore;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://");
+        let url = self.address.parse().expect("the app's address is a URL");
+        let cookies = self
+            .jar
+            .cookies(&url)
+            .map(|value| format!("Cookie: {}\r\n", value.to_str().expect("ASCII cookies")))
+            .unwrap_or_default();
+        let mut stream = tokio::net::TcpStream::connect(host)
+            .await
+            .expect("the app listens");
+        let mut request = format!("{head}Host: {host}\r\n{cookies}\r\n").into_bytes();
+        request.extend_from_slice(body_start);
+        stream
+            .write_all(&request)
+            .await
+            .expect("the request is sent");
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut buf = [0u8; 4096];
+            while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        read.ok()?;
+        let head = String::from_utf8_lossy(&answer).into_owned();
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        Some((status, head))
     }
 
     /// The CSRF token as a page shows it.

@@ -6,6 +6,7 @@ mod csrf;
 mod failures;
 mod gists;
 mod helpers;
+mod limits;
 mod pages;
 mod security;
 mod sign_in;

@@ -609,6 +609,7 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
         access: Default::default(),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
+        save_concurrency: gistdesk::limits::DEFAULT_SAVE_CONCURRENCY,
     }
 }
 
