@@ -155,6 +155,34 @@ impl SignInRejection {
             Rejection::Failed(_) => None,
         }
     }
+
+    /// The status of the answer: `303 See Other` to sign in, `401` for a JSON request,
+    /// or the failure's own.
+    pub fn status(&self) -> StatusCode {
+        match &self.0 {
+            Rejection::Anonymous { json: false, .. } => StatusCode::SEE_OTHER,
+            Rejection::Anonymous { json: true, .. } => StatusCode::UNAUTHORIZED,
+            Rejection::Failed(failure) => failure.status(),
+        }
+    }
+}
+
+impl std::fmt::Display for SignInRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Rejection::Anonymous { .. } => f.write_str("nobody is signed in"),
+            Rejection::Failed(failure) => write!(f, "the session could not be checked: {failure}"),
+        }
+    }
+}
+
+impl std::error::Error for SignInRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            Rejection::Anonymous { .. } => None,
+            Rejection::Failed(failure) => Some(failure),
+        }
+    }
 }
 
 impl From<Failure> for SignInRejection {

@@ -222,20 +222,33 @@ struct ErrorPage {
     action: Action,
 }
 
+/// The error's status, and the error itself for [`ErrorPagesLayer`](crate::error_pages)
+/// to render inside the request's layout: pages are drawn in that one place.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        self.into_page(Layout::anonymous())
+        let mut response = self.status().into_response();
+        response
+            .extensions_mut()
+            .insert(crate::error_pages::Unrendered(std::sync::Arc::new(self)));
+        response
     }
 }
 
 impl AppError {
-    /// The error page inside `layout` (so a signed-in person keeps their navigation).
+    /// The error page inside `layout`, for the few places outside the error-page layer
+    /// (the request frame, the session store's own failures).
     pub fn into_page(self, layout: Layout) -> Response {
+        self.page_response(layout)
+    }
+
+    /// The error page inside `layout` (so a signed-in person keeps their navigation),
+    /// with its status and `Retry-After`; the error and its causes go to the log.
+    pub fn page_response(&self, layout: Layout) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %ErrorChain(&self), status = status.as_u16(), "request failed");
+            tracing::error!(error = %ErrorChain(self), status = status.as_u16(), "request failed");
         } else {
-            tracing::info!(error = %ErrorChain(&self), status = status.as_u16(), "request refused");
+            tracing::info!(error = %ErrorChain(self), status = status.as_u16(), "request refused");
         }
         let body = match self.page(layout).render() {
             Ok(html) => html,
@@ -245,7 +258,7 @@ impl AppError {
             }
         };
         let mut response = (status, Html(body)).into_response();
-        let retry_after = match &self {
+        let retry_after = match self {
             Self::RateLimited {
                 reset_at: Some(reset_at),
             } => Some((*reset_at - OffsetDateTime::now_utc()).whole_seconds()),

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
 use tokio::task::futures::TaskLocalFuture;
@@ -240,8 +240,10 @@ where
             },
             None => None,
         };
-        let mut response = answered
-            .unwrap_or_else(|| AppError::internal("a request handler panicked").into_response());
+        let mut response = answered.unwrap_or_else(|| {
+            AppError::internal("a request handler panicked")
+                .into_page(crate::views::Layout::anonymous())
+        });
         this.security.apply(response.headers_mut());
         if let Some(id) = with_current_request(|r| r.id.clone()) {
             response.headers_mut().entry(REQUEST_ID).or_insert(id);
@@ -254,6 +256,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use axum::response::IntoResponse;
+
     use super::*;
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cli_emulator;
 pub mod config;
 pub mod error;
+mod error_pages;
 pub mod frame;
 pub mod limits;
 pub mod log_writer;
@@ -138,6 +139,7 @@ pub fn app(
         .map_response(sessions::store_failure_page)
         .layer(login.session_layer(state.inner.sessions.clone()))
         .layer(login.layer())
+        .layer(error_pages::ErrorPagesLayer)
         // Any extractor that reads a body reads a small form, unless its route says more.
         .layer(DefaultBodyLimit::max(limits::SMALL_FORM_BYTES))
         .service(routes);

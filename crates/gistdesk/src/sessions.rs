@@ -472,7 +472,7 @@ pub fn store_failure_page(response: axum::response::Response) -> axum::response:
     let bare_500 = response.status() == http::StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(http::header::CONTENT_TYPE);
     if bare_500 {
-        axum::response::IntoResponse::into_response(crate::AppError::StoreUnavailable)
+        crate::AppError::StoreUnavailable.into_page(crate::views::Layout::anonymous())
     } else {
         response
     }

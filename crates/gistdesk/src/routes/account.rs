@@ -21,15 +21,12 @@ struct AccountPage<'a> {
     logout_path: &'a str,
 }
 
-pub(crate) async fn show(State(state): State<AppState>, me: Me) -> Response {
+pub(crate) async fn show(State(state): State<AppState>, me: Me) -> Result<Response, AppError> {
     let page = AccountPage {
         layout: &me.layout,
         user: me.signed_in.user(),
         scopes: me.signed_in.scopes(),
         logout_path: &state.inner.logout_path,
     };
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => AppError::from(err).into_response(),
-    }
+    Ok(Html(page.render()?).into_response())
 }

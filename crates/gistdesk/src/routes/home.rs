@@ -15,7 +15,10 @@ struct HomePage {
     sign_in_url: String,
 }
 
-pub(crate) async fn show(State(state): State<AppState>, who: MaybeSignedIn) -> Response {
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    who: MaybeSignedIn,
+) -> Result<Response, AppError> {
     let layout = Layout {
         user: who.user().map(|user| UserView {
             login: user.login.clone(),
@@ -29,8 +32,5 @@ pub(crate) async fn show(State(state): State<AppState>, who: MaybeSignedIn) -> R
         layout,
         sign_in_url: state.inner.login.login_url(&next),
     };
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => AppError::from(err).into_response(),
-    }
+    Ok(Html(page.render()?).into_response())
 }

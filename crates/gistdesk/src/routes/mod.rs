@@ -14,7 +14,7 @@ use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum_github_login::{CSRF_FIELD, CsrfToken, SignedIn};
+use axum_github_login::{CSRF_FIELD, CsrfToken, Failure, SignInRejection, SignedIn};
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
@@ -68,20 +68,37 @@ pub(crate) struct Me {
     github: std::sync::OnceLock<github_api::Client>,
 }
 
+/// Why a page for signed-in people was not shown: nobody is signed in (sent to sign in),
+/// or the session could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MeRejection {
+    /// Nobody is signed in, or the sign-in could not be checked.
+    #[error(transparent)]
+    SignIn(#[from] SignInRejection),
+    /// The session's CSRF token could not be read or made.
+    #[error("the session could not be read: {0}")]
+    Session(#[from] Failure),
+}
+
+impl IntoResponse for MeRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn(rejection) => rejection.into_response(),
+            Self::Session(failure) => failure.into_response(),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Me {
-    type Rejection = Response;
+    type Rejection = MeRejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let signed_in = SignedIn::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
         let session = signed_in.session().clone();
-        let csrf = CsrfToken::from_session(&session)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let csrf = CsrfToken::from_session(&session).await?;
         let notice = take_notice(&session).await;
         let user = signed_in.user();
         let layout = Layout {
@@ -93,6 +110,9 @@ impl FromRequestParts<AppState> for Me {
             notice,
             csrf: csrf.into_string(),
         };
+        if let Some(context) = parts.extensions.get::<crate::error_pages::PageContext>() {
+            context.set(&layout, &signed_in);
+        }
         Ok(Self {
             signed_in,
             layout,
@@ -108,7 +128,7 @@ impl Me {
     }
 
     /// A GitHub client acting as the person, made when a page needs one (pages that
-    /// call no API do not pay for it). [`Me::respond`] turns its errors into pages.
+    /// call no API do not pay for it).
     pub(crate) fn github(&self) -> Result<github_api::Client, AppError> {
         if let Some(github) = self.github.get() {
             return Ok(github.clone());
@@ -120,19 +140,6 @@ impl Me {
     /// The person's numeric GitHub id.
     pub(crate) fn user_id(&self) -> u64 {
         self.signed_in.user().id
-    }
-
-    /// Turns a handler's result into the response; a token GitHub no longer accepts
-    /// ends the session and asks the person to sign in again.
-    pub(crate) async fn respond(&self, result: Result<Response, AppError>) -> Response {
-        match result {
-            Ok(response) => response,
-            Err(AppError::SignInAgain) => self.signed_in.github_unauthorized().await,
-            Err(err) => err.into_page(Layout {
-                notice: None,
-                ..self.layout.clone()
-            }),
-        }
     }
 
     /// Shows `notice` on the next page, then answers `303 See Other` to `to`.
@@ -159,30 +166,43 @@ async fn take_notice(session: &Session) -> Option<String> {
 pub(crate) struct CsrfForm<T>(pub(crate) T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
-    type Rejection = Response;
+    type Rejection = CsrfFormRejection;
 
     async fn from_request(request: Request, _: &AppState) -> Result<Self, Self::Rejection> {
         let session = request
             .extensions()
             .get::<Session>()
             .cloned()
-            .ok_or_else(|| {
-                AppError::internal("no session layer around the routes").into_response()
-            })?;
-        let body = limits::read_form(request)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let expected = CsrfToken::from_session(&session)
-            .await
-            .map_err(IntoResponse::into_response)?;
+            .ok_or_else(|| AppError::internal("no session layer around the routes"))?;
+        let body = limits::read_form(request).await?;
+        let expected = CsrfToken::from_session(&session).await?;
         if !expected.verify(&csrf_field(&body).unwrap_or_default()) {
-            return Err(AppError::Csrf.into_response());
+            return Err(AppError::Csrf.into());
         }
         serde_urlencoded::from_bytes(&body)
             .map(CsrfForm)
-            .map_err(|_| {
-                AppError::BadRequest("The form could not be read.".to_owned()).into_response()
-            })
+            .map_err(|_| AppError::BadRequest("The form could not be read.".to_owned()).into())
+    }
+}
+
+/// Why a form was not taken: too large, unreadable, without this session's CSRF token
+/// (an [`AppError`] page), or the session could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CsrfFormRejection {
+    /// The form itself.
+    #[error(transparent)]
+    Form(#[from] AppError),
+    /// The session's CSRF token could not be read.
+    #[error("the session could not be read: {0}")]
+    Session(#[from] Failure),
+}
+
+impl IntoResponse for CsrfFormRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Form(error) => error.into_response(),
+            Self::Session(failure) => failure.into_response(),
+        }
     }
 }
 

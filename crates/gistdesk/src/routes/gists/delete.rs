@@ -5,9 +5,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::{own_gist, page, parse_id, title};
-use crate::AppState;
 use crate::routes::{CsrfForm, Me};
 use crate::views::Layout;
+use crate::{AppError, AppState};
 
 #[derive(Template)]
 #[template(path = "gists/delete.html")]
@@ -18,18 +18,14 @@ struct ConfirmPage {
     file_count: usize,
 }
 
-pub(crate) async fn confirm(me: Me, Path(id): Path<String>) -> Response {
-    let result = async {
-        let gist = own_gist(&me, &id).await?;
-        page(&ConfirmPage {
-            layout: me.layout.clone(),
-            id: gist.id.as_str().to_owned(),
-            title: title(&gist),
-            file_count: gist.files.len(),
-        })
-    }
-    .await;
-    me.respond(result).await
+pub(crate) async fn confirm(me: Me, Path(id): Path<String>) -> Result<Response, AppError> {
+    let gist = own_gist(&me, &id).await?;
+    page(&ConfirmPage {
+        layout: me.layout.clone(),
+        id: gist.id.as_str().to_owned(),
+        title: title(&gist),
+        file_count: gist.files.len(),
+    })
 }
 
 pub(crate) async fn delete(
@@ -37,13 +33,9 @@ pub(crate) async fn delete(
     me: Me,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
-) -> Response {
-    let result = async {
-        let id = parse_id(&id)?;
-        me.github()?.gists().delete(&id).await?;
-        state.forget_about(me.user_id());
-        Ok(me.redirect_with_notice("/gists", "Gist deleted.").await)
-    }
-    .await;
-    me.respond(result).await
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    me.github()?.gists().delete(&id).await?;
+    state.forget_about(me.user_id());
+    Ok(me.redirect_with_notice("/gists", "Gist deleted.").await)
 }

@@ -56,20 +56,16 @@ fn form_page(
     }
 }
 
-pub(crate) async fn form(me: Me, Path(id): Path<String>) -> Response {
-    let result = async {
-        let gist = own_gist(&me, &id).await?;
-        let (files, untouchable) = slots(&me, &gist).await?;
-        let form = GistForm {
-            description: gist.description.clone().unwrap_or_default(),
-            public: gist.public,
-            files,
-            intent: Intent::Save,
-        };
-        page(&form_page(&me, &gist, form, untouchable, Vec::new()))
-    }
-    .await;
-    me.respond(result).await
+pub(crate) async fn form(me: Me, Path(id): Path<String>) -> Result<Response, AppError> {
+    let gist = own_gist(&me, &id).await?;
+    let (files, untouchable) = slots(&me, &gist).await?;
+    let form = GistForm {
+        description: gist.description.clone().unwrap_or_default(),
+        public: gist.public,
+        files,
+        intent: Intent::Save,
+    };
+    page(&form_page(&me, &gist, form, untouchable, Vec::new()))
 }
 
 pub(crate) async fn update(
@@ -77,46 +73,42 @@ pub(crate) async fn update(
     me: Me,
     Path(id): Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
-) -> Response {
-    let result = async {
-        let mut form = GistForm::parse(pairs)?;
-        let gist = own_gist(&me, &id).await?;
-        let untouchable: Vec<String> = {
-            let in_form: Vec<&str> = form
-                .files
-                .iter()
-                .filter_map(|slot| slot.original.as_deref())
-                .collect();
-            gist.files
-                .keys()
-                .filter(|name| !in_form.contains(&name.as_str()))
-                .cloned()
-                .collect()
-        };
-        if form.intent == Intent::AddFile {
-            form.add_slot();
-            return page(&form_page(&me, &gist, form, untouchable, Vec::new()));
-        }
-        let update = match form.to_update(untouchable.len()) {
-            Ok(update) => update,
-            Err(problems) => return invalid(&me, &gist, form, untouchable, problems),
-        };
-        match me.github()?.gists().update(&gist.id, &update).await {
-            Ok(updated) => {
-                state.forget_about(me.user_id());
-                Ok(me
-                    .redirect_with_notice(&format!("/gists/{}", updated.id.as_str()), "Gist saved.")
-                    .await)
-            }
-            Err(github_api::Error::Validation { message, errors }) => {
-                let problems = validation_problems(message, &errors);
-                invalid(&me, &gist, form, untouchable, problems)
-            }
-            Err(err) => Err(err.into()),
-        }
+) -> Result<Response, AppError> {
+    let mut form = GistForm::parse(pairs)?;
+    let gist = own_gist(&me, &id).await?;
+    let untouchable: Vec<String> = {
+        let in_form: Vec<&str> = form
+            .files
+            .iter()
+            .filter_map(|slot| slot.original.as_deref())
+            .collect();
+        gist.files
+            .keys()
+            .filter(|name| !in_form.contains(&name.as_str()))
+            .cloned()
+            .collect()
+    };
+    if form.intent == Intent::AddFile {
+        form.add_slot();
+        return page(&form_page(&me, &gist, form, untouchable, Vec::new()));
     }
-    .await;
-    me.respond(result).await
+    let update = match form.to_update(untouchable.len()) {
+        Ok(update) => update,
+        Err(problems) => return invalid(&me, &gist, form, untouchable, problems),
+    };
+    match me.github()?.gists().update(&gist.id, &update).await {
+        Ok(updated) => {
+            state.forget_about(me.user_id());
+            Ok(me
+                .redirect_with_notice(&format!("/gists/{}", updated.id.as_str()), "Gist saved.")
+                .await)
+        }
+        Err(github_api::Error::Validation { message, errors }) => {
+            let problems = validation_problems(message, &errors);
+            invalid(&me, &gist, form, untouchable, problems)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 fn invalid(

@@ -62,79 +62,71 @@ pub(crate) async fn mine(
     State(state): State<AppState>,
     me: Me,
     Query(query): Query<PageQuery>,
-) -> Response {
-    let result = async {
-        let number = query.number()?;
-        let memo = state.memo();
-        let github = me.github()?;
-        let (listed, starred) = tokio::join!(
-            memo.list_page(me.user_id(), ListKind::Mine, number, PER_PAGE, &github),
-            memo.starred_ids(me.user_id(), &github)
-        );
-        let listed = listed?;
-        let summaries = listed
-            .items
-            .iter()
-            .map(|gist| summary(gist, None, starred.contains(gist.id.as_str())))
-            .collect();
-        page(&ListPage {
-            layout: me.layout.clone(),
-            heading: "Your gists",
-            empty_text: if number == 1 {
-                "You have no gists yet. Create one with “New gist”."
-            } else {
-                "No gists on this page."
-            },
-            gists: summaries,
-            base: "/gists",
-            here: here("/gists", number),
-            prev: listed.prev,
-            next: listed.next,
-        })
-    }
-    .await;
-    me.respond(result).await
+) -> Result<Response, AppError> {
+    let number = query.number()?;
+    let memo = state.memo();
+    let github = me.github()?;
+    let (listed, starred) = tokio::join!(
+        memo.list_page(me.user_id(), ListKind::Mine, number, PER_PAGE, &github),
+        memo.starred_ids(me.user_id(), &github)
+    );
+    let listed = listed?;
+    let summaries = listed
+        .items
+        .iter()
+        .map(|gist| summary(gist, None, starred.contains(gist.id.as_str())))
+        .collect();
+    page(&ListPage {
+        layout: me.layout.clone(),
+        heading: "Your gists",
+        empty_text: if number == 1 {
+            "You have no gists yet. Create one with “New gist”."
+        } else {
+            "No gists on this page."
+        },
+        gists: summaries,
+        base: "/gists",
+        here: here("/gists", number),
+        prev: listed.prev,
+        next: listed.next,
+    })
 }
 
 pub(crate) async fn starred(
     State(state): State<AppState>,
     me: Me,
     Query(query): Query<PageQuery>,
-) -> Response {
-    let result = async {
-        let number = query.number()?;
-        let listed = state
-            .memo()
-            .list_page(
-                me.user_id(),
-                ListKind::Starred,
-                number,
-                PER_PAGE,
-                &me.github()?,
-            )
-            .await?;
-        let summaries = listed
-            .items
-            .iter()
-            .map(|gist| summary(gist, Some(me.login()), true))
-            .collect();
-        page(&ListPage {
-            layout: me.layout.clone(),
-            heading: "Starred gists",
-            empty_text: if number == 1 {
-                "You have not starred any gist yet."
-            } else {
-                "No gists on this page."
-            },
-            gists: summaries,
-            base: "/gists/starred",
-            here: here("/gists/starred", number),
-            prev: listed.prev,
-            next: listed.next,
-        })
-    }
-    .await;
-    me.respond(result).await
+) -> Result<Response, AppError> {
+    let number = query.number()?;
+    let listed = state
+        .memo()
+        .list_page(
+            me.user_id(),
+            ListKind::Starred,
+            number,
+            PER_PAGE,
+            &me.github()?,
+        )
+        .await?;
+    let summaries = listed
+        .items
+        .iter()
+        .map(|gist| summary(gist, Some(me.login()), true))
+        .collect();
+    page(&ListPage {
+        layout: me.layout.clone(),
+        heading: "Starred gists",
+        empty_text: if number == 1 {
+            "You have not starred any gist yet."
+        } else {
+            "No gists on this page."
+        },
+        gists: summaries,
+        base: "/gists/starred",
+        here: here("/gists/starred", number),
+        prev: listed.prev,
+        next: listed.next,
+    })
 }
 
 fn here(base: &str, number: u32) -> String {

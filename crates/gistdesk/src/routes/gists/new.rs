@@ -25,42 +25,37 @@ fn form_page(layout: Layout, form: GistForm, problems: Vec<String>) -> FormPage 
     }
 }
 
-pub(crate) async fn form(me: Me) -> Response {
-    let result = super::page(&form_page(me.layout.clone(), GistForm::blank(), Vec::new()));
-    me.respond(result).await
+pub(crate) async fn form(me: Me) -> Result<Response, AppError> {
+    super::page(&form_page(me.layout.clone(), GistForm::blank(), Vec::new()))
 }
 
 pub(crate) async fn create(
     State(state): State<AppState>,
     me: Me,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
-) -> Response {
-    let result = async {
-        let mut form = GistForm::parse(pairs)?;
-        if form.intent == Intent::AddFile {
-            form.add_slot();
-            return super::page(&form_page(me.layout.clone(), form, Vec::new()));
-        }
-        let new_gist = match form.to_new_gist() {
-            Ok(new_gist) => new_gist,
-            Err(problems) => return invalid(&me, form, problems),
-        };
-        match me.github()?.gists().create(&new_gist).await {
-            Ok(gist) => {
-                state.forget_about(me.user_id());
-                Ok(me
-                    .redirect_with_notice(&format!("/gists/{}", gist.id.as_str()), "Gist created.")
-                    .await)
-            }
-            Err(github_api::Error::Validation { message, errors }) => {
-                let problems = super::edit::validation_problems(message, &errors);
-                invalid(&me, form, problems)
-            }
-            Err(err) => Err(err.into()),
-        }
+) -> Result<Response, AppError> {
+    let mut form = GistForm::parse(pairs)?;
+    if form.intent == Intent::AddFile {
+        form.add_slot();
+        return super::page(&form_page(me.layout.clone(), form, Vec::new()));
     }
-    .await;
-    me.respond(result).await
+    let new_gist = match form.to_new_gist() {
+        Ok(new_gist) => new_gist,
+        Err(problems) => return invalid(&me, form, problems),
+    };
+    match me.github()?.gists().create(&new_gist).await {
+        Ok(gist) => {
+            state.forget_about(me.user_id());
+            Ok(me
+                .redirect_with_notice(&format!("/gists/{}", gist.id.as_str()), "Gist created.")
+                .await)
+        }
+        Err(github_api::Error::Validation { message, errors }) => {
+            let problems = super::edit::validation_problems(message, &errors);
+            invalid(&me, form, problems)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 fn invalid(me: &Me, form: GistForm, problems: Vec<String>) -> Result<Response, AppError> {

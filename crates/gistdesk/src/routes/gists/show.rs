@@ -66,58 +66,54 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     me: Me,
     Path(id): Path<String>,
-) -> Response {
-    let result = async {
-        let id = parse_id(&id)?;
-        let github = me.github()?;
-        let gists = github.gists();
-        let (gist, starred) = tokio::join!(gists.get(&id), gists.is_starred(&id));
-        let gist = gist?;
-        let starred = starred.unwrap_or_else(|err| {
-            tracing::warn!(error = %err, "could not read the star; showing it as not starred");
-            false
-        });
-        // A file rendered before (same revision) is neither fetched nor rendered again.
-        let contents = join_all(gist.files.values().map(|file| async {
-            let rendered = render_key(file).and_then(|key| state.inner.rendered.get(&key));
-            match rendered {
-                Some(html) => Ok(Ready::Rendered(html)),
-                None => full_content(&github, file).await.map(Ready::Fetched),
-            }
-        }))
-        .await;
-        let mut inputs = Vec::with_capacity(contents.len());
-        for (file, content) in gist.files.values().zip(contents) {
-            inputs.push((file.clone(), content?));
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let github = me.github()?;
+    let gists = github.gists();
+    let (gist, starred) = tokio::join!(gists.get(&id), gists.is_starred(&id));
+    let gist = gist?;
+    let starred = starred.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "could not read the star; showing it as not starred");
+        false
+    });
+    // A file rendered before (same revision) is neither fetched nor rendered again.
+    let contents = join_all(gist.files.values().map(|file| async {
+        let rendered = render_key(file).and_then(|key| state.inner.rendered.get(&key));
+        match rendered {
+            Some(html) => Ok(Ready::Rendered(html)),
+            None => full_content(&github, file).await.map(Ready::Fetched),
         }
-        let highlighter = state.clone();
-        // Highlighting is CPU work: keep it off the threads that serve requests.
-        let files = tokio::task::spawn_blocking(move || {
-            inputs
-                .into_iter()
-                .map(|(file, content)| render_one(&highlighter, &file, content))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(AppError::internal)?;
-
-        let owner = gist.owner.as_ref().map(|owner| owner.login.clone());
-        page(&ShowPage {
-            layout: me.layout.clone(),
-            id: gist.id.as_str().to_owned(),
-            title: title(&gist),
-            public: gist.public,
-            mine: owner.as_deref() == Some(me.login()),
-            owner: owner.filter(|login| login != me.login()),
-            starred,
-            html_url: gist.html_url.clone().unwrap_or_default(),
-            updated: format_time(gist.updated_at),
-            updated_iso: machine_time(gist.updated_at),
-            files,
-        })
-    }
+    }))
     .await;
-    me.respond(result).await
+    let mut inputs = Vec::with_capacity(contents.len());
+    for (file, content) in gist.files.values().zip(contents) {
+        inputs.push((file.clone(), content?));
+    }
+    let highlighter = state.clone();
+    // Highlighting is CPU work: keep it off the threads that serve requests.
+    let files = tokio::task::spawn_blocking(move || {
+        inputs
+            .into_iter()
+            .map(|(file, content)| render_one(&highlighter, &file, content))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(AppError::internal)?;
+
+    let owner = gist.owner.as_ref().map(|owner| owner.login.clone());
+    page(&ShowPage {
+        layout: me.layout.clone(),
+        id: gist.id.as_str().to_owned(),
+        title: title(&gist),
+        public: gist.public,
+        mine: owner.as_deref() == Some(me.login()),
+        owner: owner.filter(|login| login != me.login()),
+        starred,
+        html_url: gist.html_url.clone().unwrap_or_default(),
+        updated: format_time(gist.updated_at),
+        updated_iso: machine_time(gist.updated_at),
+        files,
+    })
 }
 
 /// A file ready to show: its rendering from before, or its content to render.

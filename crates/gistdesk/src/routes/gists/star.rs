@@ -19,7 +19,7 @@ pub(crate) async fn star(
     me: Me,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<StarForm>,
-) -> Response {
+) -> Result<Response, AppError> {
     change(state, me, id, form, true).await
 }
 
@@ -28,25 +28,24 @@ pub(crate) async fn unstar(
     me: Me,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<StarForm>,
-) -> Response {
+) -> Result<Response, AppError> {
     change(state, me, id, form, false).await
 }
 
-async fn change(state: AppState, me: Me, id: String, form: StarForm, starred: bool) -> Response {
-    let result: Result<(), AppError> = async {
-        let id = parse_id(&id)?;
-        if starred {
-            me.github()?.gists().star(&id).await?;
-        } else {
-            me.github()?.gists().unstar(&id).await?;
-        }
-        state.forget_about(me.user_id());
-        Ok(())
+async fn change(
+    state: AppState,
+    me: Me,
+    id: String,
+    form: StarForm,
+    starred: bool,
+) -> Result<Response, AppError> {
+    let gist = parse_id(&id)?;
+    if starred {
+        me.github()?.gists().star(&gist).await?;
+    } else {
+        me.github()?.gists().unstar(&gist).await?;
     }
-    .await;
-    if let Err(err) = result {
-        return me.respond(Err(err)).await;
-    }
+    state.forget_about(me.user_id());
     let back = form
         .return_to
         .as_deref()
@@ -57,5 +56,5 @@ async fn change(state: AppState, me: Me, id: String, form: StarForm, starred: bo
     } else {
         "Star removed."
     };
-    me.redirect_with_notice(&back, notice).await
+    Ok(me.redirect_with_notice(&back, notice).await)
 }
