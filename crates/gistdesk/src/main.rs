@@ -31,8 +31,10 @@ enum Command {
     Emulator(gistdesk::cli_emulator::EmulatorArgs),
     /// Sign in to GitHub from this terminal (device flow).
     Login(gistdesk::cli::LoginArgs),
-    /// Forget the sign-in saved by `login`.
+    /// Forget the sign-in saved by `login` (revoking the token when the app's secret is set).
     Logout(gistdesk::cli::LogoutArgs),
+    /// Show who is signed in to which GitHub (`auth status`); `auth login`, `auth logout`.
+    Auth(gistdesk::cli::AuthArgs),
     /// List, show, create and delete your gists.
     Gists(gistdesk::cli::GistsArgs),
 }
@@ -45,13 +47,18 @@ async fn main() -> ExitCode {
         Command::Emulator(args) => gistdesk::cli_emulator::run(args).await,
         Command::Login(args) => gistdesk::cli::login::run(args).await,
         Command::Logout(args) => gistdesk::cli::login::run_logout(args).await,
+        Command::Auth(args) => gistdesk::cli::auth::run(args).await,
         Command::Gists(args) => gistdesk::cli::gists::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gistdesk: {e}");
-            ExitCode::FAILURE
+            // Documented in the README: 1 failed, 2 usage, 4 not signed in.
+            ExitCode::from(e.downcast_ref::<gistdesk::cli::CliError>().map_or(
+                gistdesk::cli::EXIT_FAILED,
+                gistdesk::cli::CliError::exit_code,
+            ))
         }
     }
 }

@@ -2,24 +2,16 @@
 //! `gistdesk login`.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use futures_util::{Stream, StreamExt};
 use github_api::{Gist, GistId, NewGist};
-use github_oauth::{OAuthError, RefreshToken};
-use time::OffsetDateTime;
 
-use super::credentials::{self, Credentials};
-use super::login::oauth_client;
-use super::{CliError, StoredArgs, USER_AGENT, for_terminal, one_line, out};
-
-/// Renew an expiring token this long before it expires.
-const RENEW_LEEWAY: Duration = Duration::from_secs(60);
+use super::session::Session;
+use super::{CliError, StoredArgs, for_terminal, one_line, out};
 /// The largest file `show` fetches through its raw URL (GitHub truncates `content`
 /// past about a megabyte).
 const MAX_SHOW_BYTES: u64 = 10 * 1024 * 1024;
@@ -75,7 +67,7 @@ pub async fn run(args: GistsArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn gists(args: GistsArgs) -> Result<(), CliError> {
-    let mut session = Session::open(&args.stored).await?;
+    let mut session = Session::open(&args.stored, None).await?;
     match args.command {
         GistsCommand::List { starred, limit } => list(&mut session, starred, limit).await,
         GistsCommand::Show { id } => show(&mut session, &parse_id(&id)?).await,
@@ -86,7 +78,7 @@ async fn gists(args: GistsArgs) -> Result<(), CliError> {
         } => create(&mut session, public, description, &files).await,
         GistsCommand::Delete { id } => {
             let id = parse_id(&id)?;
-            let login = session.creds.login.clone();
+            let login = session.login();
             session
                 .call(|c| {
                     let id = id.clone();
@@ -160,7 +152,7 @@ fn summary(gist: &Gist) -> String {
 }
 
 async fn show(session: &mut Session, id: &GistId) -> Result<(), CliError> {
-    let login = session.creds.login.clone();
+    let login = session.login();
     let gist = session
         .call(|c| {
             let id = id.clone();
@@ -299,92 +291,6 @@ fn not_found(e: CliError, id: &GistId, login: &str) -> CliError {
             one_line(login)
         )),
         other => other,
-    }
-}
-
-/// The signed-in person's API client, renewing an expiring token when needed.
-struct Session {
-    path: PathBuf,
-    creds: Credentials,
-    client_secret: Option<String>,
-    client: github_api::Client,
-    renewed: bool,
-}
-
-impl Session {
-    async fn open(stored: &StoredArgs) -> Result<Self, CliError> {
-        let path = credentials::path(&stored.data_dir);
-        let creds = credentials::load(&path)?.ok_or(CliError::NotSignedIn)?;
-        let client =
-            github_api::Client::builder(creds.api_url.clone(), creds.tokens.access_token.clone())
-                .user_agent(USER_AGENT)
-                .build()?;
-        let mut session = Self {
-            path,
-            creds,
-            client_secret: stored.client_secret.as_ref().map(|s| s.secret().to_owned()),
-            client,
-            renewed: false,
-        };
-        if session
-            .creds
-            .tokens
-            .is_expired(OffsetDateTime::now_utc(), RENEW_LEEWAY)
-        {
-            session.renew().await?;
-        }
-        Ok(session)
-    }
-
-    /// Runs one API call; if GitHub answers 401 and the token can be renewed (and was
-    /// not just renewed), renews it and runs the call once more.
-    async fn call<T, F, Fut>(&mut self, f: F) -> Result<T, CliError>
-    where
-        F: Fn(github_api::Client) -> Fut,
-        Fut: Future<Output = Result<T, github_api::Error>>,
-    {
-        match f(self.client.clone()).await {
-            Err(github_api::Error::Unauthorized)
-                if !self.renewed && self.creds.tokens.can_refresh(OffsetDateTime::now_utc()) =>
-            {
-                self.renew().await?;
-                Ok(f(self.client.clone()).await?)
-            }
-            other => Ok(other?),
-        }
-    }
-
-    /// Trades the refresh token for a new token set and saves it (the old refresh
-    /// token stops working, so the new set is saved before anything else).
-    async fn renew(&mut self) -> Result<(), CliError> {
-        let refresh: RefreshToken = match &self.creds.tokens.refresh_token {
-            Some(r) if self.creds.tokens.can_refresh(OffsetDateTime::now_utc()) => r.clone(),
-            _ => return Err(CliError::Expired { reason: None }),
-        };
-        let oauth = oauth_client(
-            &self.creds.github_url,
-            &self.creds.api_url,
-            &self.creds.client_id,
-            self.client_secret.as_deref(),
-        )?;
-        let tokens = oauth.refresh(&refresh).await.map_err(|e| {
-            let hint = match (&e, &self.client_secret) {
-                (OAuthError::IncorrectClientCredentials, None) => {
-                    "; this GitHub wants the app's client secret to renew it: set GITHUB_CLIENT_SECRET"
-                }
-                _ => "",
-            };
-            CliError::Expired {
-                reason: Some(format!("{e}{hint}")),
-            }
-        })?;
-        self.creds.tokens = tokens;
-        credentials::save(&self.path, &self.creds)?;
-        self.client = self
-            .client
-            .with_token(self.creds.tokens.access_token.clone())?;
-        self.renewed = true;
-        Ok(())
     }
 }
 

@@ -87,17 +87,18 @@ impl Setup {
         Running::start(self.command(args)).finish().await
     }
 
+    /// The emulator's host as sign-ins name it (`127.0.0.1:PORT`).
+    fn host(&self) -> String {
+        host_of(&self.emu)
+    }
+
+    /// `DATA_DIR/hosts/127.0.0.1_PORT.json`.
     fn credentials(&self) -> PathBuf {
-        self.data.0.join("credentials.json")
+        credentials_in(&self.data.0, &self.emu)
     }
 
     fn saved_token(&self) -> String {
-        let text = std::fs::read_to_string(self.credentials()).expect("credentials saved");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        json["tokens"]["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned()
+        saved_token(&self.credentials())
     }
 
     /// `gistdesk login`, approved as `login` through the emulator's control helper.
@@ -116,6 +117,30 @@ impl Setup {
             .await
             .succeeded();
     }
+}
+
+fn host_of(emu: &Emulator) -> String {
+    let url = emu.base_url();
+    format!(
+        "{}:{}",
+        url.host_str().expect("a host"),
+        url.port().expect("a port")
+    )
+}
+
+/// Where a sign-in to `emu` is kept in a store folder.
+fn credentials_in(dir: &Path, emu: &Emulator) -> PathBuf {
+    dir.join("hosts")
+        .join(format!("{}.json", host_of(emu).replace(':', "_")))
+}
+
+fn saved_token(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("credentials saved");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    json["tokens"]["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
 }
 
 /// A running `gistdesk`, its output read line by line.
@@ -239,6 +264,25 @@ struct Finished {
 }
 
 impl Finished {
+    /// The exit status's code.
+    fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Nothing printed holds `secret`, nor a token prefix.
+    fn never_shows(&self, secret: &str) -> &Self {
+        for output in [&self.stdout, &self.stderr] {
+            assert!(!output.contains(secret), "a token was printed:\n{output}");
+            for prefix in ["gho_", "ghu_", "ghr_"] {
+                assert!(
+                    !output.contains(prefix),
+                    "a token prefix was printed:\n{output}"
+                );
+            }
+        }
+        self
+    }
+
     fn succeeded(&self) -> &Self {
         assert!(
             self.status.success(),
@@ -313,7 +357,9 @@ async fn sign_in_list_create_show_delete_and_sign_out() {
     let login = setup.sign_in(setup.command(&["login"]), "octocat").await;
     login.succeeded();
     assert!(
-        login.stdout.contains("Signed in as octocat"),
+        login
+            .stdout
+            .contains(&format!("Signed in to {} as octocat", setup.host())),
         "{}",
         login.stdout
     );
@@ -570,7 +616,7 @@ async fn an_expiring_github_app_token_is_renewed() {
     let mut command = setup.command(&["login"]);
     command.env("GITHUB_CLIENT_ID", GITHUB_APP_CLIENT_ID);
     let login = setup.sign_in(command, "octocat").await;
-    assert!(login.succeeded().stdout.contains("Signed in as octocat"));
+    assert!(login.succeeded().stdout.contains("as octocat"));
     let first = setup.saved_token();
     assert!(first.starts_with("ghu_"));
 
@@ -644,5 +690,255 @@ async fn serve_logs_while_running_and_to_the_last_line() {
         !finished.stderr.contains('\u{1b}'),
         "no colour codes in a piped log:\n{}",
         finished.stderr
+    );
+}
+
+/// `gistdesk ARGS` with no DATA_DIR: the sign-in lives in the per-user configuration
+/// folder (`$XDG_CONFIG_HOME/gistdesk`), run from `cwd`.
+fn per_user_command(setup: &Setup, home: &Path, cwd: &Path, args: &[&str]) -> Command {
+    let mut command = setup.command(args);
+    command
+        .env_remove("DATA_DIR")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .current_dir(cwd);
+    command
+}
+
+#[tokio::test]
+async fn the_sign_in_is_per_user_whatever_the_current_folder() {
+    let setup = Setup::new("per-user").await;
+    let home = DataDir::new("home");
+    let project = home.0.join("project");
+    let sub = project.join("sub");
+    std::fs::create_dir_all(&sub).expect("dirs");
+
+    setup
+        .sign_in(
+            per_user_command(&setup, &home.0, &project, &["login"]),
+            "octocat",
+        )
+        .await
+        .succeeded();
+    let kept = credentials_in(&home.0.join("config").join("gistdesk"), &setup.emu);
+    assert!(kept.exists(), "{} exists", kept.display());
+    assert_eq!(mode(&kept), 0o600);
+    assert!(
+        !project.join("data").exists(),
+        "nothing in the current folder"
+    );
+
+    let list = Running::start(per_user_command(
+        &setup,
+        &home.0,
+        &sub,
+        &["gists", "list", "--limit", "1"],
+    ))
+    .finish()
+    .await;
+    assert_eq!(list.succeeded().ids().len(), 1);
+}
+
+#[tokio::test]
+async fn an_older_credentials_file_is_moved_with_a_message() {
+    let setup = Setup::new("migrate").await;
+    setup.sign_in_octocat().await;
+    let token = setup.saved_token();
+
+    // The file as earlier versions kept it: ./data/credentials.json.
+    let home = DataDir::new("migrate-home");
+    let cwd = home.0.join("work");
+    std::fs::create_dir_all(cwd.join("data")).expect("dirs");
+    let legacy = cwd.join("data").join("credentials.json");
+    std::fs::rename(setup.credentials(), &legacy).expect("moved aside");
+
+    let list = Running::start(per_user_command(
+        &setup,
+        &home.0,
+        &cwd,
+        &["gists", "list", "--limit", "1"],
+    ))
+    .finish()
+    .await;
+    list.succeeded().never_shows(&token);
+    assert!(
+        list.stderr.contains("Moved your sign-in"),
+        "{}",
+        list.stderr
+    );
+    assert!(!legacy.exists(), "the older file is gone");
+    let kept = credentials_in(&home.0.join("config").join("gistdesk"), &setup.emu);
+    assert_eq!(saved_token(&kept), token);
+    assert_eq!(mode(&kept), 0o600);
+
+    // With DATA_DIR, DATA_DIR/credentials.json is the older file.
+    std::fs::rename(&kept, setup.data.0.join("credentials.json")).expect("moved aside");
+    let status = setup.run(&["auth", "status"]).await;
+    assert!(status.succeeded().stderr.contains("Moved your sign-in"));
+    assert_eq!(setup.saved_token(), token);
+}
+
+#[tokio::test]
+async fn two_hosts_signed_in_at_once() {
+    let first = Setup::new("two-hosts").await;
+    let second = Emulator::builder()
+        .device_flow_timing(Duration::from_secs(900), 1)
+        .spawn()
+        .await
+        .expect("a second emulator");
+    // Both keep their sign-in in the same folder.
+    let on_second = |args: &[&str]| {
+        let mut command = first.command(args);
+        command
+            .env("GITHUB_URL", second.base_url().as_str())
+            .env("GITHUB_API_URL", second.api_url().as_str());
+        command
+    };
+    first.sign_in_octocat().await;
+    let mut running = Running::start(on_second(&["login"]));
+    let code = running.user_code().await;
+    assert!(second.control().approve_device(&code, "hubot"));
+    running.finish().await.succeeded();
+    assert!(first.credentials().exists());
+    assert!(credentials_in(&first.data.0, &second).exists());
+
+    let mut command = first.command(&["gists", "list"]);
+    command.env_remove("GITHUB_URL");
+    let ambiguous = Running::start(command).finish().await;
+    ambiguous.failed_with(&[
+        "more than one GitHub",
+        "--hostname",
+        &first.host(),
+        &host_of(&second),
+    ]);
+    assert_eq!(ambiguous.code(), Some(2));
+
+    let hubot_gist = second
+        .control()
+        .add_gist("hubot", Some("hubot's"), true, &[("h.txt", "h")])
+        .expect("added");
+    let mut command = first.command(&["gists", "list", "--hostname", &host_of(&second)]);
+    command.env_remove("GITHUB_URL");
+    let list = Running::start(command).finish().await;
+    assert!(list.succeeded().ids().contains(&hubot_gist));
+    let list = first.run(&["gists", "list"]).await;
+    assert!(!list.succeeded().ids().contains(&hubot_gist));
+
+    let mut command = first.command(&["auth", "status"]);
+    command.env_remove("GITHUB_URL");
+    let status = Running::start(command).finish().await;
+    status.succeeded();
+    for text in [
+        &first.host(),
+        &host_of(&second),
+        "Signed in as octocat",
+        "Signed in as hubot",
+    ] {
+        assert!(status.stdout.contains(text), "{text} in\n{}", status.stdout);
+    }
+
+    let mut command = first.command(&["logout", "--hostname", &host_of(&second)]);
+    command.env_remove("GITHUB_URL");
+    let logout = Running::start(command).finish().await;
+    assert!(logout.succeeded().stdout.contains("Signed out hubot"));
+    assert!(!credentials_in(&first.data.0, &second).exists());
+    assert!(first.credentials().exists(), "the other sign-in stays");
+}
+
+#[tokio::test]
+async fn auth_status_says_who_where_and_until_when_never_the_token() {
+    let setup = Setup::new("status").await;
+    let anonymous = setup.run(&["auth", "status"]).await;
+    anonymous.failed_with(&["not signed in", "gistdesk login"]);
+    assert_eq!(anonymous.code(), Some(4));
+
+    setup.sign_in_octocat().await;
+    let token = setup.saved_token();
+    let status = setup.run(&["auth", "status"]).await;
+    status.succeeded().never_shows(&token);
+    for text in [
+        setup.host().as_str(),
+        "Signed in as octocat",
+        "Scopes: gist, read:user",
+        "Token: never expires",
+        "GitHub accepts the token",
+        &setup.credentials().display().to_string(),
+    ] {
+        assert!(status.stdout.contains(text), "{text} in\n{}", status.stdout);
+    }
+
+    let oauth = github_oauth::OAuthClient::new(
+        github_oauth::Endpoints::new(&setup.emu.base_url(), &setup.emu.api_url()).expect("URLs"),
+        github_oauth::ClientId::new(DEFAULT_CLIENT_ID),
+        github_oauth::ClientSecret::new(DEFAULT_CLIENT_SECRET),
+    )
+    .expect("client");
+    oauth
+        .revoke_token(&github_oauth::AccessToken::new(token.clone()))
+        .await
+        .expect("revoked");
+    let status = setup.run(&["auth", "status"]).await;
+    status
+        .failed_with(&["cannot be used", "gistdesk login"])
+        .never_shows(&token);
+    assert!(
+        status.stdout.contains("no longer accepts"),
+        "{}",
+        status.stdout
+    );
+    assert_eq!(status.code(), Some(1));
+    let list = setup.run(&["gists", "list"]).await;
+    list.failed_with(&["revoked"]).never_shows(&token);
+    assert_eq!(list.code(), Some(4));
+}
+
+#[tokio::test]
+async fn logout_says_it_cannot_revoke_and_where_to() {
+    let setup = Setup::new("logout").await;
+    setup.sign_in_octocat().await;
+    let token = setup.saved_token();
+    let logout = setup.run(&["logout"]).await;
+    logout.succeeded().never_shows(&token);
+    assert!(
+        logout.stdout.contains("Signed out octocat"),
+        "{}",
+        logout.stdout
+    );
+    for text in [
+        "still accepts it",
+        "no client secret",
+        "settings/applications",
+    ] {
+        assert!(logout.stderr.contains(text), "{text} in\n{}", logout.stderr);
+    }
+    // GitHub indeed still accepts it.
+    let client = github_api::Client::new(
+        setup.emu.api_url(),
+        github_api::AccessToken::new(token.clone()),
+    )
+    .expect("client");
+    assert!(client.user().await.is_ok());
+
+    // With the app's secret, the token is revoked on GitHub.
+    setup.sign_in_octocat().await;
+    let token = setup.saved_token();
+    let mut command = setup.command(&["logout"]);
+    command.env("GITHUB_CLIENT_SECRET", DEFAULT_CLIENT_SECRET);
+    let logout = Running::start(command).finish().await;
+    logout.succeeded().never_shows(DEFAULT_CLIENT_SECRET);
+    assert!(logout.stdout.contains("token revoked"), "{}", logout.stdout);
+    let client = github_api::Client::new(setup.emu.api_url(), github_api::AccessToken::new(token))
+        .expect("client");
+    assert!(matches!(
+        client.user().await,
+        Err(github_api::Error::Unauthorized)
+    ));
+    assert!(
+        setup
+            .run(&["logout"])
+            .await
+            .succeeded()
+            .stdout
+            .contains("Not signed in")
     );
 }
