@@ -7,10 +7,13 @@
 //! and once more if GitHub answers 401.
 
 pub mod auth;
+mod browser;
 pub mod credentials;
+pub mod gist_ref;
 pub mod gists;
 pub mod login;
 mod output;
+mod progress;
 mod session;
 
 use std::io::{self, Write};

@@ -13,7 +13,7 @@ use github_emulator::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorBuilder, GITHUB_APP_CLIENT_ID,
     GITHUB_APP_CLIENT_SECRET, OAuthAppSpec,
 };
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
@@ -85,6 +85,24 @@ impl Setup {
 
     async fn run(&self, args: &[&str]) -> Finished {
         Running::start(self.command(args)).finish().await
+    }
+
+    /// `gistdesk ARGS` with `input` on its standard input.
+    async fn run_with_stdin(&self, args: &[&str], input: &str) -> Finished {
+        let mut command = self.command(args);
+        command.stdin(Stdio::piped());
+        let mut running = Running::start(command);
+        let mut stdin = running.child.stdin.take().expect("stdin piped");
+        stdin.write_all(input.as_bytes()).await.expect("written");
+        drop(stdin);
+        running.finish().await
+    }
+
+    /// `gistdesk gists create ARGS`; the new gist's id.
+    async fn create(&self, args: &[&str]) -> String {
+        let mut all = vec!["gists", "create"];
+        all.extend_from_slice(args);
+        created_id(self.run(&all).await.succeeded())
     }
 
     /// The emulator's host as sign-ins name it (`127.0.0.1:PORT`).
@@ -321,6 +339,16 @@ impl Finished {
     }
 }
 
+/// The id from "Created gist ID".
+fn created_id(created: &Finished) -> String {
+    created
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Created gist "))
+        .expect("the new gist's id")
+        .to_owned()
+}
+
 /// The gists octocat owns, newest first, read straight from the API.
 async fn octocat_gist_ids(emu: &Emulator) -> Vec<String> {
     let token = emu.issue_token("octocat", &["gist"]);
@@ -437,7 +465,7 @@ async fn sign_in_list_create_show_delete_and_sign_out() {
     let listed = setup.run(&["gists", "list"]).await;
     assert!(listed.succeeded().ids().contains(&id));
 
-    let deleted = setup.run(&["gists", "delete", &id]).await;
+    let deleted = setup.run(&["gists", "delete", "--yes", &id]).await;
     assert!(
         deleted
             .succeeded()
@@ -941,4 +969,387 @@ async fn logout_says_it_cannot_revoke_and_where_to() {
             .stdout
             .contains("Not signed in")
     );
+}
+
+/// A folder of files for `create` and `edit`.
+fn files(name: &str, files: &[(&str, &str)]) -> DataDir {
+    let dir = DataDir::new(name);
+    std::fs::create_dir_all(&dir.0).expect("dir");
+    for (name, content) in files {
+        std::fs::write(dir.0.join(name), content).expect("file");
+    }
+    dir
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+#[tokio::test]
+async fn create_from_standard_input() {
+    let setup = Setup::new("stdin").await;
+    setup.sign_in_octocat().await;
+
+    let created = setup.run_with_stdin(&["gists", "create", "-"], "x\n").await;
+    let id = created_id(created.succeeded());
+    let files = setup.run(&["gists", "view", &id, "--files"]).await;
+    assert_eq!(files.succeeded().stdout, "gistfile1.txt\n");
+    let raw = setup.run(&["gists", "view", &id, "--raw"]).await;
+    assert_eq!(raw.succeeded().stdout, "x\n");
+
+    // Named, beside a file, with a description; and no file at all means stdin.
+    let dir = files_dir(&[("a.rs", "fn a() {}\n")]);
+    let a = dir.0.join("a.rs");
+    let id = created_id(
+        setup
+            .run_with_stdin(
+                &[
+                    "gists",
+                    "create",
+                    "--filename",
+                    "notes.md",
+                    "--desc",
+                    "two",
+                    "--public",
+                    path_str(&a),
+                    "-",
+                ],
+                "# from a pipe\n",
+            )
+            .await
+            .succeeded(),
+    );
+    let view = setup.run(&["gists", "view", &id]).await;
+    for text in [
+        "two  (public",
+        "==> a.rs <==",
+        "==> notes.md <==\n# from a pipe\n",
+    ] {
+        assert!(
+            view.succeeded().stdout.contains(text),
+            "{text:?} in\n{}",
+            view.stdout
+        );
+    }
+    let id = created_id(
+        setup
+            .run_with_stdin(&["gists", "create", "-f", "only.txt"], "only\n")
+            .await
+            .succeeded(),
+    );
+    let raw = setup
+        .run(&["gists", "view", &id, "--filename", "only.txt", "--raw"])
+        .await;
+    assert_eq!(raw.succeeded().stdout, "only\n");
+
+    // Empty input and a doubled - are refused before anything is sent.
+    let empty = setup.run_with_stdin(&["gists", "create", "-"], "").await;
+    empty.failed_with(&["standard input is empty"]);
+    let twice = setup.run(&["gists", "create", "-", "-"]).await;
+    twice.failed_with(&["read once"]);
+    assert_eq!(twice.code(), Some(2));
+}
+
+fn files_dir(entries: &[(&str, &str)]) -> DataDir {
+    files("files", entries)
+}
+
+#[tokio::test]
+async fn every_command_takes_a_gist_url() {
+    let setup = Setup::new("urls").await;
+    setup.sign_in_octocat().await;
+    let created = setup
+        .run_with_stdin(&["gists", "create", "-f", "u.txt"], "u\n")
+        .await;
+    let id = created_id(created.succeeded());
+    let page = created
+        .stdout
+        .lines()
+        .nth(1)
+        .expect("the gist's page")
+        .to_owned();
+    assert!(page.contains(&format!("/gist/octocat/{id}")), "{page}");
+    for reference in [
+        page.clone(),
+        format!("{page}#file-u-txt"),
+        format!("http://127.0.0.1:3000/gists/{id}"),
+        format!("https://gist.github.com/octocat/{id}"),
+        format!("{}gists/{id}", setup.emu.api_url()),
+    ] {
+        let raw = setup.run(&["gists", "view", "--raw", &reference]).await;
+        assert_eq!(raw.succeeded().stdout, "u\n", "{reference}");
+    }
+    let starred = setup.run(&["gists", "star", &page]).await;
+    assert!(
+        starred
+            .succeeded()
+            .stdout
+            .contains(&format!("Starred gist {id}"))
+    );
+    let list = setup.run(&["gists", "list", "--starred"]).await;
+    assert!(list.succeeded().ids().contains(&id));
+    setup.run(&["gists", "unstar", &page]).await.succeeded();
+    let list = setup.run(&["gists", "list", "--starred"]).await;
+    assert!(!list.ids().contains(&id));
+
+    let edited = setup
+        .run(&[
+            "gists",
+            "edit",
+            &format!("http://127.0.0.1:3000/gists/{id}/edit"),
+            "--desc",
+            "via URL",
+        ])
+        .await;
+    edited.succeeded();
+    let view = setup.run(&["gists", "view", &page]).await;
+    assert!(
+        view.succeeded().stdout.starts_with("via URL  (secret"),
+        "{}",
+        view.stdout
+    );
+
+    let bad = setup
+        .run(&["gists", "view", "https://example.com/nothing"])
+        .await;
+    bad.failed_with(&["neither a gist id nor a gist URL"]);
+    assert_eq!(bad.code(), Some(2));
+    setup
+        .run(&["gists", "delete", "--yes", &page])
+        .await
+        .succeeded();
+    let gone = setup.run(&["gists", "view", &id]).await;
+    gone.failed_with(&["there is no gist", &id]);
+    assert_eq!(gone.code(), Some(1));
+}
+
+#[tokio::test]
+async fn view_flags() {
+    let setup = Setup::new("view").await;
+    setup.sign_in_octocat().await;
+    let dir = files_dir(&[("a.md", "# A\n"), ("b.txt", "no newline")]);
+    let id = setup
+        .create(&[
+            "-d",
+            "pair",
+            path_str(&dir.0.join("a.md")),
+            path_str(&dir.0.join("b.txt")),
+        ])
+        .await;
+
+    let files = setup.run(&["gists", "view", &id, "--files"]).await;
+    assert_eq!(files.succeeded().stdout, "a.md\nb.txt\n");
+    // (Output is read line by line, so the last line's missing newline is not seen.)
+    let raw = setup.run(&["gists", "view", &id, "--raw"]).await;
+    assert_eq!(raw.succeeded().stdout, "# A\nno newline\n");
+    let one = setup
+        .run(&["gists", "view", &id, "--filename", "b.txt"])
+        .await;
+    assert!(
+        one.succeeded()
+            .stdout
+            .contains("==> b.txt <==\nno newline\n")
+    );
+    assert!(!one.stdout.contains("a.md"), "{}", one.stdout);
+    let missing = setup.run(&["gists", "view", &id, "--filename", "c"]).await;
+    missing.failed_with(&["no file \"c\"", "a.md, b.txt"]);
+
+    // --web with no browser prints the page's address; with BROWSER it opens it.
+    let web = setup.run(&["gists", "view", &id, "--web"]).await;
+    assert!(
+        web.succeeded()
+            .stdout
+            .contains(&format!("/gist/octocat/{id}")),
+        "{}",
+        web.stdout
+    );
+    assert!(web.stderr.contains("No browser"), "{}", web.stderr);
+    #[cfg(unix)]
+    {
+        let opened = dir.0.join("opened");
+        let script = dir.0.join("browser.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+        )
+        .expect("script");
+        let made = std::process::Command::new("chmod")
+            .args(["+x", path_str(&script)])
+            .status()
+            .expect("chmod");
+        assert!(made.success());
+        let mut command = setup.command(&["gists", "view", &id, "--web"]);
+        command.env("BROWSER", &script);
+        let web = Running::start(command).finish().await;
+        assert!(web.succeeded().stderr.contains("Opening"), "{}", web.stderr);
+        let url = std::fs::read_to_string(&opened).expect("the browser was started");
+        assert!(url.ends_with(&format!("/gist/octocat/{id}")), "{url}");
+        assert!(!web.stdout.contains(&id), "{}", web.stdout);
+    }
+}
+
+#[tokio::test]
+async fn edit_adds_replaces_removes_and_renames() {
+    let setup = Setup::new("edit").await;
+    setup.sign_in_octocat().await;
+    let dir = files_dir(&[
+        ("a.md", "# A\n"),
+        ("b.txt", "b\n"),
+        ("c.rs", "fn c() {}\n"),
+        ("new-a.md", "# A, again\n"),
+    ]);
+    let file = |name: &str| dir.0.join(name).to_str().expect("UTF-8").to_owned();
+    let id = setup.create(&[&file("a.md"), &file("b.txt")]).await;
+
+    let edited = setup
+        .run(&[
+            "gists",
+            "edit",
+            &id,
+            "--add",
+            &file("c.rs"),
+            "--filename",
+            "a.md",
+            &file("new-a.md"),
+            "--rename",
+            "b.txt",
+            "bee.txt",
+            "--desc",
+            "edited",
+        ])
+        .await;
+    assert!(
+        edited
+            .succeeded()
+            .stdout
+            .contains(&format!("Edited gist {id}")),
+        "{}",
+        edited.stdout
+    );
+    let files = setup.run(&["gists", "view", &id, "--files"]).await;
+    assert_eq!(files.succeeded().stdout, "a.md\nbee.txt\nc.rs\n");
+    let a = setup
+        .run(&["gists", "view", &id, "-f", "a.md", "--raw"])
+        .await;
+    assert_eq!(a.succeeded().stdout, "# A, again\n");
+
+    // Replace from standard input, then remove.
+    setup
+        .run_with_stdin(
+            &["gists", "edit", &id, "--filename", "c.rs", "-"],
+            "fn piped() {}\n",
+        )
+        .await
+        .succeeded();
+    let c = setup
+        .run(&["gists", "view", &id, "-f", "c.rs", "--raw"])
+        .await;
+    assert_eq!(c.succeeded().stdout, "fn piped() {}\n");
+    setup
+        .run(&["gists", "edit", &id, "--remove", "bee.txt"])
+        .await
+        .succeeded();
+    let files = setup.run(&["gists", "view", &id, "--files"]).await;
+    assert_eq!(files.succeeded().stdout, "a.md\nc.rs\n");
+
+    // Mistakes are explained, and nothing is sent.
+    let nothing = setup.run(&["gists", "edit", &id]).await;
+    nothing.failed_with(&["nothing to change", "--add"]);
+    assert_eq!(nothing.code(), Some(2));
+    setup
+        .run(&["gists", "edit", &id, "--remove", "zzz"])
+        .await
+        .failed_with(&["no file \"zzz\"", "a.md, c.rs"]);
+    setup
+        .run(&["gists", "edit", &id, "--add", &file("a.md")])
+        .await
+        .failed_with(&["already has a file a.md", "--filename"]);
+    setup
+        .run(&["gists", "edit", &id, "--remove", "a.md", "--remove", "c.rs"])
+        .await
+        .failed_with(&["every file", "gists delete"]);
+    setup
+        .run(&["gists", "edit", &id, &file("b.txt")])
+        .await
+        .failed_with(&["choose one with --filename"]);
+    let files = setup.run(&["gists", "view", &id, "--files"]).await;
+    assert_eq!(files.succeeded().stdout, "a.md\nc.rs\n");
+}
+
+#[tokio::test]
+async fn delete_asks_or_needs_yes() {
+    let setup = Setup::new("delete").await;
+    setup.sign_in_octocat().await;
+    let dir = files_dir(&[("d.txt", "d\n")]);
+    let d = dir.0.join("d.txt");
+    let first = setup.create(&[path_str(&d)]).await;
+    let second = setup.create(&[path_str(&d)]).await;
+
+    // Standard input is not a terminal (here: /dev/null): refused, nothing deleted.
+    let refused = setup.run(&["gists", "delete", &first]).await;
+    refused.failed_with(&["refusing to delete", "--yes"]);
+    assert_eq!(refused.code(), Some(2));
+    let piped = setup
+        .run_with_stdin(&["gists", "delete", &first], "y\n")
+        .await;
+    piped.failed_with(&["refusing to delete"]);
+    let ids = setup.run(&["gists", "list"]).await.ids();
+    assert!(ids.contains(&first) && ids.contains(&second));
+
+    let deleted = setup.run(&["gists", "delete", "-y", &first, &second]).await;
+    deleted.succeeded();
+    for id in [&first, &second] {
+        assert!(
+            deleted.stdout.contains(&format!("Deleted gist {id}")),
+            "{}",
+            deleted.stdout
+        );
+    }
+    let ids = setup.run(&["gists", "list"]).await.ids();
+    assert!(!ids.contains(&first) && !ids.contains(&second));
+    let again = setup.run(&["gists", "delete", "--yes", &first]).await;
+    again.failed_with(&["there is no gist"]);
+    assert_eq!(again.code(), Some(1));
+}
+
+#[tokio::test]
+async fn list_filters_and_exit_codes() {
+    let setup = Setup::new("list").await;
+    setup.sign_in_octocat().await;
+    let control = setup.emu.control();
+    let public = control
+        .add_gist("octocat", Some("Shopping ZEBRA"), true, &[("s.md", "eggs")])
+        .expect("added");
+    let secret = control
+        .add_gist("octocat", Some("diary"), false, &[("zebra.txt", "x")])
+        .expect("added");
+
+    let public_only = setup.run(&["gists", "list", "--public"]).await.ids();
+    assert!(public_only.contains(&public) && !public_only.contains(&secret));
+    let secret_only = setup.run(&["gists", "list", "--secret"]).await.ids();
+    assert!(secret_only.contains(&secret) && !secret_only.contains(&public));
+    // The filter looks at descriptions and file names, in any case.
+    let filtered = setup.run(&["gists", "list", "--filter", "zebra"]).await;
+    assert_eq!(
+        filtered.succeeded().ids(),
+        [secret.as_str(), public.as_str()]
+    );
+    let one = setup
+        .run(&["gists", "list", "--filter", "Zebra", "--limit", "1"])
+        .await;
+    assert_eq!(one.succeeded().ids(), [secret.as_str()]);
+    let none = setup
+        .run(&["gists", "list", "--filter", "no such thing"])
+        .await;
+    assert!(none.succeeded().stdout.is_empty());
+    assert!(none.stderr.contains("No gists match"), "{}", none.stderr);
+
+    // Usage: 2 (clap's own errors too); not signed in: 4.
+    let both = setup.run(&["gists", "list", "--public", "--secret"]).await;
+    assert_eq!(both.code(), Some(2), "{}", both.stderr);
+    assert_eq!(setup.run(&["gists", "frobnicate"]).await.code(), Some(2));
+    std::fs::remove_file(setup.credentials()).expect("signed out");
+    let anonymous = setup.run(&["gists", "list"]).await;
+    anonymous.failed_with(&["not signed in"]);
+    assert_eq!(anonymous.code(), Some(4));
 }
