@@ -11,6 +11,7 @@ mod browser;
 pub mod credentials;
 pub mod gist_ref;
 pub mod gists;
+mod json;
 pub mod login;
 mod output;
 mod progress;

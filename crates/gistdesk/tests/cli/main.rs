@@ -1353,3 +1353,95 @@ async fn list_filters_and_exit_codes() {
     anonymous.failed_with(&["not signed in"]);
     assert_eq!(anonymous.code(), Some(4));
 }
+
+#[tokio::test]
+async fn json_fields_and_jq_filters() {
+    let setup = Setup::new("json").await;
+    setup.sign_in_octocat().await;
+    let dir = files_dir(&[("j.md", "# J\n")]);
+    let id = setup
+        .create(&[
+            "--desc",
+            "json \"quoted\"",
+            "--public",
+            path_str(&dir.0.join("j.md")),
+        ])
+        .await;
+
+    let list = setup
+        .run(&[
+            "gists",
+            "list",
+            "--limit",
+            "1",
+            "--json",
+            "id,description,public,files",
+        ])
+        .await;
+    let value: serde_json::Value =
+        serde_json::from_str(&list.succeeded().stdout).expect("JSON on stdout");
+    assert_eq!(
+        value,
+        serde_json::json!([{
+            "id": id,
+            "description": "json \"quoted\"",
+            "public": true,
+            "files": [{"filename": "j.md", "language": "Markdown", "size": 4}],
+        }])
+    );
+    assert_eq!(list.stdout.lines().count(), 1, "one line when piped");
+
+    // --jq: strings print as text, other values as JSON.
+    let ids = setup
+        .run(&[
+            "gists",
+            "list",
+            "--json",
+            "id,public",
+            "--jq",
+            ".[] | select(.public) | .id",
+        ])
+        .await;
+    assert_eq!(ids.succeeded().stdout.lines().next(), Some(id.as_str()));
+    let count = setup
+        .run(&["gists", "list", "--json", "id", "--jq", "length > 0"])
+        .await;
+    assert_eq!(count.succeeded().stdout, "true\n");
+
+    let view = setup
+        .run(&[
+            "gists",
+            "view",
+            &id,
+            "--json",
+            "files,owner,url",
+            "--jq",
+            "[.owner, .files[0].content, (.url | test(\"/gist/\"))]",
+        ])
+        .await;
+    let value: serde_json::Value =
+        serde_json::from_str(&view.succeeded().stdout).expect("JSON on stdout");
+    assert_eq!(value, serde_json::json!(["octocat", "# J\n", true]));
+
+    // Mistakes are usage errors, found before GitHub is asked.
+    let fields = setup.run(&["gists", "list", "--json"]).await;
+    fields.failed_with(&[
+        "the fields are: id, description, public, files, createdAt, updatedAt, url, owner",
+    ]);
+    assert_eq!(fields.code(), Some(2));
+    let unknown = setup.run(&["gists", "view", &id, "--json", "nope"]).await;
+    unknown.failed_with(&["unknown field \"nope\""]);
+    assert_eq!(unknown.code(), Some(2));
+    let bad = setup
+        .run(&["gists", "list", "--json", "id", "--jq", ".[] |"])
+        .await;
+    bad.failed_with(&["is not a jq expression"]);
+    assert_eq!(bad.code(), Some(2));
+    let alone = setup.run(&["gists", "list", "--jq", ".[]"]).await;
+    assert_eq!(alone.code(), Some(2), "{}", alone.stderr);
+    let runtime = setup
+        .run(&["gists", "list", "--json", "id", "--jq", "error(\"boom\")"])
+        .await;
+    runtime.failed_with(&["--jq", "boom"]);
+    assert_eq!(runtime.code(), Some(1));
+}

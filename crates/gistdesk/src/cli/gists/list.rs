@@ -9,6 +9,7 @@ use futures_util::{Stream, StreamExt};
 use github_api::Gist;
 use time::OffsetDateTime;
 
+use crate::cli::json::{self, JsonArgs};
 use crate::cli::output::{self, Colour, Paint};
 use crate::cli::progress::Spinner;
 use crate::cli::session::Session;
@@ -32,11 +33,14 @@ pub struct ListArgs {
     /// Only gists whose description or a file name contains TEXT (any case).
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
+    #[command(flatten)]
+    json: JsonArgs,
 }
 
 type GistStream = Pin<Box<dyn Stream<Item = Result<Gist, github_api::Error>> + Send>>;
 
 pub(super) async fn run(stored: &StoredArgs, args: ListArgs) -> Result<(), CliError> {
+    let fields = args.json.fields(super::JSON_FIELDS)?;
     let mut session = Session::open(stored, None).await?;
     let starred = args.starred;
     let spinner = Spinner::start("Fetching gists…");
@@ -73,6 +77,13 @@ pub(super) async fn run(stored: &StoredArgs, args: ListArgs) -> Result<(), CliEr
     }
     spinner.done();
 
+    if let Some(fields) = fields {
+        let all = gists
+            .iter()
+            .map(|g| fields.object(|name| super::json_field(g, name, None)))
+            .collect();
+        return json::print_json(&args.json, &serde_json::Value::Array(all));
+    }
     if gists.is_empty() {
         eprintln!(
             "{}",

@@ -13,7 +13,8 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use clap::{Args, Subcommand};
-use github_api::GistId;
+use github_api::{Gist, GistId};
+use serde_json::{Value, json};
 
 use super::gist_ref::GistRef;
 use super::session::Session;
@@ -174,6 +175,51 @@ fn check_file_name(name: &str) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+/// The fields `--json` offers for a gist (`gh`'s names).
+const JSON_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "public",
+    "files",
+    "createdAt",
+    "updatedAt",
+    "url",
+    "owner",
+];
+
+/// One `--json` field of a gist; `contents` (file name → content) adds each file's
+/// content to `files`.
+fn json_field(gist: &Gist, name: &str, contents: Option<&[(&String, String)]>) -> Value {
+    let time = |at| Value::String(crate::views::machine_time(at));
+    match name {
+        "id" => json!(gist.id.as_str()),
+        "description" => json!(gist.description.as_deref().unwrap_or("")),
+        "public" => json!(gist.public),
+        "files" => gist
+            .files
+            .iter()
+            .map(|(name, file)| {
+                let mut entry = json!({
+                    "filename": name,
+                    "language": file.language,
+                    "size": file.size,
+                });
+                if let Some((_, content)) =
+                    contents.and_then(|all| all.iter().find(|(n, _)| *n == name))
+                {
+                    entry["content"] = json!(content);
+                }
+                entry
+            })
+            .collect(),
+        "createdAt" => time(gist.created_at),
+        "updatedAt" => time(gist.updated_at),
+        "url" => json!(gist.html_url),
+        "owner" => json!(gist.owner.as_ref().map(|o| o.login.as_str())),
+        _ => Value::Null,
+    }
 }
 
 /// The names of a gist's files, for a message.

@@ -8,6 +8,7 @@ use std::io::Write;
 use clap::Args;
 use github_api::{Gist, GistId};
 
+use crate::cli::json::{self, JsonArgs};
 use crate::cli::output::{self, Paint};
 use crate::cli::progress::Spinner;
 use crate::cli::session::Session;
@@ -24,20 +25,23 @@ pub struct ViewArgs {
     #[arg(value_name = "ID|URL")]
     gist: String,
     /// Print the contents only, exactly as stored (no description, no file headers).
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "json")]
     raw: bool,
     /// Only this file.
     #[arg(long, short, value_name = "NAME")]
     filename: Option<String>,
     /// List the file names only.
-    #[arg(long, conflicts_with_all = ["raw", "filename", "web"])]
+    #[arg(long, conflicts_with_all = ["raw", "filename", "web", "json"])]
     files: bool,
     /// Open the gist's page in the browser (or print its address when there is none).
-    #[arg(long, short, conflicts_with_all = ["raw", "filename"])]
+    #[arg(long, short, conflicts_with_all = ["raw", "filename", "json"])]
     web: bool,
+    #[command(flatten)]
+    json: JsonArgs,
 }
 
 pub(super) async fn run(stored: &StoredArgs, args: ViewArgs) -> Result<(), CliError> {
+    let fields = args.json.fields(super::JSON_FIELDS)?;
     let (mut session, ids) = super::open_for(stored, std::slice::from_ref(&args.gist)).await?;
     let id = &ids[0];
     let spinner = Spinner::start("Fetching the gist…");
@@ -89,7 +93,13 @@ pub(super) async fn run(stored: &StoredArgs, args: ViewArgs) -> Result<(), CliEr
         files.push((name, content));
     }
     spinner.done();
-    print(&gist, &files, args.raw)
+    match fields {
+        Some(fields) => json::print_json(
+            &args.json,
+            &fields.object(|name| super::json_field(&gist, name, Some(&files))),
+        ),
+        None => print(&gist, &files, args.raw),
+    }
 }
 
 /// One gist with its contents (GitHub's answer to `GET /gists/ID`).
