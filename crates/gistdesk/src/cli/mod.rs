@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod browser;
+pub mod completions;
 pub mod credentials;
 pub mod gist_ref;
 pub mod gists;

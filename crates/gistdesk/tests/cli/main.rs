@@ -1445,3 +1445,40 @@ async fn json_fields_and_jq_filters() {
     runtime.failed_with(&["--jq", "boom"]);
     assert_eq!(runtime.code(), Some(1));
 }
+
+#[tokio::test]
+async fn completions_and_manual_pages() {
+    let setup = Setup::new("completions").await;
+    for (shell, marker) in [
+        ("bash", "_gistdesk()"),
+        ("zsh", "#compdef gistdesk"),
+        ("fish", "complete -c gistdesk"),
+    ] {
+        let script = setup.run(&["completions", shell]).await;
+        assert!(script.succeeded().stdout.contains(marker), "{shell}");
+        for word in ["gists", "view", "jq", "yes"] {
+            assert!(script.stdout.contains(word), "{word} in the {shell} script");
+        }
+    }
+    let page = setup.run(&["man"]).await;
+    assert!(
+        page.succeeded().stdout.starts_with(".ie"),
+        "{}",
+        &page.stdout[..40]
+    );
+    for text in [".TH gistdesk 1", "Exit status: 0 done", "NO_COLOR"] {
+        assert!(page.stdout.contains(text), "{text} in the page");
+    }
+    let dir = DataDir::new("man");
+    let wrote = setup.run(&["man", "--dir", path_str(&dir.0)]).await;
+    wrote.succeeded();
+    for name in [
+        "gistdesk.1",
+        "gistdesk-gists-view.1",
+        "gistdesk-auth-status.1",
+    ] {
+        let text = std::fs::read_to_string(dir.0.join(name)).expect("a page");
+        assert!(text.contains(".TH"), "{name}");
+    }
+    assert_eq!(setup.run(&["completions", "tcsh"]).await.code(), Some(2));
+}
