@@ -1,7 +1,11 @@
 //! The command line against the in-process emulator: the real `gistdesk` binary signs
 //! in through the device flow (`gistdesk login`), works with gists (`gistdesk gists …`)
 //! and explains what went wrong when it cannot. Output is read line by line until the
-//! expected text appears, with a timeout; nothing sleeps.
+//! expected text appears, with a timeout; nothing sleeps. `pty` runs it under a
+//! pseudo-terminal, as a person would.
+
+#[cfg(unix)]
+mod pty;
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -65,6 +69,16 @@ impl Setup {
         }
     }
 
+    /// The environment of every `gistdesk` run against this emulator and data directory.
+    fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("GITHUB_URL", self.emu.base_url().as_str().into()),
+            ("GITHUB_API_URL", self.emu.api_url().as_str().into()),
+            ("GITHUB_CLIENT_ID", DEFAULT_CLIENT_ID.into()),
+            ("DATA_DIR", self.data.0.clone().into()),
+        ]
+    }
+
     /// `gistdesk ARGS` pointed at the emulator's OAuth app and this data directory.
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gistdesk"));
@@ -72,10 +86,7 @@ impl Setup {
         command
             .env_clear()
             .args(args)
-            .env("GITHUB_URL", self.emu.base_url().as_str())
-            .env("GITHUB_API_URL", self.emu.api_url().as_str())
-            .env("GITHUB_CLIENT_ID", DEFAULT_CLIENT_ID)
-            .env("DATA_DIR", &self.data.0)
+            .envs(self.env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
