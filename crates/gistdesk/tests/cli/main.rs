@@ -1262,6 +1262,18 @@ async fn edit_adds_replaces_removes_and_renames() {
         .succeeded();
     let files = setup.run(&["gists", "view", &id, "--files"]).await;
     assert_eq!(files.succeeded().stdout, "a.md\nc.rs\n");
+    setup
+        .run(&["gists", "rename", &id, "c.rs", "see.rs"])
+        .await
+        .succeeded();
+    let files = setup.run(&["gists", "view", &id, "--files"]).await;
+    assert_eq!(files.succeeded().stdout, "a.md\nsee.rs\n");
+    setup
+        .run(&["gists", "rename", &id, "see.rs", "c.rs"])
+        .await
+        .succeeded();
+    let files = setup.run(&["gists", "view", &id, "--files"]).await;
+    assert_eq!(files.succeeded().stdout, "a.md\nc.rs\n");
 
     // Mistakes are explained, and nothing is sent.
     let nothing = setup.run(&["gists", "edit", &id]).await;

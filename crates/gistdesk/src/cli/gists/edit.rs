@@ -43,6 +43,32 @@ pub struct EditArgs {
     desc: Option<String>,
 }
 
+/// Flags of `gistdesk gists rename` (as `gh gist rename`): `edit --rename` on its own.
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The gist's id or URL.
+    #[arg(value_name = "ID|URL")]
+    gist: String,
+    /// The file's name now.
+    old: String,
+    /// Its new name.
+    new: String,
+}
+
+impl From<RenameArgs> for EditArgs {
+    fn from(args: RenameArgs) -> Self {
+        Self {
+            gist: args.gist,
+            source: None,
+            filename: None,
+            add: Vec::new(),
+            remove: Vec::new(),
+            rename: vec![args.old, args.new],
+            desc: None,
+        }
+    }
+}
+
 pub(super) async fn run(stored: &StoredArgs, args: EditArgs) -> Result<(), CliError> {
     if args.source.is_none()
         && args.filename.is_none()

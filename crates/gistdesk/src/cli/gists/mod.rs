@@ -1,4 +1,4 @@
-//! `gistdesk gists list | view | create | edit | delete | star | unstar`, as the person
+//! `gistdesk gists list | view | create | edit | rename | delete | star | unstar`, as the person
 //! signed in with `gistdesk login`; names and flags follow `gh gist`. Every command
 //! takes a gist id or a gist URL. File contents are read as UTF-8 text only.
 
@@ -42,6 +42,8 @@ pub enum GistsCommand {
     Create(create::CreateArgs),
     /// Change a gist: add, replace, remove or rename files; change the description.
     Edit(edit::EditArgs),
+    /// Rename a file of a gist (the same as `edit --rename OLD NEW`).
+    Rename(edit::RenameArgs),
     /// Delete gists (asks first on a terminal; --yes for scripts).
     Delete(delete::DeleteArgs),
     /// Star gists.
@@ -62,6 +64,7 @@ async fn gists(args: GistsArgs) -> Result<(), CliError> {
         GistsCommand::View(a) => view::run(stored, a).await,
         GistsCommand::Create(a) => create::run(stored, a).await,
         GistsCommand::Edit(a) => edit::run(stored, a).await,
+        GistsCommand::Rename(a) => edit::run(stored, a.into()).await,
         GistsCommand::Delete(a) => delete::run(stored, a).await,
         GistsCommand::Star(a) => star::run(stored, a, true).await,
         GistsCommand::Unstar(a) => star::run(stored, a, false).await,
