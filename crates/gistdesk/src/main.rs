@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use gistdesk::config::{Config, GithubTarget, ServeArgs};
 use gistdesk::startup::Application;
 
@@ -16,7 +16,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "gistdesk",
     version,
-    about = "Sign in with GitHub and manage your gists"
+    about = "Sign in with GitHub and manage your gists",
+    after_long_help = "\
+Exit status: 0 done; 1 failed (GitHub refused, a file could not be read, a rate limit: the message says when it resets); 2 usage (a wrong flag, gist id or URL, a missing --yes); 4 not signed in, or the sign-in expired or was revoked.
+
+Files: sign-ins are kept one per GitHub host in $XDG_CONFIG_HOME/gistdesk/hosts/HOST.json (on Linux; the platform's per-user configuration folder elsewhere), or in DATA_DIR/hosts/ when DATA_DIR (--data-dir) is set; mode 0600.
+
+Environment: NO_COLOR turns colour off; BROWSER is the program --web starts; GISTDESK_HOST chooses the sign-in when several hosts are signed in."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,10 +37,16 @@ enum Command {
     Emulator(gistdesk::cli_emulator::EmulatorArgs),
     /// Sign in to GitHub from this terminal (device flow).
     Login(gistdesk::cli::LoginArgs),
-    /// Forget the sign-in saved by `login`.
+    /// Forget the sign-in saved by `login` (revoking the token when the app's secret is set).
     Logout(gistdesk::cli::LogoutArgs),
-    /// List, show, create and delete your gists.
+    /// Show who is signed in to which GitHub (`auth status`); `auth login`, `auth logout`.
+    Auth(gistdesk::cli::AuthArgs),
+    /// List, view, create, edit, delete and star your gists.
     Gists(gistdesk::cli::GistsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(gistdesk::cli::completions::CompletionsArgs),
+    /// Print the manual page (or write every command's into --dir).
+    Man(gistdesk::cli::completions::ManArgs),
 }
 
 #[tokio::main]
@@ -45,13 +57,20 @@ async fn main() -> ExitCode {
         Command::Emulator(args) => gistdesk::cli_emulator::run(args).await,
         Command::Login(args) => gistdesk::cli::login::run(args).await,
         Command::Logout(args) => gistdesk::cli::login::run_logout(args).await,
+        Command::Auth(args) => gistdesk::cli::auth::run(args).await,
         Command::Gists(args) => gistdesk::cli::gists::run(args).await,
+        Command::Completions(args) => gistdesk::cli::completions::completions(args, Cli::command()),
+        Command::Man(args) => gistdesk::cli::completions::man(args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gistdesk: {e}");
-            ExitCode::FAILURE
+            // Documented in the README: 1 failed, 2 usage, 4 not signed in.
+            ExitCode::from(e.downcast_ref::<gistdesk::cli::CliError>().map_or(
+                gistdesk::cli::EXIT_FAILED,
+                gistdesk::cli::CliError::exit_code,
+            ))
         }
     }
 }

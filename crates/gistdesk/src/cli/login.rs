@@ -1,7 +1,6 @@
 //! `gistdesk login` (GitHub's device flow) and `gistdesk logout`.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -11,8 +10,9 @@ use github_oauth::{
 };
 use url::Url;
 
-use super::credentials::{self, Credentials};
-use super::{CliError, StoredArgs, USER_AGENT, one_line};
+use super::credentials::{Credentials, Store};
+use super::session::Chosen;
+use super::{CliError, StoreArgs, StoredArgs, USER_AGENT, one_line};
 
 /// Flags (and environment variables) of `gistdesk login`.
 #[derive(Debug, Args)]
@@ -33,9 +33,8 @@ pub struct LoginArgs {
     #[arg(long, default_value = "gist read:user")]
     pub scopes: String,
 
-    /// Directory for gistdesk's own files; the sign-in is kept in DATA_DIR/credentials.json.
-    #[arg(long, env = "DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// Flags (and environment variables) of `gistdesk logout`.
@@ -56,6 +55,8 @@ pub async fn run_logout(args: LogoutArgs) -> Result<(), Box<dyn std::error::Erro
 }
 
 async fn login(args: LoginArgs) -> Result<(), CliError> {
+    let store = Store::locate(args.store.data_dir.as_deref())?;
+    store.migrate();
     let (github_url, api_url) = crate::config::github_urls(args.github_url, args.github_api_url)?;
     let client_id = args
         .client_id
@@ -91,23 +92,24 @@ async fn login(args: LoginArgs) -> Result<(), CliError> {
         .build()?;
     let user = github.user().await?;
     warn_if_no_gist_scope(&tokens);
-    let path = credentials::path(&args.data_dir);
-    credentials::save(
-        &path,
-        &Credentials {
-            github_url,
-            api_url,
-            client_id,
-            user_id: user.id,
-            login: user.login.clone(),
-            tokens,
-        },
-    )?;
+    let credentials = Credentials {
+        github_url,
+        api_url,
+        client_id,
+        user_id: user.id,
+        login: user.login.clone(),
+        tokens,
+    };
+    let path = store.save(&credentials)?;
     eprintln!("Saved the sign-in to {}", path.display());
     let mut stdout = std::io::stdout().lock();
     super::out(
         &mut stdout,
-        format_args!("Signed in as {}", one_line(&user.login)),
+        format_args!(
+            "Signed in to {} as {}",
+            credentials.host(),
+            one_line(&user.login)
+        ),
     )?;
     stdout
         .flush()
@@ -115,41 +117,56 @@ async fn login(args: LoginArgs) -> Result<(), CliError> {
 }
 
 async fn logout(stored: StoredArgs) -> Result<(), CliError> {
-    let path = credentials::path(&stored.data_dir);
-    let creds = match credentials::load(&path) {
-        Ok(Some(creds)) => Some(creds),
-        Ok(None) => None,
-        // A damaged file is still deleted.
-        Err(CliError::Message(_)) => None,
-        Err(e) => return Err(e),
-    };
-    let mut revoked = false;
-    if let (Some(creds), Some(secret)) = (&creds, &stored.client_secret) {
-        let oauth = oauth_client(
-            &creds.github_url,
-            &creds.api_url,
-            &creds.client_id,
-            Some(secret.secret()),
-        )?;
-        match oauth.revoke_token(&creds.tokens.access_token).await {
-            Ok(()) | Err(OAuthError::TokenNotFound) => revoked = true,
-            Err(e) => eprintln!("warning: could not revoke the token on GitHub: {e}"),
-        }
-    }
-    let existed = credentials::delete(&path)?;
-    match (existed, creds) {
-        (false, _) => println!("Not signed in"),
-        (true, Some(creds)) if !revoked => {
-            println!("Signed out {}", one_line(&creds.login));
-            eprintln!(
-                "The token was deleted from this computer but is still valid on GitHub; revoke it at {}settings/applications (or set GITHUB_CLIENT_SECRET to revoke it on logout)",
-                creds.github_url
+    let chosen = Chosen::from_args(&stored)?;
+    let creds = match chosen.credentials(None) {
+        Ok(creds) => creds,
+        Err(CliError::NotSignedIn { host }) => {
+            let mut stdout = std::io::stdout().lock();
+            return super::out(
+                &mut stdout,
+                format_args!(
+                    "Not signed in{}",
+                    host.map(|h| format!(" to {h}")).unwrap_or_default()
+                ),
             );
         }
-        (true, Some(creds)) => println!("Signed out {} (token revoked)", one_line(&creds.login)),
-        (true, None) => println!("Signed out"),
+        Err(e) => return Err(e),
+    };
+    let host = creds.host();
+    let revoked = match &stored.client_secret {
+        Some(secret) => {
+            let oauth = oauth_client(
+                &creds.github_url,
+                &creds.api_url,
+                &creds.client_id,
+                Some(secret.secret()),
+            )?;
+            match oauth.revoke_token(&creds.tokens.access_token).await {
+                Ok(()) | Err(OAuthError::TokenNotFound) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        None => Err(
+            "gistdesk signs in as a device-flow app, which has no client secret, and GitHub revokes a token only for the app's owner (client id and secret)".to_owned(),
+        ),
+    };
+    chosen.store.delete(&host)?;
+    let login = one_line(&creds.login);
+    let mut stdout = std::io::stdout().lock();
+    match revoked {
+        Ok(()) => super::out(
+            &mut stdout,
+            format_args!("Signed out {login} from {host} (token revoked on GitHub)"),
+        ),
+        Err(why) => {
+            super::out(&mut stdout, format_args!("Signed out {login} from {host}"))?;
+            eprintln!(
+                "The token was deleted from this computer but GitHub still accepts it: {why}. Revoke it at {}settings/applications (Authorized OAuth Apps or GitHub Apps), or set GITHUB_CLIENT_SECRET to the app's secret so logout can revoke it.",
+                creds.github_url
+            );
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 /// The app's OAuth client; the device flow needs no client secret.

@@ -1,33 +1,68 @@
 //! The command line's GitHub side: `gistdesk login` (GitHub's device flow),
-//! `gistdesk logout`, and `gistdesk gists …` acting as the signed-in person.
+//! `gistdesk logout`, `gistdesk auth status` and `gistdesk gists …` acting as the
+//! signed-in person.
 //!
-//! The token set lives in `DATA_DIR/credentials.json` (mode 0600, written atomically)
-//! and is never printed. Expiring GitHub App tokens are renewed with their refresh
-//! token before use, and once more if GitHub answers 401.
+//! Sign-ins are kept per user and per GitHub host ([`credentials`]); a token is never
+//! printed. Expiring GitHub App tokens are renewed with their refresh token before use,
+//! and once more if GitHub answers 401.
 
+pub mod auth;
+mod browser;
+pub mod completions;
 pub mod credentials;
+pub mod gist_ref;
 pub mod gists;
+mod json;
 pub mod login;
+mod output;
+mod progress;
+mod session;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
 use time::OffsetDateTime;
+use url::Url;
 
 use crate::config::SecretArg;
 
+pub use auth::AuthArgs;
 pub use gists::{GistsArgs, GistsCommand};
 pub use login::{LoginArgs, LogoutArgs};
 
 pub use crate::USER_AGENT;
 
-/// Where the credentials are kept, and the app secret used to renew or revoke them.
+/// Exit status: the command failed (GitHub refused, a file could not be read …).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: the command line itself is wrong (clap uses it too).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: not signed in, or the sign-in is no longer accepted (as `gh`).
+pub const EXIT_NOT_SIGNED_IN: u8 = 4;
+
+/// Where the sign-ins are kept.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Folder for the sign-ins (DATA_DIR/hosts/HOST.json) instead of the per-user
+    /// configuration folder ($XDG_CONFIG_HOME/gistdesk on Linux).
+    #[arg(long, env = "DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Which sign-in to use, and the app secret used to renew or revoke it.
 #[derive(Debug, Args)]
 pub struct StoredArgs {
-    /// Directory for gistdesk's own files; the sign-in is kept in DATA_DIR/credentials.json.
-    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// The GitHub host to act on when signed in to more than one (github.com,
+    /// ghe.example). A gist URL argument chooses its own host.
+    #[arg(long, env = "GISTDESK_HOST", global = true)]
+    pub hostname: Option<String>,
+
+    /// The GitHub to act on, as given to `login` (only its host is used; --hostname wins).
+    #[arg(long, env = "GITHUB_URL", global = true, hide = true)]
+    pub github_url: Option<Url>,
 
     /// The app's client secret. Optional: used only to renew an expiring GitHub App token
     /// (GitHub may require it) and, by `logout`, to revoke the token on GitHub.
@@ -44,9 +79,12 @@ pub struct StoredArgs {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CliError {
-    /// No credentials file.
-    #[error("you are not signed in: run `gistdesk login` first")]
-    NotSignedIn,
+    /// No sign-in (to the host asked for).
+    #[error("you are not signed in{}: run `gistdesk login`{}", .host.as_deref().map(|h| format!(" to {h}")).unwrap_or_default(), .host.as_deref().filter(|h| *h != "github.com").map(|_| " with --github-url set to that GitHub's address").unwrap_or_default())]
+    NotSignedIn {
+        /// The host, when one was asked for.
+        host: Option<String>,
+    },
     /// GitHub answered 401 to the saved token.
     #[error(
         "your sign-in was revoked (GitHub no longer accepts the saved token): run `gistdesk login`"
@@ -69,6 +107,9 @@ pub enum CliError {
         /// What is wrong with it.
         problem: String,
     },
+    /// The command line asks for something that cannot be done as written.
+    #[error("{0}")]
+    Usage(String),
     /// The sign-in did not complete.
     #[error("{0}")]
     Login(String),
@@ -94,6 +135,15 @@ impl CliError {
         Self::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// The process's exit status for this error (see the `EXIT_` constants).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::NotSignedIn { .. } | Self::Revoked | Self::Expired { .. } => EXIT_NOT_SIGNED_IN,
+            Self::Usage(_) | Self::Config { .. } => EXIT_USAGE,
+            _ => EXIT_FAILED,
         }
     }
 
