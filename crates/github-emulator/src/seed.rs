@@ -3,7 +3,7 @@
 //! Parsing checks references (logins, duplicate ids) so a bad seed fails at start-up,
 //! never in the middle of a request.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -313,125 +313,7 @@ impl Seed {
 
     /// Checks references and uniqueness.
     pub(crate) fn check(&self) -> Result<(), SeedError> {
-        let mut logins = HashSet::new();
-        let mut ids = HashSet::new();
-        let mut gist_ids = HashSet::new();
-        for u in &self.users {
-            if u.login.is_empty()
-                || !u
-                    .login
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                return Err(SeedError::Invalid(format!("bad login {:?}", u.login)));
-            }
-            if !logins.insert(u.login.to_ascii_lowercase()) {
-                return Err(SeedError::Invalid(format!("duplicate login {:?}", u.login)));
-            }
-            if let Some(id) = u.id
-                && !ids.insert(id)
-            {
-                return Err(SeedError::Invalid(format!("duplicate user id {id}")));
-            }
-            if u.emails.iter().filter(|e| e.primary).count() > 1 {
-                return Err(SeedError::Invalid(format!(
-                    "{} has several primary emails",
-                    u.login
-                )));
-            }
-            for g in &u.gists {
-                if g.files.is_empty() {
-                    return Err(SeedError::Invalid(format!(
-                        "a gist of {} has no files",
-                        u.login
-                    )));
-                }
-                if let Some(id) = &g.id {
-                    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        return Err(SeedError::Invalid(format!("bad gist id {id:?}")));
-                    }
-                    if !gist_ids.insert(id.clone()) {
-                        return Err(SeedError::Invalid(format!("duplicate gist id {id}")));
-                    }
-                }
-            }
-        }
-        for u in &self.users {
-            for g in &u.gists {
-                for s in &g.starred_by {
-                    if !logins.contains(&s.to_ascii_lowercase()) {
-                        return Err(SeedError::Invalid(format!(
-                            "unknown user {s:?} in starred_by"
-                        )));
-                    }
-                }
-            }
-        }
-        let mut client_ids = HashSet::new();
-        for a in &self.apps {
-            if !client_ids.insert(a.client_id.clone()) {
-                return Err(SeedError::Invalid(format!(
-                    "duplicate client_id {}",
-                    a.client_id
-                )));
-            }
-            url::Url::parse(&a.callback_url)
-                .map_err(|e| SeedError::Invalid(format!("callback_url of {}: {e}", a.client_id)))?;
-        }
-        for o in &self.orgs {
-            if logins.contains(&o.login.to_ascii_lowercase()) {
-                return Err(SeedError::Invalid(format!(
-                    "org {} clashes with a user",
-                    o.login
-                )));
-            }
-            if let Some(blog) = &o.blog
-                && !url::Url::parse(blog).is_ok_and(|u| u.has_host())
-            {
-                return Err(SeedError::Invalid(format!(
-                    "blog of org {} is not an absolute URL: {blog:?}",
-                    o.login
-                )));
-            }
-            if let Some(email) = &o.email
-                && !plausible_email(email)
-            {
-                return Err(SeedError::Invalid(format!(
-                    "email of org {} is not an address: {email:?}",
-                    o.login
-                )));
-            }
-            let members: HashSet<String> = o
-                .members
-                .iter()
-                .map(|m| m.login.to_ascii_lowercase())
-                .collect();
-            for m in &o.members {
-                if !logins.contains(&m.login.to_ascii_lowercase()) {
-                    return Err(SeedError::Invalid(format!(
-                        "unknown member {:?} of {}",
-                        m.login, o.login
-                    )));
-                }
-                if m.role != "admin" && m.role != "member" {
-                    return Err(SeedError::Invalid(format!(
-                        "role must be admin or member, not {:?}",
-                        m.role
-                    )));
-                }
-            }
-            for t in &o.teams {
-                for m in &t.members {
-                    if !members.contains(&m.to_ascii_lowercase()) {
-                        return Err(SeedError::Invalid(format!(
-                            "team {} has {m:?}, who is not a member of {}",
-                            t.name, o.login
-                        )));
-                    }
-                }
-            }
-        }
-        Ok(())
+        crate::store::ResolvedSeed::resolve(self).map(drop)
     }
 
     /// The built-in seed: `octocat` (public email, 80 gists, admin of `github`, in team
@@ -446,18 +328,6 @@ impl Default for Seed {
     fn default() -> Self {
         Self::builtin()
     }
-}
-
-/// `local@domain.tld` with no spaces: what JSON-schema's `format: email` accepts.
-fn plausible_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && domain.contains('.')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]
