@@ -46,10 +46,11 @@ impl App {
     pub(crate) fn from_spec(spec: OAuthAppSpec) -> Result<Self, SeedError> {
         match url::Url::parse(&spec.callback_url) {
             Ok(callback) => Ok(App { spec, callback }),
-            Err(e) => Err(SeedError::Invalid(format!(
-                "callback_url of {}: {e}",
-                spec.client_id
-            ))),
+            Err(source) => Err(SeedError::BadCallbackUrl {
+                app: spec.client_id,
+                url: spec.callback_url,
+                source,
+            }),
         }
     }
 }
@@ -59,6 +60,7 @@ impl<'a> ResolvedSeed<'a> {
     pub(crate) fn resolve(seed: &'a Seed) -> Result<Self, SeedError> {
         let (mut users, logins) = resolve_users(seed)?;
         for user in &mut users {
+            let owner = &user.seed.login;
             for gist in &mut user.gists {
                 gist.stargazers = gist
                     .seed
@@ -66,7 +68,10 @@ impl<'a> ResolvedSeed<'a> {
                     .iter()
                     .map(|s| {
                         logins.get(&s.to_ascii_lowercase()).copied().ok_or_else(|| {
-                            SeedError::Invalid(format!("unknown user {s:?} in starred_by"))
+                            SeedError::UnknownStargazer {
+                                login: s.clone(),
+                                owner: owner.clone(),
+                            }
                         })
                     })
                     .collect::<Result<_, _>>()?;
@@ -76,10 +81,9 @@ impl<'a> ResolvedSeed<'a> {
         let mut apps = Vec::with_capacity(seed.apps.len());
         for a in &seed.apps {
             if !client_ids.insert(a.client_id.clone()) {
-                return Err(SeedError::Invalid(format!(
-                    "duplicate client_id {}",
-                    a.client_id
-                )));
+                return Err(SeedError::DuplicateClientId {
+                    client_id: a.client_id.clone(),
+                });
             }
             apps.push(App::from_spec(a.clone())?);
         }
@@ -102,40 +106,42 @@ fn resolve_users(seed: &Seed) -> Result<(Vec<ResolvedUser<'_>>, HashMap<String, 
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(SeedError::Invalid(format!("bad login {:?}", u.login)));
+            return Err(SeedError::BadLogin {
+                login: u.login.clone(),
+            });
         }
         let id = u.id.unwrap_or_else(|| {
             next_id += 1;
             next_id
         });
         if logins.insert(u.login.to_ascii_lowercase(), id).is_some() {
-            return Err(SeedError::Invalid(format!("duplicate login {:?}", u.login)));
+            return Err(SeedError::DuplicateLogin {
+                login: u.login.clone(),
+            });
         }
         if let Some(id) = u.id
             && !explicit_ids.insert(id)
         {
-            return Err(SeedError::Invalid(format!("duplicate user id {id}")));
+            return Err(SeedError::DuplicateUserId { id });
         }
         if u.emails.iter().filter(|e| e.primary).count() > 1 {
-            return Err(SeedError::Invalid(format!(
-                "{} has several primary emails",
-                u.login
-            )));
+            return Err(SeedError::SeveralPrimaryEmails {
+                login: u.login.clone(),
+            });
         }
         let mut gists = Vec::with_capacity(u.gists.len());
         for (n, g) in u.gists.iter().enumerate() {
             if g.files.is_empty() {
-                return Err(SeedError::Invalid(format!(
-                    "a gist of {} has no files",
-                    u.login
-                )));
+                return Err(SeedError::GistWithoutFiles {
+                    owner: u.login.clone(),
+                });
             }
             if let Some(id) = &g.id {
                 if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                    return Err(SeedError::Invalid(format!("bad gist id {id:?}")));
+                    return Err(SeedError::BadGistId { id: id.clone() });
                 }
                 if !gist_ids.insert(id.clone()) {
-                    return Err(SeedError::Invalid(format!("duplicate gist id {id}")));
+                    return Err(SeedError::DuplicateGistId { id: id.clone() });
                 }
             }
             gists.push(ResolvedGist {
@@ -158,42 +164,42 @@ fn resolve_orgs(seed: &Seed, logins: &HashMap<String, u64>) -> Result<Vec<Org>, 
     let mut orgs = Vec::with_capacity(seed.orgs.len());
     for o in &seed.orgs {
         if logins.contains_key(&o.login.to_ascii_lowercase()) {
-            return Err(SeedError::Invalid(format!(
-                "org {} clashes with a user",
-                o.login
-            )));
+            return Err(SeedError::OrgClashesWithUser {
+                org: o.login.clone(),
+            });
         }
         if let Some(blog) = &o.blog
             && !url::Url::parse(blog).is_ok_and(|u| u.has_host())
         {
-            return Err(SeedError::Invalid(format!(
-                "blog of org {} is not an absolute URL: {blog:?}",
-                o.login
-            )));
+            return Err(SeedError::BadOrgBlog {
+                org: o.login.clone(),
+                blog: blog.clone(),
+            });
         }
         if let Some(email) = &o.email
             && !plausible_email(email)
         {
-            return Err(SeedError::Invalid(format!(
-                "email of org {} is not an address: {email:?}",
-                o.login
-            )));
+            return Err(SeedError::BadOrgEmail {
+                org: o.login.clone(),
+                email: email.clone(),
+            });
         }
         // lowercase login → id, for the teams below
         let mut member_ids = HashMap::new();
         let mut members = std::collections::BTreeMap::new();
         for m in &o.members {
             let Some(&id) = logins.get(&m.login.to_ascii_lowercase()) else {
-                return Err(SeedError::Invalid(format!(
-                    "unknown member {:?} of {}",
-                    m.login, o.login
-                )));
+                return Err(SeedError::UnknownOrgMember {
+                    login: m.login.clone(),
+                    org: o.login.clone(),
+                });
             };
             if m.role != "admin" && m.role != "member" {
-                return Err(SeedError::Invalid(format!(
-                    "role must be admin or member, not {:?}",
-                    m.role
-                )));
+                return Err(SeedError::BadRole {
+                    org: o.login.clone(),
+                    login: m.login.clone(),
+                    role: m.role.clone(),
+                });
             }
             member_ids.insert(m.login.to_ascii_lowercase(), id);
             members.insert(id, m.role.clone());
@@ -207,11 +213,10 @@ fn resolve_orgs(seed: &Seed, logins: &HashMap<String, u64>) -> Result<Vec<Org>, 
                     member_ids
                         .get(&m.to_ascii_lowercase())
                         .copied()
-                        .ok_or_else(|| {
-                            SeedError::Invalid(format!(
-                                "team {} has {m:?}, who is not a member of {}",
-                                t.name, o.login
-                            ))
+                        .ok_or_else(|| SeedError::TeamMemberNotInOrg {
+                            org: o.login.clone(),
+                            team: t.name.clone(),
+                            login: m.clone(),
                         })
                 })
                 .collect::<Result<_, _>>()?;
