@@ -78,7 +78,7 @@ impl Control {
 
     /// Forgets every spent budget.
     pub fn reset_rate_limits(&self) {
-        self.shared.rate().clear();
+        self.shared.rate_limits.reset();
     }
 
     /// Moves the emulator's clock forward: codes, tokens, device codes and rate-limit

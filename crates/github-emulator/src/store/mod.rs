@@ -7,14 +7,13 @@ mod operations;
 mod seed_loading;
 mod settings;
 
-use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::envelope::rate_limit::RateLimits;
 use crate::ids;
 
 pub(crate) use model::{
@@ -24,29 +23,12 @@ pub(crate) use model::{
 pub(crate) use seed_loading::ResolvedSeed;
 pub(crate) use settings::{Faults, Settings, TokenPolicy, load_f64, store_f64};
 
-/// Whose budget a request spends.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum RateKey {
-    User(u64),
-    Anonymous(IpAddr),
-    App(String),
-}
-
-/// A primary and a secondary rate-limit window.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Window {
-    pub(crate) reset: i64,
-    pub(crate) used: u32,
-    pub(crate) minute_start: i64,
-    pub(crate) minute_used: u32,
-}
-
 /// Everything the handlers share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) urls: Urls,
     db: RwLock<Db>,
-    rate: Mutex<HashMap<RateKey, Window>>,
+    pub(crate) rate_limits: RateLimits,
     pub(crate) faults: Faults,
     settings: RwLock<Settings>,
     clock_offset_ms: AtomicI64,
@@ -66,10 +48,6 @@ fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn lock<T>(l: &Mutex<T>) -> MutexGuard<'_, T> {
-    l.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl Shared {
     pub(crate) fn db(&self) -> RwLockReadGuard<'_, Db> {
         read(&self.db)
@@ -77,10 +55,6 @@ impl Shared {
 
     pub(crate) fn db_mut(&self) -> RwLockWriteGuard<'_, Db> {
         write(&self.db)
-    }
-
-    pub(crate) fn rate(&self) -> MutexGuard<'_, HashMap<RateKey, Window>> {
-        lock(&self.rate)
     }
 
     pub(crate) fn settings(&self) -> Settings {
@@ -138,7 +112,7 @@ impl Shared {
         Shared {
             urls: db.urls.clone(),
             db: RwLock::new(db),
-            rate: Mutex::new(HashMap::new()),
+            rate_limits: RateLimits::default(),
             faults,
             settings: RwLock::new(settings),
             clock_offset_ms: AtomicI64::new(0),
