@@ -17,8 +17,8 @@ use crate::envelope::rate_limit::RateLimits;
 use crate::ids;
 
 pub(crate) use model::{
-    App, Code, Db, Device, DeviceStatus, Gist, GistFile, Org, PendingConsent, Revision, Team,
-    Token, Urls, User,
+    App, AuthorizationRequest, Code, Db, Device, DeviceStatus, Gist, GistFile, Org, PendingConsent,
+    Revision, Team, Token, Urls, User,
 };
 pub(crate) use seed_loading::ResolvedSeed;
 pub(crate) use settings::{Faults, Settings, TokenPolicy, load_f64, store_f64};

@@ -144,15 +144,24 @@ pub(crate) struct Code {
     pub(crate) expires_at: OffsetDateTime,
 }
 
-/// A consent page shown and not yet answered.
+/// What an app asked for on `/login/oauth/authorize`, once checked: kept while the
+/// person decides, then exchanged for a code.
 #[derive(Debug, Clone)]
-pub(crate) struct PendingConsent {
+pub(crate) struct AuthorizationRequest {
     pub(crate) client_id: String,
+    /// Where the answer goes: the `redirect_uri` given, or the registered callback.
     pub(crate) redirect_uri: url::Url,
+    /// The `redirect_uri` as given, if one was: the token request must repeat it.
     pub(crate) explicit_redirect: Option<String>,
     pub(crate) scopes: Vec<String>,
     pub(crate) state: Option<String>,
     pub(crate) code_challenge: Option<String>,
+}
+
+/// A consent page shown and not yet answered.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingConsent {
+    pub(crate) request: AuthorizationRequest,
     pub(crate) csrf: String,
     pub(crate) browser: String,
     pub(crate) expires_at: OffsetDateTime,
