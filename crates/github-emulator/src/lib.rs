@@ -31,7 +31,7 @@ pub use seed::{
     OAuthAppSpec, Seed, SeedEmail, SeedError, SeedGist, SeedMember, SeedOrg, SeedTeam, SeedUser,
 };
 
-use store::{App, Db, Faults, ResolvedSeed, Settings, Shared, TokenPolicy, Urls, store_f64};
+use store::{App, Db, Faults, ResolvedSeed, Settings, Shared, TokenPolicy, Urls};
 
 /// Client id of the built-in OAuth app.
 pub const DEFAULT_CLIENT_ID: &str = "Ov23liEmulatorOAuth1";
@@ -262,7 +262,7 @@ impl EmulatorBuilder {
         faults
             .latency_max_ms
             .store(self.latency.1.as_millis() as u64, Ordering::Relaxed);
-        store_f64(&faults.fail_rate, self.fail_rate);
+        faults.fail_rate.set(self.fail_rate);
         faults.rate_limit.store(self.rate_limit, Ordering::Relaxed);
         faults
             .secondary_per_minute
@@ -273,7 +273,7 @@ impl EmulatorBuilder {
         let router = web::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let service = router.into_make_service_with_connect_info::<listener::Conn>();
+            let service = router.into_make_service_with_connect_info::<listener::Connection>();
             let serve = axum::serve(listener::CuttableListener(listener), service)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;

@@ -75,14 +75,14 @@ pub struct SeedEmail {
     #[serde(default)]
     pub primary: bool,
     /// Whether it is verified (a user without a verified primary cannot get a token).
-    #[serde(default = "yes")]
+    #[serde(default = "default_true")]
     pub verified: bool,
     /// `public` or `private` (primary only); other addresses have none.
     #[serde(default)]
     pub visibility: Option<String>,
 }
 
-fn yes() -> bool {
+fn default_true() -> bool {
     true
 }
 
@@ -97,7 +97,7 @@ pub struct SeedGist {
     #[serde(default)]
     pub description: Option<String>,
     /// Public (listed) or secret.
-    #[serde(default = "yes")]
+    #[serde(default = "default_true")]
     pub public: bool,
     /// Creation time (RFC 3339).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -129,7 +129,7 @@ pub struct OAuthAppSpec {
     #[serde(default)]
     pub github_app: bool,
     /// Whether the device flow is enabled for this app.
-    #[serde(default = "yes")]
+    #[serde(default = "default_true")]
     pub device_flow: bool,
     /// A suspended app gets `error=application_suspended` on authorize.
     #[serde(default)]

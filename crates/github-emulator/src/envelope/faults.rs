@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, DOCS};
 use crate::ids;
-use crate::listener::Conn;
-use crate::store::{Shared, load_f64};
+use crate::listener::Connection;
+use crate::store::Shared;
 
 /// A fault drawn for one request.
 pub(super) enum Fault {
@@ -23,11 +23,11 @@ pub(super) enum Fault {
 
 /// Draws the fault, if any, that this request gets.
 pub(super) fn pick(app: &Shared) -> Option<Fault> {
-    let drop = load_f64(&app.faults.drop_rate);
+    let drop = app.faults.drop_rate.get();
     if drop > 0.0 && ids::random_unit() < drop {
         return Some(Fault::Drop);
     }
-    let fail = load_f64(&app.faults.fail_rate);
+    let fail = app.faults.fail_rate.get();
     if fail > 0.0 && ids::random_unit() < fail {
         let error = if ids::random_u64().is_multiple_of(2) {
             ApiError::new(StatusCode::BAD_GATEWAY, "Server Error", DOCS)
@@ -40,7 +40,7 @@ pub(super) fn pick(app: &Shared) -> Option<Fault> {
 }
 
 /// Cuts the connection the request came on; the 502 returned is never sent.
-pub(super) fn drop_connection(conn: Option<&Conn>) -> Response {
+pub(super) fn drop_connection(conn: Option<&Connection>) -> Response {
     if let Some(c) = conn {
         c.cut();
     }
@@ -49,7 +49,7 @@ pub(super) fn drop_connection(conn: Option<&Conn>) -> Response {
 
 /// Whether this answer's body is to be cut off (malformed JSON).
 pub(super) fn malformed_now(app: &Shared) -> bool {
-    let rate = load_f64(&app.faults.malformed_rate);
+    let rate = app.faults.malformed_rate.get();
     rate > 0.0 && ids::random_unit() < rate
 }
 

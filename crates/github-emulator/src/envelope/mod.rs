@@ -30,7 +30,7 @@ use auth::Authenticated;
 use faults::Fault;
 use rate_limit::RateKey;
 
-use crate::listener::Conn;
+use crate::listener::Connection;
 use crate::store::Shared;
 
 /// The envelope: runs around every `/api/v3` route, including the 404 fallback. Each
@@ -45,7 +45,7 @@ pub(crate) async fn api_envelope(
     faults::latency(&app).await;
     let conn = req
         .extensions()
-        .get::<ConnectInfo<Conn>>()
+        .get::<ConnectInfo<Connection>>()
         .map(|c| c.0.clone());
     let anonymous = RateKey::anonymous(req.extensions());
 

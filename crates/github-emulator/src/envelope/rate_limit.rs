@@ -12,7 +12,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use super::error::ApiError;
-use crate::listener::Conn;
+use crate::listener::Connection;
 use crate::store::Shared;
 
 const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -39,7 +39,7 @@ impl RateKey {
     pub(crate) fn anonymous(extensions: &Extensions) -> Self {
         RateKey::Anonymous(
             extensions
-                .get::<ConnectInfo<Conn>>()
+                .get::<ConnectInfo<Connection>>()
                 .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.remote.ip()),
         )
     }

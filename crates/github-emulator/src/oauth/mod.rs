@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 use url::Url;
 
 use crate::pages::{self, ConsentPage, UserChoice};
-use crate::store::{AuthorizationRequest, Code, PendingConsent, Shared};
+use crate::store::{AuthorizationCode, AuthorizationRequest, PendingConsent, Shared};
 use crate::{ids, scopes};
 
 pub(crate) use device::approve as approve_device;
@@ -266,7 +266,7 @@ fn issue_code(app: &Shared, request: AuthorizationRequest, user_id: u64) -> Resp
         db.purge_expired(now);
         db.codes.insert(
             code.clone(),
-            Code {
+            AuthorizationCode {
                 client_id: request.client_id,
                 user_id,
                 scopes: request.scopes,

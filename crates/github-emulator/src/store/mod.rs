@@ -17,11 +17,11 @@ use crate::envelope::rate_limit::RateLimits;
 use crate::ids;
 
 pub(crate) use model::{
-    App, AuthorizationRequest, Code, Db, Device, DeviceStatus, Gist, GistFile, Org, PendingConsent,
-    Revision, Team, Token, Urls, User,
+    App, AuthorizationCode, AuthorizationRequest, Db, DeviceAuthorization, DeviceStatus, Gist,
+    GistFile, Org, PendingConsent, Revision, Team, Token, Urls, User,
 };
 pub(crate) use seed_loading::ResolvedSeed;
-pub(crate) use settings::{Faults, Settings, TokenPolicy, load_f64, store_f64};
+pub(crate) use settings::{Faults, Settings, TokenPolicy};
 
 /// Everything the handlers share.
 #[derive(Debug)]

@@ -128,14 +128,14 @@ pub(crate) struct Token {
 
 /// A refresh token (GitHub Apps only).
 #[derive(Debug, Clone)]
-pub(crate) struct Refresh {
+pub(crate) struct RefreshToken {
     pub(crate) access_token: String,
     pub(crate) expires_at: OffsetDateTime,
 }
 
 /// An authorization code waiting to be exchanged.
 #[derive(Debug, Clone)]
-pub(crate) struct Code {
+pub(crate) struct AuthorizationCode {
     pub(crate) client_id: String,
     pub(crate) user_id: u64,
     pub(crate) scopes: Vec<String>,
@@ -177,7 +177,7 @@ pub(crate) enum DeviceStatus {
 
 /// A device-flow authorization.
 #[derive(Debug, Clone)]
-pub(crate) struct Device {
+pub(crate) struct DeviceAuthorization {
     pub(crate) client_id: String,
     pub(crate) user_code: String,
     pub(crate) scopes: Vec<String>,
@@ -231,10 +231,10 @@ pub(crate) struct Db {
     pub(crate) gists: HashMap<String, Gist>,
     pub(crate) apps: HashMap<String, App>,
     pub(crate) tokens: HashMap<String, Token>,
-    pub(crate) refresh: HashMap<String, Refresh>,
-    pub(crate) codes: HashMap<String, Code>,
+    pub(crate) refresh_tokens: HashMap<String, RefreshToken>,
+    pub(crate) codes: HashMap<String, AuthorizationCode>,
     pub(crate) consents: HashMap<String, PendingConsent>,
-    pub(crate) devices: HashMap<String, Device>,
+    pub(crate) devices: HashMap<String, DeviceAuthorization>,
     /// user code → device code
     pub(crate) user_codes: HashMap<String, String>,
     pub(crate) orgs: Vec<Org>,
@@ -243,9 +243,22 @@ pub(crate) struct Db {
     pub(crate) next_authorization_id: u64,
     /// Versions of what the gist lists show, so a list's ETag is known without building
     /// the list: see [`ListVersions`].
-    pub(crate) lists: ListVersions,
+    pub(crate) list_versions: ListVersions,
     /// Sizes above which the next insert purges expired entries (amortised).
-    pub(super) purge_at: [usize; 3],
+    pub(super) purge_above: PurgeThresholds,
+}
+
+/// How large each map of short-lived entries may grow before an insert purges it.
+#[derive(Debug)]
+pub(super) struct PurgeThresholds {
+    pub(super) codes: usize,
+    pub(super) consents: usize,
+    pub(super) devices: usize,
+}
+
+impl PurgeThresholds {
+    /// Below this size a map is never purged: scanning it would cost more than it frees.
+    pub(super) const SMALLEST: usize = 1024;
 }
 
 impl Db {
@@ -258,7 +271,7 @@ impl Db {
             gists: HashMap::new(),
             apps: HashMap::new(),
             tokens: HashMap::new(),
-            refresh: HashMap::new(),
+            refresh_tokens: HashMap::new(),
             codes: HashMap::new(),
             consents: HashMap::new(),
             devices: HashMap::new(),
@@ -266,8 +279,12 @@ impl Db {
             orgs: Vec::new(),
             grants: HashMap::new(),
             next_authorization_id: 1_000_000,
-            lists: ListVersions::default(),
-            purge_at: [1024; 3],
+            list_versions: ListVersions::default(),
+            purge_above: PurgeThresholds {
+                codes: PurgeThresholds::SMALLEST,
+                consents: PurgeThresholds::SMALLEST,
+                devices: PurgeThresholds::SMALLEST,
+            },
         }
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use time::OffsetDateTime;
 
-use super::model::{Db, Gist, GistFile, Grant, Org, Refresh, Revision, Token, User};
+use super::model::{
+    Db, Gist, GistFile, Grant, Org, PurgeThresholds, RefreshToken, Revision, Token, User,
+};
 use super::settings::TokenPolicy;
 use crate::ids;
 
@@ -20,7 +22,7 @@ impl Db {
             let people: Vec<u64> = std::iter::once(g.owner)
                 .chain(g.stargazers.iter().copied())
                 .collect();
-            self.lists.changed(people);
+            self.list_versions.changed(people);
         }
     }
 
@@ -88,7 +90,7 @@ impl Db {
         // A new id is in no list yet: no need to look for it there (bulk loads stay linear).
         let listed = self.gists.insert(id.clone(), gist).is_some();
         self.place_gist(owner, &id, listed);
-        self.lists.changed([owner]);
+        self.list_versions.changed([owner]);
         id
     }
 
@@ -172,9 +174,9 @@ impl Db {
         let (access, refresh, expires_at) = if github_app {
             let access = ids::token("ghu_");
             let refresh = ids::token("ghr_");
-            self.refresh.insert(
+            self.refresh_tokens.insert(
                 refresh.clone(),
-                Refresh {
+                RefreshToken {
                     access_token: access.clone(),
                     expires_at: now + tokens.refresh,
                 },
@@ -212,7 +214,7 @@ impl Db {
     pub(crate) fn revoke_token(&mut self, access: &str) -> Option<Token> {
         let t = self.tokens.remove(access)?;
         if let Some(r) = &t.refresh_token {
-            self.refresh.remove(r);
+            self.refresh_tokens.remove(r);
         }
         Some(t)
     }
@@ -220,19 +222,20 @@ impl Db {
     /// Drops expired codes, consents and device codes; called on inserts so memory stays bounded.
     pub(crate) fn purge_expired(&mut self, now: OffsetDateTime) {
         // Purge only when a map has doubled since the last purge, so inserts stay O(1) amortised.
-        if self.codes.len() > self.purge_at[0] {
+        let next = |len: usize| (len * 2).max(PurgeThresholds::SMALLEST);
+        if self.codes.len() > self.purge_above.codes {
             self.codes.retain(|_, c| c.expires_at > now);
-            self.purge_at[0] = (self.codes.len() * 2).max(1024);
+            self.purge_above.codes = next(self.codes.len());
         }
-        if self.consents.len() > self.purge_at[1] {
+        if self.consents.len() > self.purge_above.consents {
             self.consents.retain(|_, c| c.expires_at > now);
-            self.purge_at[1] = (self.consents.len() * 2).max(1024);
+            self.purge_above.consents = next(self.consents.len());
         }
-        if self.devices.len() > self.purge_at[2] {
+        if self.devices.len() > self.purge_above.devices {
             self.devices.retain(|_, d| d.expires_at > now);
             let devices = &self.devices;
             self.user_codes.retain(|_, dc| devices.contains_key(dc));
-            self.purge_at[2] = (self.devices.len() * 2).max(1024);
+            self.purge_above.devices = next(self.devices.len());
         }
     }
 }

@@ -18,24 +18,31 @@ pub(crate) struct TokenPolicy {
 pub(crate) struct Faults {
     pub(crate) latency_min_ms: AtomicU64,
     pub(crate) latency_max_ms: AtomicU64,
-    pub(crate) fail_rate: AtomicU64,
-    pub(crate) drop_rate: AtomicU64,
-    pub(crate) malformed_rate: AtomicU64,
+    pub(crate) fail_rate: Fraction,
+    pub(crate) drop_rate: Fraction,
+    pub(crate) malformed_rate: Fraction,
     pub(crate) rate_limit: AtomicU32,
     pub(crate) secondary_per_minute: AtomicU32,
 }
 
-pub(crate) fn load_f64(a: &AtomicU64) -> f64 {
-    f64::from_bits(a.load(Ordering::Relaxed))
-}
+/// A fraction between 0 and 1, read and set without a lock (the bits of an `f64`).
+/// Values out of range are clamped; NaN and infinities count as 0.
+#[derive(Debug, Default)]
+pub(crate) struct Fraction(AtomicU64);
 
-pub(crate) fn store_f64(a: &AtomicU64, v: f64) {
-    let v = if v.is_finite() {
-        v.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    a.store(v.to_bits(), Ordering::Relaxed);
+impl Fraction {
+    pub(crate) fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set(&self, v: f64) {
+        let v = if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self.0.store(v.to_bits(), Ordering::Relaxed);
+    }
 }
 
 /// Settings that change rarely.
