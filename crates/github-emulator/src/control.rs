@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::store::{GistFile, Shared};
+use crate::store::{GistFile, NewGist, Shared};
 use crate::{DEFAULT_CLIENT_ID, ids, scopes};
 
 /// A cheap, cloneable handle on a running emulator.
@@ -143,15 +143,15 @@ impl Control {
             .iter()
             .map(|(n, c)| ((*n).to_owned(), GistFile::new(c)))
             .collect();
-        let id = db.insert_gist(
-            ids::random_hex(16),
+        let id = db.insert_gist(NewGist {
+            id: ids::random_hex(16),
             owner,
-            description.map(str::to_owned),
+            description: description.map(str::to_owned),
             public,
             files,
-            now,
-            now,
-        );
+            created_at: now,
+            updated_at: now,
+        });
         db.refresh_user_json(owner);
         Some(id)
     }

@@ -18,7 +18,7 @@ use crate::envelope::{
     AcceptedScopes, ApiError, Caller, KnownEtag, WithEtag, etag_of, json_response, no_content,
     not_modified, read_json,
 };
-use crate::store::{Db, Gist, GistFile, Revision, Shared};
+use crate::store::{Db, Gist, GistFile, NewGist, Revision, Shared};
 use crate::{ids, render};
 
 const GIST: AcceptedScopes = AcceptedScopes("");
@@ -268,7 +268,15 @@ pub(crate) async fn create(
         return Err(ApiError::bad_credentials());
     }
     let id = ids::random_hex(16);
-    db.insert_gist(id.clone(), owner, description, public, new_files, now, now);
+    db.insert_gist(NewGist {
+        id: id.clone(),
+        owner,
+        description,
+        public,
+        files: new_files,
+        created_at: now,
+        updated_at: now,
+    });
     db.refresh_user_json(owner);
     let g = db.gists.get(&id).ok_or_else(ApiError::not_found)?;
     let mut r = json_response(StatusCode::CREATED, &render::gist_full(&db, g));

@@ -18,7 +18,7 @@ use crate::ids;
 
 pub(crate) use model::{
     App, AuthorizationCode, AuthorizationRequest, Db, DeviceAuthorization, DeviceStatus, Gist,
-    GistFile, Org, PendingConsent, Revision, Team, Token, Urls, User,
+    GistFile, NewGist, Org, PendingConsent, Revision, Team, Token, Urls, User,
 };
 pub(crate) use seed_loading::ResolvedSeed;
 pub(crate) use settings::{Faults, Settings, TokenPolicy};

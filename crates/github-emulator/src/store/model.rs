@@ -102,6 +102,18 @@ pub(crate) struct Gist {
     pub(crate) stargazers: HashSet<u64>,
 }
 
+/// A gist about to be created, as its creator gives it.
+#[derive(Debug)]
+pub(crate) struct NewGist {
+    pub(crate) id: String,
+    pub(crate) owner: u64,
+    pub(crate) description: Option<String>,
+    pub(crate) public: bool,
+    pub(crate) files: BTreeMap<String, GistFile>,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) updated_at: OffsetDateTime,
+}
+
 /// A registered app.
 #[derive(Debug, Clone)]
 pub(crate) struct App {

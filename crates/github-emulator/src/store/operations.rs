@@ -2,14 +2,14 @@
 //! lists (and list versions) that show them, tokens with their grants and refresh tokens,
 //! and the purge of expired entries; plus the lookups by login every handler needs.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use time::OffsetDateTime;
 
 use super::model::{
-    Db, Gist, GistFile, Grant, Org, PurgeThresholds, RefreshToken, Revision, Token, User,
+    Db, Gist, Grant, NewGist, Org, PurgeThresholds, RefreshToken, Revision, Token, User,
 };
 use super::settings::TokenPolicy;
 use crate::ids;
@@ -52,18 +52,17 @@ impl Db {
         }
     }
 
-    /// Creates a gist owned by `owner` and returns its id.
-    #[expect(clippy::too_many_arguments, reason = "the fields of a new gist")]
-    pub(crate) fn insert_gist(
-        &mut self,
-        id: String,
-        owner: u64,
-        description: Option<String>,
-        public: bool,
-        files: BTreeMap<String, GistFile>,
-        created_at: OffsetDateTime,
-        updated_at: OffsetDateTime,
-    ) -> String {
+    /// Creates a gist and returns its id.
+    pub(crate) fn insert_gist(&mut self, new: NewGist) -> String {
+        let NewGist {
+            id,
+            owner,
+            description,
+            public,
+            files,
+            created_at,
+            updated_at,
+        } = new;
         let additions = files
             .values()
             .map(|f| f.content.lines().count() as u64)

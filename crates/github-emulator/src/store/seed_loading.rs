@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use bytes::Bytes;
 use time::macros::datetime;
 
-use super::model::{App, Db, GistFile, Org, Team, Urls, User};
+use super::model::{App, Db, GistFile, NewGist, Org, Team, Urls, User};
 use crate::ids;
 use crate::seed::{OAuthAppSpec, Seed, SeedError, SeedGist, SeedUser};
 
@@ -305,15 +305,15 @@ impl Db {
             .iter()
             .map(|(k, v)| (k.clone(), GistFile::new(v)))
             .collect();
-        let id = self.insert_gist(
-            g.id,
+        let id = self.insert_gist(NewGist {
+            id: g.id,
             owner,
-            sg.description.clone(),
-            sg.public,
+            description: sg.description.clone(),
+            public: sg.public,
             files,
-            created,
-            updated,
-        );
+            created_at: created,
+            updated_at: updated,
+        });
         for uid in g.stargazers {
             if let Some(gist) = self.gists.get_mut(&id) {
                 gist.stargazers.insert(uid);
