@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::store::{GistFile, Shared, store_f64};
+use crate::store::{GistFile, NewGist, Shared};
 use crate::{DEFAULT_CLIENT_ID, ids, scopes};
 
 /// A cheap, cloneable handle on a running emulator.
@@ -36,7 +36,7 @@ impl Control {
 
     /// Fraction (0–1) of API requests answered with 502 or 503.
     pub fn set_fail_rate(&self, rate: f64) {
-        store_f64(&self.shared.faults.fail_rate, rate);
+        self.shared.faults.fail_rate.set(rate);
     }
 
     /// Whether every API request has its connection dropped without an answer.
@@ -46,7 +46,7 @@ impl Control {
 
     /// Fraction (0–1) of API requests whose connection is dropped without an answer.
     pub fn set_drop_rate(&self, rate: f64) {
-        store_f64(&self.shared.faults.drop_rate, rate);
+        self.shared.faults.drop_rate.set(rate);
     }
 
     /// Whether every successful API `GET` answers with a cut-off (malformed) JSON body,
@@ -57,7 +57,7 @@ impl Control {
 
     /// Fraction (0–1) of successful API `GET`s answered with a cut-off JSON body.
     pub fn set_malformed_rate(&self, rate: f64) {
-        store_f64(&self.shared.faults.malformed_rate, rate);
+        self.shared.faults.malformed_rate.set(rate);
     }
 
     /// Requests per user per hour; 0 for no limit. Budgets already spent are kept.
@@ -78,7 +78,7 @@ impl Control {
 
     /// Forgets every spent budget.
     pub fn reset_rate_limits(&self) {
-        self.shared.rate().clear();
+        self.shared.rate_limits.reset();
     }
 
     /// Moves the emulator's clock forward: codes, tokens, device codes and rate-limit
@@ -143,15 +143,15 @@ impl Control {
             .iter()
             .map(|(n, c)| ((*n).to_owned(), GistFile::new(c)))
             .collect();
-        let id = db.insert_gist(
-            ids::random_hex(16),
+        let id = db.insert_gist(NewGist {
+            id: ids::random_hex(16),
             owner,
-            description.map(str::to_owned),
+            description: description.map(str::to_owned),
             public,
             files,
-            now,
-            now,
-        );
+            created_at: now,
+            updated_at: now,
+        });
         db.refresh_user_json(owner);
         Some(id)
     }

@@ -31,7 +31,7 @@ pub use seed::{
     OAuthAppSpec, Seed, SeedEmail, SeedError, SeedGist, SeedMember, SeedOrg, SeedTeam, SeedUser,
 };
 
-use store::{Faults, Settings, Shared, TokenPolicy, Urls, store_f64};
+use store::{App, Db, Faults, ResolvedSeed, Settings, Shared, TokenPolicy, Urls};
 
 /// Client id of the built-in OAuth app.
 pub const DEFAULT_CLIENT_ID: &str = "Ov23liEmulatorOAuth1";
@@ -209,11 +209,29 @@ impl EmulatorBuilder {
 
     /// Binds, then serves in the background until the [`Emulator`] is dropped or shut down.
     pub async fn spawn(self) -> Result<Emulator, EmulatorError> {
-        self.seed.check()?;
-        for a in &self.apps {
-            Url::parse(&a.callback_url)
-                .map_err(|e| SeedError::Invalid(format!("callback_url of {}: {e}", a.client_id)))?;
-        }
+        let seed = ResolvedSeed::resolve(&self.seed)?;
+        let default_app = OAuthAppSpec {
+            name: "gistdesk (emulator)".to_owned(),
+            ..OAuthAppSpec::oauth_app(
+                DEFAULT_CLIENT_ID,
+                DEFAULT_CLIENT_SECRET,
+                DEFAULT_CALLBACK_URL,
+            )
+        };
+        let github_app = OAuthAppSpec {
+            name: "gistdesk GitHub App (emulator)".to_owned(),
+            ..OAuthAppSpec::github_app(
+                GITHUB_APP_CLIENT_ID,
+                GITHUB_APP_CLIENT_SECRET,
+                DEFAULT_CALLBACK_URL,
+            )
+        };
+        let apps = [default_app.clone(), github_app.clone()]
+            .into_iter()
+            .chain(self.apps)
+            .map(App::from_spec)
+            .collect::<Result<Vec<_>, _>>()?;
+
         let listener =
             TcpListener::bind(self.bind)
                 .await
@@ -232,29 +250,10 @@ impl EmulatorBuilder {
             api: format!("{web}/api/v3"),
             web,
         };
-        let base =
-            Url::parse(&format!("{}/", urls.web)).map_err(|e| SeedError::Invalid(e.to_string()))?;
-        let api =
-            Url::parse(&format!("{}/", urls.api)).map_err(|e| SeedError::Invalid(e.to_string()))?;
-
-        let default_app = OAuthAppSpec {
-            name: "gistdesk (emulator)".to_owned(),
-            ..OAuthAppSpec::oauth_app(
-                DEFAULT_CLIENT_ID,
-                DEFAULT_CLIENT_SECRET,
-                DEFAULT_CALLBACK_URL,
-            )
-        };
-        let github_app = OAuthAppSpec {
-            name: "gistdesk GitHub App (emulator)".to_owned(),
-            ..OAuthAppSpec::github_app(
-                GITHUB_APP_CLIENT_ID,
-                GITHUB_APP_CLIENT_SECRET,
-                DEFAULT_CALLBACK_URL,
-            )
-        };
-        let mut apps = vec![default_app.clone(), github_app.clone()];
-        apps.extend(self.apps);
+        let base = Url::parse(&format!("{}/", urls.web))
+            .expect("an address a listener is bound to makes a valid URL");
+        let api = Url::parse(&format!("{}/", urls.api))
+            .expect("an address a listener is bound to makes a valid URL");
 
         let faults = Faults::default();
         faults
@@ -263,17 +262,18 @@ impl EmulatorBuilder {
         faults
             .latency_max_ms
             .store(self.latency.1.as_millis() as u64, Ordering::Relaxed);
-        store_f64(&faults.fail_rate, self.fail_rate);
+        faults.fail_rate.set(self.fail_rate);
         faults.rate_limit.store(self.rate_limit, Ordering::Relaxed);
         faults
             .secondary_per_minute
             .store(self.secondary_per_minute, Ordering::Relaxed);
 
-        let shared = Arc::new(Shared::new(urls, &self.seed, apps, faults, self.settings));
+        let db = Db::from_seed(urls, seed, apps);
+        let shared = Arc::new(Shared::new(db, faults, self.settings));
         let router = web::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let service = router.into_make_service_with_connect_info::<listener::Conn>();
+            let service = router.into_make_service_with_connect_info::<listener::Connection>();
             let serve = axum::serve(listener::CuttableListener(listener), service)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;

@@ -19,12 +19,12 @@ pub(crate) struct CuttableListener(pub(crate) TcpListener);
 
 /// Per-connection information handed to handlers.
 #[derive(Clone, Debug)]
-pub(crate) struct Conn {
+pub(crate) struct Connection {
     pub(crate) remote: SocketAddr,
     cut: Arc<AtomicBool>,
 }
 
-impl Conn {
+impl Connection {
     /// Makes every further read and write on this connection fail, closing it.
     pub(crate) fn cut(&self) {
         self.cut.store(true, Ordering::Relaxed);
@@ -46,7 +46,7 @@ fn cut_error() -> io::Error {
 
 impl Listener for CuttableListener {
     type Io = CuttableStream;
-    type Addr = Conn;
+    type Addr = Connection;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
@@ -60,7 +60,7 @@ impl Listener for CuttableListener {
                             inner: stream,
                             cut: cut.clone(),
                         },
-                        Conn { remote, cut },
+                        Connection { remote, cut },
                     );
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -70,14 +70,14 @@ impl Listener for CuttableListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(Conn {
+        Ok(Connection {
             remote: self.0.local_addr()?,
             cut: Arc::new(AtomicBool::new(false)),
         })
     }
 }
 
-impl Connected<IncomingStream<'_, CuttableListener>> for Conn {
+impl Connected<IncomingStream<'_, CuttableListener>> for Connection {
     fn connect_info(stream: IncomingStream<'_, CuttableListener>) -> Self {
         stream.remote_addr().clone()
     }

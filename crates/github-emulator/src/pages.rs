@@ -1,23 +1,79 @@
-//! The few HTML pages a person sees: consent, device-code entry, and errors. Every value
-//! written into HTML goes through [`escape`]; no page ever shows a token or a secret.
+//! The few HTML pages a person sees: consent (a template), device-code entry, and errors.
+//! Every value written into HTML is escaped, by [`escape`] or by the templates' [`Html`]
+//! escaper, which write the same entities; no page ever shows a token or a secret.
 
+use std::fmt;
+
+use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    // Writing to a String cannot fail.
+    let _ = write_escaped(&mut out, s);
+    out
+}
+
+fn write_escaped(mut dest: impl fmt::Write, s: &str) -> fmt::Result {
     for c in s.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+            '&' => dest.write_str("&amp;")?,
+            '<' => dest.write_str("&lt;")?,
+            '>' => dest.write_str("&gt;")?,
+            '"' => dest.write_str("&quot;")?,
+            '\'' => dest.write_str("&#39;")?,
+            c => dest.write_char(c)?,
         }
     }
-    out
+    Ok(())
+}
+
+/// The templates' escaper (named in `askama.toml`): [`escape`]'s entities, where askama's
+/// own would write numeric ones (`&#60;`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Html;
+
+impl askama::filters::Escaper for Html {
+    fn write_escaped_str<W: fmt::Write>(&self, dest: W, s: &str) -> fmt::Result {
+        write_escaped(dest, s)
+    }
+}
+
+/// The consent page of `/login/oauth/authorize`: who asks, for which scopes, and the
+/// seeded users to sign in as.
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub(crate) struct ConsentPage<'a> {
+    pub(crate) app_name: &'a str,
+    /// Normalised; none means public information only.
+    pub(crate) scopes: &'a [String],
+    pub(crate) csrf: &'a str,
+    pub(crate) consent_id: &'a str,
+    pub(crate) users: Vec<UserChoice>,
+    /// Only the origin of the redirect URI is shown, as on GitHub.
+    pub(crate) redirect_origin: String,
+}
+
+/// One user on the consent page.
+pub(crate) struct UserChoice {
+    pub(crate) login: String,
+    pub(crate) name: Option<String>,
+    pub(crate) checked: bool,
+}
+
+impl ConsentPage<'_> {
+    pub(crate) fn response(&self) -> Response {
+        let body = self
+            .render()
+            .expect("the consent template writes only strings, into a String");
+        page(
+            StatusCode::OK,
+            &format!("Authorize {}", self.app_name),
+            &body,
+        )
+    }
 }
 
 /// A complete page.
@@ -29,7 +85,7 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
          <body>{body}</body></html>",
         escape(title)
     );
-    let mut r = (status, Html(html)).into_response();
+    let mut r = (status, axum::response::Html(html)).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r.headers_mut()
@@ -60,6 +116,65 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use askama::Template;
+
+    use super::{ConsentPage, UserChoice};
+
+    #[test]
+    fn the_consent_page_escapes_every_value_and_has_no_gaps() {
+        let html = ConsentPage {
+            app_name: "A <b>&\"'",
+            scopes: &["gist".to_owned(), "<x>".to_owned()],
+            csrf: "c0ffee",
+            consent_id: "beef",
+            users: vec![
+                UserChoice {
+                    login: "a".to_owned(),
+                    name: Some("<i>'n'</i>".to_owned()),
+                    checked: false,
+                },
+                UserChoice {
+                    login: "b".to_owned(),
+                    name: None,
+                    checked: true,
+                },
+            ],
+            redirect_origin: "http://h:1".to_owned(),
+        }
+        .render()
+        .expect("renders");
+        assert_eq!(
+            html,
+            "<h1>Authorize A &lt;b&gt;&amp;&quot;&#39;</h1>\
+             <p><strong>A &lt;b&gt;&amp;&quot;&#39;</strong> wants to access your account.</p>\
+             <h2>Requested scopes</h2><ul class=\"scopes\"><li><code>gist</code></li><li><code>&lt;x&gt;</code></li></ul>\
+             <form method=\"post\" action=\"/login/oauth/authorize\">\
+             <input type=\"hidden\" name=\"authenticity_token\" value=\"c0ffee\">\
+             <input type=\"hidden\" name=\"consent\" value=\"beef\">\
+             <fieldset><legend>Sign in as</legend>\
+             <label><input type=\"radio\" name=\"login\" value=\"a\"> a (&lt;i&gt;&#39;n&#39;&lt;/i&gt;)</label>\
+             <label><input type=\"radio\" name=\"login\" value=\"b\" checked> b</label></fieldset>\
+             <p>Authorizing will redirect to <code>http://h:1</code></p>\
+             <button type=\"submit\" name=\"authorize\" value=\"1\" id=\"js-oauth-authorize-btn\">Authorize A &lt;b&gt;&amp;&quot;&#39;</button>\
+             <button type=\"submit\" name=\"authorize\" value=\"0\">Cancel</button></form>"
+        );
+    }
+
+    #[test]
+    fn scopeless_requests_ask_for_public_information() {
+        let html = ConsentPage {
+            app_name: "A",
+            scopes: &[],
+            csrf: "c",
+            consent_id: "b",
+            users: Vec::new(),
+            redirect_origin: "http://h".to_owned(),
+        }
+        .render()
+        .expect("renders");
+        assert!(html.contains("<ul class=\"scopes\"><li>Public information (read-only)</li></ul>"));
+    }
+
     #[test]
     fn escapes_markup() {
         assert_eq!(

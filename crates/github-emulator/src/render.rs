@@ -12,7 +12,7 @@ use crate::store::{Db, Gist, GistFile, Org, Team, Token, Urls, User};
 pub(crate) const TRUNCATE_AT: usize = 1024 * 1024;
 
 /// RFC 3339 with second precision, as GitHub writes it: `2011-01-25T18:44:36Z`.
-pub(crate) fn ts(t: OffsetDateTime) -> String {
+pub(crate) fn timestamp(t: OffsetDateTime) -> String {
     let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -74,8 +74,8 @@ pub(crate) fn public_user(db: &Db, u: &User) -> Value {
         m.insert("public_gists".into(), json!(public_gists));
         m.insert("followers".into(), json!(0));
         m.insert("following".into(), json!(0));
-        m.insert("created_at".into(), json!(ts(u.created_at)));
-        m.insert("updated_at".into(), json!(ts(u.updated_at)));
+        m.insert("created_at".into(), json!(timestamp(u.created_at)));
+        m.insert("updated_at".into(), json!(timestamp(u.updated_at)));
     }
     v
 }
@@ -232,8 +232,8 @@ fn gist_common(db: &Db, g: &Gist, with_content: bool) -> Map<String, Value> {
     );
     m.insert("files".into(), Value::Object(files));
     m.insert("public".into(), json!(g.public));
-    m.insert("created_at".into(), json!(ts(g.created_at)));
-    m.insert("updated_at".into(), json!(ts(g.updated_at)));
+    m.insert("created_at".into(), json!(timestamp(g.created_at)));
+    m.insert("updated_at".into(), json!(timestamp(g.updated_at)));
     m.insert("description".into(), json!(g.description));
     m.insert("comments".into(), json!(0));
     m.insert("comments_enabled".into(), json!(true));
@@ -269,7 +269,7 @@ pub(crate) fn gist_full(db: &Db, g: &Gist) -> Value {
             json!({
                 "user": owner,
                 "version": r.version,
-                "committed_at": ts(r.committed_at),
+                "committed_at": timestamp(r.committed_at),
                 "change_status": {
                     "total": r.additions + r.deletions,
                     "additions": r.additions,
@@ -334,8 +334,8 @@ fn team_organization(urls: &Urls, o: &Org) -> Value {
             "html_url".into(),
             json!(format!("{}/{}", urls.web, o.login)),
         );
-        m.insert("created_at".into(), json!(ts(o.created_at)));
-        m.insert("updated_at".into(), json!(ts(o.created_at)));
+        m.insert("created_at".into(), json!(timestamp(o.created_at)));
+        m.insert("updated_at".into(), json!(timestamp(o.created_at)));
         m.insert("archived_at".into(), Value::Null);
         m.insert("type".into(), json!("Organization"));
     }
@@ -361,8 +361,8 @@ pub(crate) fn team_full(urls: &Urls, o: &Org, t: &Team) -> Value {
         "parent": null,
         "members_count": t.members.len(),
         "repos_count": 0,
-        "created_at": ts(o.created_at),
-        "updated_at": ts(o.created_at),
+        "created_at": timestamp(o.created_at),
+        "updated_at": timestamp(o.created_at),
         "organization": team_organization(urls, o),
         "type": "organization",
         "organization_id": o.id,
@@ -400,10 +400,10 @@ pub(crate) fn authorization(db: &Db, access: &str, t: &Token) -> Value {
         },
         "note": null,
         "note_url": null,
-        "updated_at": ts(t.updated_at),
-        "created_at": ts(t.created_at),
+        "updated_at": timestamp(t.updated_at),
+        "created_at": timestamp(t.created_at),
         "fingerprint": null,
-        "expires_at": t.expires_at.map(ts),
+        "expires_at": t.expires_at.map(timestamp),
         "user": db.users.get(&t.user_id).map(|u| simple_user(&db.urls, u)),
         "installation": null,
     })
@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn timestamps_have_second_precision() {
         let t = time::macros::datetime!(2011-01-25 18:44:36.123 UTC);
-        assert_eq!(ts(t), "2011-01-25T18:44:36Z");
+        assert_eq!(timestamp(t), "2011-01-25T18:44:36Z");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Parsing checks references (logins, duplicate ids) so a bad seed fails at start-up,
 //! never in the middle of a request.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -75,14 +75,14 @@ pub struct SeedEmail {
     #[serde(default)]
     pub primary: bool,
     /// Whether it is verified (a user without a verified primary cannot get a token).
-    #[serde(default = "yes")]
+    #[serde(default = "default_true")]
     pub verified: bool,
     /// `public` or `private` (primary only); other addresses have none.
     #[serde(default)]
     pub visibility: Option<String>,
 }
 
-fn yes() -> bool {
+fn default_true() -> bool {
     true
 }
 
@@ -97,7 +97,7 @@ pub struct SeedGist {
     #[serde(default)]
     pub description: Option<String>,
     /// Public (listed) or secret.
-    #[serde(default = "yes")]
+    #[serde(default = "default_true")]
     pub public: bool,
     /// Creation time (RFC 3339).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -129,7 +129,7 @@ pub struct OAuthAppSpec {
     #[serde(default)]
     pub github_app: bool,
     /// Whether the device flow is enabled for this app.
-    #[serde(default = "yes")]
+    #[serde(default = "default_true")]
     pub device_flow: bool,
     /// A suspended app gets `error=application_suspended` on authorize.
     #[serde(default)]
@@ -190,13 +190,14 @@ impl OAuthAppSpec {
         let mut parts = s.splitn(3, ':');
         match (parts.next(), parts.next(), parts.next()) {
             (Some(id), Some(secret), Some(cb)) if !id.is_empty() && !secret.is_empty() => {
-                url::Url::parse(cb)
-                    .map_err(|e| SeedError::Invalid(format!("callback URL {cb:?}: {e}")))?;
+                url::Url::parse(cb).map_err(|source| SeedError::BadCallbackUrl {
+                    app: id.to_owned(),
+                    url: cb.to_owned(),
+                    source,
+                })?;
                 Ok(Self::oauth_app(id, secret, cb))
             }
-            _ => Err(SeedError::Invalid(
-                "expected CLIENT_ID:CLIENT_SECRET:CALLBACK_URL".to_owned(),
-            )),
+            _ => Err(SeedError::NotAnAppTriple),
         }
     }
 }
@@ -265,7 +266,8 @@ pub struct SeedTeam {
     pub members: Vec<String>,
 }
 
-/// Why a seed was refused.
+/// Why a seed, or an app given besides it, was refused. Each variant names the problem
+/// and where it is, so the message says what to fix in the seed.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     /// The file could not be read.
@@ -279,9 +281,125 @@ pub enum SeedError {
     /// The JSON does not follow the seed format.
     #[error("the seed is not valid JSON in the documented format: {0}")]
     Json(#[from] serde_json::Error),
-    /// The seed is well-formed but inconsistent (unknown login, duplicate id…).
-    #[error("invalid seed: {0}")]
-    Invalid(String),
+    /// A login is empty or has characters other than ASCII letters, digits and `-`.
+    #[error("invalid seed: bad login {login:?} (ASCII letters, digits and '-' only)")]
+    BadLogin {
+        /// The login as written.
+        login: String,
+    },
+    /// Two users have the same login (logins are compared ignoring case).
+    #[error("invalid seed: duplicate login {login:?}")]
+    DuplicateLogin {
+        /// The second one.
+        login: String,
+    },
+    /// Two users have the same id.
+    #[error("invalid seed: duplicate user id {id}")]
+    DuplicateUserId {
+        /// The id.
+        id: u64,
+    },
+    /// A user has more than one email marked `primary`.
+    #[error("invalid seed: {login} has several primary emails")]
+    SeveralPrimaryEmails {
+        /// The user.
+        login: String,
+    },
+    /// A gist has no files.
+    #[error("invalid seed: a gist of {owner} has no files")]
+    GistWithoutFiles {
+        /// Its owner's login.
+        owner: String,
+    },
+    /// A gist id is empty or has characters other than ASCII letters and digits.
+    #[error("invalid seed: bad gist id {id:?} (ASCII letters and digits only)")]
+    BadGistId {
+        /// The id as written.
+        id: String,
+    },
+    /// Two gists have the same id.
+    #[error("invalid seed: duplicate gist id {id}")]
+    DuplicateGistId {
+        /// The id.
+        id: String,
+    },
+    /// `starred_by` names someone who is not a user of the seed.
+    #[error("invalid seed: unknown user {login:?} in starred_by of a gist of {owner}")]
+    UnknownStargazer {
+        /// The login in `starred_by`.
+        login: String,
+        /// The gist's owner.
+        owner: String,
+    },
+    /// Two apps have the same client id.
+    #[error("invalid seed: duplicate client_id {client_id}")]
+    DuplicateClientId {
+        /// The client id.
+        client_id: String,
+    },
+    /// An app's callback URL does not parse.
+    #[error("the callback_url {url:?} of app {app} is not a URL: {source}")]
+    BadCallbackUrl {
+        /// The app's client id.
+        app: String,
+        /// The callback as given.
+        url: String,
+        /// Why it does not parse.
+        source: url::ParseError,
+    },
+    /// `CLIENT_ID:CLIENT_SECRET:CALLBACK_URL` is missing a part.
+    #[error("expected CLIENT_ID:CLIENT_SECRET:CALLBACK_URL")]
+    NotAnAppTriple,
+    /// An org has the login of a user (they share one namespace on GitHub).
+    #[error("invalid seed: org {org} clashes with a user of the same login")]
+    OrgClashesWithUser {
+        /// The org's login.
+        org: String,
+    },
+    /// An org's `blog` is not an absolute URL.
+    #[error("invalid seed: blog of org {org} is not an absolute URL: {blog:?}")]
+    BadOrgBlog {
+        /// The org's login.
+        org: String,
+        /// The blog as given.
+        blog: String,
+    },
+    /// An org's `email` is not an address.
+    #[error("invalid seed: email of org {org} is not an address: {email:?}")]
+    BadOrgEmail {
+        /// The org's login.
+        org: String,
+        /// The email as given.
+        email: String,
+    },
+    /// An org's `members` names someone who is not a user of the seed.
+    #[error("invalid seed: unknown member {login:?} of {org}")]
+    UnknownOrgMember {
+        /// The member's login.
+        login: String,
+        /// The org's login.
+        org: String,
+    },
+    /// A member's role is neither `admin` nor `member`.
+    #[error("invalid seed: the role of {login} in {org} must be admin or member, not {role:?}")]
+    BadRole {
+        /// The org's login.
+        org: String,
+        /// The member's login.
+        login: String,
+        /// The role as given.
+        role: String,
+    },
+    /// A team lists someone who is not a member of its org.
+    #[error("invalid seed: team {team} has {login:?}, who is not a member of {org}")]
+    TeamMemberNotInOrg {
+        /// The org's login.
+        org: String,
+        /// The team's name.
+        team: String,
+        /// The login the team lists.
+        login: String,
+    },
 }
 
 impl Seed {
@@ -313,125 +431,7 @@ impl Seed {
 
     /// Checks references and uniqueness.
     pub(crate) fn check(&self) -> Result<(), SeedError> {
-        let mut logins = HashSet::new();
-        let mut ids = HashSet::new();
-        let mut gist_ids = HashSet::new();
-        for u in &self.users {
-            if u.login.is_empty()
-                || !u
-                    .login
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                return Err(SeedError::Invalid(format!("bad login {:?}", u.login)));
-            }
-            if !logins.insert(u.login.to_ascii_lowercase()) {
-                return Err(SeedError::Invalid(format!("duplicate login {:?}", u.login)));
-            }
-            if let Some(id) = u.id
-                && !ids.insert(id)
-            {
-                return Err(SeedError::Invalid(format!("duplicate user id {id}")));
-            }
-            if u.emails.iter().filter(|e| e.primary).count() > 1 {
-                return Err(SeedError::Invalid(format!(
-                    "{} has several primary emails",
-                    u.login
-                )));
-            }
-            for g in &u.gists {
-                if g.files.is_empty() {
-                    return Err(SeedError::Invalid(format!(
-                        "a gist of {} has no files",
-                        u.login
-                    )));
-                }
-                if let Some(id) = &g.id {
-                    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        return Err(SeedError::Invalid(format!("bad gist id {id:?}")));
-                    }
-                    if !gist_ids.insert(id.clone()) {
-                        return Err(SeedError::Invalid(format!("duplicate gist id {id}")));
-                    }
-                }
-            }
-        }
-        for u in &self.users {
-            for g in &u.gists {
-                for s in &g.starred_by {
-                    if !logins.contains(&s.to_ascii_lowercase()) {
-                        return Err(SeedError::Invalid(format!(
-                            "unknown user {s:?} in starred_by"
-                        )));
-                    }
-                }
-            }
-        }
-        let mut client_ids = HashSet::new();
-        for a in &self.apps {
-            if !client_ids.insert(a.client_id.clone()) {
-                return Err(SeedError::Invalid(format!(
-                    "duplicate client_id {}",
-                    a.client_id
-                )));
-            }
-            url::Url::parse(&a.callback_url)
-                .map_err(|e| SeedError::Invalid(format!("callback_url of {}: {e}", a.client_id)))?;
-        }
-        for o in &self.orgs {
-            if logins.contains(&o.login.to_ascii_lowercase()) {
-                return Err(SeedError::Invalid(format!(
-                    "org {} clashes with a user",
-                    o.login
-                )));
-            }
-            if let Some(blog) = &o.blog
-                && !url::Url::parse(blog).is_ok_and(|u| u.has_host())
-            {
-                return Err(SeedError::Invalid(format!(
-                    "blog of org {} is not an absolute URL: {blog:?}",
-                    o.login
-                )));
-            }
-            if let Some(email) = &o.email
-                && !plausible_email(email)
-            {
-                return Err(SeedError::Invalid(format!(
-                    "email of org {} is not an address: {email:?}",
-                    o.login
-                )));
-            }
-            let members: HashSet<String> = o
-                .members
-                .iter()
-                .map(|m| m.login.to_ascii_lowercase())
-                .collect();
-            for m in &o.members {
-                if !logins.contains(&m.login.to_ascii_lowercase()) {
-                    return Err(SeedError::Invalid(format!(
-                        "unknown member {:?} of {}",
-                        m.login, o.login
-                    )));
-                }
-                if m.role != "admin" && m.role != "member" {
-                    return Err(SeedError::Invalid(format!(
-                        "role must be admin or member, not {:?}",
-                        m.role
-                    )));
-                }
-            }
-            for t in &o.teams {
-                for m in &t.members {
-                    if !members.contains(&m.to_ascii_lowercase()) {
-                        return Err(SeedError::Invalid(format!(
-                            "team {} has {m:?}, who is not a member of {}",
-                            t.name, o.login
-                        )));
-                    }
-                }
-            }
-        }
-        Ok(())
+        crate::store::ResolvedSeed::resolve(self).map(drop)
     }
 
     /// The built-in seed: `octocat` (public email, 80 gists, admin of `github`, in team
@@ -446,18 +446,6 @@ impl Default for Seed {
     fn default() -> Self {
         Self::builtin()
     }
-}
-
-/// `local@domain.tld` with no spaces: what JSON-schema's `format: email` accepts.
-fn plausible_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && domain.contains('.')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]
@@ -497,8 +485,71 @@ mod tests {
             "teams":[{"name":"t","members":["b"]}]}]}"#;
         assert!(matches!(
             Seed::from_json_str(json),
-            Err(SeedError::Invalid(_))
+            Err(SeedError::TeamMemberNotInOrg { .. })
         ));
+    }
+
+    #[test]
+    fn each_problem_is_named_with_where_it_is() {
+        let cases = [
+            (r#"{"users":[{"login":"a b"}]}"#, "bad login \"a b\""),
+            (
+                r#"{"users":[{"login":"a"},{"login":"A"}]}"#,
+                "duplicate login \"A\"",
+            ),
+            (
+                r#"{"users":[{"login":"a","id":1},{"login":"b","id":1}]}"#,
+                "duplicate user id 1",
+            ),
+            (
+                r#"{"users":[{"login":"a","emails":[{"email":"x@y.z","primary":true},{"email":"w@y.z","primary":true}]}]}"#,
+                "a has several primary emails",
+            ),
+            (
+                r#"{"users":[{"login":"a","gists":[{"files":{}}]}]}"#,
+                "a gist of a has no files",
+            ),
+            (
+                r#"{"users":[{"login":"a","gists":[{"id":"x-1","files":{"f":""}}]}]}"#,
+                "bad gist id \"x-1\"",
+            ),
+            (
+                r#"{"users":[{"login":"a","gists":[{"id":"x","files":{"f":""}},{"id":"x","files":{"f":""}}]}]}"#,
+                "duplicate gist id x",
+            ),
+            (
+                r#"{"users":[{"login":"a","gists":[{"files":{"f":""},"starred_by":["ghost"]}]}]}"#,
+                "unknown user \"ghost\" in starred_by of a gist of a",
+            ),
+            (
+                r#"{"apps":[{"client_id":"c","client_secret":"s","callback_url":"http://h/"},{"client_id":"c","client_secret":"s","callback_url":"http://h/"}]}"#,
+                "duplicate client_id c",
+            ),
+            (
+                r#"{"apps":[{"client_id":"c","client_secret":"s","callback_url":"/cb"}]}"#,
+                "the callback_url \"/cb\" of app c is not a URL",
+            ),
+            (
+                r#"{"users":[{"login":"a"}],"orgs":[{"login":"A"}]}"#,
+                "org A clashes with a user",
+            ),
+            (
+                r#"{"orgs":[{"login":"o","members":[{"login":"ghost"}]}]}"#,
+                "unknown member \"ghost\" of o",
+            ),
+            (
+                r#"{"users":[{"login":"a"}],"orgs":[{"login":"o","members":[{"login":"a","role":"owner"}]}]}"#,
+                "the role of a in o must be admin or member, not \"owner\"",
+            ),
+            (
+                r#"{"users":[{"login":"a"}],"orgs":[{"login":"o","teams":[{"name":"t","members":["a"]}]}]}"#,
+                "team t has \"a\", who is not a member of o",
+            ),
+        ];
+        for (json, message) in cases {
+            let e = Seed::from_json_str(json).expect_err(json).to_string();
+            assert!(e.contains(message), "{json}: {e}");
+        }
     }
 
     #[test]

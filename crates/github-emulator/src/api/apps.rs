@@ -12,7 +12,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::P;
+use super::PathOr404;
 use crate::envelope::{ApiError, json_response, no_content, read_json};
 use crate::render;
 use crate::store::Shared;
@@ -67,7 +67,7 @@ async fn access_token_field(app: &Shared, body: Body) -> Result<String, ApiError
 /// `POST /applications/{client_id}/token`: check a token.
 pub(crate) async fn check(
     State(app): State<Arc<Shared>>,
-    P(client_id): P<String>,
+    PathOr404(client_id): PathOr404<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -89,7 +89,7 @@ pub(crate) async fn check(
 /// `PATCH /applications/{client_id}/token`: reset a token (the old one stops working).
 pub(crate) async fn reset(
     State(app): State<Arc<Shared>>,
-    P(client_id): P<String>,
+    PathOr404(client_id): PathOr404<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -118,7 +118,7 @@ pub(crate) async fn reset(
 /// know it).
 pub(crate) async fn revoke(
     State(app): State<Arc<Shared>>,
-    P(client_id): P<String>,
+    PathOr404(client_id): PathOr404<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -141,7 +141,7 @@ pub(crate) async fn revoke(
 /// (404 if the app does not know the token given).
 pub(crate) async fn revoke_grant(
     State(app): State<Arc<Shared>>,
-    P(client_id): P<String>,
+    PathOr404(client_id): PathOr404<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -13,12 +13,12 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{P, PageParams, paginate, query_pairs, with_link};
+use super::{PageParams, PathOr404, paginate, query_pairs, with_link};
 use crate::envelope::{
     AcceptedScopes, ApiError, Caller, KnownEtag, WithEtag, etag_of, json_response, no_content,
     not_modified, read_json,
 };
-use crate::store::{Db, Gist, GistFile, Revision, Shared};
+use crate::store::{Db, Gist, GistFile, NewGist, Revision, Shared};
 use crate::{ids, render};
 
 const GIST: AcceptedScopes = AcceptedScopes("");
@@ -122,7 +122,7 @@ pub(crate) async fn list(
 fn list_etag(db: &Db, caller: &Caller, uri: &Uri) -> Option<HeaderValue> {
     let key = format!(
         "{} {} {uri}",
-        db.lists.version(caller.user_id),
+        db.list_versions.version(caller.user_id),
         caller.user_id.unwrap_or(0)
     );
     HeaderValue::from_str(&etag_of(key.as_bytes())).ok()
@@ -178,7 +178,7 @@ pub(crate) async fn starred(
 pub(crate) async fn for_user(
     State(app): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
-    P(login): P<String>,
+    PathOr404(login): PathOr404<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let pairs = query_pairs(uri.query());
@@ -197,7 +197,7 @@ pub(crate) async fn for_user(
 /// `GET /gists/{gist_id}`.
 pub(crate) async fn show(
     State(app): State<Arc<Shared>>,
-    P(id): P<String>,
+    PathOr404(id): PathOr404<String>,
 ) -> Result<Response, ApiError> {
     let db = app.db();
     let g = db.gists.get(&id).ok_or_else(ApiError::not_found)?;
@@ -268,7 +268,15 @@ pub(crate) async fn create(
         return Err(ApiError::bad_credentials());
     }
     let id = ids::random_hex(16);
-    db.insert_gist(id.clone(), owner, description, public, new_files, now, now);
+    db.insert_gist(NewGist {
+        id: id.clone(),
+        owner,
+        description,
+        public,
+        files: new_files,
+        created_at: now,
+        updated_at: now,
+    });
     db.refresh_user_json(owner);
     let g = db.gists.get(&id).ok_or_else(ApiError::not_found)?;
     let mut r = json_response(StatusCode::CREATED, &render::gist_full(&db, g));
@@ -283,7 +291,7 @@ pub(crate) async fn create(
 pub(crate) async fn update(
     State(app): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
-    P(id): P<String>,
+    PathOr404(id): PathOr404<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let user = writer(&caller)?;
@@ -385,7 +393,7 @@ pub(crate) async fn update(
 pub(crate) async fn remove(
     State(app): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
-    P(id): P<String>,
+    PathOr404(id): PathOr404<String>,
 ) -> Result<Response, ApiError> {
     let user = writer(&caller)?;
     let mut db = app.db_mut();
@@ -411,7 +419,7 @@ pub(crate) async fn remove(
 pub(crate) async fn is_starred(
     State(app): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
-    P(id): P<String>,
+    PathOr404(id): PathOr404<String>,
 ) -> Result<Response, ApiError> {
     let user = caller.user()?;
     let db = app.db();
@@ -434,13 +442,13 @@ pub(crate) async fn is_starred(
 pub(crate) async fn star(
     State(app): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
-    P(id): P<String>,
+    PathOr404(id): PathOr404<String>,
 ) -> Result<Response, ApiError> {
     let user = writer(&caller)?;
     let mut db = app.db_mut();
     let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
     if g.stargazers.insert(user) {
-        db.lists.changed([user]);
+        db.list_versions.changed([user]);
         if let Some(u) = db.users.get_mut(&user) {
             u.starred.push(id);
         }
@@ -452,13 +460,13 @@ pub(crate) async fn star(
 pub(crate) async fn unstar(
     State(app): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
-    P(id): P<String>,
+    PathOr404(id): PathOr404<String>,
 ) -> Result<Response, ApiError> {
     let user = writer(&caller)?;
     let mut db = app.db_mut();
     let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
     if g.stargazers.remove(&user) {
-        db.lists.changed([user]);
+        db.list_versions.changed([user]);
     }
     if let Some(u) = db.users.get_mut(&user) {
         u.starred.retain(|x| x != &id);

@@ -65,9 +65,9 @@ pub(crate) fn router(app: Arc<Shared>) -> Router {
 }
 
 /// Path parameters whose rejection (bad UTF-8…) is GitHub's JSON 404, not axum's text.
-pub(crate) struct P<T>(pub(crate) T);
+pub(crate) struct PathOr404<T>(pub(crate) T);
 
-impl<T, S> FromRequestParts<S> for P<T>
+impl<T, S> FromRequestParts<S> for PathOr404<T>
 where
     T: DeserializeOwned + Send,
     S: Send + Sync,
@@ -77,7 +77,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         Path::<T>::from_request_parts(parts, state)
             .await
-            .map(|Path(t)| P(t))
+            .map(|Path(t)| PathOr404(t))
             .map_err(|_| ApiError::not_found())
     }
 }

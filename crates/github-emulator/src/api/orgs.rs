@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::P;
+use super::PathOr404;
 use crate::envelope::{AcceptedScopes, ApiError, Caller, json_response, no_content};
 use crate::render;
 use crate::store::Shared;
@@ -74,7 +74,7 @@ pub(crate) async fn my_teams(
 pub(crate) async fn my_membership(
     State(app): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
-    P(org): P<String>,
+    PathOr404(org): PathOr404<String>,
 ) -> Response {
     let id = match needs_read_org(&caller) {
         Ok(id) => id,
@@ -95,7 +95,7 @@ pub(crate) async fn my_membership(
 /// `GET /orgs/{org}/members/{username}`: 204 when a member, 404 otherwise.
 pub(crate) async fn is_member(
     State(app): State<Arc<Shared>>,
-    P((org, username)): P<(String, String)>,
+    PathOr404((org, username)): PathOr404<(String, String)>,
 ) -> Response {
     let db = app.db();
     let member = db

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Extension, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+use crate::envelope::rate_limit::{self, RateKey};
 use crate::envelope::{Caller, json_response};
-use crate::listener::Conn;
-use crate::store::{RateKey, Shared};
+use crate::store::Shared;
 
 pub(crate) async fn show(
     State(app): State<Arc<Shared>>,
@@ -18,15 +18,11 @@ pub(crate) async fn show(
 ) -> Response {
     let key = match caller.user_id {
         Some(id) => RateKey::User(id),
-        None => RateKey::Anonymous(
-            extensions
-                .get::<ConnectInfo<Conn>>()
-                .map(|c| c.0.remote.ip())
-                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-        ),
+        None => RateKey::anonymous(&extensions),
     };
-    let (limit, remaining, used, reset) = app.rate_snapshot(&key);
-    let core = json!({"limit": limit, "remaining": remaining, "reset": reset, "used": used, "resource": "core"});
+    let budget = rate_limit::peek(&app, &key);
+    let reset = budget.reset;
+    let core = json!({"limit": budget.limit, "remaining": budget.remaining, "reset": reset, "used": budget.used, "resource": "core"});
     let other = |name: &str, limit: u32| json!({"limit": limit, "remaining": limit, "reset": reset, "used": 0, "resource": name});
     let body = json!({
         "resources": {

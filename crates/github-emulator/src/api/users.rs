@@ -6,7 +6,7 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::P;
+use super::PathOr404;
 use crate::envelope::{AcceptedScopes, ApiError, Caller, KnownEtag, bytes_response, json_response};
 use crate::render;
 use crate::store::Shared;
@@ -50,7 +50,7 @@ pub(crate) async fn emails(
 /// The public profile of any user.
 pub(crate) async fn by_login(
     State(app): State<Arc<Shared>>,
-    P(login): P<String>,
+    PathOr404(login): PathOr404<String>,
 ) -> Result<Response, ApiError> {
     let db = app.db();
     let u = db.user_by_login(&login).ok_or_else(ApiError::not_found)?;

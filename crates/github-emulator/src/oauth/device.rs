@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use super::token::{Field, Format, device_token, params};
 use super::{browser_session, pairs, param, with_cookie};
 use crate::pages::{self, escape};
-use crate::store::{Device, DeviceStatus, Shared};
+use crate::store::{DeviceAuthorization, DeviceStatus, Shared};
 use crate::{ids, scopes};
 
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ0123456789";
@@ -88,7 +88,7 @@ pub(crate) async fn code(
         db.user_codes.insert(code.clone(), device_code.clone());
         db.devices.insert(
             device_code.clone(),
-            Device {
+            DeviceAuthorization {
                 client_id,
                 user_code: code.clone(),
                 scopes,
@@ -100,14 +100,17 @@ pub(crate) async fn code(
         );
     }
     format.render(&[
-        ("device_code", Field::S(device_code)),
-        ("user_code", Field::S(code)),
+        ("device_code", Field::Text(device_code)),
+        ("user_code", Field::Text(code)),
         (
             "verification_uri",
-            Field::S(format!("{}/login/device", app.urls.web)),
+            Field::Text(format!("{}/login/device", app.urls.web)),
         ),
-        ("expires_in", Field::N(settings.device_lifetime.as_secs())),
-        ("interval", Field::N(settings.device_interval)),
+        (
+            "expires_in",
+            Field::Number(settings.device_lifetime.as_secs()),
+        ),
+        ("interval", Field::Number(settings.device_interval)),
     ])
 }
 
@@ -164,7 +167,7 @@ pub(crate) fn poll(app: &Shared, format: Format, p: &[(String, String)]) -> Resp
                 "slow_down",
                 "Too many requests have been made in the same timeframe.",
                 "slow-down",
-                &[("interval", Field::N(interval))],
+                &[("interval", Field::Number(interval))],
             );
         }
         d.status.clone()

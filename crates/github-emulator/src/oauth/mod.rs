@@ -17,8 +17,8 @@ use axum::routing::{get, post};
 use subtle::ConstantTimeEq;
 use url::Url;
 
-use crate::pages::{self, escape};
-use crate::store::{Code, PendingConsent, Shared};
+use crate::pages::{self, ConsentPage, UserChoice};
+use crate::store::{AuthorizationCode, AuthorizationRequest, PendingConsent, Shared};
 use crate::{ids, scopes};
 
 pub(crate) use device::approve as approve_device;
@@ -173,19 +173,19 @@ async fn authorize(
         scopes::normalize(param(&q, "scope").unwrap_or(""))
     };
 
+    let request = AuthorizationRequest {
+        client_id: client_id.to_owned(),
+        redirect_uri: target,
+        explicit_redirect: explicit,
+        scopes: scope_list,
+        state,
+        code_challenge: challenge,
+    };
+
     if let Some(login) = app.auto_approve() {
         let user = app.db().user_by_login(&login).map(|u| u.id);
         if let Some(user_id) = user {
-            return issue_code(
-                &app,
-                client_id,
-                user_id,
-                scope_list,
-                explicit,
-                challenge,
-                target,
-                state.as_deref(),
-            );
+            return issue_code(&app, request, user_id);
         }
     }
 
@@ -193,99 +193,71 @@ async fn authorize(
     let consent_id = ids::random_hex(16);
     let csrf = app.csrf_token(&session);
     let now = app.now();
+    let preselect = param(&q, "login").unwrap_or("");
+    let page = consent_page(
+        &app,
+        &registered.spec.name,
+        &request,
+        &csrf,
+        &consent_id,
+        preselect,
+    );
     {
         let mut db = app.db_mut();
         db.purge_expired(now);
         db.consents.insert(
-            consent_id.clone(),
+            consent_id,
             PendingConsent {
-                client_id: client_id.to_owned(),
-                redirect_uri: target.clone(),
-                explicit_redirect: explicit,
-                scopes: scope_list.clone(),
-                state,
-                code_challenge: challenge,
-                csrf: csrf.clone(),
+                request,
+                csrf,
                 browser: session,
                 expires_at: now + time::Duration::hours(1),
             },
         );
     }
-    let preselect = param(&q, "login").unwrap_or("");
-    let users: Vec<(String, Option<String>)> = {
-        let db = app.db();
-        let mut v: Vec<_> = db
-            .users
-            .values()
-            .map(|u| (u.login.clone(), u.name.clone()))
-            .collect();
-        v.sort();
-        v
-    };
-    let first_checked = !users.iter().any(|(l, _)| l.eq_ignore_ascii_case(preselect));
-    let user_radios: String = users
-        .iter()
-        .enumerate()
-        .map(|(i, (login, name))| {
-            let checked = login.eq_ignore_ascii_case(preselect) || (first_checked && i == 0);
-            format!(
-                "<label><input type=\"radio\" name=\"login\" value=\"{l}\"{c}> {l}{n}</label>",
-                l = escape(login),
-                c = if checked { " checked" } else { "" },
-                n = name
-                    .as_ref()
-                    .map(|n| format!(" ({})", escape(n)))
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
-    let scope_items: String = if scope_list.is_empty() {
-        "<li>Public information (read-only)</li>".to_owned()
-    } else {
-        scope_list
-            .iter()
-            .map(|s| format!("<li><code>{}</code></li>", escape(s)))
-            .collect()
-    };
-    let body = format!(
-        "<h1>Authorize {name}</h1>\
-         <p><strong>{name}</strong> wants to access your account.</p>\
-         <h2>Requested scopes</h2><ul class=\"scopes\">{scope_items}</ul>\
-         <form method=\"post\" action=\"/login/oauth/authorize\">\
-         <input type=\"hidden\" name=\"authenticity_token\" value=\"{csrf}\">\
-         <input type=\"hidden\" name=\"consent\" value=\"{consent_id}\">\
-         <fieldset><legend>Sign in as</legend>{user_radios}</fieldset>\
-         <p>Authorizing will redirect to <code>{redirect}</code></p>\
-         <button type=\"submit\" name=\"authorize\" value=\"1\" id=\"js-oauth-authorize-btn\">Authorize {name}</button>\
-         <button type=\"submit\" name=\"authorize\" value=\"0\">Cancel</button>\
-         </form>",
-        name = escape(&registered.spec.name),
-        redirect = escape(&target.origin().ascii_serialization()),
-    );
-    with_cookie(
-        pages::page(
-            StatusCode::OK,
-            &format!("Authorize {}", registered.spec.name),
-            &body,
-        ),
-        cookie,
-    )
+    with_cookie(page, cookie)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the pieces of one authorization request"
-)]
-fn issue_code(
+/// The consent page for `request`, with the seeded users to choose from (`preselect`,
+/// the `login` parameter, checked if it names one; else the first).
+fn consent_page(
     app: &Shared,
-    client_id: &str,
-    user_id: u64,
-    scopes: Vec<String>,
-    explicit_redirect: Option<String>,
-    code_challenge: Option<String>,
-    target: Url,
-    state: Option<&str>,
+    app_name: &str,
+    request: &AuthorizationRequest,
+    csrf: &str,
+    consent_id: &str,
+    preselect: &str,
 ) -> Response {
+    let mut users: Vec<(String, Option<String>)> = app
+        .db()
+        .users
+        .values()
+        .map(|u| (u.login.clone(), u.name.clone()))
+        .collect();
+    users.sort();
+    let first_checked = !users.iter().any(|(l, _)| l.eq_ignore_ascii_case(preselect));
+    let users = users
+        .into_iter()
+        .enumerate()
+        .map(|(i, (login, name))| UserChoice {
+            checked: login.eq_ignore_ascii_case(preselect) || (first_checked && i == 0),
+            login,
+            name,
+        })
+        .collect();
+    ConsentPage {
+        app_name,
+        scopes: &request.scopes,
+        csrf,
+        consent_id,
+        users,
+        redirect_origin: request.redirect_uri.origin().ascii_serialization(),
+    }
+    .response()
+}
+
+/// Redirects to the app with a new code for `request`, approved as `user_id`.
+fn issue_code(app: &Shared, request: AuthorizationRequest, user_id: u64) -> Response {
     let code = ids::random_hex(10);
     let now = app.now();
     let lifetime = app.settings().code_lifetime;
@@ -294,21 +266,21 @@ fn issue_code(
         db.purge_expired(now);
         db.codes.insert(
             code.clone(),
-            Code {
-                client_id: client_id.to_owned(),
+            AuthorizationCode {
+                client_id: request.client_id,
                 user_id,
-                scopes,
-                redirect_uri: explicit_redirect,
-                code_challenge,
+                scopes: request.scopes,
+                redirect_uri: request.explicit_redirect,
+                code_challenge: request.code_challenge,
                 expires_at: now + lifetime,
             },
         );
     }
     let mut p = vec![("code", code.as_str())];
-    if let Some(s) = state {
+    if let Some(s) = &request.state {
         p.push(("state", s));
     }
-    redirect_with(target, &p)
+    redirect_with(request.redirect_uri, &p)
 }
 
 /// `POST /login/oauth/authorize`: the person's answer on the consent page.
@@ -334,7 +306,7 @@ async fn decide(State(app): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
             None
         }
     };
-    let Some(p) = pending else {
+    let Some(PendingConsent { request, .. }) = pending else {
         return pages::error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid authenticity token: reload the authorization page and try again.",
@@ -342,11 +314,11 @@ async fn decide(State(app): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
     };
     if param(&form, "authorize") != Some("1") {
         return error_redirect(
-            p.redirect_uri,
+            request.redirect_uri,
             "access_denied",
             "The user has denied your application access.",
             "access-denied",
-            p.state.as_deref(),
+            request.state.as_deref(),
         );
     }
     let login = param(&form, "login").unwrap_or("");
@@ -356,14 +328,5 @@ async fn decide(State(app): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
             "Pick one of the listed users.",
         );
     };
-    issue_code(
-        &app,
-        &p.client_id,
-        user_id,
-        p.scopes,
-        p.explicit_redirect,
-        p.code_challenge,
-        p.redirect_uri,
-        p.state.as_deref(),
-    )
+    issue_code(&app, request, user_id)
 }

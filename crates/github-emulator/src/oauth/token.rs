@@ -48,8 +48,8 @@ impl Format {
                     .iter()
                     .map(|(k, v)| {
                         let v = match v {
-                            Field::S(s) => serde_json::Value::from(s.as_str()),
-                            Field::N(n) => serde_json::Value::from(*n),
+                            Field::Text(s) => serde_json::Value::from(s.as_str()),
+                            Field::Number(n) => serde_json::Value::from(*n),
                         };
                         ((*k).to_owned(), v)
                     })
@@ -62,7 +62,7 @@ impl Format {
             Format::Xml => {
                 let inner: String = fields
                     .iter()
-                    .map(|(k, v)| format!("<{k}>{}</{k}>", escape(&v.text())))
+                    .map(|(k, v)| format!("<{k}>{}</{k}>", escape(&v.to_text())))
                     .collect();
                 (
                     format!("<OAuth>{inner}</OAuth>"),
@@ -72,7 +72,7 @@ impl Format {
             Format::Form => {
                 let mut ser = url::form_urlencoded::Serializer::new(String::new());
                 for (k, v) in fields {
-                    ser.append_pair(k, &v.text());
+                    ser.append_pair(k, &v.to_text());
                 }
                 (
                     ser.finish(),
@@ -104,9 +104,9 @@ impl Format {
             "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#{anchor}"
         );
         let mut fields = vec![
-            ("error", Field::S(error.to_owned())),
-            ("error_description", Field::S(description.to_owned())),
-            ("error_uri", Field::S(uri)),
+            ("error", Field::Text(error.to_owned())),
+            ("error_description", Field::Text(description.to_owned())),
+            ("error_uri", Field::Text(uri)),
         ];
         fields.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
         self.render(&fields)
@@ -116,15 +116,17 @@ impl Format {
 /// A field value of an OAuth answer.
 #[derive(Debug, Clone)]
 pub(crate) enum Field {
-    S(String),
-    N(u64),
+    Text(String),
+    /// Written as a JSON number, not a string (`expires_in`, `interval`).
+    Number(u64),
 }
 
 impl Field {
-    fn text(&self) -> String {
+    /// The value as XML and form answers write it.
+    fn to_text(&self) -> String {
         match self {
-            Field::S(s) => s.clone(),
-            Field::N(n) => n.to_string(),
+            Field::Text(s) => s.clone(),
+            Field::Number(n) => n.to_string(),
         }
     }
 }
@@ -210,17 +212,20 @@ pub(crate) fn client_credentials(
 }
 
 fn token_fields(access: &str, t: &Token, app: &Shared) -> Vec<(&'static str, Field)> {
-    let mut f = vec![("access_token", Field::S(access.to_owned()))];
+    let mut f = vec![("access_token", Field::Text(access.to_owned()))];
     if t.github_app {
         let l = app.settings().tokens;
-        f.push(("expires_in", Field::N(l.access.as_secs())));
+        f.push(("expires_in", Field::Number(l.access.as_secs())));
         if let Some(r) = &t.refresh_token {
-            f.push(("refresh_token", Field::S(r.clone())));
-            f.push(("refresh_token_expires_in", Field::N(l.refresh.as_secs())));
+            f.push(("refresh_token", Field::Text(r.clone())));
+            f.push((
+                "refresh_token_expires_in",
+                Field::Number(l.refresh.as_secs()),
+            ));
         }
     }
-    f.push(("token_type", Field::S("bearer".to_owned())));
-    f.push(("scope", Field::S(t.scopes.join(","))));
+    f.push(("token_type", Field::Text("bearer".to_owned())));
+    f.push(("scope", Field::Text(t.scopes.join(","))));
     f
 }
 
@@ -356,7 +361,7 @@ fn refresh(app: &Shared, format: Format, headers: &HeaderMap, p: &[(String, Stri
     let given = param(p, "refresh_token").unwrap_or("");
     let now = app.now();
     let mut db = app.db_mut();
-    let Some(r) = db.refresh.remove(given) else {
+    let Some(r) = db.refresh_tokens.remove(given) else {
         return bad();
     };
     // Single use: the old pair dies with the refresh, whatever else happens.
@@ -423,8 +428,8 @@ mod tests {
     #[test]
     fn xml_and_form_render_the_same_fields() {
         let f = [
-            ("error", Field::S("a&b".to_owned())),
-            ("interval", Field::N(10)),
+            ("error", Field::Text("a&b".to_owned())),
+            ("interval", Field::Number(10)),
         ];
         let to_string = |r: Response| {
             r.headers()

@@ -1,0 +1,365 @@
+//! Turns a [`Seed`] into the starting [`Db`]. Every login is resolved to an id, every id
+//! assigned and every callback parsed here, once, into typed values; a seed that does not
+//! resolve is refused with a [`SeedError`], never loaded with parts silently left out.
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use time::macros::datetime;
+
+use super::model::{App, Db, GistFile, NewGist, Org, Team, Urls, User};
+use crate::ids;
+use crate::seed::{OAuthAppSpec, Seed, SeedError, SeedGist, SeedUser};
+
+/// A seed whose references all resolve: users with their ids, gists with their ids and
+/// stargazers, apps with parsed callbacks, orgs with member ids. What [`Db::from_seed`]
+/// loads, and all that checking a seed needs.
+#[derive(Debug)]
+pub(crate) struct ResolvedSeed<'a> {
+    users: Vec<ResolvedUser<'a>>,
+    apps: Vec<App>,
+    orgs: Vec<Org>,
+}
+
+#[derive(Debug)]
+struct ResolvedUser<'a> {
+    id: u64,
+    seed: &'a SeedUser,
+    gists: Vec<ResolvedGist<'a>>,
+}
+
+#[derive(Debug)]
+struct ResolvedGist<'a> {
+    id: String,
+    seed: &'a SeedGist,
+    /// In `starred_by` order, repeats included.
+    stargazers: Vec<u64>,
+}
+
+/// Ids given to seeded users, orgs and teams that have none start above these.
+const FIRST_USER_ID: u64 = 10_000_000;
+const FIRST_ORG_ID: u64 = 20_000_000;
+const FIRST_TEAM_ID: u64 = 30_000_000;
+
+impl App {
+    /// An app with its callback parsed.
+    pub(crate) fn from_spec(spec: OAuthAppSpec) -> Result<Self, SeedError> {
+        match url::Url::parse(&spec.callback_url) {
+            Ok(callback) => Ok(App { spec, callback }),
+            Err(source) => Err(SeedError::BadCallbackUrl {
+                app: spec.client_id,
+                url: spec.callback_url,
+                source,
+            }),
+        }
+    }
+}
+
+impl<'a> ResolvedSeed<'a> {
+    /// Resolves every reference of `seed`; the first problem found is the error.
+    pub(crate) fn resolve(seed: &'a Seed) -> Result<Self, SeedError> {
+        let (mut users, logins) = resolve_users(seed)?;
+        for user in &mut users {
+            let owner = &user.seed.login;
+            for gist in &mut user.gists {
+                gist.stargazers = gist
+                    .seed
+                    .starred_by
+                    .iter()
+                    .map(|s| {
+                        logins.get(&s.to_ascii_lowercase()).copied().ok_or_else(|| {
+                            SeedError::UnknownStargazer {
+                                login: s.clone(),
+                                owner: owner.clone(),
+                            }
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+        }
+        let mut client_ids = HashSet::new();
+        let mut apps = Vec::with_capacity(seed.apps.len());
+        for a in &seed.apps {
+            if !client_ids.insert(a.client_id.clone()) {
+                return Err(SeedError::DuplicateClientId {
+                    client_id: a.client_id.clone(),
+                });
+            }
+            apps.push(App::from_spec(a.clone())?);
+        }
+        let orgs = resolve_orgs(seed, &logins)?;
+        Ok(ResolvedSeed { users, apps, orgs })
+    }
+}
+
+/// The users with their ids and gists (stargazers not yet resolved), and lowercase login → id.
+fn resolve_users(seed: &Seed) -> Result<(Vec<ResolvedUser<'_>>, HashMap<String, u64>), SeedError> {
+    let mut logins = HashMap::new();
+    let mut explicit_ids = HashSet::new();
+    let mut gist_ids = HashSet::new();
+    let mut next_id = FIRST_USER_ID;
+    let mut users = Vec::with_capacity(seed.users.len());
+    for u in &seed.users {
+        if u.login.is_empty()
+            || !u
+                .login
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(SeedError::BadLogin {
+                login: u.login.clone(),
+            });
+        }
+        let id = u.id.unwrap_or_else(|| {
+            next_id += 1;
+            next_id
+        });
+        if logins.insert(u.login.to_ascii_lowercase(), id).is_some() {
+            return Err(SeedError::DuplicateLogin {
+                login: u.login.clone(),
+            });
+        }
+        if let Some(id) = u.id
+            && !explicit_ids.insert(id)
+        {
+            return Err(SeedError::DuplicateUserId { id });
+        }
+        if u.emails.iter().filter(|e| e.primary).count() > 1 {
+            return Err(SeedError::SeveralPrimaryEmails {
+                login: u.login.clone(),
+            });
+        }
+        let mut gists = Vec::with_capacity(u.gists.len());
+        for (n, g) in u.gists.iter().enumerate() {
+            if g.files.is_empty() {
+                return Err(SeedError::GistWithoutFiles {
+                    owner: u.login.clone(),
+                });
+            }
+            if let Some(id) = &g.id {
+                if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(SeedError::BadGistId { id: id.clone() });
+                }
+                if !gist_ids.insert(id.clone()) {
+                    return Err(SeedError::DuplicateGistId { id: id.clone() });
+                }
+            }
+            gists.push(ResolvedGist {
+                id: g
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| ids::derived_gist_id(&format!("{}/{n}", u.login))),
+                seed: g,
+                stargazers: Vec::new(),
+            });
+        }
+        users.push(ResolvedUser { id, seed: u, gists });
+    }
+    Ok((users, logins))
+}
+
+fn resolve_orgs(seed: &Seed, logins: &HashMap<String, u64>) -> Result<Vec<Org>, SeedError> {
+    let mut next_org = FIRST_ORG_ID;
+    let mut next_team = FIRST_TEAM_ID;
+    let mut orgs = Vec::with_capacity(seed.orgs.len());
+    for o in &seed.orgs {
+        if logins.contains_key(&o.login.to_ascii_lowercase()) {
+            return Err(SeedError::OrgClashesWithUser {
+                org: o.login.clone(),
+            });
+        }
+        if let Some(blog) = &o.blog
+            && !url::Url::parse(blog).is_ok_and(|u| u.has_host())
+        {
+            return Err(SeedError::BadOrgBlog {
+                org: o.login.clone(),
+                blog: blog.clone(),
+            });
+        }
+        if let Some(email) = &o.email
+            && !plausible_email(email)
+        {
+            return Err(SeedError::BadOrgEmail {
+                org: o.login.clone(),
+                email: email.clone(),
+            });
+        }
+        // lowercase login → id, for the teams below
+        let mut member_ids = HashMap::new();
+        let mut members = std::collections::BTreeMap::new();
+        for m in &o.members {
+            let Some(&id) = logins.get(&m.login.to_ascii_lowercase()) else {
+                return Err(SeedError::UnknownOrgMember {
+                    login: m.login.clone(),
+                    org: o.login.clone(),
+                });
+            };
+            if m.role != "admin" && m.role != "member" {
+                return Err(SeedError::BadRole {
+                    org: o.login.clone(),
+                    login: m.login.clone(),
+                    role: m.role.clone(),
+                });
+            }
+            member_ids.insert(m.login.to_ascii_lowercase(), id);
+            members.insert(id, m.role.clone());
+        }
+        let mut teams = Vec::with_capacity(o.teams.len());
+        for t in &o.teams {
+            let members = t
+                .members
+                .iter()
+                .map(|m| {
+                    member_ids
+                        .get(&m.to_ascii_lowercase())
+                        .copied()
+                        .ok_or_else(|| SeedError::TeamMemberNotInOrg {
+                            org: o.login.clone(),
+                            team: t.name.clone(),
+                            login: m.clone(),
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            teams.push(Team {
+                id: t.id.unwrap_or_else(|| {
+                    next_team += 1;
+                    next_team
+                }),
+                name: t.name.clone(),
+                slug: t.slug.clone().unwrap_or_else(|| slugify(&t.name)),
+                description: t.description.clone(),
+                members,
+            });
+        }
+        orgs.push(Org {
+            id: o.id.unwrap_or_else(|| {
+                next_org += 1;
+                next_org
+            }),
+            login: o.login.clone(),
+            name: o.name.clone(),
+            description: o.description.clone(),
+            blog: o.blog.clone(),
+            email: o.email.clone(),
+            created_at: datetime!(2008-05-11 04:37:31 UTC),
+            members,
+            teams,
+        });
+    }
+    Ok(orgs)
+}
+
+impl Db {
+    /// The data of a resolved seed, plus `apps` (the built-in and extra ones, which take
+    /// the place of a seeded app with the same client id).
+    pub(crate) fn from_seed(urls: Urls, seed: ResolvedSeed<'_>, apps: Vec<App>) -> Self {
+        let mut db = Db::new(urls);
+        for u in &seed.users {
+            let su = u.seed;
+            let created_at = su.created_at.unwrap_or(datetime!(2014-01-01 00:00:00 UTC));
+            db.logins.insert(su.login.to_ascii_lowercase(), u.id);
+            db.users.insert(
+                u.id,
+                User {
+                    id: u.id,
+                    login: su.login.clone(),
+                    node_id: ids::node_id("User", &u.id.to_string()),
+                    name: su.name.clone(),
+                    company: su.company.clone(),
+                    blog: su.blog.clone(),
+                    location: su.location.clone(),
+                    bio: su.bio.clone(),
+                    twitter_username: su.twitter_username.clone(),
+                    site_admin: su.site_admin,
+                    created_at,
+                    updated_at: created_at,
+                    emails: su.emails.clone(),
+                    gists: Vec::new(),
+                    starred: Vec::new(),
+                    private_json: (Bytes::new(), http::HeaderValue::from_static("")),
+                },
+            );
+        }
+        for u in seed.users {
+            for g in u.gists {
+                db.load_gist(u.id, g);
+            }
+        }
+        for app in seed.apps.into_iter().chain(apps) {
+            db.apps.insert(app.spec.client_id.clone(), app);
+        }
+        db.orgs = seed.orgs;
+        let user_ids: Vec<u64> = db.users.keys().copied().collect();
+        for id in user_ids {
+            db.refresh_user_json(id);
+        }
+        db
+    }
+
+    fn load_gist(&mut self, owner: u64, g: ResolvedGist<'_>) {
+        let sg = g.seed;
+        let created = sg.created_at.unwrap_or(datetime!(2016-01-01 00:00:00 UTC));
+        let updated = sg.updated_at.unwrap_or(created);
+        let files = sg
+            .files
+            .iter()
+            .map(|(k, v)| (k.clone(), GistFile::new(v)))
+            .collect();
+        let id = self.insert_gist(NewGist {
+            id: g.id,
+            owner,
+            description: sg.description.clone(),
+            public: sg.public,
+            files,
+            created_at: created,
+            updated_at: updated,
+        });
+        for uid in g.stargazers {
+            if let Some(gist) = self.gists.get_mut(&id) {
+                gist.stargazers.insert(uid);
+            }
+            if let Some(u) = self.users.get_mut(&uid) {
+                u.starred.push(id.clone());
+            }
+        }
+        if let Some(u) = self.users.get_mut(&owner)
+            && updated > u.updated_at
+        {
+            u.updated_at = updated;
+        }
+    }
+}
+
+/// `local@domain.tld` with no spaces: what JSON-schema's `format: email` accepts.
+fn plausible_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.contains('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// `Justice League` → `justice-league`.
+fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs_look_like_githubs() {
+        assert_eq!(super::slugify("Justice League"), "justice-league");
+        assert_eq!(super::slugify("  A&B  "), "a-b");
+    }
+}
