@@ -6,7 +6,6 @@
 //! token, code, state or verifier, nor GitHub's raw response.
 
 use std::fmt;
-use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
@@ -139,8 +138,9 @@ impl FailureKind {
 
 /// A failure page: what went wrong, in plain words, and where to try again.
 ///
-/// It renders through the application's [`Pages`] when the [`GithubLogin`](crate::GithubLogin)
-/// it came from has one, otherwise as the crate's minimal HTML page.
+/// Its page is drawn by the [`GithubLogin::layer`](crate::GithubLogin::layer) around the
+/// routes, through the application's [`Pages`]; without that layer, it is the crate's
+/// minimal HTML page.
 #[derive(Clone)]
 pub struct Failure {
     /// What went wrong.
@@ -149,7 +149,6 @@ pub struct Failure {
     pub retry_url: String,
     /// When the person asked for JSON, the page is a JSON object instead.
     pub json: bool,
-    pages: Option<Arc<dyn Pages>>,
 }
 
 impl Failure {
@@ -159,13 +158,7 @@ impl Failure {
             kind,
             retry_url: retry_url.into(),
             json: false,
-            pages: None,
         }
-    }
-
-    pub(crate) fn with_pages(mut self, pages: &Arc<dyn Pages>) -> Self {
-        self.pages = Some(Arc::clone(pages));
-        self
     }
 
     pub(crate) fn with_json(mut self, json: bool) -> Self {
@@ -213,6 +206,7 @@ impl std::error::Error for Failure {}
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = self.status();
+        let store_unavailable = self.kind == FailureKind::StoreUnavailable;
         let mut res = if self.json {
             let body = serde_json::json!({
                 "error": format!("{:?}", self.kind),
@@ -221,15 +215,15 @@ impl IntoResponse for Failure {
             });
             (status, axum::Json(body)).into_response()
         } else {
-            let html = match &self.pages {
-                Some(p) => p.failure(&self),
-                None => DefaultPages.failure(&self),
-            };
-            (status, html).into_response()
+            let html = DefaultPages.failure(&self);
+            let mut res = (status, html).into_response();
+            // The layer around the routes draws it again through the application's pages.
+            res.extensions_mut().insert(self);
+            res
         };
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if self.kind == FailureKind::StoreUnavailable {
+        if store_unavailable {
             res.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_static(STORE_RETRY_AFTER_SECONDS),

@@ -77,7 +77,7 @@ impl SignedIn {
     /// a redirect to sign in (whose page says why), or `401` JSON.
     pub async fn end_session(&self, reason: SignedOutReason) -> Response {
         if let Err(f) = self.login.end_session(&self.session, reason).await {
-            return f.with_pages(&self.login.inner.pages).into_response();
+            return f.into_response();
         }
         SignInRejection::anonymous(
             &self.login,
@@ -277,7 +277,7 @@ async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
             json,
             Some(reason),
         )),
-        Err(f) => Err(f.with_pages(&login.inner.pages).with_json(json).into()),
+        Err(f) => Err(f.with_json(json).into()),
     }
 }
 

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Extension;
 use github_oauth::{OAuthClient, Scopes};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 use url::Url;
@@ -123,8 +122,11 @@ impl GithubLogin {
     /// session layer from [`session_layer`](Self::session_layer)) around every route that
     /// uses [`SignedIn`](crate::SignedIn), [`MaybeSignedIn`](crate::MaybeSignedIn) or
     /// [`CsrfToken`](crate::CsrfToken).
-    pub fn layer(&self) -> Extension<GithubLogin> {
-        Extension(self.clone())
+    ///
+    /// It also draws every sign-in failure answered inside it through the
+    /// [`Pages`](crate::Pages) given to the builder.
+    pub fn layer(&self) -> crate::LoginLayer {
+        crate::LoginLayer::new(self.clone())
     }
 
     /// A tower-sessions layer over the application's store, with this sign-in's cookie and
@@ -187,7 +189,7 @@ impl GithubLogin {
     }
 
     pub(crate) fn failure(&self, kind: FailureKind) -> Failure {
-        Failure::new(kind, self.login_url(&NextPath::root())).with_pages(&self.inner.pages)
+        Failure::new(kind, self.login_url(&NextPath::root()))
     }
 }
 

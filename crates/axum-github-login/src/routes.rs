@@ -94,14 +94,10 @@ async fn start_sign_in(
 ) -> Result<Response, Failure> {
     let next =
         query_param(query, "next").map_or_else(NextPath::root, |n| NextPath::parse_or_root(&n));
-    let store_err = |e| Failure::session_store(e).with_pages(&login.inner.pages);
-    let pages_err = |f: Failure| f.with_pages(&login.inner.pages);
+    let store_err = Failure::session_store;
 
     // Said once: why the last session ended. The link on that page comes back here.
-    if let Some(reason) = read::<SignedOutReason>(session, keys::SIGNED_OUT)
-        .await
-        .map_err(pages_err)?
-    {
+    if let Some(reason) = read::<SignedOutReason>(session, keys::SIGNED_OUT).await? {
         session
             .remove_value(keys::SIGNED_OUT)
             .await
@@ -210,7 +206,7 @@ async fn finish_sign_in(
 ) -> Result<NextPath, Failure> {
     let inner = &login.inner;
     let fail = |kind| login.failure(kind);
-    let store_err = |e| Failure::session_store(e).with_pages(&inner.pages);
+    let store_err = Failure::session_store;
     let state = query_param(query, "state");
     let code = query_param(query, "code");
     let error = query_param(query, "error");
@@ -276,9 +272,7 @@ async fn finish_sign_in(
         tokens,
         signed_in_at: now,
     };
-    write_auth(session, &auth)
-        .await
-        .map_err(|f| f.with_pages(&inner.pages))?;
+    write_auth(session, &auth).await?;
     session.insert(keys::SEEN, now).await.map_err(store_err)?;
     session.set_expiry(Some(Expiry::OnInactivity(to_time(
         inner.session.idle_timeout,
@@ -308,11 +302,7 @@ async fn logout(
     session: Session,
     request: Request,
 ) -> Response {
-    let refuse = |kind| {
-        Failure::new(kind, "/")
-            .with_pages(&login.inner.pages)
-            .into_response()
-    };
+    let refuse = |kind| Failure::new(kind, "/").into_response();
     // The session says first whether anyone is signed in here: with no token to match,
     // the body is not read at all.
     let expected = match CsrfToken::existing(&session).await {
@@ -321,7 +311,7 @@ async fn logout(
             tracing::warn!("sign-out refused: no CSRF token in this session");
             return refuse(FailureKind::CsrfRejected);
         }
-        Err(f) => return f.with_pages(&login.inner.pages).into_response(),
+        Err(f) => return f.into_response(),
     };
     let (parts, body) = request.into_parts();
     let from_header = parts
@@ -347,9 +337,7 @@ async fn logout(
     }
     login.inner.records.forget(session.id());
     if let Err(e) = session.flush().await {
-        return Failure::session_store(e)
-            .with_pages(&login.inner.pages)
-            .into_response();
+        return Failure::session_store(e).into_response();
     }
     tracing::info!("signed out");
     see_other(login.inner.after_logout.as_str())
