@@ -122,7 +122,7 @@ impl AppState {
 ///
 /// The layers wrap the router as a whole. `Router::layer` would wrap every route in
 /// every layer, each boxed on its own, and every request would then clone and drop
-/// those boxes one by one (about a tenth of a signed-in page's CPU time).
+/// those boxes one by one (measured in docs/BENCHMARKS.md).
 pub fn app(
     state: AppState,
 ) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send>

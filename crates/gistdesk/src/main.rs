@@ -8,7 +8,7 @@ use gistdesk::config::{Config, GithubTarget, ServeArgs};
 use gistdesk::startup::Application;
 
 /// mimalloc: a request makes and frees many small allocations on two or more threads,
-/// which glibc's allocator serves at about twice the cost (docs/BENCHMARKS.md).
+/// which glibc's allocator serves at a higher cost (measured in docs/BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

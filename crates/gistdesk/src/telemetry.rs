@@ -88,8 +88,8 @@ thread_local! {
 /// This line is written for every request, so once [`init`] has installed gistdesk's
 /// logger (without colours), it is formatted here and handed to the log buffer
 /// directly: the same line the formats below write for the same event (a test compares
-/// them), without the event's trip through the subscriber and its field visitor, which
-/// was about 9% of a signed-in page's user CPU. The log filter still decides whether it
+/// them), without the event's trip through the subscriber and its field visitor (its
+/// cost is in docs/BENCHMARKS.md). The log filter still decides whether it
 /// is written. Otherwise (tests, a terminal) it is an ordinary tracing event, and a
 /// layer added to the subscriber later sees it only then.
 pub fn log_access(status: u16, micros: u64) {
