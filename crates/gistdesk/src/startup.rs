@@ -11,7 +11,7 @@ use github_oauth::{ClientId, ClientSecret, Endpoints, OAuthClient, Scopes};
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::config::{AccessConfig, Config, GithubTarget};
+use crate::config::{AccessConfig, Config, ConnectionLimits, GithubTarget};
 use crate::pages::GistdeskPages;
 use crate::sessions::SessionBackend;
 use crate::{AppState, LOGIN_PREFIX, app};
@@ -69,6 +69,7 @@ pub enum StartError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    limits: ConnectionLimits,
     local_addr: SocketAddr,
     public_url: Url,
     emulator: Option<github_emulator::Emulator>,
@@ -163,6 +164,7 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            limits: config.connections,
             local_addr,
             public_url,
             emulator,
@@ -190,23 +192,22 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let service =
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(app(self.state.clone()));
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+    /// Serves until `shutdown` completes, then finishes the requests in flight
+    /// ([`crate::server::serve`]).
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
+        crate::server::serve(
+            self.listener,
+            app(self.state.clone()),
+            self.limits,
+            shutdown,
+        )
+        .await;
         if let Some(task) = self.expiry_task {
             task.abort();
         }
         if let Some(emulator) = self.emulator {
             emulator.shutdown().await;
         }
-        result
     }
 }
 

@@ -59,6 +59,7 @@ pub struct TestAppBuilder {
     auto_approve: Option<&'static str>,
     page_memory: Option<std::time::Duration>,
     access: gistdesk::config::AccessConfig,
+    connections: gistdesk::config::ConnectionLimits,
 }
 
 impl TestAppBuilder {
@@ -77,6 +78,12 @@ impl TestAppBuilder {
     /// Who may sign in (default: anyone).
     pub fn access(mut self, access: gistdesk::config::AccessConfig) -> Self {
         self.access = access;
+        self
+    }
+
+    /// Connection time limits and cap (default: the shipped defaults).
+    pub fn connections(mut self, limits: gistdesk::config::ConnectionLimits) -> Self {
+        self.connections = limits;
         self
     }
 
@@ -110,6 +117,7 @@ impl TestAppBuilder {
             github_timeout: std::time::Duration::from_secs(3),
             page_memory: self.page_memory.unwrap_or(gistdesk::memo::DEFAULT_TTL),
             access: self.access,
+            connections: self.connections,
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
         };
