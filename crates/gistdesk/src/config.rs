@@ -97,6 +97,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections)]
     pub max_connections: usize,
 
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before every
+    /// connection left is closed and the process exits.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
     /// Log filter, in RUST_LOG syntax (e.g. info, gistdesk=debug).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_level: String,
@@ -296,8 +301,8 @@ pub struct SessionConfig {
     pub max_lifetime: Duration,
 }
 
-/// How the server treats connections: how long it waits for clients and how many it
-/// serves at once. `Default` is what gistdesk ships with.
+/// How the server treats connections: how long it waits for clients, how many it serves
+/// at once, and how long a shutdown may take. `Default` is what gistdesk ships with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// `HEADER_READ_TIMEOUT`: a request head must be complete this long after the
@@ -307,6 +312,8 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
     /// `MAX_CONNECTIONS`: connections served at once.
     pub max_connections: usize,
+    /// `SHUTDOWN_GRACE`: how long requests in flight may take to finish at shutdown.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -315,6 +322,7 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -338,7 +346,7 @@ pub struct Config {
     pub page_memory: Duration,
     /// Who may sign in.
     pub access: AccessConfig,
-    /// Connection time limits and cap.
+    /// Connection time limits, cap and shutdown grace.
     pub connections: ConnectionLimits,
     /// Log filter.
     pub log_level: String,
@@ -413,6 +421,7 @@ impl Config {
         for (variable, duration) in [
             ("HEADER_READ_TIMEOUT", args.header_read_timeout),
             ("IDLE_TIMEOUT", args.idle_timeout),
+            ("SHUTDOWN_GRACE", args.shutdown_grace),
         ] {
             if duration.is_zero() {
                 return Err(ConfigError::new(variable, "must be positive"));
@@ -446,6 +455,7 @@ impl Config {
                 header_read_timeout: args.header_read_timeout,
                 idle_timeout: args.idle_timeout,
                 max_connections: args.max_connections,
+                shutdown_grace: args.shutdown_grace,
             },
             log_level: args.log_level,
             log_format: args.log_format,
@@ -688,6 +698,8 @@ mod tests {
             "2m",
             "--max-connections",
             "100",
+            "--shutdown-grace",
+            "30",
         ])
         .expect("valid");
         assert_eq!(
@@ -696,12 +708,14 @@ mod tests {
                 header_read_timeout: Duration::from_secs(5),
                 idle_timeout: Duration::from_secs(120),
                 max_connections: 100,
+                shutdown_grace: Duration::from_secs(30),
             }
         );
         for (flag, variable) in [
             ("--header-read-timeout", "HEADER_READ_TIMEOUT"),
             ("--idle-timeout", "IDLE_TIMEOUT"),
             ("--max-connections", "MAX_CONNECTIONS"),
+            ("--shutdown-grace", "SHUTDOWN_GRACE"),
         ] {
             let err = config(&[flag, "0"]).expect_err("zero");
             assert!(err.contains(variable), "{err}");

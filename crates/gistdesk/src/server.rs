@@ -1,6 +1,7 @@
-//! gistdesk's HTTP/1.1 server loop: accepts connections up to a cap and holds each one to
-//! a deadline for what it is doing, so clients that send nothing, dribble or idle cannot
-//! pile up. It must never close a connection while a request on it is being answered.
+//! gistdesk's HTTP/1.1 server loop: accepts connections up to a cap, holds each one to a
+//! deadline for what it is doing, so clients that send nothing, dribble or idle cannot
+//! pile up, and stops within a bounded grace period whatever the clients do. It must never
+//! close a connection while a request on it is being answered, until that period is over.
 //!
 //! `axum::serve` sets no time limit at all. hyper's own `header_read_timeout` is not used
 //! either: in hyper 1.12 its timer starts again the moment a kept-alive connection goes
@@ -42,13 +43,16 @@ use crate::config::ConnectionLimits;
 const RESERVED_DESCRIPTORS: u64 = 64;
 
 /// Serves `service` on `listener` within `limits` until `shutdown` completes; then stops
-/// accepting, closes idle connections and waits for the requests in flight.
+/// accepting, closes idle connections, lets the requests in flight finish and closes
+/// whatever is still open when the shutdown grace period ends. Returns that end, by
+/// which the caller's own shutdown work should be done too.
 pub async fn serve<S>(
     listener: TcpListener,
     service: S,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
-) where
+) -> Instant
+where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
@@ -128,9 +132,28 @@ pub async fn serve<S>(
         });
     }
     drop(listener);
-    // hyper closes idle connections at once and the others after their response.
-    graceful.shutdown().await;
+    let grace_ends = Instant::now() + limits.shutdown_grace;
+    while connections.try_join_next().is_some() {}
+    tracing::info!(
+        open = connections.len(),
+        grace = ?limits.shutdown_grace,
+        "stopped accepting connections; requests in flight may finish within the grace period"
+    );
+    // hyper closes idle connections at once and the others after their response; a
+    // request head still arriving keeps its deadline, which may be later than the grace.
+    if tokio::time::timeout_at(grace_ends, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        while connections.try_join_next().is_some() {}
+        tracing::warn!(
+            open = connections.len(),
+            "connections still open at the end of the shutdown grace period are closed"
+        );
+    }
+    // Dropping a connection closes its socket.
     connections.shutdown().await;
+    grace_ends
 }
 
 /// `wanted` connections, or fewer when the open-files limit cannot hold them. Each

@@ -192,10 +192,10 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight
-    /// ([`crate::server::serve`]).
+    /// Serves until `shutdown` completes, then lets the requests in flight finish within
+    /// the shutdown grace period ([`crate::server::serve`]).
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
-        crate::server::serve(
+        let grace_ends = crate::server::serve(
             self.listener,
             app(self.state.clone()),
             self.limits,
@@ -206,7 +206,17 @@ impl Application {
             task.abort();
         }
         if let Some(emulator) = self.emulator {
-            emulator.shutdown().await;
+            // The emulator's server waits for its own connections (a browser's among them);
+            // the same grace period bounds it, and what it still holds then ends with the
+            // process.
+            if tokio::time::timeout_at(grace_ends, emulator.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::debug!(
+                    "the built-in GitHub emulator did not stop within the grace period"
+                );
+            }
         }
     }
 }

@@ -1,13 +1,19 @@
 //! What clients that do not play along meet: a connection that sends nothing, one that
-//! dribbles its headers, one kept alive and idle, thousands of silent ones, and more than
-//! the cap. Every wait is bounded by `WAIT`; the tests wait for the server to act (a read
-//! that returns end of stream), never for a fixed time.
+//! dribbles its headers, one kept alive and idle, thousands of silent ones, more than the
+//! cap, and a shutdown while requests are half sent or still running. Every wait is
+//! bounded by `WAIT`; the tests wait for the server to act (a read that returns end of
+//! stream), never for a fixed time.
 
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::Router;
+use axum::routing::get;
 use gistdesk::config::ConnectionLimits;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use tokio::time::{Instant, timeout};
 
 use crate::helpers::{TestApp, logs};
@@ -280,4 +286,173 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot_and_the_cap_is_logged_o
         "one warning for the whole episode:\n{}",
         logs()
     );
+}
+
+/// A server with one slow route whose handler says when it starts and finishes when
+/// the test lets it.
+fn slow_app(started: oneshot::Sender<()>, release: oneshot::Receiver<()>) -> Router {
+    let started = Arc::new(Mutex::new(Some(started)));
+    let release = Arc::new(Mutex::new(Some(release)));
+    Router::new().route(
+        "/slow",
+        get(move || {
+            let started = started.lock().expect("not poisoned").take();
+            let release = release.lock().expect("not poisoned").take();
+            async move {
+                if let Some(started) = started {
+                    let _ = started.send(());
+                }
+                if let Some(release) = release {
+                    let _ = release.await;
+                }
+                "finished\n"
+            }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn shutdown_finishes_a_request_in_flight_and_closes_a_half_sent_one_within_the_grace_period()
+{
+    let limits = ConnectionLimits {
+        // Only the grace period can end the half-sent request here.
+        header_read_timeout: Duration::from_secs(60),
+        shutdown_grace: Duration::from_secs(1),
+        ..ConnectionLimits::default()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let address = listener.local_addr().expect("address");
+    let (started_tx, started) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(gistdesk::server::serve(
+        listener,
+        slow_app(started_tx, release_rx),
+        limits,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+
+    let mut half_sent = TcpStream::connect(address).await.expect("connects");
+    half_sent
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nX: ")
+        .await
+        .expect("half a request sent");
+    let slow = tokio::spawn(reqwest::get(format!("http://{address}/slow")));
+    timeout(WAIT, started)
+        .await
+        .expect("the slow request starts")
+        .expect("started");
+
+    let stopping = Instant::now();
+    stop.send(()).expect("the server listens for the signal");
+    // New connections are refused once the server stops accepting.
+    timeout(WAIT, async {
+        while TcpStream::connect(address).await.is_ok() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the listener is closed");
+    release.send(()).expect("the slow handler waits");
+
+    let response = timeout(WAIT, slow)
+        .await
+        .expect("the slow request finishes")
+        .expect("task")
+        .expect("a response, not a cut connection");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert_eq!(response.text().await.expect("body"), "finished\n");
+
+    closed_by_server(&mut half_sent).await;
+    timeout(limits.shutdown_grace + Duration::from_secs(2), server)
+        .await
+        .expect("the server stops within the grace period")
+        .expect("task");
+    let took = stopping.elapsed();
+    assert!(
+        took < limits.shutdown_grace + Duration::from_secs(1),
+        "shutdown took {took:?}"
+    );
+}
+
+/// The `address` in `line` after `marker` (`127.0.0.1:PORT`).
+fn address_after(line: &str, marker: &str) -> String {
+    line.split(marker)
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("an address after {marker:?} in {line:?}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_binary_within_the_grace_period_whatever_a_client_left_half_sent() {
+    // A half-sent request to gistdesk, then one to its built-in emulator, which has a
+    // server of its own.
+    for half_sent_to in ["open http://", "emulator at http://"] {
+        sigterm_with_a_half_sent_request(half_sent_to).await;
+    }
+}
+
+async fn sigterm_with_a_half_sent_request(half_sent_to: &str) {
+    const GRACE: Duration = Duration::from_secs(2);
+    let dir = std::env::temp_dir().join(format!(
+        "gistdesk-sigterm-{}-{}",
+        std::process::id(),
+        half_sent_to.len()
+    ));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gistdesk"))
+        .env_clear()
+        .arg("serve")
+        .env("BIND", "127.0.0.1:0")
+        .env("DATA_DIR", &dir)
+        .env("RUST_LOG", "warn")
+        .env("HEADER_READ_TIMEOUT", "60s")
+        .env("SHUTDOWN_GRACE", "2s")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("gistdesk starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    timeout(WAIT, BufReader::new(stdout).read_line(&mut line))
+        .await
+        .expect("gistdesk prints its URL")
+        .expect("a line");
+    let gistdesk = address_after(&line, "open http://");
+
+    let mut half_sent = TcpStream::connect(address_after(&line, half_sent_to))
+        .await
+        .expect("connects");
+    half_sent
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX: ")
+        .await
+        .expect("half a request sent");
+    // Answered after the half-sent connection was accepted and read.
+    let health = timeout(WAIT, reqwest::get(format!("http://{gistdesk}/healthz")))
+        .await
+        .expect("/healthz answers")
+        .expect("a response");
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+
+    let pid = child.id().expect("running").to_string();
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let status = timeout(GRACE + Duration::from_secs(3), child.wait()).await;
+    let took = signalled.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    let status = status
+        .unwrap_or_else(|_| {
+            panic!("still running {took:?} after SIGTERM with SHUTDOWN_GRACE=2s ({half_sent_to})")
+        })
+        .expect("exit status");
+    assert!(status.success(), "{status}");
+    closed_by_server(&mut half_sent).await;
 }
