@@ -88,6 +88,25 @@ pub struct ServeArgs {
     #[arg(long, env = "ALLOWED_TEAMS", value_delimiter = ',')]
     pub allowed_teams: Vec<String>,
 
+    /// A connection must send a complete request head (request line and headers) within
+    /// this long of opening, or of the first byte of its next request; otherwise it is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// A kept-alive connection with no request in progress is closed after this long.
+    #[arg(long, env = "IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Connections served at once; further ones wait in the listen queue until one closes
+    /// (lowered at start-up, with a warning, when the open-files limit cannot hold them).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections)]
+    pub max_connections: usize,
+
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before every
+    /// connection left is closed and the process exits.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
     /// Log filter, in RUST_LOG syntax (e.g. info, gistdesk=debug).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_level: String,
@@ -307,6 +326,32 @@ pub struct SessionConfig {
     pub max_lifetime: Duration,
 }
 
+/// How the server treats connections: how long it waits for clients, how many it serves
+/// at once, and how long a shutdown may take. `Default` is what gistdesk ships with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// `HEADER_READ_TIMEOUT`: a request head must be complete this long after the
+    /// connection opened, or after the first byte of a later request arrived.
+    pub header_read_timeout: Duration,
+    /// `IDLE_TIMEOUT`: how long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// `MAX_CONNECTIONS`: connections served at once.
+    pub max_connections: usize,
+    /// `SHUTDOWN_GRACE`: how long requests in flight may take to finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
 /// The validated configuration of `gistdesk serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -326,6 +371,8 @@ pub struct Config {
     pub page_memory: Duration,
     /// Who may sign in.
     pub access: AccessConfig,
+    /// Connection time limits, cap and shutdown grace.
+    pub connections: ConnectionLimits,
     /// Log filter (with `gistdesk::access=off` when `ACCESS_LOG=off`).
     pub log_level: String,
     /// Log format.
@@ -404,6 +451,18 @@ impl Config {
         if args.session_idle_timeout.is_zero() {
             return Err(ConfigError::new("SESSION_IDLE_TIMEOUT", "must be positive"));
         }
+        for (variable, duration) in [
+            ("HEADER_READ_TIMEOUT", args.header_read_timeout),
+            ("IDLE_TIMEOUT", args.idle_timeout),
+            ("SHUTDOWN_GRACE", args.shutdown_grace),
+        ] {
+            if duration.is_zero() {
+                return Err(ConfigError::new(variable, "must be positive"));
+            }
+        }
+        if args.max_connections == 0 {
+            return Err(ConfigError::new("MAX_CONNECTIONS", "must be positive"));
+        }
         if args.session_max_lifetime < args.session_idle_timeout {
             return Err(ConfigError::new(
                 "SESSION_MAX_LIFETIME",
@@ -432,6 +491,12 @@ impl Config {
             github_timeout: args.github_timeout,
             page_memory: args.page_memory,
             access,
+            connections: ConnectionLimits {
+                header_read_timeout: args.header_read_timeout,
+                idle_timeout: args.idle_timeout,
+                max_connections: args.max_connections,
+                shutdown_grace: args.shutdown_grace,
+            },
             // Off is one more filter directive: the access line is skipped where it is
             // made, at no cost per request.
             log_level: if args.access_log {
@@ -693,6 +758,41 @@ mod tests {
         assert!(err.contains("SESSION_COOKIE_NAME"), "{err}");
         let err = config(&["--save-concurrency", "0"]).expect_err("no saves at all");
         assert!(err.contains("SAVE_CONCURRENCY"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_default_to_the_shipped_values_and_must_be_positive() {
+        let defaults = config(&[]).expect("defaults are valid");
+        assert_eq!(defaults.connections, ConnectionLimits::default());
+        let set = config(&[
+            "--header-read-timeout",
+            "5s",
+            "--idle-timeout",
+            "2m",
+            "--max-connections",
+            "100",
+            "--shutdown-grace",
+            "30",
+        ])
+        .expect("valid");
+        assert_eq!(
+            set.connections,
+            ConnectionLimits {
+                header_read_timeout: Duration::from_secs(5),
+                idle_timeout: Duration::from_secs(120),
+                max_connections: 100,
+                shutdown_grace: Duration::from_secs(30),
+            }
+        );
+        for (flag, variable) in [
+            ("--header-read-timeout", "HEADER_READ_TIMEOUT"),
+            ("--idle-timeout", "IDLE_TIMEOUT"),
+            ("--max-connections", "MAX_CONNECTIONS"),
+            ("--shutdown-grace", "SHUTDOWN_GRACE"),
+        ] {
+            let err = config(&[flag, "0"]).expect_err("zero");
+            assert!(err.contains(variable), "{err}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod render;
 mod routes;
 pub mod security;
+pub mod server;
 pub mod session_cache;
 pub mod sessions;
 pub mod sign_in_key;
@@ -117,8 +118,8 @@ impl AppState {
 }
 
 /// The web application: pages, sign-in routes, sessions, security headers,
-/// request ids and request logs, as one tower service (`axum::serve` it with
-/// `axum::ServiceExt::into_make_service`).
+/// request ids and request logs, as one tower service ([`server::serve`] serves it;
+/// so would `axum::serve`, without time limits).
 ///
 /// The layers wrap the router as a whole. `Router::layer` would wrap every route in
 /// every layer, each boxed on its own, and every request would then clone and drop

@@ -88,7 +88,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     tracing::info!(addr = %app.local_addr(), url = %app.public_url(), "gistdesk is serving");
-    app.run_until(shutdown_signal()).await?;
+    app.run_until(shutdown_signal()).await;
     tracing::info!("gistdesk stopped");
     Ok(())
 }

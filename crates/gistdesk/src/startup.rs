@@ -11,7 +11,7 @@ use github_oauth::{ClientId, ClientSecret, Endpoints, OAuthClient, Scopes};
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::config::{AccessConfig, Config, GithubTarget};
+use crate::config::{AccessConfig, Config, ConnectionLimits, GithubTarget};
 use crate::pages::GistdeskPages;
 use crate::sessions::SessionBackend;
 use crate::{AppState, LOGIN_PREFIX, app};
@@ -72,6 +72,7 @@ pub enum StartError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    limits: ConnectionLimits,
     local_addr: SocketAddr,
     public_url: Url,
     emulator: Option<github_emulator::Emulator>,
@@ -174,6 +175,7 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            limits: config.connections,
             local_addr,
             public_url,
             emulator,
@@ -201,23 +203,32 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let service =
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(app(self.state.clone()));
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+    /// Serves until `shutdown` completes, then lets the requests in flight finish within
+    /// the shutdown grace period ([`crate::server::serve`]).
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
+        let grace_ends = crate::server::serve(
+            self.listener,
+            app(self.state.clone()),
+            self.limits,
+            shutdown,
+        )
+        .await;
         if let Some(task) = self.expiry_task {
             task.abort();
         }
         if let Some(emulator) = self.emulator {
-            emulator.shutdown().await;
+            // The emulator's server waits for its own connections (a browser's among them);
+            // the same grace period bounds it, and what it still holds then ends with the
+            // process.
+            if tokio::time::timeout_at(grace_ends, emulator.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::debug!(
+                    "the built-in GitHub emulator did not stop within the grace period"
+                );
+            }
         }
-        result
     }
 }
 

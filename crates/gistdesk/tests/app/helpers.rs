@@ -61,6 +61,7 @@ pub struct TestAppBuilder {
     page_memory: Option<std::time::Duration>,
     access: gistdesk::config::AccessConfig,
     save_concurrency: Option<usize>,
+    connections: gistdesk::config::ConnectionLimits,
 }
 
 impl TestAppBuilder {
@@ -85,6 +86,12 @@ impl TestAppBuilder {
     /// Who may sign in (default: anyone).
     pub fn access(mut self, access: gistdesk::config::AccessConfig) -> Self {
         self.access = access;
+        self
+    }
+
+    /// Connection time limits and cap (default: the shipped defaults).
+    pub fn connections(mut self, limits: gistdesk::config::ConnectionLimits) -> Self {
+        self.connections = limits;
         self
     }
 
@@ -119,6 +126,7 @@ impl TestAppBuilder {
             github_timeout: std::time::Duration::from_secs(3),
             page_memory: self.page_memory.unwrap_or(gistdesk::memo::DEFAULT_TTL),
             access: self.access,
+            connections: self.connections,
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
             save_concurrency: self

@@ -2,6 +2,7 @@
 //! cookie-keeping client that does not follow redirects.
 
 mod cli;
+mod connections;
 mod csrf;
 mod failures;
 mod gists;

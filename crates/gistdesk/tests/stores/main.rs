@@ -607,6 +607,7 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
         github_timeout: std::time::Duration::from_secs(3),
         page_memory: gistdesk::memo::DEFAULT_TTL,
         access: Default::default(),
+        connections: Default::default(),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
         save_concurrency: gistdesk::limits::DEFAULT_SAVE_CONCURRENCY,
