@@ -494,6 +494,31 @@ impl<C: Future> Future for Deadline<C> {
     }
 }
 
+/// Completes on SIGTERM (what a process manager sends) or Ctrl-C, for `serve` and the
+/// standalone emulator alike. A signal that cannot be listened for never completes.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
