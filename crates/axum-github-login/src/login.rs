@@ -153,6 +153,18 @@ impl GithubLogin {
         &self.inner.callback_url
     }
 
+    /// The callback URL of a site served at `public_url` with its routes under `prefix`
+    /// (what [`callback_url`](Self::callback_url) will be), for registering it with
+    /// GitHub before the sign-in is built.
+    pub fn callback_url_for(public_url: &Url, prefix: &str) -> Url {
+        let mut callback_url = public_url.clone();
+        let base_path = public_url.path().trim_end_matches('/');
+        callback_url.set_path(&format!("{base_path}{prefix}/callback"));
+        callback_url.set_query(None);
+        callback_url.set_fragment(None);
+        callback_url
+    }
+
     /// The sign-in link that comes back to `next`, e.g. `/auth/github/login?next=%2Fgists`.
     pub fn login_url(&self, next: &NextPath) -> String {
         let mut out = format!("{}/login", self.inner.prefix);
@@ -295,11 +307,8 @@ impl GithubLoginBuilder {
         {
             return Err(BuildError::BadPublicUrl);
         }
-        let mut callback_url = self.public_url.clone();
+        let callback_url = GithubLogin::callback_url_for(&self.public_url, p);
         let base_path = self.public_url.path().trim_end_matches('/');
-        callback_url.set_path(&format!("{base_path}{p}/callback"));
-        callback_url.set_query(None);
-        callback_url.set_fragment(None);
         let key = match self.sign_in_key {
             Some(key) => key,
             None => SignInKey::generate()?,

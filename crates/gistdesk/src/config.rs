@@ -508,23 +508,6 @@ impl Config {
             save_concurrency: args.save_concurrency,
         })
     }
-
-    /// Whether people reach gistdesk over https (Secure cookies, HSTS).
-    pub fn is_https(&self) -> bool {
-        self.public_url.scheme() == "https"
-    }
-
-    /// The OAuth callback URL registered with GitHub.
-    pub fn callback_url(&self) -> Url {
-        let mut url = self.public_url.clone();
-        let path = format!(
-            "{}{}/callback",
-            self.public_url.path().trim_end_matches('/'),
-            crate::LOGIN_PREFIX
-        );
-        url.set_path(&path);
-        url
-    }
 }
 
 /// A configuration value that cannot be used, with the variable to fix.
@@ -699,7 +682,11 @@ mod tests {
         assert!(matches!(config.github, GithubTarget::Emulator));
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
         assert_eq!(
-            config.callback_url().as_str(),
+            axum_github_login::GithubLogin::callback_url_for(
+                &config.public_url,
+                crate::LOGIN_PREFIX
+            )
+            .as_str(),
             "http://127.0.0.1:3000/auth/github/callback"
         );
         assert!(

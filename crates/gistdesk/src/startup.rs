@@ -103,15 +103,7 @@ impl Application {
         if config.bind.port() == 0 && public_url.port() == Some(0) {
             let _ = public_url.set_port(Some(local_addr.port()));
         }
-        let callback_url = {
-            let mut url = public_url.clone();
-            let path = format!(
-                "{}{LOGIN_PREFIX}/callback",
-                public_url.path().trim_end_matches('/')
-            );
-            url.set_path(&path);
-            url
-        };
+        let callback_url = GithubLogin::callback_url_for(&public_url, LOGIN_PREFIX);
 
         let (web_url, api_url, client_id, client_secret, emulator) = match &config.github {
             GithubTarget::Remote {
