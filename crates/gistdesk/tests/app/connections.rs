@@ -93,7 +93,10 @@ async fn read_response(reader: &mut BufReader<&mut TcpStream>) -> RawResponse {
 
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_after_the_header_read_timeout() {
-    let app = TestApp::builder().connections(short_limits()).spawn().await;
+    let app = TestApp::builder()
+        .with_config(|c| c.connections = short_limits())
+        .spawn()
+        .await;
     let opened = Instant::now();
     let mut stream = TcpStream::connect(socket_address(&app))
         .await
@@ -107,7 +110,10 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_header_read_timeout
 
 #[tokio::test]
 async fn a_connection_dribbling_its_headers_is_closed_after_the_header_read_timeout() {
-    let app = TestApp::builder().connections(short_limits()).spawn().await;
+    let app = TestApp::builder()
+        .with_config(|c| c.connections = short_limits())
+        .spawn()
+        .await;
     let mut stream = TcpStream::connect(socket_address(&app))
         .await
         .expect("connects");
@@ -160,7 +166,10 @@ async fn a_kept_alive_connection_is_reused_then_closed_after_the_idle_timeout() 
         idle_timeout: Duration::from_millis(800),
         ..ConnectionLimits::default()
     };
-    let app = TestApp::builder().connections(limits).spawn().await;
+    let app = TestApp::builder()
+        .with_config(move |c| c.connections = limits)
+        .spawn()
+        .await;
     let mut stream = TcpStream::connect(socket_address(&app))
         .await
         .expect("connects");
@@ -211,7 +220,10 @@ async fn the_server_answers_while_two_thousand_silent_connections_are_open_and_t
         header_read_timeout: Duration::from_secs(5),
         ..ConnectionLimits::default()
     };
-    let app = TestApp::builder().connections(limits).spawn().await;
+    let app = TestApp::builder()
+        .with_config(move |c| c.connections = limits)
+        .spawn()
+        .await;
     let address = socket_address(&app);
     let opening = Instant::now();
     let mut silent = Vec::with_capacity(SILENT);
@@ -243,7 +255,10 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot_and_the_cap_is_logged_o
         max_connections: 2,
         ..ConnectionLimits::default()
     };
-    let app = TestApp::builder().connections(limits).spawn().await;
+    let app = TestApp::builder()
+        .with_config(move |c| c.connections = limits)
+        .spawn()
+        .await;
     let address = socket_address(&app);
     let opened = Instant::now();
     let mut silent = Vec::new();

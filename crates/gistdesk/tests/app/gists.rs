@@ -260,7 +260,7 @@ async fn a_gist_made_elsewhere_shows_after_the_page_memory() {
     // PAGE_MEMORY=0: every view asks GitHub, so the new gist is there at once.
     let app = TestApp::builder()
         .auto_approve("octocat")
-        .page_memory(Duration::ZERO)
+        .with_config(|c| c.page_memory = Duration::ZERO)
         .spawn()
         .await;
     app.sign_in("/gists").await;

@@ -54,14 +54,14 @@ fn init_logs() {
     });
 }
 
+/// Changes a test's configuration from the default one.
+type ConfigChange = Box<dyn FnOnce(&mut Config)>;
+
 /// Builds a [`TestApp`].
 #[derive(Default)]
 pub struct TestAppBuilder {
     auto_approve: Option<&'static str>,
-    page_memory: Option<std::time::Duration>,
-    access: gistdesk::config::AccessConfig,
-    save_concurrency: Option<usize>,
-    connections: gistdesk::config::ConnectionLimits,
+    changes: Vec<ConfigChange>,
 }
 
 impl TestAppBuilder {
@@ -71,27 +71,10 @@ impl TestAppBuilder {
         self
     }
 
-    /// How long gistdesk keeps list pages (default: the shipped default).
-    pub fn page_memory(mut self, ttl: std::time::Duration) -> Self {
-        self.page_memory = Some(ttl);
-        self
-    }
-
-    /// How many gist saves may run at once (default: the shipped default).
-    pub fn save_concurrency(mut self, saves: usize) -> Self {
-        self.save_concurrency = Some(saves);
-        self
-    }
-
-    /// Who may sign in (default: anyone).
-    pub fn access(mut self, access: gistdesk::config::AccessConfig) -> Self {
-        self.access = access;
-        self
-    }
-
-    /// Connection time limits and cap (default: the shipped defaults).
-    pub fn connections(mut self, limits: gistdesk::config::ConnectionLimits) -> Self {
-        self.connections = limits;
+    /// Changes the configuration, from the one every test starts with (the shipped
+    /// defaults, an emulator, a SQLite store in a folder of the test's own).
+    pub fn with_config(mut self, change: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.changes.push(Box::new(change));
         self
     }
 
@@ -124,15 +107,17 @@ impl TestAppBuilder {
                 max_lifetime: std::time::Duration::from_secs(86_400),
             },
             github_timeout: std::time::Duration::from_secs(3),
-            page_memory: self.page_memory.unwrap_or(gistdesk::memo::DEFAULT_TTL),
-            access: self.access,
-            connections: self.connections,
+            page_memory: gistdesk::memo::DEFAULT_TTL,
+            access: Default::default(),
+            connections: Default::default(),
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
-            save_concurrency: self
-                .save_concurrency
-                .unwrap_or(gistdesk::limits::DEFAULT_SAVE_CONCURRENCY),
+            save_concurrency: gistdesk::limits::DEFAULT_SAVE_CONCURRENCY,
         };
+        let mut config = config;
+        for change in self.changes {
+            change(&mut config);
+        }
         let app = Application::build(config).await.expect("gistdesk starts");
         let address = format!("http://{}", app.local_addr());
         let state = app.state().clone();

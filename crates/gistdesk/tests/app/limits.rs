@@ -196,7 +196,7 @@ async fn saves_beyond_the_bound_wait_for_a_turn_then_are_told_to_come_back() {
     // limit, and so a save's longest wait, is 3 s).
     let app = TestApp::builder()
         .auto_approve("octocat")
-        .save_concurrency(1)
+        .with_config(|c| c.save_concurrency = 1)
         .spawn()
         .await;
     app.sign_in("/gists").await;

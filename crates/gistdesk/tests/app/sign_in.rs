@@ -310,7 +310,7 @@ async fn only_allowed_people_may_sign_in() {
     };
     let app = TestApp::builder()
         .auto_approve("octocat")
-        .access(only_hubot)
+        .with_config(move |c| c.access = only_hubot)
         .spawn()
         .await;
     let (authorize, refused) = callback_answer(&app).await;
@@ -333,7 +333,7 @@ async fn only_allowed_people_may_sign_in() {
     };
     let app = TestApp::builder()
         .auto_approve("octocat")
-        .access(github_org)
+        .with_config(move |c| c.access = github_org)
         .spawn()
         .await;
     let (authorize, allowed) = callback_answer(&app).await;
