@@ -40,8 +40,9 @@ impl AuthorizeParams {
 }
 
 /// What the caller keeps (server-side, bound to the browser) between the redirect to
-/// GitHub and the callback: the `state` to check and the PKCE verifier to send.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// GitHub and the callback: the `state` to check and the PKCE verifier to send. Not
+/// `Clone`: it is spent once; serializing it is the way to keep it.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAuthorization {
     /// The `state` sent in the authorize URL.
     pub state: CsrfState,

@@ -13,7 +13,7 @@ macro_rules! secret_newtype {
         /// `Debug` and `Display` print `[redacted]`; read the value with
         /// [`secret()`](Self::secret). Equality is checked in constant time. It
         /// serializes as the bare string, for server-side storage only.
-        #[derive(Clone, Serialize, Deserialize)]
+        #[derive(Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -53,16 +53,21 @@ macro_rules! secret_newtype {
 
 secret_newtype!(
     /// An OAuth app's or GitHub App's client secret.
+    #[derive(Clone)]
     ClientSecret
 );
 secret_newtype!(
     /// A user access token (`gho_…`, `ghu_…`, or any other opaque string).
+    #[derive(Clone)]
     AccessToken
 );
 secret_newtype!(
     /// A refresh token for an expiring GitHub App user token (`ghr_…`).
+    #[derive(Clone)]
     RefreshToken
 );
+// Single use: no `Clone`. Each is made for one sign-in and spent by its callback; the
+// explicit way to keep one until then is to serialize it (server-side, or sealed).
 secret_newtype!(
     /// The PKCE `code_verifier` kept between the redirect and the callback.
     PkceVerifier
@@ -73,6 +78,7 @@ secret_newtype!(
 );
 secret_newtype!(
     /// The device flow's `device_code`; only the app may see it, unlike the user code.
+    #[derive(Clone)]
     DeviceCode
 );
 
