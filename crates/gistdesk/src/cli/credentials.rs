@@ -266,14 +266,13 @@ fn load(path: &Path) -> Result<Option<Credentials>, CliError> {
     io::Read::read_to_end(&mut file, &mut bytes).map_err(cannot_read)?;
     // serde_json's messages may quote the offending value, which could be a token:
     // only its position is shown.
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        CliError::Message(format!(
-            "{} is not a gistdesk credentials file (line {}, column {}): delete it and run `gistdesk login`",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| CliError::DamagedCredentials {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+        })
 }
 
 /// Writes credentials with mode 0600, replacing any previous file atomically.

@@ -113,6 +113,20 @@ pub enum CliError {
     /// The sign-in did not complete.
     #[error("{0}")]
     Login(String),
+    /// The saved sign-in does not read as one; only the place of the fault is told
+    /// (the content may hold a token).
+    #[error(
+        "{} is not a gistdesk credentials file (line {line}, column {column}): delete it and run `gistdesk login`",
+        .path.display()
+    )]
+    DamagedCredentials {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Where it stops reading as credentials.
+        line: usize,
+        /// The column on that line.
+        column: usize,
+    },
     /// Anything else, already worded for a person.
     #[error("{0}")]
     Message(String),
