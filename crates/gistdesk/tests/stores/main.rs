@@ -110,36 +110,23 @@ async fn redis() {
 async fn redis_goes_away_and_comes_back() {
     let redis = OwnRedis::start();
     let store = SessionStoreConfig::parse(&redis.url()).expect("a redis:// URL");
-    let emulator = Emulator::builder()
-        .auto_approve("octocat")
-        .spawn()
-        .await
-        .expect("emulator starts");
-    let dir = std::env::temp_dir().join(format!("gistdesk-stores-redis-{}", random_hex()));
     let timeout = Duration::from_secs(1);
-    let mut config = app_config(&emulator, store, &dir);
-    config.session.store_timeout = timeout;
-    let app = Application::build(config).await.expect("gistdesk starts");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let http = browser();
-    sign_in(&http, &base).await;
-    let account = format!("{base}/account");
-    assert_eq!(get(&http, &account).await.0, StatusCode::OK);
+    let signed_in = SignedInApp::start(store, timeout, "redis").await;
+    let (http, base, account) = (&signed_in.http, &signed_in.base, &signed_in.account);
 
     // The server drops every client connection (as a fail-over or a proxy would).
     redis.command("CLIENT KILL TYPE normal");
-    let (status, took, _) = get(&http, &account).await;
+    let (status, took, _) = get(http, account).await;
     assert!(
         status == StatusCode::OK || status == StatusCode::SERVICE_UNAVAILABLE,
         "right after the connections dropped: {status}"
     );
     assert!(took < timeout * 2, "answered in {took:?}");
-    serves_again(&http, &account).await;
+    serves_again(http, account).await;
 
     // Redis stalls (a slow disk, a long command): 503 within the timeout, not a hang.
     let stall = redis.spawn_command("DEBUG SLEEP 3");
-    let (status, took, retry_after) = get(&http, &account).await;
+    let (status, took, retry_after) = get(http, account).await;
     assert_eq!(
         status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -148,48 +135,34 @@ async fn redis_goes_away_and_comes_back() {
     assert!(took < timeout * 2, "503 after {took:?}");
     assert!(retry_after.is_some(), "503 says when to try again");
     let _ = stall.join();
-    serves_again(&http, &account).await;
+    serves_again(http, account).await;
 
     // Redis restarts: 503 (and not ready) while it is down, the same session after.
     let redis = redis
         .restart_after(|| async {
-            let (status, took, _) = get(&http, &account).await;
+            let (status, took, _) = get(http, account).await;
             assert_eq!(
                 status,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "while Redis is down"
             );
             assert!(took < timeout * 2, "503 after {took:?}");
-            let (ready, _, _) = get(&http, &format!("{base}/readyz")).await;
+            let (ready, _, _) = get(http, &format!("{base}/readyz")).await;
             assert_eq!(ready, StatusCode::SERVICE_UNAVAILABLE);
         })
         .await;
-    serves_again(&http, &account).await;
-    let (ready, _, _) = get(&http, &format!("{base}/readyz")).await;
+    serves_again(http, account).await;
+    let (ready, _, _) = get(http, &format!("{base}/readyz")).await;
     assert_eq!(ready, StatusCode::OK);
     drop(redis);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A session table locked by another client: pages answer 503 within the store
 /// timeout, and serve the session again when the lock is released.
 async fn a_locked_table_is_a_503_within_the_timeout(url: &str, store: SessionStoreConfig) {
-    let emulator = Emulator::builder()
-        .auto_approve("octocat")
-        .spawn()
-        .await
-        .expect("emulator starts");
-    let dir = std::env::temp_dir().join(format!("gistdesk-stores-lock-{}", random_hex()));
     let timeout = Duration::from_secs(1);
-    let mut config = app_config(&emulator, store, &dir);
-    config.session.store_timeout = timeout;
-    let app = Application::build(config).await.expect("gistdesk starts");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let http = browser();
-    sign_in(&http, &base).await;
-    let account = format!("{base}/account");
-    assert_eq!(get(&http, &account).await.0, StatusCode::OK);
+    let signed_in = SignedInApp::start(store, timeout, "lock").await;
+    let (http, account) = (&signed_in.http, &signed_in.account);
 
     let pool = sqlx::PgPool::connect(url)
         .await
@@ -199,7 +172,7 @@ async fn a_locked_table_is_a_503_within_the_timeout(url: &str, store: SessionSto
         .execute(&mut *lock)
         .await
         .expect("the session table locks");
-    let (status, took, retry_after) = get(&http, &account).await;
+    let (status, took, retry_after) = get(http, account).await;
     assert_eq!(
         status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -208,8 +181,49 @@ async fn a_locked_table_is_a_503_within_the_timeout(url: &str, store: SessionSto
     assert!(took < timeout * 2, "503 after {took:?}");
     assert!(retry_after.is_some(), "503 says when to try again");
     lock.rollback().await.expect("unlock");
-    serves_again(&http, &account).await;
-    let _ = std::fs::remove_dir_all(dir);
+    serves_again(http, account).await;
+}
+
+/// gistdesk on `store` with a short store timeout, octocat signed in.
+struct SignedInApp {
+    http: reqwest::Client,
+    base: String,
+    account: String,
+    dir: std::path::PathBuf,
+    _emulator: Emulator,
+}
+
+impl SignedInApp {
+    async fn start(store: SessionStoreConfig, timeout: Duration, name: &str) -> Self {
+        let emulator = Emulator::builder()
+            .auto_approve("octocat")
+            .spawn()
+            .await
+            .expect("emulator starts");
+        let dir = std::env::temp_dir().join(format!("gistdesk-stores-{name}-{}", random_hex()));
+        let mut config = app_config(&emulator, store, &dir);
+        config.session.store_timeout = timeout;
+        let app = Application::build(config).await.expect("gistdesk starts");
+        let base = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        let http = browser();
+        sign_in(&http, &base).await;
+        let account = format!("{base}/account");
+        assert_eq!(get(&http, &account).await.0, StatusCode::OK);
+        Self {
+            http,
+            base,
+            account,
+            dir,
+            _emulator: emulator,
+        }
+    }
+}
+
+impl Drop for SignedInApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// GETs `url`: the status, how long the answer took, and its `Retry-After`.
