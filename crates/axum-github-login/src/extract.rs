@@ -277,7 +277,13 @@ async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
             json,
             Some(reason),
         )),
-        Err(f) => Err(f.with_json(json).into()),
+        Err(mut f) => {
+            // A passing outage: trying again means this same page.
+            if f.kind == FailureKind::StoreUnavailable {
+                f.retry_url = next_for(here.as_ref()).as_str().to_owned();
+            }
+            Err(f.with_json(json).into())
+        }
     }
 }
 
