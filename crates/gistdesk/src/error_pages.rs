@@ -3,6 +3,9 @@
 //! renders it inside the layout of whoever [`Me`](crate::routes::Me) found signed in (or
 //! the anonymous one), and ends the session when GitHub no longer accepts the person's
 //! token. A response without that extension passes untouched.
+//!
+//! Every signed-in request leaves only its `SignedIn` (a few shared pointers) behind; the
+//! layout of an error page is made from it when there is an error, never before.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,40 +14,59 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 
 use axum::extract::Request;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use axum_github_login::SignedIn;
+use axum_github_login::{CsrfToken, SignedIn};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use crate::AppError;
-use crate::views::Layout;
+use crate::views::{Layout, UserView};
 
 /// An error on its way to [`ErrorPagesLayer`], which renders it.
 #[derive(Clone, Debug)]
 pub(crate) struct Unrendered(pub(crate) Arc<AppError>);
 
-/// What the request's `Me` found: the layout of its pages and the signed-in person.
-/// Handlers consume the request, so the layer hands this slot in and reads it after.
+/// Who the request's `Me` found signed in. Handlers consume the request, so the layer
+/// hands this slot in and reads it after.
 #[derive(Clone, Default)]
-pub(crate) struct PageContext(Arc<OnceLock<Signed>>);
-
-struct Signed {
-    layout: Layout,
-    signed_in: SignedIn,
-}
+pub(crate) struct PageContext(Arc<OnceLock<SignedIn>>);
 
 impl PageContext {
     /// Remembers who is signed in, for an error page of this request.
-    pub(crate) fn set(&self, layout: &Layout, signed_in: &SignedIn) {
-        let _ = self.0.set(Signed {
-            layout: Layout {
-                notice: None,
-                ..layout.clone()
-            },
-            signed_in: signed_in.clone(),
-        });
+    pub(crate) fn set(&self, signed_in: &SignedIn) {
+        let _ = self.0.set(signed_in.clone());
     }
+}
+
+/// Headers the route set on its refusal (e.g. `Connection: close` after an unread body)
+/// stay on the page; those about the (empty) body do not.
+fn with_route_headers(mut page: Response, route_headers: HeaderMap) -> Response {
+    for (name, value) in &route_headers {
+        let about_the_body = name == header::CONTENT_LENGTH || name == header::CONTENT_TYPE;
+        if !about_the_body && !page.headers().contains_key(name) {
+            page.headers_mut().insert(name, value.clone());
+        }
+    }
+    page
+}
+
+/// The error page in the signed-in layout (navigation and the session's CSRF token for
+/// the sign-out form), or, when GitHub refused the person's token, the end of the session.
+async fn signed_in_page(error: Arc<AppError>, signed_in: SignedIn) -> Response {
+    if matches!(error.as_ref(), AppError::SignInAgain) {
+        return signed_in.github_unauthorized().await;
+    }
+    let csrf = match CsrfToken::from_session(signed_in.session()).await {
+        Ok(token) => token.into_string(),
+        // The page still shows; only its sign-out form will ask to reload.
+        Err(_) => String::new(),
+    };
+    error.page_response(Layout {
+        user: Some(UserView::of(signed_in.user())),
+        notice: None,
+        csrf,
+    })
 }
 
 /// Renders error responses (see the module documentation).
@@ -124,27 +146,18 @@ where
                         return Poll::Ready(Ok(response));
                     };
                     let context = context.take().unwrap_or_default();
-                    match (error.as_ref(), context.0.get()) {
-                        // GitHub refused the person's token: the session ends, and the
-                        // sign-in page says why.
-                        (AppError::SignInAgain, Some(signed)) => {
-                            let signed_in = signed.signed_in.clone();
-                            Box::pin(async move { signed_in.github_unauthorized().await })
+                    let route_headers = std::mem::take(response.headers_mut());
+                    match context.0.get() {
+                        Some(signed_in) => {
+                            let signed_in = signed_in.clone();
+                            Box::pin(async move {
+                                let page = signed_in_page(error, signed_in).await;
+                                with_route_headers(page, route_headers)
+                            }) as Ending
                         }
-                        (_, signed) => {
-                            let layout =
-                                signed.map_or_else(Layout::anonymous, |s| s.layout.clone());
-                            let mut page = error.page_response(layout);
-                            // Headers the route set on its refusal (e.g. `Connection:
-                            // close` after an unread body) stay.
-                            for (name, value) in response.headers() {
-                                let about_the_body =
-                                    name == header::CONTENT_LENGTH || name == header::CONTENT_TYPE;
-                                if !about_the_body && !page.headers().contains_key(name) {
-                                    page.headers_mut().insert(name, value.clone());
-                                }
-                            }
-                            return Poll::Ready(Ok(page));
+                        None => {
+                            let page = error.page_response(Layout::anonymous());
+                            return Poll::Ready(Ok(with_route_headers(page, route_headers)));
                         }
                     }
                 }

@@ -15,6 +15,17 @@ pub struct UserView {
     pub html_url: String,
 }
 
+impl UserView {
+    /// How pages show `user`.
+    pub fn of(user: &axum_github_login::GithubUser) -> Self {
+        Self {
+            login: user.login.clone(),
+            name: user.name.clone(),
+            html_url: user.html_url.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// Data the page layout needs.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {

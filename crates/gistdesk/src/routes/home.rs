@@ -20,11 +20,7 @@ pub(crate) async fn show(
     who: MaybeSignedIn,
 ) -> Result<Response, AppError> {
     let layout = Layout {
-        user: who.user().map(|user| UserView {
-            login: user.login.clone(),
-            name: user.name.clone(),
-            html_url: user.html_url.clone().unwrap_or_default(),
-        }),
+        user: who.user().map(UserView::of),
         ..Layout::anonymous()
     };
     let next = NextPath::parse_or_root("/gists");

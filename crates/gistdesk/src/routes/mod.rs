@@ -100,18 +100,13 @@ impl FromRequestParts<AppState> for Me {
         let session = signed_in.session().clone();
         let csrf = CsrfToken::from_session(&session).await?;
         let notice = take_notice(&session).await;
-        let user = signed_in.user();
         let layout = Layout {
-            user: Some(UserView {
-                login: user.login.clone(),
-                name: user.name.clone(),
-                html_url: user.html_url.clone().unwrap_or_default(),
-            }),
+            user: Some(UserView::of(signed_in.user())),
             notice,
             csrf: csrf.into_string(),
         };
         if let Some(context) = parts.extensions.get::<crate::error_pages::PageContext>() {
-            context.set(&layout, &signed_in);
+            context.set(&signed_in);
         }
         Ok(Self {
             signed_in,
