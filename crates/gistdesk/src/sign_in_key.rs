@@ -79,20 +79,20 @@ impl From<sqlx::Error> for KeyError {
 /// cross between old and new instances then fail until the old ones restart.
 pub async fn load_or_create(sessions: &SessionBackend) -> Result<SignInKey, KeyError> {
     let bytes = tokio::time::timeout(WAIT, async {
-        match sessions.store() {
-            Store::Sqlite(store, ..) => provision(store).await,
-            Store::Postgres(store, pool) => {
+        // Held until provisioning ends: closing the connection releases the lock.
+        let _pg_lock = match sessions.store() {
+            Store::Postgres(_, pool) => {
                 let mut lock = pool.acquire().await?;
-                // Closing the connection releases the lock, however this ends.
                 lock.close_on_drop();
                 sqlx::query("SELECT pg_advisory_lock($1)")
                     .bind(PG_LOCK)
                     .execute(&mut *lock)
                     .await?;
-                provision(store).await
+                Some(lock)
             }
-            Store::Redis(store, _) => provision(store).await,
-        }
+            Store::Sqlite(..) | Store::Redis(..) => None,
+        };
+        provision(sessions.unguarded()).await
     })
     .await
     .map_err(|_| KeyError::Timeout)??;
@@ -287,9 +287,7 @@ mod tests {
         .await
         .expect("the store opens");
         load_or_create(&backend).await.expect("a key");
-        let Store::Sqlite(store, ..) = backend.store() else {
-            unreachable!("opened as SQLite")
-        };
+        let store = backend.unguarded();
         let kept = provision(store).await.expect("the key");
 
         // A browser naming the key's record as its session: nothing there, nothing to
