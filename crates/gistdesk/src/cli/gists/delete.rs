@@ -40,13 +40,7 @@ pub(super) async fn run(stored: &StoredArgs, args: DeleteArgs) -> Result<(), Cli
         let spinner = Spinner::start("Fetching the gists…");
         let mut described = Vec::with_capacity(ids.len());
         for id in &ids {
-            let gist = session
-                .call(|c| {
-                    let id = id.clone();
-                    async move { c.gists().get(&id).await }
-                })
-                .await
-                .map_err(|e| super::not_found(e, id, &login))?;
+            let gist = super::fetch(&mut session, id).await?;
             let description = gist
                 .description
                 .as_deref()

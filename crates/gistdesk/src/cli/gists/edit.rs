@@ -85,13 +85,7 @@ pub(super) async fn run(stored: &StoredArgs, args: EditArgs) -> Result<(), CliEr
     let id = &ids[0];
     let login = session.login();
     let spinner = Spinner::start("Fetching the gist…");
-    let gist = session
-        .call(|c| {
-            let id = id.clone();
-            async move { c.gists().get(&id).await }
-        })
-        .await
-        .map_err(|e| super::not_found(e, id, &login))?;
+    let gist = super::fetch(&mut session, id).await?;
     spinner.done();
 
     let missing = |name: &str| {

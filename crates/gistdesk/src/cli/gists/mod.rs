@@ -87,6 +87,19 @@ async fn open_for(
 }
 
 /// A 404 on a gist, said with its id and the person.
+/// One gist with its contents (GitHub's answer to `GET /gists/ID`); a 404 says whose
+/// gists were looked at.
+async fn fetch(session: &mut Session, id: &GistId) -> Result<Gist, CliError> {
+    let login = session.login();
+    session
+        .call(|c| {
+            let id = id.clone();
+            async move { c.gists().get(&id).await }
+        })
+        .await
+        .map_err(|e| not_found(e, id, &login))
+}
+
 fn not_found(e: CliError, id: &GistId, login: &str) -> CliError {
     match e {
         CliError::Api(github_api::Error::NotFound) => CliError::Message(format!(

@@ -6,12 +6,11 @@
 use std::io::Write;
 
 use clap::Args;
-use github_api::{Gist, GistId};
+use github_api::Gist;
 
 use crate::cli::json::{self, JsonArgs};
 use crate::cli::output::{self, Paint};
 use crate::cli::progress::Spinner;
-use crate::cli::session::Session;
 use crate::cli::{CliError, StoredArgs, browser, for_terminal, one_line, out};
 
 /// The largest file `view` fetches through its raw URL (GitHub truncates `content`
@@ -45,7 +44,7 @@ pub(super) async fn run(stored: &StoredArgs, args: ViewArgs) -> Result<(), CliEr
     let (mut session, ids) = super::open_for(stored, std::slice::from_ref(&args.gist)).await?;
     let id = &ids[0];
     let spinner = Spinner::start("Fetching the gist…");
-    let gist = fetch(&mut session, id).await?;
+    let gist = super::fetch(&mut session, id).await?;
     if args.web {
         spinner.done();
         let page = gist.html_url.as_deref().ok_or_else(|| {
@@ -100,18 +99,6 @@ pub(super) async fn run(stored: &StoredArgs, args: ViewArgs) -> Result<(), CliEr
         ),
         None => print(&gist, &files, args.raw),
     }
-}
-
-/// One gist with its contents (GitHub's answer to `GET /gists/ID`).
-async fn fetch(session: &mut Session, id: &GistId) -> Result<Gist, CliError> {
-    let login = session.login();
-    session
-        .call(|c| {
-            let id = id.clone();
-            async move { c.gists().get(&id).await }
-        })
-        .await
-        .map_err(|e| super::not_found(e, id, &login))
 }
 
 fn print(gist: &Gist, files: &[(&String, String)], raw: bool) -> Result<(), CliError> {
