@@ -267,8 +267,14 @@ impl TestApp {
             StatusCode::SEE_OTHER,
             "anonymous {start} is sent to sign in"
         );
-        let login = location(to_login.headers());
-        let to_github = self.get(&login).await;
+        let done = self.sign_in_from(&location(to_login.headers())).await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "callback answers 303");
+        location(done.headers())
+    }
+
+    /// Goes from the sign-in route `login` to GitHub and back; the callback's answer.
+    pub async fn sign_in_from(&self, login: &str) -> Response {
+        let to_github = self.get(login).await;
         assert!(
             to_github.status().is_redirection(),
             "login redirects to GitHub"
@@ -286,14 +292,18 @@ impl TestApp {
         );
         let callback = location(back.headers());
         assert!(callback.starts_with(&self.address), "{callback}");
-        let done = self
-            .client
+        self.client
             .get(&callback)
             .send()
             .await
-            .expect("callback answers");
-        assert_eq!(done.status(), StatusCode::SEE_OTHER, "callback answers 303");
-        location(done.headers())
+            .expect("callback answers")
+    }
+
+    /// Makes the browser send `id` as its session cookie, as if a site had planted it.
+    pub fn plant_session_cookie(&self, id: &str) {
+        let base: url::Url = self.address.parse().expect("a URL");
+        self.jar
+            .add_cookie_str(&format!("gistdesk_session={id}; Path=/"), &base);
     }
 
     /// A read-only connection to the SQLite session file, as another process would see it.

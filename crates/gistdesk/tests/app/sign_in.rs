@@ -135,30 +135,9 @@ async fn a_session_id_planted_before_sign_in_is_replaced() {
         .await
         .expect("the store takes it");
     let before = planted.id.to_string();
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let base: url::Url = app.address.parse().expect("a URL");
-    jar.add_cookie_str(&format!("gistdesk_session={before}; Path=/"), &base);
-    let browser = reqwest::Client::builder()
-        .cookie_provider(std::sync::Arc::clone(&jar))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    app.plant_session_cookie(&before);
 
-    let start = browser
-        .get(app.url("/auth/github/login?next=/gists"))
-        .send()
-        .await
-        .expect("login");
-    let back = browser
-        .get(location(start.headers()))
-        .send()
-        .await
-        .expect("emulator");
-    let done = browser
-        .get(location(back.headers()))
-        .send()
-        .await
-        .expect("callback");
+    let done = app.sign_in_from("/auth/github/login?next=/gists").await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     let after = session_cookie(done.headers()).expect("a new cookie at sign-in");
     let value = after.split(';').next().unwrap_or_default();
@@ -362,49 +341,16 @@ async fn a_session_cookie_naming_the_sign_in_key_reaches_nothing() {
     assert!(key_kept().await, "the sign-in key is kept in the store");
 
     // A failed sign-in ends the browser's session; a finished one replaces it.
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let base: url::Url = app.address.parse().expect("a URL");
-    jar.add_cookie_str(&format!("gistdesk_session={key_id}; Path=/"), &base);
-    let browser = reqwest::Client::builder()
-        .cookie_provider(std::sync::Arc::clone(&jar))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let failed = browser
-        .get(app.url("/auth/github/callback?code=x&state=y"))
-        .send()
-        .await
-        .expect("callback");
+    app.plant_session_cookie(&key_id);
+    let failed = app.get("/auth/github/callback?code=x&state=y").await;
     assert_eq!(failed.status(), StatusCode::BAD_REQUEST);
     assert!(key_kept().await, "a failed sign-in deleted the key");
 
-    jar.add_cookie_str(&format!("gistdesk_session={key_id}; Path=/"), &base);
-    let start = browser
-        .get(app.url("/auth/github/login?next=/gists"))
-        .send()
-        .await
-        .expect("login");
-    let back = browser
-        .get(location(start.headers()))
-        .send()
-        .await
-        .expect("emulator");
-    let done = browser
-        .get(location(back.headers()))
-        .send()
-        .await
-        .expect("callback");
+    app.plant_session_cookie(&key_id);
+    let done = app.sign_in_from("/auth/github/login?next=/gists").await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     let session = session_cookie(done.headers()).expect("a session at sign-in");
     assert!(!session.contains(&key_id), "{session}");
     assert!(key_kept().await, "signing in deleted the key");
-    assert_eq!(
-        browser
-            .get(app.url("/gists"))
-            .send()
-            .await
-            .expect("gists")
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
 }
