@@ -97,11 +97,13 @@ impl SessionCache {
     }
 
     /// How many records are remembered.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.state().records.len()
     }
 
     /// Whether nothing is remembered.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
