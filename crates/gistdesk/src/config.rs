@@ -9,19 +9,23 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum_github_login::{AccessPolicy, SessionSettings};
 use clap::{Args, ValueEnum};
+use github_oauth::{ClientId, ClientSecret};
 use url::Url;
 
-/// Flags (and their environment variables) of `gistdesk serve`.
+/// Which GitHub, and which OAuth app: the flags `gistdesk serve` and `gistdesk login`
+/// share.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// OAuth app client id. Without it gistdesk starts its built-in GitHub emulator.
-    #[arg(long, env = "GITHUB_CLIENT_ID")]
-    pub github_client_id: Option<String>,
-
-    /// OAuth app client secret (required with a client id).
-    #[arg(long, env = "GITHUB_CLIENT_SECRET", hide_env_values = true)]
-    pub github_client_secret: Option<SecretArg>,
+pub struct GithubArgs {
+    /// Client id of the OAuth app (or GitHub App). `serve` without one starts the
+    /// built-in GitHub emulator; `login` needs one with "Enable Device Flow" ticked.
+    #[arg(
+        long = "github-client-id",
+        visible_alias = "client-id",
+        env = "GITHUB_CLIENT_ID"
+    )]
+    pub client_id: Option<String>,
 
     /// Where GitHub's web pages and OAuth endpoints live (GitHub Enterprise: https://HOST).
     #[arg(long, env = "GITHUB_URL", default_value = "https://github.com")]
@@ -30,6 +34,38 @@ pub struct ServeArgs {
     /// GitHub's REST API base [default: https://api.github.com for github.com, GITHUB_URL/api/v3 otherwise].
     #[arg(long, env = "GITHUB_API_URL")]
     pub github_api_url: Option<Url>,
+}
+
+impl GithubArgs {
+    /// GitHub's web and REST base URLs, checked (the API's derived when not given).
+    pub(crate) fn urls(&self) -> Result<(Url, Url), ConfigError> {
+        github_urls(self.github_url.clone(), self.github_api_url.clone())
+    }
+
+    /// The client id, trimmed; `None` when not given or blank.
+    pub(crate) fn client_id(&self) -> Option<ClientId> {
+        self.client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(ClientId::new)
+    }
+}
+
+/// Reads a client secret flag straight into the library's redacting type.
+pub(crate) fn client_secret(value: &str) -> Result<ClientSecret, std::convert::Infallible> {
+    Ok(ClientSecret::new(value))
+}
+
+/// Flags (and their environment variables) of `gistdesk serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub github: GithubArgs,
+
+    /// OAuth app client secret (required with a client id).
+    #[arg(long, env = "GITHUB_CLIENT_SECRET", hide_env_values = true, value_parser = client_secret)]
+    pub github_client_secret: Option<ClientSecret>,
 
     /// The address people use to reach gistdesk [default: http://BIND].
     #[arg(long, env = "PUBLIC_URL")]
@@ -143,7 +179,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// A flag value that must never be printed (client secret, store URL with password).
+/// A flag value that must never be printed: a session store URL with a password.
 #[derive(Clone)]
 pub struct SecretArg(String);
 
@@ -167,65 +203,61 @@ impl std::str::FromStr for SecretArg {
     }
 }
 
-/// Who may sign in: everyone when all three lists are empty; otherwise anyone who
-/// matches one entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccessConfig {
-    /// Allowed logins.
-    pub users: Vec<String>,
-    /// Organizations whose members are allowed.
-    pub orgs: Vec<String>,
-    /// Teams (organization, team slug) whose members are allowed.
-    pub teams: Vec<(String, String)>,
-}
-
-impl AccessConfig {
-    fn parse(users: &[String], orgs: &[String], teams: &[String]) -> Result<Self, ConfigError> {
-        let names = |variable: &'static str, list: &[String]| -> Result<Vec<String>, ConfigError> {
-            list.iter()
-                .map(|entry| entry.trim())
-                .filter(|entry| !entry.is_empty())
-                .map(|entry| {
-                    if is_github_name(entry) {
-                        Ok(entry.to_owned())
-                    } else {
-                        Err(ConfigError::new(
-                            variable,
-                            format!("{entry:?} is not a GitHub login or organization name"),
-                        ))
-                    }
-                })
-                .collect()
-        };
-        let users = names("ALLOWED_USERS", users)?;
-        let orgs = names("ALLOWED_ORGS", orgs)?;
-        let teams = teams
-            .iter()
+/// Who may sign in (`ALLOWED_USERS`, `ALLOWED_ORGS`, `ALLOWED_TEAMS`): everyone when all
+/// three lists are empty; otherwise anyone who matches one entry.
+fn access_policy(
+    users: &[String],
+    orgs: &[String],
+    teams: &[String],
+) -> Result<AccessPolicy, ConfigError> {
+    let names = |variable: &'static str, list: &[String]| -> Result<Vec<String>, ConfigError> {
+        list.iter()
             .map(|entry| entry.trim())
             .filter(|entry| !entry.is_empty())
-            .map(|entry| match entry.split_once('/') {
-                Some((org, team))
-                    if is_github_name(org)
-                        && !team.is_empty()
-                        && team
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-                {
-                    Ok((org.to_owned(), team.to_owned()))
+            .map(|entry| {
+                if is_github_name(entry) {
+                    Ok(entry.to_owned())
+                } else {
+                    Err(ConfigError::new(
+                        variable,
+                        format!("{entry:?} is not a GitHub login or organization name"),
+                    ))
                 }
-                _ => Err(ConfigError::new(
-                    "ALLOWED_TEAMS",
-                    format!("{entry:?} is not ORG/TEAM-SLUG"),
-                )),
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { users, orgs, teams })
+            .collect()
+    };
+    let users = names("ALLOWED_USERS", users)?;
+    let orgs = names("ALLOWED_ORGS", orgs)?;
+    let teams = teams
+        .iter()
+        .map(|entry| entry.trim())
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('/') {
+            Some((org, team))
+                if is_github_name(org)
+                    && !team.is_empty()
+                    && team
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                Ok((org, team))
+            }
+            _ => Err(ConfigError::new(
+                "ALLOWED_TEAMS",
+                format!("{entry:?} is not ORG/TEAM-SLUG"),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if users.is_empty() && orgs.is_empty() && teams.is_empty() {
+        return Ok(AccessPolicy::anyone());
     }
-
-    /// Whether anyone with a GitHub account may sign in.
-    pub fn is_open(&self) -> bool {
-        self.users.is_empty() && self.orgs.is_empty() && self.teams.is_empty()
-    }
+    let policy = users
+        .into_iter()
+        .fold(AccessPolicy::nobody(), AccessPolicy::allow_user);
+    let policy = orgs.into_iter().fold(policy, AccessPolicy::allow_org);
+    Ok(teams
+        .into_iter()
+        .fold(policy, |policy, (org, team)| policy.allow_team(org, team)))
 }
 
 /// GitHub logins and organization names: letters, digits and single inner hyphens,
@@ -250,9 +282,9 @@ pub enum GithubTarget {
         /// REST base, e.g. `https://api.github.com/`.
         api_url: Url,
         /// The OAuth app's client id.
-        client_id: String,
+        client_id: ClientId,
         /// The OAuth app's client secret.
-        client_secret: SecretArg,
+        client_secret: ClientSecret,
     },
     /// No client id given: run the built-in emulator in this process.
     Emulator,
@@ -311,21 +343,6 @@ impl SessionStoreConfig {
     }
 }
 
-/// Session cookie and lifetimes.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// Where sessions are kept.
-    pub store: SessionStoreConfig,
-    /// How long one store operation may take.
-    pub store_timeout: Duration,
-    /// Cookie name.
-    pub cookie_name: String,
-    /// Idle lifetime.
-    pub idle_timeout: Duration,
-    /// Absolute lifetime.
-    pub max_lifetime: Duration,
-}
-
 /// How the server treats connections: how long it waits for clients, how many it serves
 /// at once, and how long a shutdown may take. `Default` is what gistdesk ships with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,14 +380,18 @@ pub struct Config {
     pub bind: SocketAddr,
     /// gistdesk's data directory.
     pub data_dir: PathBuf,
-    /// Sessions.
-    pub session: SessionConfig,
+    /// Where sessions are kept.
+    pub session_store: SessionStoreConfig,
+    /// How long one session-store operation may take.
+    pub session_store_timeout: Duration,
+    /// The session cookie and lifetimes.
+    pub session: SessionSettings,
     /// Time limit of one call to GitHub.
     pub github_timeout: Duration,
     /// How long list pages and starred ids are kept per person.
     pub page_memory: Duration,
     /// Who may sign in.
-    pub access: AccessConfig,
+    pub access: AccessPolicy,
     /// Connection time limits, cap and shutdown grace.
     pub connections: ConnectionLimits,
     /// Log filter (with `gistdesk::access=off` when `ACCESS_LOG=off`).
@@ -384,20 +405,19 @@ pub struct Config {
 impl Config {
     /// Validates the flags; every problem names the variable to fix.
     pub fn from_args(args: ServeArgs) -> Result<Self, ConfigError> {
-        let github = match (args.github_client_id, args.github_client_secret) {
-            (Some(id), Some(secret)) => {
-                let id = id.trim().to_owned();
-                if id.is_empty() {
+        let github = match (&args.github.client_id, args.github_client_secret) {
+            (Some(_), Some(secret)) => {
+                let Some(client_id) = args.github.client_id() else {
                     return Err(ConfigError::new("GITHUB_CLIENT_ID", "is empty"));
-                }
+                };
                 if secret.secret().trim().is_empty() {
                     return Err(ConfigError::new("GITHUB_CLIENT_SECRET", "is empty"));
                 }
-                let (web_url, api_url) = github_urls(args.github_url, args.github_api_url)?;
+                let (web_url, api_url) = args.github.urls()?;
                 GithubTarget::Remote {
                     web_url,
                     api_url,
-                    client_id: id,
+                    client_id,
                     client_secret: secret,
                 }
             }
@@ -437,8 +457,7 @@ impl Config {
                 "may contain only letters, digits, '_', '-' and '.'",
             ));
         }
-        let access =
-            AccessConfig::parse(&args.allowed_users, &args.allowed_orgs, &args.allowed_teams)?;
+        let access = access_policy(&args.allowed_users, &args.allowed_orgs, &args.allowed_teams)?;
         if args.github_timeout.is_zero() {
             return Err(ConfigError::new("GITHUB_TIMEOUT", "must be positive"));
         }
@@ -475,19 +494,21 @@ impl Config {
                 "must be between 1 and 1024",
             ));
         }
-
+        // Secure cookies follow the public URL's scheme.
+        let session = SessionSettings {
+            cookie_name: args.session_cookie_name.into(),
+            idle_timeout: args.session_idle_timeout,
+            absolute_timeout: args.session_max_lifetime,
+            ..SessionSettings::for_public_url(&public_url)
+        };
         Ok(Self {
             github,
-            public_url,
             bind: args.bind,
             data_dir: args.data_dir,
-            session: SessionConfig {
-                store,
-                store_timeout: args.session_store_timeout,
-                cookie_name: args.session_cookie_name,
-                idle_timeout: args.session_idle_timeout,
-                max_lifetime: args.session_max_lifetime,
-            },
+            session_store: store,
+            public_url,
+            session_store_timeout: args.session_store_timeout,
+            session,
             github_timeout: args.github_timeout,
             page_memory: args.page_memory,
             access,
@@ -620,7 +641,7 @@ mod tests {
     #[test]
     fn access_lists_are_parsed_and_checked() {
         let open = config(&[]).expect("no lists");
-        assert!(open.access.is_open());
+        assert_eq!(open.access, AccessPolicy::anyone());
         let c = config(&[
             "--allowed-users",
             "octocat, hubot",
@@ -630,11 +651,13 @@ mod tests {
             "github/justice-league",
         ])
         .expect("valid lists");
-        assert_eq!(c.access.users, ["octocat", "hubot"]);
-        assert_eq!(c.access.orgs, ["github"]);
         assert_eq!(
-            c.access.teams,
-            [("github".to_owned(), "justice-league".to_owned())]
+            c.access,
+            AccessPolicy::nobody()
+                .allow_user("octocat")
+                .allow_user("hubot")
+                .allow_org("github")
+                .allow_team("github", "justice-league")
         );
         let err = config(&["--allowed-users", "no/slash"]).expect_err("bad login");
         assert!(err.to_string().contains("ALLOWED_USERS"), "{err}");
@@ -690,7 +713,7 @@ mod tests {
             "http://127.0.0.1:3000/auth/github/callback"
         );
         assert!(
-            matches!(&config.session.store, SessionStoreConfig::Sqlite(p) if p.ends_with("sessions.db"))
+            matches!(&config.session_store, SessionStoreConfig::Sqlite(p) if p.ends_with("sessions.db"))
         );
     }
 

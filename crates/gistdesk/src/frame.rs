@@ -7,9 +7,10 @@
 //! cost a boxed future, a boxed response body and a span per request, about a fifth of
 //! the CPU time of a signed-in page that calls no GitHub API (docs/BENCHMARKS.md).
 //!
-//! While the request runs, its id, method and path are in a task-local
-//! ([`with_current_request`]); the log formats ([`crate::telemetry`]) put them on every line
-//! logged for it, as a span would.
+//! While the request runs, its id, method and path are its context
+//! ([`crate::request_context`]), which the log lines name. The access line is an
+//! ordinary tracing event (target `gistdesk::access`), so every layer of the subscriber
+//! sees it, in tests as in production.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,7 +22,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method, Uri};
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
@@ -29,6 +30,7 @@ use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
 
 use crate::AppError;
+use crate::request_context::{RequestInfo, with_current_request};
 use crate::security::SecurityHeaders;
 
 /// The request id header, read from the request and sent back on the response.
@@ -36,53 +38,6 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest request id taken from a request; longer ones are replaced.
 const MAX_INCOMING_ID: usize = 64;
-
-tokio::task_local! {
-    static REQUEST: RequestInfo;
-}
-
-/// The request being served on this task: what its log lines carry.
-#[derive(Debug)]
-pub struct RequestInfo {
-    id: HeaderValue,
-    method: Method,
-    uri: Uri,
-}
-
-impl RequestInfo {
-    /// The request id.
-    pub fn id(&self) -> &str {
-        // Ids are made here or checked to be visible ASCII before they get here.
-        self.id.to_str().unwrap_or("-")
-    }
-
-    /// The method.
-    pub fn method(&self) -> &str {
-        self.method.as_str()
-    }
-
-    /// The path, never the query (the OAuth callback's carries `code` and `state`).
-    pub fn path(&self) -> &str {
-        self.uri.path()
-    }
-}
-
-#[cfg(test)]
-impl RequestInfo {
-    pub(crate) fn for_tests(id: HeaderValue, method: Method, uri: Uri) -> Self {
-        Self { id, method, uri }
-    }
-
-    /// Runs `f` with this as the current request.
-    pub(crate) fn scope_sync<R>(self, f: impl FnOnce() -> R) -> R {
-        REQUEST.sync_scope(self, f)
-    }
-}
-
-/// `f` of the request being served on this task, or `None` outside a request.
-pub fn with_current_request<R>(f: impl FnOnce(&RequestInfo) -> R) -> Option<R> {
-    REQUEST.try_with(f).ok()
-}
 
 /// Request ids: a random prefix drawn once per process and a counter, e.g.
 /// `5f0c9e1a7d3b2c46-1a2b`. Unique across instances (the prefix) and cheap to make: no
@@ -193,11 +148,7 @@ where
             Some(id) if acceptable_id(id) => id.clone(),
             _ => self.ids.next_id(),
         };
-        let info = RequestInfo {
-            id,
-            method: request.method().clone(),
-            uri: request.uri().clone(),
-        };
+        let info = RequestInfo::new(id, request.method().clone(), request.uri().clone());
         // Handlers run when the future is polled, inside the scope; a panic here is one
         // in a service's `call` itself.
         let inner = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
@@ -206,7 +157,7 @@ where
             started,
             security: Arc::clone(&self.security),
         };
-        REQUEST.scope(info, future)
+        info.scope(future)
     }
 }
 
@@ -245,11 +196,16 @@ where
                 .into_page(crate::views::Layout::anonymous())
         });
         this.security.apply(response.headers_mut());
-        if let Some(id) = with_current_request(|r| r.id.clone()) {
+        if let Some(id) = with_current_request(|r| r.id_header().clone()) {
             response.headers_mut().entry(REQUEST_ID).or_insert(id);
         }
         let micros = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        crate::telemetry::log_access(response.status().as_u16(), micros);
+        tracing::info!(
+            target: "gistdesk::access",
+            status = response.status().as_u16(),
+            micros,
+            "finished"
+        );
         Poll::Ready(Ok(response))
     }
 }
@@ -325,19 +281,5 @@ mod tests {
         assert!(!ok("a} status=500"));
         assert!(!ok("x\"y"));
         assert!(!ok(&"a".repeat(MAX_INCOMING_ID + 1)));
-    }
-
-    #[test]
-    fn the_current_request_is_known_inside_its_scope_only() {
-        let info = RequestInfo {
-            id: HeaderValue::from_static("abc-1"),
-            method: Method::POST,
-            uri: Uri::from_static("/gists/1/star?code=secret"),
-        };
-        assert_eq!(with_current_request(|_| ()), None);
-        let seen = REQUEST.sync_scope(info, || {
-            with_current_request(|r| format!("{} {} {}", r.method(), r.path(), r.id()))
-        });
-        assert_eq!(seen.as_deref(), Some("POST /gists/1/star abc-1"));
     }
 }

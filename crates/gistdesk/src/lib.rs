@@ -8,23 +8,23 @@
 pub mod cli;
 pub mod cli_emulator;
 pub mod config;
-pub mod error;
+mod error;
 mod error_pages;
-pub mod frame;
+mod frame;
 pub mod limits;
-pub mod log_writer;
 pub mod memo;
-pub mod pages;
-pub mod render;
+mod pages;
+mod render;
+mod request_context;
 mod routes;
-pub mod security;
+mod security;
 pub mod server;
-pub mod session_cache;
+mod session_cache;
 pub mod sessions;
 pub mod sign_in_key;
 pub mod startup;
 pub mod telemetry;
-pub mod views;
+mod views;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ use axum::response::Response;
 use axum_github_login::GithubLogin;
 use tower::{Layer, Service, ServiceBuilder};
 
-pub use error::AppError;
+use error::AppError;
 
 /// Where axum-github-login's routes are mounted.
 pub const LOGIN_PREFIX: &str = "/auth/github";

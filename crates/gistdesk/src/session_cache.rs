@@ -2,12 +2,14 @@
 //!
 //! Every signed-in request reads its session, and almost none changes it: the record
 //! read last time is still the record in the store, as long as nobody else writes
-//! there. [`SessionCache`] serves those reads from memory; every write goes to the
-//! store first and then replaces (or drops) the remembered record.
+//! there. [`CachingStore`] wraps any [`SessionStore`] (as tower-sessions'
+//! `CachingSessionStore` composes a cache and a store) and serves those reads from
+//! memory ([`SessionCache`]); every write goes to the store first and then replaces (or
+//! drops) the remembered record.
 //!
-//! It is only correct when no other process writes the same store, so gistdesk uses it
-//! for the SQLite file, which it locks for itself (see `sessions.rs`), and never for
-//! PostgreSQL or Redis, which several instances share.
+//! It is only correct when no other process writes the same store, so gistdesk wraps
+//! the SQLite file, which it locks for itself (see `sessions.rs`), and never PostgreSQL
+//! or Redis, which several instances share.
 //!
 //! A read that misses goes to the store and may race with a write of the same session
 //! (a sign-out in another tab, say): the record it read may already be gone. So a
@@ -15,14 +17,89 @@
 //! (a generation counter, bumped by every write); otherwise it is simply not kept.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+/// `S` with its records kept in memory too: see the module documentation.
+#[derive(Debug, Clone)]
+pub struct CachingStore<S> {
+    store: S,
+    cache: Arc<SessionCache>,
+}
+
+impl<S> CachingStore<S> {
+    /// `store`, remembering at most `capacity` records.
+    pub fn new(store: S, capacity: usize) -> Self {
+        Self {
+            store,
+            cache: Arc::new(SessionCache::new(capacity)),
+        }
+    }
+
+    /// The store underneath, without the cache.
+    pub fn inner(&self) -> &S {
+        &self.store
+    }
+
+    /// After a write: the written record is the stored one; after a failed write nobody
+    /// knows, so the next read asks the store.
+    fn remember(&self, record: &Record, result: &session_store::Result<()>) {
+        match result {
+            Ok(()) => self.cache.written(record),
+            Err(_) => self.cache.forget(&record.id),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for CachingStore<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let result = self.store.create(record).await;
+        self.remember(record, &result);
+        result
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let result = self.store.save(record).await;
+        self.remember(record, &result);
+        result
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let ticket = match self.cache.get(id, OffsetDateTime::now_utc()) {
+            Ok(record) => return Ok(Some(record)),
+            Err(ticket) => ticket,
+        };
+        let record = self.store.load(id).await?;
+        if let Some(record) = &record {
+            self.cache.fill(ticket, record);
+        }
+        Ok(record)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let result = self.store.delete(id).await;
+        self.cache.forget(id);
+        result
+    }
+}
+
+/// Expired records are deleted from the store; the cache drops its copies when it reads
+/// them past their expiry.
+#[async_trait]
+impl<S: ExpiredDeletion> ExpiredDeletion for CachingStore<S> {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        self.store.delete_expired().await
+    }
+}
 
 /// Remembered session records, at most `capacity` of them.
 #[derive(Debug)]
-pub struct SessionCache {
+struct SessionCache {
     state: Mutex<State>,
     capacity: usize,
 }
@@ -37,11 +114,11 @@ struct State {
 /// A ticket taken before reading the store: the fill is kept only if no write happened
 /// since it was taken.
 #[derive(Debug, Clone, Copy)]
-pub struct Ticket(u64);
+struct Ticket(u64);
 
 impl SessionCache {
     /// A cache of at most `capacity` records (at least one).
-    pub fn new(capacity: usize) -> Self {
+    fn new(capacity: usize) -> Self {
         Self {
             state: Mutex::new(State::default()),
             capacity: capacity.max(1),
@@ -56,7 +133,7 @@ impl SessionCache {
 
     /// The remembered record of `id`, unless it has expired (then it is forgotten).
     /// `Err` carries the ticket to take to the store on a miss.
-    pub fn get(&self, id: &Id, now: OffsetDateTime) -> Result<Record, Ticket> {
+    fn get(&self, id: &Id, now: OffsetDateTime) -> Result<Record, Ticket> {
         let mut state = self.state();
         match state.records.get(id) {
             Some(record) if record.expiry_date > now => Ok(record.clone()),
@@ -70,7 +147,7 @@ impl SessionCache {
 
     /// Keeps what the store answered for a read that began with `ticket`, unless a
     /// write happened since.
-    pub fn fill(&self, ticket: Ticket, record: &Record) {
+    fn fill(&self, ticket: Ticket, record: &Record) {
         let mut state = self.state();
         if state.generation == ticket.0 && !state.records.contains_key(&record.id) {
             self.make_room(&mut state);
@@ -79,7 +156,7 @@ impl SessionCache {
     }
 
     /// After `record` was written to the store: it is the record now.
-    pub fn written(&self, record: &Record) {
+    fn written(&self, record: &Record) {
         let mut state = self.state();
         state.generation = state.generation.wrapping_add(1);
         if !state.records.contains_key(&record.id) {
@@ -90,19 +167,21 @@ impl SessionCache {
 
     /// After `id` was deleted from the store, or a write to it failed (its stored
     /// state is then unknown): forget it.
-    pub fn forget(&self, id: &Id) {
+    fn forget(&self, id: &Id) {
         let mut state = self.state();
         state.generation = state.generation.wrapping_add(1);
         state.records.remove(id);
     }
 
     /// How many records are remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.state().records.len()
     }
 
     /// Whether nothing is remembered.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 

@@ -12,7 +12,7 @@
 //!
 //! The SQLite file belongs to one gistdesk process: it takes an exclusive lock on
 //! `PATH.lock` at start-up (a second process on the same file is refused with a clear
-//! error) and keeps the sessions it reads in memory too ([`SessionCache`]), so a
+//! error) and keeps the sessions it reads in memory too ([`CachingStore`]), so a
 //! signed-in page does not wait for the database. PostgreSQL and Redis are for several
 //! instances: every request reads its session from them.
 
@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::ConnectOptions;
-use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_redis_store::RedisStore;
@@ -36,7 +35,7 @@ use tower_sessions_sqlx_store::sqlx::{postgres, sqlite};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::config::SessionStoreConfig;
-use crate::session_cache::SessionCache;
+use crate::session_cache::CachingStore;
 use crate::sign_in_key::RECORD_ID;
 
 /// How long one store operation may take before the request fails, unless configured.
@@ -58,8 +57,17 @@ pub struct SessionBackend {
 /// The store itself.
 #[derive(Clone)]
 pub(crate) enum Store {
-    /// A SQLite file, locked for this process, with its records kept in memory too.
-    Sqlite(SqliteStore, sqlx::SqlitePool, Arc<Owned>),
+    /// A SQLite file with its records kept in memory too, and the lock that keeps other
+    /// processes out of it.
+    Sqlite(
+        CachingStore<SqliteStore>,
+        sqlx::SqlitePool,
+        #[expect(
+            dead_code,
+            reason = "held, never read: the last clone's drop unlocks the file"
+        )]
+        Arc<File>,
+    ),
     /// PostgreSQL.
     Postgres(PostgresStore, sqlx::PgPool),
     /// Redis.
@@ -74,14 +82,6 @@ impl fmt::Debug for Store {
             Self::Redis(..) => "SessionBackend::Redis",
         })
     }
-}
-
-/// What a store owned by this process alone has beside it: the lock that keeps other
-/// processes out, and the records it read or wrote.
-#[derive(Debug)]
-pub struct Owned {
-    cache: SessionCache,
-    _lock: File,
 }
 
 /// The session file holds live GitHub tokens: only gistdesk's own user may read it.
@@ -227,7 +227,7 @@ impl SessionBackend {
     /// requests.
     pub fn unguarded(&self) -> &dyn SessionStore {
         match &self.store {
-            Store::Sqlite(store, ..) => store,
+            Store::Sqlite(store, ..) => store.inner(),
             Store::Postgres(store, _) => store,
             Store::Redis(store, _) => store,
         }
@@ -300,11 +300,8 @@ impl Store {
                     .migrate()
                     .await
                     .map_err(|e| StoreError::new("SQLite", e))?;
-                let owned = Owned {
-                    cache: SessionCache::new(SQLITE_CACHE_RECORDS),
-                    _lock: lock,
-                };
-                Ok(Self::Sqlite(store, pool, Arc::new(owned)))
+                let store = CachingStore::new(store, SQLITE_CACHE_RECORDS);
+                Ok(Self::Sqlite(store, pool, Arc::new(lock)))
             }
             SessionStoreConfig::Postgres(url) => {
                 let options: postgres::PgConnectOptions = url
@@ -373,25 +370,26 @@ impl Store {
     }
 
     fn spawn_expiry_task(&self, period: Duration) -> Option<tokio::task::JoinHandle<()>> {
-        let run = |result: session_store::Result<()>| {
-            if let Err(err) = result {
-                tracing::warn!(error = %err, "deleting expired sessions failed");
-            }
-        };
         match self.clone() {
-            Self::Sqlite(store, _, _) => Some(tokio::spawn(async move {
-                loop {
-                    run(store.delete_expired().await);
-                    tokio::time::sleep(period).await;
-                }
-            })),
-            Self::Postgres(store, _) => Some(tokio::spawn(async move {
-                loop {
-                    run(store.delete_expired().await);
-                    tokio::time::sleep(period).await;
-                }
-            })),
+            Self::Sqlite(store, ..) => Some(tokio::spawn(delete_expired_every(store, period))),
+            Self::Postgres(store, _) => Some(tokio::spawn(delete_expired_every(store, period))),
             Self::Redis(..) => None,
+        }
+    }
+}
+
+/// Deletes `store`'s expired sessions now and then every `period`. tower-sessions' loop
+/// ends at the first error; a store that was briefly away must not end the deletions for
+/// good, so the loop starts again after logging it.
+async fn delete_expired_every(store: impl ExpiredDeletion + Clone, period: Duration) {
+    loop {
+        let run = async {
+            store.delete_expired().await?;
+            store.clone().continuously_delete_expired(period).await
+        };
+        if let Err(err) = run.await {
+            tracing::warn!(error = %err, "deleting expired sessions failed");
+            tokio::time::sleep(period).await;
         }
     }
 }
@@ -402,11 +400,7 @@ impl Store {
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(store, _, owned) => {
-                let result = store.create(record).await;
-                remember(&owned.cache, record, &result);
-                result
-            }
+            Self::Sqlite(store, ..) => store.create(record).await,
             Self::Postgres(store, _) => store.create(record).await,
             Self::Redis(store, _) => store.create(record).await,
         }
@@ -417,11 +411,7 @@ impl SessionStore for Store {
             return Ok(());
         }
         match self {
-            Self::Sqlite(store, _, owned) => {
-                let result = store.save(record).await;
-                remember(&owned.cache, record, &result);
-                result
-            }
+            Self::Sqlite(store, ..) => store.save(record).await,
             Self::Postgres(store, _) => store.save(record).await,
             Self::Redis(store, _) => store.save(record).await,
         }
@@ -432,17 +422,7 @@ impl SessionStore for Store {
             return Ok(None);
         }
         match self {
-            Self::Sqlite(store, _, owned) => {
-                let ticket = match owned.cache.get(id, OffsetDateTime::now_utc()) {
-                    Ok(record) => return Ok(Some(record)),
-                    Err(ticket) => ticket,
-                };
-                let record = store.load(id).await?;
-                if let Some(record) = &record {
-                    owned.cache.fill(ticket, record);
-                }
-                Ok(record)
-            }
+            Self::Sqlite(store, ..) => store.load(id).await,
             Self::Postgres(store, _) => store.load(id).await,
             Self::Redis(store, _) => store.load(id).await,
         }
@@ -453,11 +433,7 @@ impl SessionStore for Store {
             return Ok(());
         }
         match self {
-            Self::Sqlite(store, _, owned) => {
-                let result = store.delete(id).await;
-                owned.cache.forget(id);
-                result
-            }
+            Self::Sqlite(store, ..) => store.delete(id).await,
             Self::Postgres(store, _) => store.delete(id).await,
             Self::Redis(store, _) => store.delete(id).await,
         }
@@ -475,15 +451,6 @@ pub fn store_failure_page(response: axum::response::Response) -> axum::response:
         crate::AppError::StoreUnavailable.into_page(crate::views::Layout::anonymous())
     } else {
         response
-    }
-}
-
-/// After a write: the written record is the stored one; after a failed write nobody knows,
-/// so the next read asks the store.
-fn remember(cache: &SessionCache, record: &Record, result: &session_store::Result<()>) {
-    match result {
-        Ok(()) => cache.written(record),
-        Err(_) => cache.forget(&record.id),
     }
 }
 

@@ -5,13 +5,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum_github_login::{AccessPolicy, GithubLogin, SessionSettings};
+use axum_github_login::GithubLogin;
 use github_emulator::OAuthAppSpec;
 use github_oauth::{ClientId, ClientSecret, Endpoints, OAuthClient, Scopes};
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::config::{AccessConfig, Config, ConnectionLimits, GithubTarget};
+use crate::config::{Config, ConnectionLimits, GithubTarget};
 use crate::pages::GistdeskPages;
 use crate::sessions::SessionBackend;
 use crate::{AppState, LOGIN_PREFIX, app};
@@ -19,23 +19,6 @@ use crate::{AppState, LOGIN_PREFIX, app};
 /// What gistdesk asks GitHub for: gists, and who you are (axum-github-login adds
 /// `read:org` when the access policy names organizations or teams).
 pub const SCOPES: &str = "gist read:user user:email";
-
-fn policy(access: &AccessConfig) -> AccessPolicy {
-    if access.is_open() {
-        return AccessPolicy::anyone();
-    }
-    let mut policy = AccessPolicy::nobody();
-    for user in &access.users {
-        policy = policy.allow_user(user);
-    }
-    for org in &access.orgs {
-        policy = policy.allow_org(org);
-    }
-    for (org, team) in &access.teams {
-        policy = policy.allow_team(org, team);
-    }
-    policy
-}
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -83,8 +66,8 @@ impl Application {
     /// Opens everything `config` asks for and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let sessions =
-            SessionBackend::open(&config.session.store, config.session.store_timeout).await?;
-        tracing::info!(store = %config.session.store.describe(), "session store open");
+            SessionBackend::open(&config.session_store, config.session_store_timeout).await?;
+        tracing::info!(store = %config.session_store.describe(), "session store open");
         // Shared through the store, so that instances sharing it share sign-ins in flight.
         let sign_in_key = crate::sign_in_key::load_or_create(&sessions).await?;
 
@@ -105,22 +88,16 @@ impl Application {
         }
         let callback_url = GithubLogin::callback_url_for(&public_url, LOGIN_PREFIX);
 
-        let (web_url, api_url, client_id, client_secret, emulator) = match &config.github {
+        let (web_url, api_url, client_id, client_secret, emulator) = match config.github {
             GithubTarget::Remote {
                 web_url,
                 api_url,
                 client_id,
                 client_secret,
-            } => (
-                web_url.clone(),
-                api_url.clone(),
-                client_id.clone(),
-                client_secret.secret().to_owned(),
-                None,
-            ),
+            } => (web_url, api_url, client_id, client_secret, None),
             GithubTarget::Emulator => {
-                let client_id = "gistdesk-local".to_owned();
-                let client_secret = random_secret();
+                let client_id = ClientId::new("gistdesk-local");
+                let client_secret = ClientSecret::new(random_secret());
                 let emulator = github_emulator::Emulator::builder()
                     .oauth_app(local_app(&client_id, &client_secret, &callback_url))
                     .spawn()
@@ -136,22 +113,14 @@ impl Application {
         };
 
         let endpoints = Endpoints::new(&web_url, &api_url)?;
-        let oauth = OAuthClient::new(
-            endpoints,
-            ClientId::new(client_id),
-            ClientSecret::new(client_secret),
-        )?
-        .with_timeout(config.github_timeout)
-        .with_user_agent(crate::USER_AGENT);
-        let mut settings = SessionSettings::for_public_url(&public_url);
-        settings.cookie_name = config.session.cookie_name.clone().into();
-        settings.idle_timeout = config.session.idle_timeout;
-        settings.absolute_timeout = config.session.max_lifetime;
+        let oauth = OAuthClient::new(endpoints, client_id, client_secret)?
+            .with_timeout(config.github_timeout)
+            .with_user_agent(crate::USER_AGENT);
         let login = GithubLogin::builder(oauth, public_url.clone())
             .prefix(LOGIN_PREFIX)
             .scopes(Scopes::parse(SCOPES))
-            .policy(policy(&config.access))
-            .session_settings(settings)
+            .policy(config.access)
+            .session_settings(config.session)
             .pages(GistdeskPages)
             .user_agent(crate::USER_AGENT)
             .api_timeout(config.github_timeout)
@@ -224,8 +193,16 @@ impl Application {
     }
 }
 
-fn local_app(client_id: &str, client_secret: &str, callback_url: &Url) -> OAuthAppSpec {
-    let mut app = OAuthAppSpec::oauth_app(client_id, client_secret, callback_url.as_str());
+fn local_app(
+    client_id: &ClientId,
+    client_secret: &ClientSecret,
+    callback_url: &Url,
+) -> OAuthAppSpec {
+    let mut app = OAuthAppSpec::oauth_app(
+        client_id.as_str(),
+        client_secret.secret(),
+        callback_url.as_str(),
+    );
     app.name = "gistdesk (local)".to_owned();
     app
 }

@@ -11,10 +11,13 @@
 //!
 //! JSON: `{"timestamp":…,"level":"INFO","target":"gistdesk::access","message":"finished","status":200,"micros":412,"request_id":…,"method":"GET","path":"/gists"}`.
 //!
+//! The access line is an ordinary event, made by [`crate::frame`]: every layer added to
+//! the subscriber sees it, and the tests run the path production runs.
+//!
 //! Request handlers never wait for stderr: a line is formatted where it happens and
-//! copied into a buffer that a thread of its own writes out every 50 ms
-//! ([`crate::log_writer`]). Nothing is dropped, and [`LogGuard`] writes the rest when
-//! `serve` ends.
+//! handed to tracing-appender's non-blocking writer, whose thread writes the lines
+//! waiting in one go. It is lossless: when its queue is full the logging thread waits
+//! instead of dropping the line. [`LogGuard`] writes the rest when `serve` ends.
 //!
 //! The formats are gistdesk's own rather than tracing-subscriber's: those format the
 //! time, the level's colours and every span's fields through several layers of
@@ -24,8 +27,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::io::{IsTerminal, Write as _};
-use std::sync::OnceLock;
+use std::io::IsTerminal;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -38,14 +40,13 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
-use crate::frame::with_current_request;
-use crate::log_writer::{BatchWriter, Flusher, batch_writer};
+use crate::request_context::with_current_request;
 
 /// Keeps the logging thread; dropping it writes the lines still waiting.
 #[must_use = "dropping the guard stops the logging thread"]
 #[derive(Debug)]
 pub struct LogGuard {
-    _flusher: Flusher,
+    _worker: tracing_appender::non_blocking::WorkerGuard,
 }
 
 /// Installs the global subscriber. An invalid filter is a configuration error.
@@ -54,98 +55,24 @@ pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
         filter,
         EnvFilter::try_new(filter).map_err(|e| format!("RUST_LOG / --log-level: {e}"))?,
     );
-    let (writer, flusher) = batch_writer(std::io::stderr())
-        .map_err(|e| format!("cannot start the logging thread: {e}"))?;
+    // Lossless: a full queue makes the logging thread wait rather than lose the line.
+    // The buffer lets the writing thread write every line waiting with one system call;
+    // it flushes whenever the queue is empty.
+    let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("gistdesk-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     // Colours only for a person watching a terminal, never into a file or a collector.
     let colours = std::io::stderr().is_terminal();
     tracing_subscriber::registry()
         .with(filter)
-        .with(layer(format, colours, writer.clone()))
+        .with(layer(format, colours, writer))
         .try_init()
         .map_err(|e| format!("cannot install the logger: {e}"))?;
-    if !colours {
-        // A terminal gets the access lines through tracing, in colour.
-        let _ = ACCESS.set(AccessWriter { format, writer });
-    }
-    Ok(LogGuard { _flusher: flusher })
-}
-
-/// Where [`log_access`] writes its lines itself: set by [`init`].
-static ACCESS: OnceLock<AccessWriter> = OnceLock::new();
-
-struct AccessWriter {
-    format: LogFormat,
-    writer: BatchWriter,
-}
-
-thread_local! {
-    static ACCESS_LINE: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
-/// Logs the line that ends a request: `finished` with its status and the time it took
-/// in microseconds, at INFO with target `gistdesk::access`, naming the request.
-///
-/// This line is written for every request, so once [`init`] has installed gistdesk's
-/// logger (without colours), it is formatted here and handed to the log buffer
-/// directly: the same line the formats below write for the same event (a test compares
-/// them), without the event's trip through the subscriber and its field visitor (its
-/// cost is in docs/BENCHMARKS.md). The log filter still decides whether it
-/// is written. Otherwise (tests, a terminal) it is an ordinary tracing event, and a
-/// layer added to the subscriber later sees it only then.
-pub fn log_access(status: u16, micros: u64) {
-    if !tracing::enabled!(target: "gistdesk::access", Level::INFO) {
-        return;
-    }
-    let Some(access) = ACCESS.get() else {
-        tracing::info!(target: "gistdesk::access", status, micros, "finished");
-        return;
-    };
-    ACCESS_LINE.with(|line| {
-        let mut line = line.borrow_mut();
-        line.clear();
-        if format_access(access.format, status, micros, &mut line).is_ok() {
-            let _ = (&access.writer).write_all(line.as_bytes());
-        }
-    });
-}
-
-/// The access line of the current request in `format` (see [`log_access`]).
-fn format_access(format: LogFormat, status: u16, micros: u64, line: &mut String) -> fmt::Result {
-    use std::fmt::Write as _;
-    match format {
-        LogFormat::Text => {
-            write_timestamp(line)?;
-            line.push_str("  INFO ");
-            if write_request(line)? {
-                line.push(' ');
-            }
-            writeln!(
-                line,
-                "gistdesk::access: finished status={status} micros={micros}"
-            )
-        }
-        LogFormat::Json => {
-            let json = |s: &str| serde_json::to_string(s).map_err(|_| fmt::Error);
-            line.push_str("{\"timestamp\":\"");
-            write_timestamp(line)?;
-            write!(
-                line,
-                "\",\"level\":\"INFO\",\"target\":\"gistdesk::access\",\"message\":\"finished\",\"status\":{status},\"micros\":{micros}"
-            )?;
-            with_current_request(|r| {
-                write!(
-                    line,
-                    ",\"request_id\":{},\"method\":{},\"path\":{}",
-                    json(r.id())?,
-                    json(r.method())?,
-                    json(r.path())?
-                )
-            })
-            .transpose()?;
-            line.push_str("}\n");
-            Ok(())
-        }
-    }
+    Ok(LogGuard { _worker: worker })
 }
 
 /// The formatting layer of `format`, writing to `writer` (what [`init`] installs; tests
@@ -393,7 +320,7 @@ mod tests {
     use axum::http::{HeaderValue, Method, Uri};
 
     use super::*;
-    use crate::frame::RequestInfo;
+    use crate::request_context::RequestInfo;
 
     /// Whether a request-time INFO span of tower-sessions, and one of gistdesk, are
     /// recorded under the filter `text`.
@@ -446,7 +373,7 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             log();
             let outside = lines.text();
-            let request = RequestInfo::for_tests(
+            let request = RequestInfo::new(
                 HeaderValue::from_static("5f0c9e1a7d3b2c46-1a"),
                 Method::GET,
                 Uri::from_static("/auth/github/callback?code=c0de&state=s7a7e"),
@@ -530,47 +457,6 @@ mod tests {
         assert_eq!(inside["method"], "GET");
         assert_eq!(inside["path"], "/auth/github/callback");
         assert_eq!(inside["status"], 200);
-    }
-
-    #[test]
-    fn the_direct_access_line_is_the_formatted_one() {
-        for format in [LogFormat::Text, LogFormat::Json] {
-            let (outside, inside) = logged(format, false, event);
-            let direct = |in_request: bool| {
-                let mut line = String::new();
-                let mut write = || format_access(format, 200, 412, &mut line);
-                let written = if in_request {
-                    RequestInfo::for_tests(
-                        HeaderValue::from_static("5f0c9e1a7d3b2c46-1a"),
-                        Method::GET,
-                        Uri::from_static("/auth/github/callback?code=c0de&state=s7a7e"),
-                    )
-                    .scope_sync(write)
-                } else {
-                    write()
-                };
-                written.expect("formatted");
-                line
-            };
-            for (via_tracing, direct) in [(outside, direct(false)), (inside, direct(true))] {
-                assert!(direct.ends_with('\n') && direct.matches('\n').count() == 1);
-                match format {
-                    LogFormat::Text => {
-                        let without_time = |l: &str| l.split_once(' ').map(|(_, r)| r.to_owned());
-                        assert_eq!(without_time(&direct), without_time(&via_tracing));
-                    }
-                    LogFormat::Json => {
-                        let value = |l: &str| {
-                            let mut v: serde_json::Value = serde_json::from_str(l).expect("JSON");
-                            let time = v["timestamp"].take();
-                            assert!(is_timestamp(time.as_str().expect("a time")), "{l}");
-                            v
-                        };
-                        assert_eq!(value(&direct), value(&via_tracing));
-                    }
-                }
-            }
-        }
     }
 
     #[test]

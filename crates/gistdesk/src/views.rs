@@ -9,10 +9,6 @@ use time::macros::format_description;
 pub struct UserView {
     /// GitHub login.
     pub login: String,
-    /// Display name, if set.
-    pub name: Option<String>,
-    /// Profile page.
-    pub html_url: String,
 }
 
 impl UserView {
@@ -20,8 +16,6 @@ impl UserView {
     pub fn of(user: &axum_github_login::GithubUser) -> Self {
         Self {
             login: user.login.clone(),
-            name: user.name.clone(),
-            html_url: user.html_url.clone().unwrap_or_default(),
         }
     }
 }

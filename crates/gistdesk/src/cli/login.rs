@@ -17,17 +17,8 @@ use super::{CliError, StoreArgs, StoredArgs, USER_AGENT, one_line};
 /// Flags (and environment variables) of `gistdesk login`.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// Where GitHub's web pages and OAuth endpoints live (GitHub Enterprise: https://HOST).
-    #[arg(long, env = "GITHUB_URL", default_value = "https://github.com")]
-    pub github_url: Url,
-
-    /// GitHub's REST API base [default: https://api.github.com for github.com, GITHUB_URL/api/v3 otherwise].
-    #[arg(long, env = "GITHUB_API_URL")]
-    pub github_api_url: Option<Url>,
-
-    /// Client id of an OAuth app or GitHub App with "Enable Device Flow" ticked.
-    #[arg(long, env = "GITHUB_CLIENT_ID")]
-    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub github: crate::config::GithubArgs,
 
     /// Scopes to ask for, separated by spaces or commas (GitHub Apps ignore them).
     #[arg(long, default_value = "gist read:user")]
@@ -57,11 +48,11 @@ pub async fn run_logout(args: LogoutArgs) -> Result<(), Box<dyn std::error::Erro
 async fn login(args: LoginArgs) -> Result<(), CliError> {
     let store = Store::locate(args.store.data_dir.as_deref())?;
     store.migrate();
-    let (github_url, api_url) = crate::config::github_urls(args.github_url, args.github_api_url)?;
+    let (github_url, api_url) = args.github.urls()?;
     let client_id = args
-        .client_id
-        .map(|id| id.trim().to_owned())
-        .filter(|id| !id.is_empty())
+        .github
+        .client_id()
+        .map(|id| id.as_str().to_owned())
         .ok_or_else(|| CliError::Config {
             variable: "GITHUB_CLIENT_ID",
             problem: "(--client-id) is required: the client id of your OAuth app or GitHub App, with \"Enable Device Flow\" ticked in its settings".to_owned(),

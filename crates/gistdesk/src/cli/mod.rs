@@ -25,7 +25,7 @@ use clap::Args;
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::config::SecretArg;
+use github_oauth::ClientSecret;
 
 pub use auth::AuthArgs;
 pub use gists::{GistsArgs, GistsCommand};
@@ -70,9 +70,10 @@ pub struct StoredArgs {
         long = "client-secret",
         env = "GITHUB_CLIENT_SECRET",
         hide_env_values = true,
-        global = true
+        global = true,
+        value_parser = crate::config::client_secret
     )]
-    pub client_secret: Option<SecretArg>,
+    pub client_secret: Option<ClientSecret>,
 }
 
 /// What went wrong on the command line; every message says what to do next.

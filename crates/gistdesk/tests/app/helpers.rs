@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use gistdesk::config::{Config, GithubTarget, LogFormat, SessionConfig, SessionStoreConfig};
+use gistdesk::config::{Config, GithubTarget, LogFormat, SessionStoreConfig};
 use gistdesk::startup::Application;
 use github_emulator::Emulator;
 use reqwest::header::{HeaderMap, LOCATION};
@@ -91,24 +91,25 @@ impl TestAppBuilder {
             github: GithubTarget::Remote {
                 web_url: emulator.base_url(),
                 api_url: emulator.api_url(),
-                client_id: github_emulator::DEFAULT_CLIENT_ID.to_owned(),
-                client_secret: github_emulator::DEFAULT_CLIENT_SECRET
-                    .parse()
-                    .expect("infallible"),
+                client_id: github_oauth::ClientId::new(github_emulator::DEFAULT_CLIENT_ID),
+                client_secret: github_oauth::ClientSecret::new(
+                    github_emulator::DEFAULT_CLIENT_SECRET,
+                ),
             },
             public_url: "http://127.0.0.1:0/".parse().expect("valid URL"),
             bind: "127.0.0.1:0".parse().expect("valid address"),
             data_dir: dir.clone(),
-            session: SessionConfig {
-                store: SessionStoreConfig::Sqlite(dir.join("sessions.db")),
-                store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
-                cookie_name: "gistdesk_session".to_owned(),
+            session_store: SessionStoreConfig::Sqlite(dir.join("sessions.db")),
+            session_store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
+            session: axum_github_login::SessionSettings {
+                cookie_name: "gistdesk_session".into(),
                 idle_timeout: std::time::Duration::from_secs(3600),
-                max_lifetime: std::time::Duration::from_secs(86_400),
+                absolute_timeout: std::time::Duration::from_secs(86_400),
+                secure: false,
             },
             github_timeout: std::time::Duration::from_secs(3),
             page_memory: gistdesk::memo::DEFAULT_TTL,
-            access: Default::default(),
+            access: axum_github_login::AccessPolicy::anyone(),
             connections: Default::default(),
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,

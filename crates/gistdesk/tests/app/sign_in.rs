@@ -283,10 +283,7 @@ async fn callback_answer(app: &TestApp) -> (String, reqwest::Response) {
 
 #[tokio::test]
 async fn only_allowed_people_may_sign_in() {
-    let only_hubot = gistdesk::config::AccessConfig {
-        users: vec!["hubot".to_owned()],
-        ..Default::default()
-    };
+    let only_hubot = axum_github_login::AccessPolicy::nobody().allow_user("hubot");
     let app = TestApp::builder()
         .auto_approve("octocat")
         .with_config(move |c| c.access = only_hubot)
@@ -306,10 +303,7 @@ async fn only_allowed_people_may_sign_in() {
         "still signed out"
     );
 
-    let github_org = gistdesk::config::AccessConfig {
-        orgs: vec!["github".to_owned()],
-        ..Default::default()
-    };
+    let github_org = axum_github_login::AccessPolicy::nobody().allow_org("github");
     let app = TestApp::builder()
         .auto_approve("octocat")
         .with_config(move |c| c.access = github_org)

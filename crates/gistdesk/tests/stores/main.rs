@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use gistdesk::config::{Config, GithubTarget, LogFormat, SessionConfig, SessionStoreConfig};
+use gistdesk::config::{Config, GithubTarget, LogFormat, SessionStoreConfig};
 use gistdesk::sessions::{DEFAULT_STORE_TIMEOUT, SessionBackend};
 use gistdesk::startup::Application;
 use github_emulator::Emulator;
@@ -211,7 +211,7 @@ impl SignedInApp {
             .expect("emulator starts");
         let dir = std::env::temp_dir().join(format!("gistdesk-stores-{name}-{}", random_hex()));
         let mut config = app_config(&emulator, store, &dir);
-        config.session.store_timeout = timeout;
+        config.session_store_timeout = timeout;
         let app = Application::build(config).await.expect("gistdesk starts");
         let base = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until(std::future::pending()));
@@ -612,24 +612,23 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
         github: GithubTarget::Remote {
             web_url: emulator.base_url(),
             api_url: emulator.api_url(),
-            client_id: github_emulator::DEFAULT_CLIENT_ID.to_owned(),
-            client_secret: github_emulator::DEFAULT_CLIENT_SECRET
-                .parse()
-                .expect("infallible"),
+            client_id: github_oauth::ClientId::new(github_emulator::DEFAULT_CLIENT_ID),
+            client_secret: github_oauth::ClientSecret::new(github_emulator::DEFAULT_CLIENT_SECRET),
         },
         public_url: "http://127.0.0.1:0/".parse().expect("URL"),
         bind: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.to_path_buf(),
-        session: SessionConfig {
-            store,
-            store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
-            cookie_name: "gistdesk_session".to_owned(),
+        session_store: store,
+        session_store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
+        session: axum_github_login::SessionSettings {
+            cookie_name: "gistdesk_session".into(),
             idle_timeout: Duration::from_secs(3600),
-            max_lifetime: Duration::from_secs(86_400),
+            absolute_timeout: Duration::from_secs(86_400),
+            secure: false,
         },
         github_timeout: std::time::Duration::from_secs(3),
         page_memory: gistdesk::memo::DEFAULT_TTL,
-        access: Default::default(),
+        access: axum_github_login::AccessPolicy::anyone(),
         connections: Default::default(),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
