@@ -17,6 +17,7 @@ pub mod memo;
 pub mod pages;
 pub mod render;
 mod routes;
+pub mod search;
 pub mod security;
 pub mod server;
 pub mod session_cache;
