@@ -252,7 +252,18 @@ impl Index {
             .into_iter()
             .take(limit)
             .map(
-                |(id, description, public, owner, mine, starred, updated, name, language, content)| {
+                |(
+                    id,
+                    description,
+                    public,
+                    owner,
+                    mine,
+                    starred,
+                    updated,
+                    name,
+                    language,
+                    content,
+                )| {
                     let (lines, matching_lines) = matching_lines(&content, &query.terms);
                     Hit {
                         gist_id: id,
@@ -306,7 +317,11 @@ impl Index {
 
     /// Writes one gist: its metadata, and its files (those in `files` replace the ones
     /// indexed; any other indexed file of the gist is dropped).
-    pub(crate) async fn put_gist(&self, gist: &GistRow, files: &[FileRow]) -> Result<(), SearchError> {
+    pub(crate) async fn put_gist(
+        &self,
+        gist: &GistRow,
+        files: &[FileRow],
+    ) -> Result<(), SearchError> {
         let mut tx = self.pool.begin().await?;
         put_meta(&mut tx, gist).await?;
         let old: Vec<(String, i64)> =

@@ -153,7 +153,9 @@ pub fn cli_index_path(dir: &Path, host: &str, user_id: u64) -> PathBuf {
             }
         })
         .collect();
-    dir.join("search").join(host).join(format!("{user_id}.sqlite"))
+    dir.join("search")
+        .join(host)
+        .join(format!("{user_id}.sqlite"))
 }
 
 /// People's indexes kept open at once by a web instance; past it, idle ones are closed.
@@ -217,11 +219,7 @@ impl Searches {
     }
 
     fn person(&self, user_id: u64) -> Arc<Person> {
-        let mut people = self
-            .inner
-            .people
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut people = self.inner.people.lock().unwrap_or_else(|p| p.into_inner());
         if people.len() >= MAX_OPEN && !people.contains_key(&user_id) {
             people.retain(|_, person| Arc::strong_count(person) > 1);
         }
@@ -289,7 +287,12 @@ impl Searches {
         Ok(Answer::Found(index.search(query, limit).await?))
     }
 
-    fn refresh_in_background(&self, person: &Arc<Person>, index: Index, github: &github_api::Client) {
+    fn refresh_in_background(
+        &self,
+        person: &Arc<Person>,
+        index: Index,
+        github: &github_api::Client,
+    ) {
         let Ok(turn) = Arc::clone(&person.refresh).try_lock_owned() else {
             return;
         };

@@ -299,7 +299,11 @@ mod tests {
         let q = Query::parse(r#"Tokio  "spawn_blocking task" runtime"#).expect("parses");
         assert_eq!(
             q.terms,
-            [word("tokio"), phrase(&["spawn", "blocking", "task"]), word("runtime")]
+            [
+                word("tokio"),
+                phrase(&["spawn", "blocking", "task"]),
+                word("runtime")
+            ]
         );
         assert_eq!(
             q.match_expression().as_deref(),

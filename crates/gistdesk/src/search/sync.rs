@@ -91,7 +91,12 @@ pub async fn sync(
         .into_iter()
         .partition(|(row, gist)| is_unchanged(known.get(&row.id), row, gist));
     index
-        .put_metadata(&unchanged.into_iter().map(|(row, _)| row).collect::<Vec<_>>())
+        .put_metadata(
+            &unchanged
+                .into_iter()
+                .map(|(row, _)| row)
+                .collect::<Vec<_>>(),
+        )
         .await?;
 
     let total: usize = changed
@@ -173,8 +178,7 @@ fn to_fetch<'g>(known: Option<&Known>, gist: &'g Gist) -> Vec<&'g GistFile> {
     gist.files
         .iter()
         .filter(|(name, file)| {
-            file.raw_url.is_none()
-                || known.and_then(|k| k.files.get(*name)) != Some(&file.raw_url)
+            file.raw_url.is_none() || known.and_then(|k| k.files.get(*name)) != Some(&file.raw_url)
         })
         .map(|(_, file)| file)
         .collect()
@@ -198,8 +202,7 @@ async fn fetch_files(
     let mut files = Vec::with_capacity(gist.files.len());
     let mut fetched = 0;
     for (name, file) in &gist.files {
-        let content = if wanted.contains(file.filename.as_str()) || wanted.contains(name.as_str())
-        {
+        let content = if wanted.contains(file.filename.as_str()) || wanted.contains(name.as_str()) {
             fetched += 1;
             Some(content_of(client, file).await?)
         } else {
