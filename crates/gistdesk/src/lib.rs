@@ -17,6 +17,7 @@ mod pages;
 mod render;
 mod request_context;
 mod routes;
+pub mod search;
 mod security;
 pub mod server;
 mod session_cache;
@@ -48,6 +49,7 @@ pub const USER_AGENT: &str = concat!("gistdesk/", env!("CARGO_PKG_VERSION"));
 pub struct AppState {
     inner: Arc<Inner>,
     saves: limits::SavePermits,
+    searches: search::Searches,
 }
 
 #[derive(Debug)]
@@ -91,7 +93,19 @@ impl AppState {
                 stylesheet,
             }),
             saves: limits::SavePermits::default(),
+            searches: search::Searches::new(None, page_memory),
         }
+    }
+
+    /// Where people's search indexes are kept (default: in memory, refreshed after the
+    /// page memory's time).
+    pub fn with_searches(mut self, searches: search::Searches) -> Self {
+        self.searches = searches;
+        self
+    }
+
+    fn searches(&self) -> &search::Searches {
+        &self.searches
     }
 
     /// How many gist saves may hold their form in memory at once, and how long the
@@ -114,6 +128,7 @@ impl AppState {
     /// Forgets what GitHub said about the person, after they changed something.
     fn forget_about(&self, user_id: u64) {
         self.inner.memo.forget(user_id);
+        self.searches.changed(user_id);
     }
 }
 

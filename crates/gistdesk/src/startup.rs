@@ -132,6 +132,12 @@ impl Application {
             .with_save_permits(crate::limits::SavePermits::new(
                 config.save_concurrency,
                 config.github_timeout,
+            ))
+            // A person's search index is refreshed as often as their list pages are
+            // remembered: changes made elsewhere show after at most PAGE_MEMORY.
+            .with_searches(crate::search::Searches::new(
+                Some(config.data_dir.join("search")),
+                config.page_memory,
             ));
         Ok(Self {
             listener,

@@ -278,6 +278,30 @@ impl Client {
         })
     }
 
+    /// The same client (pool, token, settings) keeping its conditional responses in
+    /// `cache` instead: a caller that keeps a person's data elsewhere (a search index on
+    /// disk) can keep the `ETag`s that data was read with beside it, so they outlive the
+    /// process and a later read of the same pages is answered `304`.
+    pub fn with_cache(&self, cache: Arc<dyn EtagCache>) -> Self {
+        let i = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                base: i.base.clone(),
+                token_key: i.token_key.clone(),
+                token: i.token.clone(),
+                auth: i.auth.clone(),
+                user_agent: i.user_agent.clone(),
+                cache: Some(cache),
+                rate_limit: Mutex::new(None),
+                timeout: i.timeout,
+                max_retries: i.max_retries,
+                retry_budget: i.retry_budget,
+                max_body: i.max_body,
+            }),
+        }
+    }
+
     /// The API base URL.
     pub fn api_url(&self) -> &Url {
         &self.inner.base
@@ -1061,6 +1085,29 @@ mod tests {
             .build()
             .unwrap();
         (client, cache)
+    }
+
+    #[tokio::test]
+    async fn a_client_with_another_cache_revalidates_through_it_alone() {
+        let (api, heads) = scripted(vec![
+            answer("200 OK", "\"v1\"", USER),
+            answer("304 Not Modified", "\"v1\"", ""),
+        ])
+        .await;
+        let (shared, shared_cache) = cached_client(api);
+        let own = Arc::new(MemoryCache::new(10));
+        let client = shared.with_cache(own.clone());
+        let first: serde_json::Value = client.get("/user").await.expect("a body");
+        let again: serde_json::Value = client.get("/user").await.expect("the kept body");
+        assert_eq!(first, again);
+        assert_eq!(own.len(), 1, "kept in the client's own cache");
+        assert!(shared_cache.is_empty(), "not in the cache it was made from");
+        let heads = heads.lock().unwrap();
+        assert!(heads[1].contains("if-none-match: \"v1\""), "{}", heads[1]);
+        assert!(
+            heads[1].contains("authorization: bearer gho_x"),
+            "same token"
+        );
     }
 
     #[tokio::test]

@@ -36,6 +36,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             get(gists::list::mine).post(gists::new::create.layer(gist_save.clone())),
         )
         .route("/gists/starred", get(gists::list::starred))
+        .route("/gists/search", get(gists::search::search))
         .route("/gists/new", get(gists::new::form))
         .route("/gists/{id}", get(gists::show::show))
         .route(

@@ -1505,3 +1505,141 @@ async fn completions_and_manual_pages() {
     }
     assert_eq!(setup.run(&["completions", "tcsh"]).await.code(), Some(2));
 }
+
+/// Octocat's rate-limit units used so far (`/rate_limit` itself costs nothing).
+async fn units_used(emu: &Emulator) -> u64 {
+    let token = emu
+        .control()
+        .issue_token("octocat", &["gist"])
+        .expect("octocat exists");
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}rate_limit", emu.api_url()))
+        .bearer_auth(token)
+        .header("user-agent", "gistdesk-tests")
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    body["resources"]["core"]["used"]
+        .as_u64()
+        .expect("core.used")
+}
+
+#[tokio::test]
+async fn search_finds_lines_in_secret_gists_and_costs_nothing_when_unchanged() {
+    let setup = Setup::new("search").await;
+    setup.sign_in_octocat().await;
+    let control = setup.emu.control();
+    let secret = control
+        .add_gist(
+            "octocat",
+            Some("build notes"),
+            false,
+            &[
+                (
+                    "Cargo.toml",
+                    "[package]\nname = \"demo\"\n\n[dependencies]\ntokio = \"1\"\n",
+                ),
+                ("notes.md", "nothing to see"),
+            ],
+        )
+        .expect("added");
+    let public = control
+        .add_gist(
+            "octocat",
+            Some("py"),
+            true,
+            &[("tokio.py", "print('no runtime')\n")],
+        )
+        .expect("added");
+
+    let before = units_used(&setup.emu).await;
+    let found = setup.run(&["gists", "search", "tokio"]).await;
+    found.succeeded();
+    let first_build = units_used(&setup.emu).await - before;
+    // ID<TAB>FILE<TAB>LINE<TAB>text when piped; the file name matched too.
+    assert!(
+        found
+            .stdout
+            .lines()
+            .any(|l| l == format!("{secret}\tCargo.toml\t5\ttokio = \"1\"")),
+        "{}",
+        found.stdout
+    );
+    assert!(
+        found.stdout.contains(&format!("{public}\ttokio.py\t\t")),
+        "{}",
+        found.stdout
+    );
+    // The lists are a page each; the files' text is not an API call.
+    assert!(first_build <= 3, "the first build cost {first_build} units");
+
+    let qualified = setup
+        .run(&[
+            "gists",
+            "search",
+            "tokio",
+            "filename:Cargo.toml",
+            "is:secret",
+        ])
+        .await;
+    let ids: Vec<&str> = qualified
+        .succeeded()
+        .stdout
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert_eq!(ids, [secret.as_str()]);
+
+    // Unchanged: every later search refreshes for 0 units.
+    let before = units_used(&setup.emu).await;
+    setup
+        .run(&["gists", "search", "dependencies"])
+        .await
+        .succeeded();
+    setup.run(&["gists", "search", "runtime"]).await.succeeded();
+    assert_eq!(
+        units_used(&setup.emu).await,
+        before,
+        "0 units when nothing changed"
+    );
+
+    // A gist added on GitHub is found by the next search, for the list page it changed.
+    let added = control
+        .add_gist("octocat", None, false, &[("new.txt", "fresh words")])
+        .expect("added");
+    let before = units_used(&setup.emu).await;
+    let fresh = setup.run(&["gists", "search", "\"fresh words\""]).await;
+    assert!(
+        fresh
+            .succeeded()
+            .stdout
+            .contains(&format!("{added}\tnew.txt\t1\tfresh words")),
+        "{}",
+        fresh.stdout
+    );
+    let spent = units_used(&setup.emu).await - before;
+    assert!(
+        (1..=2).contains(&spent),
+        "{spent} units: one per changed list page"
+    );
+
+    let json = setup
+        .run(&[
+            "gists",
+            "search",
+            "demo",
+            "--json",
+            "id,file,lines",
+            "--jq",
+            ".[0].lines[0].number",
+        ])
+        .await;
+    assert_eq!(json.succeeded().stdout.trim(), "2");
+    setup
+        .run(&["gists", "search", "is:everything"])
+        .await
+        .failed_with(&["is: takes public, secret or starred"]);
+}

@@ -1,4 +1,4 @@
-//! `gistdesk gists list | view | create | edit | rename | delete | star | unstar`, as the person
+//! `gistdesk gists list | view | create | edit | rename | delete | star | unstar | search`, as the person
 //! signed in with `gistdesk login`; names and flags follow `gh gist`. Every command
 //! takes a gist id or a gist URL. File contents are read as UTF-8 text only.
 
@@ -6,6 +6,7 @@ mod create;
 mod delete;
 mod edit;
 mod list;
+mod search;
 mod star;
 mod view;
 
@@ -50,6 +51,9 @@ pub enum GistsCommand {
     Star(star::StarArgs),
     /// Unstar gists.
     Unstar(star::StarArgs),
+    /// Search every gist of yours, secret ones included: words, "phrases",
+    /// language:rust, filename:Cargo.toml, is:secret, is:starred.
+    Search(search::SearchArgs),
 }
 
 /// `gistdesk gists …`.
@@ -68,6 +72,7 @@ async fn gists(args: GistsArgs) -> Result<(), CliError> {
         GistsCommand::Delete(a) => delete::run(stored, a).await,
         GistsCommand::Star(a) => star::run(stored, a, true).await,
         GistsCommand::Unstar(a) => star::run(stored, a, false).await,
+        GistsCommand::Search(a) => search::run(stored, a).await,
     }
 }
 

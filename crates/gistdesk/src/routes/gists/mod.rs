@@ -5,6 +5,7 @@ pub(crate) mod edit;
 mod form;
 pub(crate) mod list;
 pub(crate) mod new;
+pub(crate) mod search;
 pub(crate) mod show;
 pub(crate) mod star;
 

@@ -1,0 +1,672 @@
+//! One person's search index: a SQLite database with an FTS5 table of their gists'
+//! files (name, language, the gist's description, full text), the gists' metadata, and
+//! the `ETag`s of the list pages it was built from. It only ever holds one person's
+//! gists, so no query can reach another person's secret ones.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use github_api::CachedResponse;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use time::OffsetDateTime;
+
+use super::query::{Query, Term, Visibility, language_key, words};
+use super::{Hit, Line, Results, SearchError, Segment};
+
+/// Version of the layout below; an index of another version is rebuilt.
+const SCHEMA_VERSION: &str = "1";
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS gists (
+        id TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        public INTEGER NOT NULL,
+        owner TEXT,
+        mine INTEGER NOT NULL,
+        starred INTEGER NOT NULL,
+        comments INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS files (
+        gist_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        language TEXT,
+        language_key TEXT NOT NULL,
+        raw_url TEXT,
+        size INTEGER NOT NULL,
+        doc INTEGER NOT NULL,
+        PRIMARY KEY (gist_id, name)
+    )",
+    // unicode61 without diacritic folding: words are compared exactly as
+    // `query::words` splits and lower-cases them, so every file FTS5 finds has its
+    // matching lines found again for highlighting.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
+        name, language, description, content,
+        tokenize = 'unicode61 remove_diacritics 0'
+    )",
+    "CREATE TABLE IF NOT EXISTS etags (key TEXT PRIMARY KEY, etag TEXT NOT NULL, link TEXT, body BLOB NOT NULL)",
+];
+
+/// Matching lines shown per file.
+pub const LINES_PER_FILE: usize = 5;
+/// A long line is shown as this many characters around its first match.
+const LINE_WINDOW: usize = 160;
+
+/// A person's index.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pool: SqlitePool,
+}
+
+/// What the index knows of one gist, to tell what changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Known {
+    pub(crate) description: String,
+    /// File name → raw URL (which names the file's revision).
+    pub(crate) files: HashMap<String, Option<String>>,
+}
+
+/// A gist's metadata as the index keeps it.
+#[derive(Debug, Clone)]
+pub(crate) struct GistRow {
+    pub(crate) id: String,
+    pub(crate) description: String,
+    pub(crate) public: bool,
+    pub(crate) owner: Option<String>,
+    pub(crate) mine: bool,
+    pub(crate) starred: bool,
+    pub(crate) comments: u64,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) updated_at: OffsetDateTime,
+}
+
+/// A file to (re)index: its content when it was fetched, else `None` (keep the text
+/// indexed before, or none for a file that could not be read as text).
+#[derive(Debug, Clone)]
+pub(crate) struct FileRow {
+    pub(crate) name: String,
+    pub(crate) language: Option<String>,
+    pub(crate) raw_url: Option<String>,
+    pub(crate) size: u64,
+    pub(crate) content: Option<String>,
+}
+
+impl Index {
+    /// Opens (creating if needed) the index at `path`, or one in memory for `None`.
+    pub async fn open(path: Option<&Path>) -> Result<Self, SearchError> {
+        let (options, connections) = match path {
+            Some(path) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| SearchError::Io {
+                        path: dir.to_owned(),
+                        source: e,
+                    })?;
+                }
+                (
+                    SqliteConnectOptions::new()
+                        .filename(path)
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .busy_timeout(Duration::from_secs(5)),
+                    2,
+                )
+            }
+            // One connection: every connection to `:memory:` is a database of its own.
+            None => (SqliteConnectOptions::from_str("sqlite::memory:")?, 1),
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(connections)
+            .min_connections(0)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .connect_with(options)
+            .await?;
+        let index = Self { pool };
+        index.migrate().await?;
+        Ok(index)
+    }
+
+    async fn migrate(&self) -> Result<(), SearchError> {
+        let version: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM meta WHERE key = 'schema'")
+                .fetch_optional(&self.pool)
+                .await
+                .unwrap_or(None);
+        if version.as_ref().is_some_and(|(v,)| v != SCHEMA_VERSION) {
+            // Another layout: it is only a copy of what GitHub holds, so start again.
+            for table in ["meta", "gists", "files", "docs", "etags"] {
+                sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&self.pool).await?;
+        }
+        sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)")
+            .bind(SCHEMA_VERSION)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// When the index was last brought up to date with GitHub (`None`: never).
+    pub async fn synced_at(&self) -> Result<Option<OffsetDateTime>, SearchError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM meta WHERE key = 'synced_at'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row
+            .and_then(|(v,)| v.parse::<i64>().ok())
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()))
+    }
+
+    /// How many gists and files are indexed.
+    pub async fn counts(&self) -> Result<(u64, u64), SearchError> {
+        let (gists,): (i64,) = sqlx::query_as("SELECT count(*) FROM gists")
+            .fetch_one(&self.pool)
+            .await?;
+        let (files,): (i64,) = sqlx::query_as("SELECT count(*) FROM files")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((gists.max(0) as u64, files.max(0) as u64))
+    }
+
+    /// Runs `query`: at most `limit` files, best match first (newest first for a query
+    /// of qualifiers only), each with up to [`LINES_PER_FILE`] matching lines.
+    pub async fn search(&self, query: &Query, limit: usize) -> Result<Results, SearchError> {
+        let mut sql = String::from(
+            "SELECT g.id, g.description, g.public, g.owner, g.mine, g.starred, g.updated_at, \
+             f.name, f.language, docs.content \
+             FROM files f JOIN gists g ON g.id = f.gist_id JOIN docs ON docs.rowid = f.doc WHERE 1",
+        );
+        let mut binds: Vec<Bind> = Vec::new();
+        let expression = query.match_expression();
+        if let Some(expression) = &expression {
+            sql.push_str(" AND docs MATCH ?");
+            binds.push(Bind::Text(expression.clone()));
+        }
+        if !query.languages.is_empty() {
+            sql.push_str(" AND f.language_key IN (");
+            sql.push_str(&vec!["?"; query.languages.len()].join(", "));
+            sql.push(')');
+            binds.extend(query.languages.iter().cloned().map(Bind::Text));
+        }
+        if !query.filenames.is_empty() {
+            let any = vec!["instr(f.name_key, ?) > 0"; query.filenames.len()].join(" OR ");
+            sql.push_str(&format!(" AND ({any})"));
+            binds.extend(query.filenames.iter().cloned().map(Bind::Text));
+        }
+        if !query.extensions.is_empty() {
+            let any = vec!["substr(f.name_key, -?) = ?"; query.extensions.len()].join(" OR ");
+            sql.push_str(&format!(" AND ({any})"));
+            for extension in &query.extensions {
+                let suffix = format!(".{extension}");
+                binds.push(Bind::Int(suffix.chars().count() as i64));
+                binds.push(Bind::Text(suffix));
+            }
+        }
+        match query.visibility {
+            Some(Visibility::Public) => sql.push_str(" AND g.public = 1"),
+            Some(Visibility::Secret) => sql.push_str(" AND g.public = 0"),
+            None => {}
+        }
+        if query.starred {
+            sql.push_str(" AND g.starred = 1");
+        }
+        sql.push_str(if expression.is_some() {
+            " ORDER BY rank, g.updated_at DESC LIMIT ?"
+        } else {
+            " ORDER BY g.updated_at DESC, f.name LIMIT ?"
+        });
+        binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1));
+
+        type Row = (
+            String,
+            String,
+            bool,
+            Option<String>,
+            bool,
+            bool,
+            i64,
+            String,
+            Option<String>,
+            String,
+        );
+        let mut statement = sqlx::query_as::<_, Row>(&sql);
+        for bind in binds {
+            statement = match bind {
+                Bind::Text(text) => statement.bind(text),
+                Bind::Int(n) => statement.bind(n),
+            };
+        }
+        let rows = statement.fetch_all(&self.pool).await?;
+        let more = rows.len() > limit;
+        let hits = rows
+            .into_iter()
+            .take(limit)
+            .map(
+                |(
+                    id,
+                    description,
+                    public,
+                    owner,
+                    mine,
+                    starred,
+                    updated,
+                    name,
+                    language,
+                    content,
+                )| {
+                    let (lines, matching_lines) = matching_lines(&content, &query.terms);
+                    Hit {
+                        gist_id: id,
+                        description,
+                        public,
+                        owner: owner.filter(|_| !mine),
+                        starred,
+                        updated_at: OffsetDateTime::from_unix_timestamp(updated)
+                            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                        name_segments: highlight(&name, &query.terms),
+                        file: name,
+                        language,
+                        lines,
+                        matching_lines,
+                    }
+                },
+            )
+            .collect();
+        Ok(Results { hits, more })
+    }
+
+    // ---- kept for the refresh ----
+
+    pub(crate) async fn known(&self) -> Result<HashMap<String, Known>, SearchError> {
+        let gists: Vec<(String, String)> = sqlx::query_as("SELECT id, description FROM gists")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut known: HashMap<String, Known> = gists
+            .into_iter()
+            .map(|(id, description)| {
+                (
+                    id,
+                    Known {
+                        description,
+                        files: HashMap::new(),
+                    },
+                )
+            })
+            .collect();
+        let files: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT gist_id, name, raw_url FROM files")
+                .fetch_all(&self.pool)
+                .await?;
+        for (gist, name, raw_url) in files {
+            if let Some(entry) = known.get_mut(&gist) {
+                entry.files.insert(name, raw_url);
+            }
+        }
+        Ok(known)
+    }
+
+    /// Writes one gist: its metadata, and its files (those in `files` replace the ones
+    /// indexed; any other indexed file of the gist is dropped).
+    pub(crate) async fn put_gist(
+        &self,
+        gist: &GistRow,
+        files: &[FileRow],
+    ) -> Result<(), SearchError> {
+        let mut tx = self.pool.begin().await?;
+        put_meta(&mut tx, gist).await?;
+        let old: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, doc FROM files WHERE gist_id = ?")
+                .bind(&gist.id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let old: HashMap<String, i64> = old.into_iter().collect();
+        for (name, doc) in &old {
+            if !files.iter().any(|f| &f.name == name) {
+                delete_file(&mut tx, &gist.id, name, *doc).await?;
+            }
+        }
+        for file in files {
+            let content = match (&file.content, old.get(&file.name)) {
+                (Some(content), _) => content.clone(),
+                (None, Some(doc)) => {
+                    let kept: Option<(String,)> =
+                        sqlx::query_as("SELECT content FROM docs WHERE rowid = ?")
+                            .bind(doc)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    kept.map(|(c,)| c).unwrap_or_default()
+                }
+                (None, None) => String::new(),
+            };
+            if let Some(doc) = old.get(&file.name) {
+                delete_file(&mut tx, &gist.id, &file.name, *doc).await?;
+            }
+            let doc = sqlx::query(
+                "INSERT INTO docs (name, language, description, content) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&file.name)
+            .bind(file.language.as_deref().unwrap_or(""))
+            .bind(&gist.description)
+            .bind(&content)
+            .execute(&mut *tx)
+            .await?
+            .last_insert_rowid();
+            sqlx::query(
+                "INSERT INTO files (gist_id, name, name_key, language, language_key, raw_url, size, doc) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&gist.id)
+            .bind(&file.name)
+            .bind(file.name.to_lowercase())
+            .bind(&file.language)
+            .bind(language_key(file.language.as_deref().unwrap_or("")))
+            .bind(&file.raw_url)
+            .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+            .bind(doc)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Updates the metadata of gists whose files and description did not change.
+    pub(crate) async fn put_metadata(&self, gists: &[GistRow]) -> Result<(), SearchError> {
+        let mut tx = self.pool.begin().await?;
+        for gist in gists {
+            put_meta(&mut tx, gist).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Drops gists GitHub no longer lists.
+    pub(crate) async fn remove_gists(&self, ids: &[String]) -> Result<(), SearchError> {
+        let mut tx = self.pool.begin().await?;
+        for id in ids {
+            let docs: Vec<(String, i64)> =
+                sqlx::query_as("SELECT name, doc FROM files WHERE gist_id = ?")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for (name, doc) in docs {
+                delete_file(&mut tx, id, &name, doc).await?;
+            }
+            sqlx::query("DELETE FROM gists WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The `ETag`s kept from the last refresh.
+    pub(crate) async fn etags(&self) -> Result<HashMap<String, CachedResponse>, SearchError> {
+        let rows: Vec<(String, String, Option<String>, Vec<u8>)> =
+            sqlx::query_as("SELECT key, etag, link, body FROM etags")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, etag, link, body)| {
+                (
+                    key,
+                    CachedResponse {
+                        etag,
+                        link,
+                        body: Bytes::from(body),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Replaces the kept `ETag`s with those of this refresh, and notes its time.
+    pub(crate) async fn finish_sync(
+        &self,
+        etags: Vec<(String, CachedResponse)>,
+        at: OffsetDateTime,
+    ) -> Result<(), SearchError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM etags").execute(&mut *tx).await?;
+        for (key, value) in etags {
+            sqlx::query("INSERT INTO etags (key, etag, link, body) VALUES (?, ?, ?, ?)")
+                .bind(key)
+                .bind(value.etag)
+                .bind(value.link)
+                .bind(value.body.to_vec())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES ('synced_at', ?)")
+            .bind(at.unix_timestamp().to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+async fn put_meta(tx: &mut Transaction<'_, Sqlite>, gist: &GistRow) -> Result<(), SearchError> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO gists \
+         (id, description, public, owner, mine, starred, comments, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&gist.id)
+    .bind(&gist.description)
+    .bind(gist.public)
+    .bind(&gist.owner)
+    .bind(gist.mine)
+    .bind(gist.starred)
+    .bind(i64::try_from(gist.comments).unwrap_or(i64::MAX))
+    .bind(gist.created_at.unix_timestamp())
+    .bind(gist.updated_at.unix_timestamp())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn delete_file(
+    tx: &mut Transaction<'_, Sqlite>,
+    gist: &str,
+    name: &str,
+    doc: i64,
+) -> Result<(), SearchError> {
+    sqlx::query("DELETE FROM docs WHERE rowid = ?")
+        .bind(doc)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM files WHERE gist_id = ? AND name = ?")
+        .bind(gist)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Where the terms are in `text`: byte ranges, sorted, overlaps joined.
+fn spans(text: &str, terms: &[Term]) -> Vec<(usize, usize)> {
+    let found: Vec<_> = words(text).collect();
+    let mut spans = Vec::new();
+    for term in terms {
+        let wanted = term.words();
+        if wanted.is_empty() || wanted.len() > found.len() {
+            continue;
+        }
+        for at in 0..=found.len() - wanted.len() {
+            if wanted
+                .iter()
+                .zip(&found[at..])
+                .all(|(want, got)| *want == got.text)
+            {
+                spans.push((found[at].start, found[at + wanted.len() - 1].end));
+            }
+        }
+    }
+    spans.sort_unstable();
+    let mut joined: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match joined.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => joined.push((start, end)),
+        }
+    }
+    joined
+}
+
+/// `text` cut into plain and highlighted pieces.
+fn highlight(text: &str, terms: &[Term]) -> Vec<Segment> {
+    segments(text, &spans(text, terms))
+}
+
+fn segments(text: &str, spans: &[(usize, usize)]) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &(start, end) in spans {
+        if start > at {
+            out.push(Segment::plain(&text[at..start]));
+        }
+        out.push(Segment {
+            text: text[start..end].to_owned(),
+            hit: true,
+        });
+        at = end;
+    }
+    if at < text.len() || out.is_empty() {
+        out.push(Segment::plain(&text[at..]));
+    }
+    out
+}
+
+/// The first [`LINES_PER_FILE`] lines of `content` where a term is found, and how many
+/// lines have one.
+fn matching_lines(content: &str, terms: &[Term]) -> (Vec<Line>, usize) {
+    if terms.is_empty() {
+        return (Vec::new(), 0);
+    }
+    let mut shown = Vec::new();
+    let mut count = 0;
+    for (number, line) in content.lines().enumerate() {
+        let found = spans(line, terms);
+        if found.is_empty() {
+            continue;
+        }
+        count += 1;
+        if shown.len() < LINES_PER_FILE {
+            shown.push(windowed(number + 1, line, &found));
+        }
+    }
+    (shown, count)
+}
+
+/// A line, cut to [`LINE_WINDOW`] characters around its first match when longer.
+fn windowed(number: usize, line: &str, found: &[(usize, usize)]) -> Line {
+    if line.chars().count() <= LINE_WINDOW {
+        return Line {
+            number,
+            segments: segments(line, found),
+            clipped_start: false,
+            clipped_end: false,
+        };
+    }
+    let first = found.first().map_or(0, |s| s.0);
+    // Start a third of the window before the match, on a character boundary.
+    let before: usize = line[..first]
+        .chars()
+        .rev()
+        .take(LINE_WINDOW / 3)
+        .map(char::len_utf8)
+        .sum();
+    let start = first - before;
+    let end = line[start..]
+        .char_indices()
+        .nth(LINE_WINDOW)
+        .map_or(line.len(), |(at, _)| start + at);
+    let inside: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|(s, _)| *s >= start && *s < end)
+        .map(|&(s, e)| (s - start, e.min(end) - start))
+        .collect();
+    Line {
+        number,
+        segments: segments(&line[start..end], &inside),
+        clipped_start: start > 0,
+        clipped_end: end < line.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(q: &str) -> Vec<Term> {
+        Query::parse(q).expect("parses").terms
+    }
+
+    fn marked(segments: &[Segment]) -> String {
+        segments
+            .iter()
+            .map(|s| {
+                if s.hit {
+                    format!("[{}]", s.text)
+                } else {
+                    s.text.clone()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_found_and_marked() {
+        let content = "use tokio::spawn;\nfn main() {}\n// Spawn a TASK, spawn\nlet task = 1;";
+        let (lines, count) = matching_lines(content, &terms("spawn task"));
+        assert_eq!(count, 3);
+        let shown: Vec<(usize, String)> = lines
+            .iter()
+            .map(|l| (l.number, marked(&l.segments)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (1, "use tokio::[spawn];".to_owned()),
+                (3, "// [Spawn] a [TASK], [spawn]".to_owned()),
+                (4, "let [task] = 1;".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn phrases_match_words_in_a_row() {
+        let (lines, _) = matching_lines("a b c\nb a c\n", &terms("\"a b\""));
+        assert_eq!(lines.len(), 1);
+        assert_eq!(marked(&lines[0].segments), "[a b] c");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_its_match() {
+        let line = format!("{}needle{}", "é ".repeat(300), " x".repeat(300));
+        let (lines, _) = matching_lines(&line, &terms("needle"));
+        let shown = &lines[0];
+        assert!(shown.clipped_start && shown.clipped_end);
+        let text: String = shown.segments.iter().map(|s| s.text.as_str()).collect();
+        assert!(text.chars().count() <= LINE_WINDOW);
+        assert!(marked(&shown.segments).contains("[needle]"));
+    }
+}

@@ -1,0 +1,331 @@
+//! Search across all of a person's gists, secret ones included: description, file
+//! names, languages and the full text of every file. One engine for the web app
+//! ([`Searches`]) and the command line (`gistdesk gists search`): a query language
+//! ([`Query`]), a per-person index ([`Index`]) and its refresh from GitHub ([`sync`]).
+//!
+//! The index is SQLite's FTS5 through sqlx, which the workspace already builds for the
+//! session store: no second database engine or search library to compile, one file per
+//! person, transactional updates, and a query planner that joins the full text with
+//! the metadata filters (`language:`, `is:secret`). A search library such as tantivy
+//! would rank better on large corpora, but a person's gists are megabytes, not
+//! gigabytes, and it would add an engine of its own to build and operate.
+//!
+//! An index is a copy of what GitHub holds, never the only one: it can be deleted at
+//! any time and is rebuilt (see `docs/SEARCH.md` for where it lives with several
+//! instances).
+
+mod index;
+mod query;
+pub mod sync;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+pub use index::{Index, LINES_PER_FILE};
+pub use query::{MAX_QUERY_CHARS, Query, QueryError, Term, Visibility, Word, language_key, words};
+pub use sync::{SyncReport, sync};
+
+/// Why a search or a refresh failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The index could not be read or written.
+    #[error("the search index could not be used: {0}")]
+    Store(#[from] sqlx::Error),
+    /// Its folder could not be made.
+    #[error("cannot create {}: {source}", .path.display())]
+    Io {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// GitHub did not answer as needed.
+    #[error(transparent)]
+    Github(#[from] github_api::Error),
+    /// The refresh in the background failed (told once; the next search tries again).
+    #[error("the search index could not be brought up to date: {0}")]
+    RefreshFailed(String),
+}
+
+impl From<SearchError> for crate::AppError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::Github(error) => error.into(),
+            SearchError::RefreshFailed(_) => Self::Unreachable(Some(Box::new(error))),
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// A piece of text, highlighted where a search term matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The text.
+    pub text: String,
+    /// Whether it is a match.
+    pub hit: bool,
+}
+
+impl Segment {
+    fn plain(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            hit: false,
+        }
+    }
+}
+
+/// A matching line of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Its number, from 1.
+    pub number: usize,
+    /// Its text, in pieces.
+    pub segments: Vec<Segment>,
+    /// Whether text before the pieces was left out (a long line).
+    pub clipped_start: bool,
+    /// Whether text after them was left out.
+    pub clipped_end: bool,
+}
+
+impl Line {
+    /// The line's text as shown (without the parts left out).
+    pub fn text(&self) -> String {
+        self.segments.iter().map(|s| s.text.as_str()).collect()
+    }
+}
+
+/// A file that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Its gist.
+    pub gist_id: String,
+    /// The gist's description (may be empty).
+    pub description: String,
+    /// Whether the gist is public.
+    pub public: bool,
+    /// The gist's owner when it is not the person (a starred gist).
+    pub owner: Option<String>,
+    /// Whether the person starred the gist.
+    pub starred: bool,
+    /// When the gist last changed.
+    pub updated_at: OffsetDateTime,
+    /// The file's name.
+    pub file: String,
+    /// The file's name, highlighted.
+    pub name_segments: Vec<Segment>,
+    /// Its language, as GitHub detected it.
+    pub language: Option<String>,
+    /// The first matching lines.
+    pub lines: Vec<Line>,
+    /// How many lines match in all.
+    pub matching_lines: usize,
+}
+
+/// What a search found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Results {
+    /// The files, best first.
+    pub hits: Vec<Hit>,
+    /// Whether more files matched than were asked for.
+    pub more: bool,
+}
+
+/// The anchor of line `number` of a file on gistdesk's gist page (`#L12`).
+pub fn line_anchor(number: usize) -> String {
+    format!("L{number}")
+}
+
+/// Where the command line keeps the index of one person on one GitHub:
+/// `DIR/search/HOST/USER_ID.sqlite`.
+pub fn cli_index_path(dir: &Path, host: &str, user_id: u64) -> PathBuf {
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    dir.join("search")
+        .join(host)
+        .join(format!("{user_id}.sqlite"))
+}
+
+/// People's indexes kept open at once by a web instance; past it, idle ones are closed.
+const MAX_OPEN: usize = 256;
+
+/// The web app's indexes: one per signed-in person, in `dir` (`DATA_DIR/search`) or in
+/// memory, refreshed in the background when older than `freshness`, and at once after
+/// the person changed something through this instance.
+#[derive(Clone, Debug)]
+pub struct Searches {
+    inner: Arc<SearchesInner>,
+}
+
+#[derive(Debug)]
+struct SearchesInner {
+    dir: Option<PathBuf>,
+    freshness: Duration,
+    people: Mutex<HashMap<u64, Arc<Person>>>,
+}
+
+#[derive(Debug)]
+struct Person {
+    index: tokio::sync::OnceCell<Index>,
+    /// Held by the refresh in progress: one at a time per person.
+    refresh: Arc<tokio::sync::Mutex<()>>,
+    status: Mutex<Status>,
+}
+
+#[derive(Debug, Default)]
+struct Status {
+    /// When this instance last brought the index up to date.
+    refreshed: Option<Instant>,
+    /// The person changed something through this instance since.
+    stale: bool,
+    /// Files fetched, out of how many, while a refresh runs.
+    progress: Option<(usize, usize)>,
+    /// Why the last background refresh failed, told once.
+    failed: Option<String>,
+}
+
+/// The answer to a web search.
+#[derive(Debug)]
+pub enum Answer {
+    /// The results.
+    Found(Results),
+    /// The index is being built for the first time: files fetched, out of how many
+    /// (`None` while the lists are read).
+    Building(Option<(usize, usize)>),
+}
+
+impl Searches {
+    /// Indexes in `dir` (`None`: in memory, gone with the process).
+    pub fn new(dir: Option<PathBuf>, freshness: Duration) -> Self {
+        Self {
+            inner: Arc::new(SearchesInner {
+                dir,
+                freshness,
+                people: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn person(&self, user_id: u64) -> Arc<Person> {
+        let mut people = self.inner.people.lock().unwrap_or_else(|p| p.into_inner());
+        if people.len() >= MAX_OPEN && !people.contains_key(&user_id) {
+            people.retain(|_, person| Arc::strong_count(person) > 1);
+        }
+        Arc::clone(people.entry(user_id).or_insert_with(|| {
+            Arc::new(Person {
+                index: tokio::sync::OnceCell::new(),
+                refresh: Arc::new(tokio::sync::Mutex::new(())),
+                status: Mutex::new(Status::default()),
+            })
+        }))
+    }
+
+    async fn index(&self, user_id: u64, person: &Person) -> Result<Index, SearchError> {
+        let path = self
+            .inner
+            .dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{user_id}.sqlite")));
+        person
+            .index
+            .get_or_try_init(|| Index::open(path.as_deref()))
+            .await
+            .cloned()
+    }
+
+    /// Marks the person's index out of date (they changed a gist through this
+    /// instance): their next search refreshes it first.
+    pub fn changed(&self, user_id: u64) {
+        let person = self.person(user_id);
+        person.status().stale = true;
+    }
+
+    /// Searches the person's gists; `github` acts as them. A first search starts
+    /// building the index and answers [`Answer::Building`] until it is done.
+    pub async fn search(
+        &self,
+        user_id: u64,
+        github: &github_api::Client,
+        query: &Query,
+        limit: usize,
+    ) -> Result<Answer, SearchError> {
+        let person = self.person(user_id);
+        let index = self.index(user_id, &person).await?;
+        if let Some(reason) = person.status().failed.take() {
+            return Err(SearchError::RefreshFailed(reason));
+        }
+        if index.synced_at().await?.is_none() {
+            self.refresh_in_background(&person, index, github);
+            return Ok(Answer::Building(person.status().progress));
+        }
+        let (stale, old) = {
+            let status = person.status();
+            let old = status
+                .refreshed
+                .is_none_or(|at| at.elapsed() >= self.inner.freshness);
+            (status.stale, old)
+        };
+        if stale {
+            let _turn = person.refresh.lock().await;
+            person.status().stale = false;
+            refresh(&person, &index, github).await?;
+        } else if old {
+            self.refresh_in_background(&person, index.clone(), github);
+        }
+        Ok(Answer::Found(index.search(query, limit).await?))
+    }
+
+    fn refresh_in_background(
+        &self,
+        person: &Arc<Person>,
+        index: Index,
+        github: &github_api::Client,
+    ) {
+        let Ok(turn) = Arc::clone(&person.refresh).try_lock_owned() else {
+            return;
+        };
+        let person = Arc::clone(person);
+        let github = github.clone();
+        tokio::spawn(async move {
+            let _turn = turn;
+            if let Err(err) = refresh(&person, &index, &github).await {
+                tracing::warn!(error = %err, "the search index could not be refreshed");
+                person.status().failed = Some(err.to_string());
+            }
+        });
+    }
+}
+
+impl Person {
+    fn status(&self) -> std::sync::MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+async fn refresh(
+    person: &Person,
+    index: &Index,
+    github: &github_api::Client,
+) -> Result<SyncReport, SearchError> {
+    let started = Instant::now();
+    let progress = |done, total| person.status().progress = Some((done, total));
+    let result = sync(index, github, &progress).await;
+    let mut status = person.status();
+    status.progress = None;
+    if result.is_ok() {
+        status.refreshed = Some(started);
+    }
+    result
+}

@@ -1,0 +1,245 @@
+//! `/gists/search`: the person's gists, secret ones included, found by their text,
+//! file names and languages; matching lines link to their line on the gist page; an
+//! unchanged account is kept up to date for no rate-limit unit.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, location};
+
+async fn create(app: &TestApp, fields: &[(&str, &str)]) -> String {
+    let response = app.post_with_csrf("/gists", fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    location(response.headers())
+        .trim_start_matches("/gists/")
+        .to_owned()
+}
+
+/// Octocat's rate-limit units used so far, as GitHub's `/rate_limit` (free) tells them.
+async fn units_used(app: &TestApp) -> u64 {
+    let token = app
+        .emulator
+        .control()
+        .issue_token("octocat", &["gist"])
+        .expect("octocat exists");
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}rate_limit", app.emulator.api_url()))
+        .bearer_auth(token)
+        .header("user-agent", "gistdesk-tests")
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    body["resources"]["core"]["used"]
+        .as_u64()
+        .expect("core.used")
+}
+
+/// The search page for `q`, once the first build of the index is over: until then the
+/// page says so and asks to be reloaded (a `Refresh` header), which this does.
+async fn search(app: &TestApp, q: &str) -> String {
+    let path = format!(
+        "/gists/search?q={}",
+        url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let building = response.headers().contains_key("refresh");
+        let page = response.text().await.expect("body");
+        if !building {
+            return page;
+        }
+        assert!(page.contains("Indexing your gists"), "{page}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the index is never built"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn secret_gists_are_found_by_their_text_with_the_line_linked() {
+    let app = TestApp::signed_in().await;
+    let secret = create(
+        &app,
+        &[
+            ("description", "Runtime notes"),
+            ("visibility", "secret"),
+            ("file-0-name", "main.rs"),
+            ("file-0-content", "fn main() {\n    let rt = tokio::runtime::Builder::new_multi_thread();\n    <b>spawn_blocking</b>\n}\n"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+    let public = create(
+        &app,
+        &[
+            ("description", "Shell helpers"),
+            ("visibility", "public"),
+            ("file-0-name", "run.sh"),
+            ("file-0-content", "#!/bin/sh\necho tokio is not here\n"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+
+    let page = search(&app, "tokio runtime").await;
+    assert!(
+        page.contains(&format!("href=\"/gists/{secret}#L2\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("<mark>tokio</mark>::<mark>runtime</mark>::Builder"),
+        "{page}"
+    );
+    assert!(page.contains("<span class=\"badge secret\">secret</span>"));
+    // The other gist has "tokio" but not "runtime".
+    assert!(!page.contains(&format!("/gists/{public}")), "{page}");
+    // What the file holds is text on the page, never markup.
+    let page = search(&app, "spawn_blocking").await;
+    assert!(
+        page.contains("&#60;b&#62;<mark>spawn_blocking</mark>&#60;/b&#62;"),
+        "{page}"
+    );
+
+    let page = search(&app, "\"tokio is not\"").await;
+    assert!(page.contains(&format!("/gists/{public}#L2")), "{page}");
+    let page = search(&app, "tokio language:shell").await;
+    assert!(page.contains(&format!("/gists/{public}")));
+    assert!(!page.contains(&format!("/gists/{secret}")));
+    let page = search(&app, "tokio is:secret").await;
+    assert!(page.contains(&format!("/gists/{secret}")));
+    assert!(!page.contains(&format!("/gists/{public}")));
+    let page = search(&app, "filename:main.rs").await;
+    assert!(page.contains(&format!("/gists/{secret}")));
+    assert!(!page.contains(&format!("/gists/{public}")));
+    let page = search(&app, "nothing-like-this").await;
+    assert!(page.contains("No file of your gists matches."));
+}
+
+#[tokio::test]
+async fn a_change_made_here_is_found_at_once_and_one_made_elsewhere_after_a_refresh() {
+    let app = TestApp::signed_in().await;
+    create(
+        &app,
+        &[
+            ("description", "first"),
+            ("visibility", "secret"),
+            ("file-0-name", "a.txt"),
+            ("file-0-content", "alpha"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+    assert!(search(&app, "alpha").await.contains("<mark>alpha</mark>"));
+
+    // A gist created through gistdesk shows in the very next search.
+    let second = create(
+        &app,
+        &[
+            ("description", "second"),
+            ("visibility", "secret"),
+            ("file-0-name", "b.txt"),
+            ("file-0-content", "bravo"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+    assert!(
+        search(&app, "bravo")
+            .await
+            .contains(&format!("/gists/{second}#L1"))
+    );
+
+    // A gist added elsewhere (on GitHub itself), then a star given and taken back
+    // here (so this instance refreshes before the next search): the new gist is found,
+    // for the list pages that changed; its file's text is no API call.
+    let elsewhere = app
+        .emulator
+        .control()
+        .add_gist(
+            "octocat",
+            Some("from elsewhere"),
+            false,
+            &[("c.txt", "charlie")],
+        )
+        .expect("added");
+    for action in ["star", "unstar"] {
+        let path = format!("/gists/{second}/{action}");
+        let response = app.post_with_csrf(&path, &[("return_to", "/gists")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let before = units_used(&app).await;
+    assert!(
+        search(&app, "charlie")
+            .await
+            .contains(&format!("/gists/{elsewhere}#L1"))
+    );
+    let spent = units_used(&app).await - before;
+    assert!(
+        (1..=2).contains(&spent),
+        "{spent} units: one per changed list page"
+    );
+}
+
+#[tokio::test]
+async fn with_no_page_memory_every_search_refreshes_and_an_unchanged_account_costs_nothing() {
+    let app = TestApp::builder()
+        .auto_approve("octocat")
+        .with_config(|c| c.page_memory = Duration::ZERO)
+        .spawn()
+        .await;
+    app.sign_in("/gists").await;
+    app.emulator
+        .control()
+        .add_gist("octocat", None, false, &[("a.txt", "alpha")])
+        .expect("added");
+    assert!(search(&app, "alpha").await.contains("<mark>alpha</mark>"));
+
+    // Every search now starts a refresh in the background: nothing changed, no unit.
+    let before = units_used(&app).await;
+    for _ in 0..5 {
+        assert!(search(&app, "alpha").await.contains("<mark>alpha</mark>"));
+    }
+    assert_eq!(
+        units_used(&app).await,
+        before,
+        "an unchanged account costs 0 units"
+    );
+
+    // And they do run: a gist added on GitHub shows up without any change made here.
+    let added = app
+        .emulator
+        .control()
+        .add_gist("octocat", None, false, &[("b.txt", "bravo")])
+        .expect("added");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !search(&app, "bravo")
+        .await
+        .contains(&format!("/gists/{added}#L1"))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "never refreshed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_query_says_what_to_do() {
+    let app = TestApp::signed_in().await;
+    let page = app.get("/gists/search?q=is%3Aeverything").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("body");
+    assert!(
+        page.contains("is: takes public, secret or starred"),
+        "{page}"
+    );
+    let empty = app.get("/gists/search").await.text().await.expect("body");
+    assert!(empty.contains("<form class=\"search\""));
+    assert!(!empty.contains("No file of your gists matches"));
+}
