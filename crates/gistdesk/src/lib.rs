@@ -16,6 +16,7 @@ pub mod log_writer;
 pub mod memo;
 pub mod pages;
 pub mod render;
+mod renewal_lock;
 mod routes;
 pub mod security;
 pub mod server;

@@ -147,7 +147,7 @@ impl Application {
         settings.cookie_name = config.session.cookie_name.clone().into();
         settings.idle_timeout = config.session.idle_timeout;
         settings.absolute_timeout = config.session.max_lifetime;
-        let login = GithubLogin::builder(oauth, public_url.clone())
+        let mut login = GithubLogin::builder(oauth, public_url.clone())
             .prefix(LOGIN_PREFIX)
             .scopes(Scopes::parse(SCOPES))
             .policy(policy(&config.access))
@@ -155,8 +155,12 @@ impl Application {
             .pages(GistdeskPages)
             .user_agent(crate::USER_AGENT)
             .api_timeout(config.github_timeout)
-            .sign_in_key(sign_in_key)
-            .build()?;
+            .sign_in_key(sign_in_key);
+        // Instances sharing PostgreSQL or Redis renew a person's token once between them.
+        if let Some(lock) = crate::renewal_lock::for_backend(&sessions, config.github_timeout) {
+            login = login.shared_lock(lock);
+        }
+        let login = login.build()?;
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
         let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory)
