@@ -16,9 +16,8 @@ use crate::session::{GithubUser, may_read_emails};
 const DEFAULT_CACHE_ENTRIES: usize = 10_000;
 
 pub(crate) struct ApiClients {
-    /// Holds the connection pool, the cache and the settings; it is never used to send
-    /// a request itself (its token is empty), only as the template of each person's client.
-    template: github_api::Client,
+    /// The connection pool, the cache and the settings every person's client shares.
+    factory: github_api::ClientFactory,
 }
 
 impl ApiClients {
@@ -30,33 +29,33 @@ impl ApiClients {
     ) -> Result<Self, BuildError> {
         let cache =
             cache.unwrap_or_else(|| Arc::new(github_api::MemoryCache::new(DEFAULT_CACHE_ENTRIES)));
-        let mut builder = github_api::Client::builder(api_url, AccessToken::new(""))
+        let mut builder = github_api::ClientFactory::builder(api_url)
             .user_agent(user_agent)
             .cache(cache);
         if let Some(timeout) = timeout {
             builder = builder.timeout(timeout);
         }
-        let template = builder
-            .build()
+        let factory = builder
+            .factory()
             .map_err(|e| BuildError::Api(e.to_string()))?;
-        Ok(Self { template })
+        Ok(Self { factory })
     }
 
     pub(crate) fn client(
         &self,
         token: &AccessToken,
     ) -> Result<github_api::Client, github_api::Error> {
-        self.template.with_token(token.clone())
+        self.factory.for_token(token)
     }
 
     pub(crate) async fn fetch_user(&self, tokens: &TokenSet) -> Result<GithubUser, FailureKind> {
         let client = self.client(&tokens.access_token).map_err(api_failure)?;
-        let u = client.user().await.map_err(api_failure)?;
+        let u = client.users().me().await.map_err(api_failure)?;
         let mut email = u.email.filter(|e| !e.is_empty());
         if email.is_none() && may_read_emails(&tokens.scopes) {
             // Private profile email: the primary verified address, when the token may read
             // it. Not being able to is not a reason to refuse sign-in.
-            match client.emails().await {
+            match client.users().emails().await {
                 Ok(list) => {
                     email = github_api::primary_verified_email(&list).map(|e| e.email.clone());
                 }
@@ -84,13 +83,13 @@ impl ApiClients {
         }
         let client = self.client(&tokens.access_token).map_err(api_failure)?;
         if policy.needs_orgs() {
-            let orgs = client.orgs().await.map_err(api_failure)?;
+            let orgs = client.orgs().mine().await.map_err(api_failure)?;
             if orgs.iter().any(|o| policy.allows_org(&o.login)) {
                 return Ok(true);
             }
         }
         if policy.needs_teams() {
-            let teams = client.teams().await.map_err(api_failure)?;
+            let teams = client.teams().mine().await.map_err(api_failure)?;
             if teams.iter().any(|t| {
                 t.organization
                     .as_ref()

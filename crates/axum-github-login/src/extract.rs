@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::response::{IntoResponse, Response};
-use github_oauth::{OAuthError, Scopes};
+use futures_util::future::BoxFuture;
+use github_api::RenewalError;
+use github_api::renewal::{StoreError, TokenStore};
+use github_oauth::{OAuthError, Scopes, TokenSet};
 use http::request::Parts;
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use time::OffsetDateTime;
 use tower_sessions::Session;
 
 use crate::NextPath;
@@ -18,7 +20,8 @@ use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
 use crate::routes::{login_from_parts, session_from_parts};
 use crate::session::{
-    AuthRecord, GithubUser, SignedOutReason, keys, now_unix, read, read_auth, write_auth,
+    AuthRecord, GithubUser, ParsedRecords, SignedOutReason, keys, now_unix, read, read_auth,
+    write_auth,
 };
 
 /// The signed-in person. As an extractor it admits only signed-in requests: an
@@ -96,7 +99,7 @@ impl SignedIn {
     /// # use axum_github_login::SignedIn;
     /// async fn page(me: SignedIn) -> Response {
     ///     let Ok(gh) = me.github() else { return "GitHub client error".into_response() };
-    ///     match gh.user().await {
+    ///     match gh.users().me().await {
     ///         Ok(u) => u.login.into_response(),
     ///         Err(github_api::Error::Unauthorized) => me.github_unauthorized().await,
     ///         Err(_) => "GitHub failed".into_response(),
@@ -350,13 +353,10 @@ impl GithubLogin {
                 .await?;
             return Ok(Check::Anonymous(Some(SignedOutReason::SessionExpired)));
         }
-        let auth = if auth
-            .tokens
-            .is_expired(OffsetDateTime::now_utc(), self.inner.refresh_leeway)
-        {
+        let auth = if self.inner.renewer.due(&auth.tokens) {
             match self.refresh(session, AuthRecord::clone(&auth)).await? {
                 Ok(auth) => auth,
-                Err(reason) => return Ok(Check::Anonymous(Some(reason))),
+                Err(reason) => return Ok(Check::Anonymous(reason)),
             }
         } else {
             auth
@@ -372,72 +372,89 @@ impl GithubLogin {
         Ok(Check::SignedIn(auth))
     }
 
-    /// Renews an expiring token; `Err(reason)` when the session had to end.
+    /// Renews an expiring token (by `github-api`'s one renewal policy); `Err(reason)`
+    /// when the session had to end.
     async fn refresh(
         &self,
         session: &Session,
         mut auth: AuthRecord,
-    ) -> Result<Result<Arc<AuthRecord>, SignedOutReason>, Failure> {
-        let now = OffsetDateTime::now_utc();
-        let refresh_token = match &auth.tokens.refresh_token {
-            Some(rt) if auth.tokens.can_refresh(now) => rt.clone(),
-            _ => {
-                self.end_session(session, SignedOutReason::TokenExpired)
-                    .await?;
-                return Ok(Err(SignedOutReason::TokenExpired));
-            }
+    ) -> Result<Result<Arc<AuthRecord>, Option<SignedOutReason>>, Failure> {
+        let store = SessionTokens {
+            session,
+            records: &self.inner.records,
         };
-        match self
-            .inner
-            .renewals
-            .renew(&self.inner.oauth, &refresh_token)
-            .await
-        {
+        match self.inner.renewer.renew(&store, &auth.tokens).await {
             Ok(tokens) => {
-                tracing::debug!(user_id = auth.user.id, "token renewed");
                 auth.tokens = tokens;
+                // The renewal may have been another request's (whose session the new
+                // tokens were saved in): this request's copy of the session gets them
+                // too, or saving it after the response would put the spent ones back.
                 write_auth(session, &auth).await?;
-                // Saved now rather than after the response, so the session's next
-                // requests start from the new tokens.
-                session.save().await.map_err(Failure::session_store)?;
                 Ok(Ok(Arc::new(auth)))
             }
-            Err(OAuthError::Timeout) => Err(self.failure(FailureKind::GithubTimeout)),
-            Err(e @ (OAuthError::Transport(_) | OAuthError::UnexpectedResponse { .. })) => {
+            Err(RenewalError::Unavailable(OAuthError::Timeout)) => {
+                Err(self.failure(FailureKind::GithubTimeout))
+            }
+            Err(RenewalError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "could not renew a token");
                 Err(self.failure(FailureKind::GithubUnavailable))
             }
-            Err(e) => {
-                // Another instance may have spent this refresh token and saved the new
-                // tokens in the shared store: use those rather than end the session.
-                if let Some(theirs) = self.renewed_elsewhere(session, &refresh_token).await? {
-                    return Ok(Ok(theirs));
+            Err(RenewalError::Store(e)) => Err(match e.downcast::<Failure>() {
+                Ok(failure) => *failure,
+                Err(e) => {
+                    tracing::error!(error = %e, "the renewal lock failed");
+                    Failure::new(FailureKind::StoreUnavailable, "/")
                 }
+            }),
+            // Signed out meanwhile (on another instance, or everywhere).
+            Err(RenewalError::Gone) => Ok(Err(None)),
+            Err(e) => {
                 tracing::info!(error = %e, user_id = auth.user.id, "token could not be renewed; session ends");
                 self.end_session(session, SignedOutReason::TokenExpired)
                     .await?;
-                Ok(Err(SignedOutReason::TokenExpired))
+                Ok(Err(Some(SignedOutReason::TokenExpired)))
             }
         }
     }
 }
 
-impl GithubLogin {
-    /// The session's tokens as now in the store, if they were renewed by someone else
-    /// (they hold another refresh token) and are still valid.
-    async fn renewed_elsewhere(
-        &self,
-        session: &Session,
-        spent: &github_oauth::RefreshToken,
-    ) -> Result<Option<Arc<AuthRecord>>, Failure> {
-        session.load().await.map_err(Failure::session_store)?;
-        let stored = read_auth(session, &self.inner.records).await?;
-        Ok(stored.filter(|a| {
-            a.tokens.refresh_token.as_ref() != Some(spent)
-                && !a
-                    .tokens
-                    .is_expired(OffsetDateTime::now_utc(), self.inner.refresh_leeway)
-        }))
+/// A session as the store of its person's tokens, for the renewal policy.
+struct SessionTokens<'a> {
+    session: &'a Session,
+    records: &'a ParsedRecords,
+}
+
+impl TokenStore for SessionTokens<'_> {
+    fn load(&self) -> BoxFuture<'_, Result<Option<TokenSet>, StoreError>> {
+        Box::pin(async move {
+            // The record as the shared store holds it now, not as this request read it.
+            self.session
+                .load()
+                .await
+                .map_err(|e| Box::new(Failure::session_store(e)) as StoreError)?;
+            let auth = read_auth(self.session, self.records).await?;
+            Ok(auth.map(|a| a.tokens.clone()))
+        })
+    }
+
+    fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let Some(auth) = read_auth(self.session, self.records).await? else {
+                return Err(
+                    Box::new(Failure::new(FailureKind::StoreUnavailable, "/")) as StoreError
+                );
+            };
+            let mut auth = AuthRecord::clone(&auth);
+            auth.tokens = tokens.clone();
+            write_auth(self.session, &auth).await?;
+            // Saved now rather than after the response: the refresh token is spent, and
+            // the session's next requests (on any instance) must start from the new one.
+            self.session
+                .save()
+                .await
+                .map_err(|e| Box::new(Failure::session_store(e)) as StoreError)?;
+            Ok(())
+        })
     }
 }
 

@@ -11,7 +11,6 @@ mod next;
 mod pages;
 mod pending;
 mod policy;
-mod refresh;
 mod routes;
 mod session;
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use github_api::renewal::SharedLock;
 use github_oauth::{OAuthClient, Scopes};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 use url::Url;
@@ -15,7 +16,6 @@ use crate::error::{Failure, FailureKind};
 use crate::pages::{DefaultPages, Pages};
 use crate::pending::{PendingCookie, SignInKey, SignInKeyError};
 use crate::policy::AccessPolicy;
-use crate::refresh::Renewals;
 use crate::session::{ParsedRecords, SessionSettings, SignedOutReason, keys};
 
 /// Sign in with GitHub for one axum application: routes, settings and the session layer.
@@ -37,10 +37,9 @@ pub(crate) struct Inner {
     pub(crate) pages: Arc<dyn Pages>,
     pub(crate) api: ApiClients,
     pub(crate) after_logout: NextPath,
-    pub(crate) refresh_leeway: Duration,
+    pub(crate) renewer: github_api::Renewer,
     pub(crate) pending_ttl: Duration,
     pub(crate) pending: PendingCookie,
-    pub(crate) renewals: Renewals,
     pub(crate) records: ParsedRecords,
 }
 
@@ -91,6 +90,7 @@ pub struct GithubLoginBuilder {
     refresh_leeway: Duration,
     sign_in_timeout: Duration,
     sign_in_key: Option<SignInKey>,
+    shared_lock: Option<Arc<dyn SharedLock>>,
 }
 
 impl GithubLogin {
@@ -115,6 +115,7 @@ impl GithubLogin {
             refresh_leeway: Duration::from_secs(60),
             sign_in_timeout: Duration::from_secs(600),
             sign_in_key: None,
+            shared_lock: None,
         }
     }
 
@@ -292,6 +293,16 @@ impl GithubLoginBuilder {
         self
     }
 
+    /// The lock that instances sharing one session store take before renewing a
+    /// person's expiring token (Redis `SET NX PX`, a PostgreSQL advisory lock…): GitHub's
+    /// refresh tokens are single-use, so however many instances find the token expiring
+    /// at once, one renews it and the others wait and use its new tokens. Without it,
+    /// renewals are single-flight within this process only (enough for one instance).
+    pub fn shared_lock(mut self, lock: Arc<dyn SharedLock>) -> Self {
+        self.shared_lock = Some(lock);
+        self
+    }
+
     /// Checks the settings.
     pub fn build(self) -> Result<GithubLogin, BuildError> {
         let p = &self.prefix;
@@ -334,6 +345,8 @@ impl GithubLoginBuilder {
         } else {
             self.scopes
         };
+        let renewer =
+            github_api::Renewer::new(self.oauth.clone(), self.refresh_leeway, self.shared_lock);
         Ok(GithubLogin {
             inner: Arc::new(Inner {
                 oauth: self.oauth,
@@ -346,10 +359,9 @@ impl GithubLoginBuilder {
                 pages: self.pages,
                 api,
                 after_logout: self.after_logout,
-                refresh_leeway: self.refresh_leeway,
+                renewer,
                 pending_ttl: self.sign_in_timeout,
                 pending,
-                renewals: Renewals::default(),
                 records: ParsedRecords::default(),
             }),
         })

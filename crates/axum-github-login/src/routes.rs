@@ -1,4 +1,5 @@
-//! The three routes: start sign-in, finish it, sign out.
+//! The three routes: start sign-in, finish it, sign out (which also revokes the token
+//! at GitHub).
 //!
 //! Never logged here: the `code`, the `state`, the PKCE verifier, any token, or a URL
 //! that carries one of them. Starting a sign-in never writes a session.
@@ -19,7 +20,9 @@ use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
 use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
 use crate::pending::PendingSignIn;
-use crate::session::{AuthRecord, SignedOutReason, keys, now_unix, read, to_time, write_auth};
+use crate::session::{
+    AuthRecord, SignedOutReason, keys, now_unix, read, read_auth, to_time, write_auth,
+};
 
 /// The largest sign-out form read: it holds a CSRF token (43 characters) and perhaps a
 /// button's name.
@@ -335,12 +338,31 @@ async fn logout(
         tracing::warn!("sign-out refused: missing or wrong CSRF token");
         return refuse(FailureKind::CsrfRejected);
     }
+    let auth = match read_auth(&session, &login.inner.records).await {
+        Ok(auth) => auth,
+        Err(f) => return f.into_response(),
+    };
     login.inner.records.forget(session.id());
     if let Err(e) = session.flush().await {
         return Failure::session_store(e).into_response();
     }
     tracing::info!("signed out");
+    if let Some(auth) = auth {
+        revoke(&login, &auth.tokens.access_token).await;
+    }
     see_other(login.inner.after_logout.as_str())
+}
+
+/// Revokes a signed-out session's token at GitHub, so that a copy of it (a backup of the
+/// store, a leaked log of another system) no longer works. The session has ended
+/// whatever GitHub says: a failure is logged, never shown.
+async fn revoke(login: &GithubLogin, token: &github_oauth::AccessToken) {
+    match login.inner.oauth.revoke_token(token).await {
+        Ok(()) => tracing::info!("token revoked at GitHub"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not revoke the token at GitHub; the session ended anyway")
+        }
+    }
 }
 
 /// Reads a form of at most [`MAX_LOGOUT_FORM_BYTES`]: one announced larger is refused before a

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod memo;
 mod pages;
 mod render;
+mod renewal_lock;
 mod request_context;
 mod routes;
 pub mod search;

@@ -116,7 +116,7 @@ impl Application {
         let oauth = OAuthClient::new(endpoints, client_id, client_secret)?
             .with_timeout(config.github_timeout)
             .with_user_agent(crate::USER_AGENT);
-        let login = GithubLogin::builder(oauth, public_url.clone())
+        let mut login = GithubLogin::builder(oauth, public_url.clone())
             .prefix(LOGIN_PREFIX)
             .scopes(Scopes::parse(SCOPES))
             .policy(config.access)
@@ -124,8 +124,12 @@ impl Application {
             .pages(GistdeskPages)
             .user_agent(crate::USER_AGENT)
             .api_timeout(config.github_timeout)
-            .sign_in_key(sign_in_key)
-            .build()?;
+            .sign_in_key(sign_in_key);
+        // Instances sharing PostgreSQL or Redis renew a person's token once between them.
+        if let Some(lock) = crate::renewal_lock::for_backend(&sessions, config.github_timeout) {
+            login = login.shared_lock(lock);
+        }
+        let login = login.build()?;
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
         let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory)

@@ -38,14 +38,17 @@ const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// A secondary rate limit without `retry-after`: GitHub asks to wait at least a minute.
 const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
-/// A GitHub REST API client acting with one token. Cheap to clone (shared pool and cache).
+/// A GitHub REST API client acting with one token (or none). Cheap to clone.
+///
+/// Clients made by one [`ClientFactory`] share its connection pool, ETag cache and
+/// settings; a client of its own comes from [`Client::builder`].
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), github_api::Error> {
 /// use github_api::{AccessToken, Client};
 /// let api = url::Url::parse("https://api.github.com/").unwrap();
 /// let client = Client::new(api, AccessToken::new("gho_…"))?;
-/// let me = client.user().await?;
+/// let me = client.users().me().await?;
 /// println!("{} ({})", me.login, me.id);
 /// # Ok(())
 /// # }
@@ -55,38 +58,112 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+/// What every client of one factory shares.
+struct Shared {
     http: reqwest::Client,
     base: Url,
-    token: AccessToken,
-    auth: HeaderValue,
-    /// A hash of the token: cache keys of different tokens never meet.
-    token_key: String,
     user_agent: HeaderValue,
     cache: Option<Arc<dyn EtagCache>>,
-    rate_limit: Mutex<Option<RateLimit>>,
     timeout: Duration,
     max_retries: u8,
     retry_budget: Duration,
     max_body: u64,
 }
 
+/// What is one client's own: who it acts as, and what GitHub last said of its limit.
+struct Inner {
+    shared: Arc<Shared>,
+    /// `None`: anonymous (no `Authorization` header).
+    token: Option<AccessToken>,
+    auth: Option<HeaderValue>,
+    /// A hash of the token: cache keys of different tokens never meet.
+    token_key: String,
+    rate_limit: Mutex<Option<RateLimit>>,
+}
+
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base", &self.inner.base.as_str())
+            .field("base", &self.inner.shared.base.as_str())
             .field("token", &self.inner.token)
-            .field("cache", &self.inner.cache.is_some())
-            .field("timeout", &self.inner.timeout)
+            .field("cache", &self.inner.shared.cache.is_some())
+            .field("timeout", &self.inner.shared.timeout)
             .finish_non_exhaustive()
     }
 }
 
-/// Builds a [`Client`]: `Client::builder(api_url, token)…build()`.
+/// Makes [`Client`]s that share one connection pool, one ETag cache and one set of
+/// settings: one factory per application, one client per person
+/// ([`for_token`](Self::for_token)) or for public data ([`anonymous`](Self::anonymous)).
+///
+/// ```
+/// # fn run() -> Result<(), github_api::Error> {
+/// use std::sync::Arc;
+/// use github_api::{AccessToken, ClientFactory, MemoryCache};
+/// let api = url::Url::parse("https://api.github.com/").expect("a valid URL");
+/// let github = ClientFactory::builder(api)
+///     .user_agent("my-app/1.0")
+///     .cache(Arc::new(MemoryCache::new(10_000)))
+///     .factory()?;
+/// let octocat = github.for_token(&AccessToken::new("gho_…"))?;
+/// let anyone = github.anonymous();
+/// # let _ = (octocat, anyone);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ClientFactory {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ClientFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientFactory")
+            .field("base", &self.shared.base.as_str())
+            .field("cache", &self.shared.cache.is_some())
+            .field("timeout", &self.shared.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientFactory {
+    /// Starts the settings of a factory for the API at `api_url`; finish with
+    /// [`ClientBuilder::factory`].
+    pub fn builder(api_url: Url) -> ClientBuilder {
+        ClientBuilder::new(api_url, None)
+    }
+
+    /// A client acting as the owner of `token`, sharing this factory's pool and cache
+    /// (whose keys include a hash of the token, so no one is answered another's data).
+    pub fn for_token(&self, token: &AccessToken) -> Result<Client, Error> {
+        Client::with_identity(Arc::clone(&self.shared), Some(token.clone()))
+    }
+
+    /// A client that sends no token (public data, at the anonymous rate limit).
+    pub fn anonymous(&self) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                shared: Arc::clone(&self.shared),
+                token: None,
+                auth: None,
+                token_key: "anonymous".to_owned(),
+                rate_limit: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The API base URL.
+    pub fn api_url(&self) -> &Url {
+        &self.shared.base
+    }
+}
+
+/// Builds a [`Client`] (`Client::builder(api_url, token)…build()`) or a
+/// [`ClientFactory`] (`ClientFactory::builder(api_url)…factory()`).
 #[must_use]
 pub struct ClientBuilder {
     base: Url,
-    token: AccessToken,
+    token: Option<AccessToken>,
     user_agent: String,
     cache: Option<Arc<dyn EtagCache>>,
     timeout: Duration,
@@ -107,6 +184,20 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    fn new(base: Url, token: Option<AccessToken>) -> Self {
+        ClientBuilder {
+            base,
+            token,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            cache: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_retries: MAX_RETRIES,
+            retry_budget: None,
+            max_body: DEFAULT_MAX_BODY,
+            http: None,
+        }
+    }
+
     /// The `User-Agent` (GitHub asks for the app's name; default `github-api/VERSION`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -152,8 +243,21 @@ impl ClientBuilder {
         self
     }
 
-    /// The client.
-    pub fn build(self) -> Result<Client, Error> {
+    /// The client, acting with the token given to [`Client::builder`] (or none, when
+    /// started from [`ClientFactory::builder`]).
+    pub fn build(mut self) -> Result<Client, Error> {
+        let token = self.token.take();
+        Client::with_identity(self.shared()?, token)
+    }
+
+    /// A factory of clients sharing these settings, pool and cache.
+    pub fn factory(self) -> Result<ClientFactory, Error> {
+        Ok(ClientFactory {
+            shared: self.shared()?,
+        })
+    }
+
+    fn shared(self) -> Result<Arc<Shared>, Error> {
         let mut base = self.base;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(Error::InvalidUrl(format!(
@@ -166,9 +270,6 @@ impl ClientBuilder {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.secret()))
-            .map_err(|_| Error::InvalidToken)?;
-        auth.set_sensitive(true);
         let user_agent =
             HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidUserAgent)?;
         let http = match self.http {
@@ -180,22 +281,16 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::Transport)?,
         };
-        Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                token_key: token_key(&self.token),
-                base,
-                token: self.token,
-                auth,
-                user_agent,
-                cache: self.cache,
-                rate_limit: Mutex::new(None),
-                timeout: self.timeout,
-                max_retries: self.max_retries,
-                retry_budget: self.retry_budget.unwrap_or(self.timeout),
-                max_body: self.max_body,
-            }),
-        })
+        Ok(Arc::new(Shared {
+            http,
+            base,
+            user_agent,
+            cache: self.cache,
+            timeout: self.timeout,
+            max_retries: self.max_retries,
+            retry_budget: self.retry_budget.unwrap_or(self.timeout),
+            max_body: self.max_body,
+        }))
     }
 }
 
@@ -238,42 +333,32 @@ impl Client {
         Self::builder(api_url, token).build()
     }
 
-    /// Starts building a client for the API at `api_url` (`https://api.github.com/`,
-    /// `https://HOST/api/v3/`, or the emulator's).
+    /// Starts building a client of its own for the API at `api_url`
+    /// (`https://api.github.com/`, `https://HOST/api/v3/`, or the emulator's). An
+    /// application serving many people builds one [`ClientFactory`] instead.
     pub fn builder(api_url: Url, token: AccessToken) -> ClientBuilder {
-        ClientBuilder {
-            base: api_url,
-            token,
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
-            cache: None,
-            timeout: DEFAULT_TIMEOUT,
-            max_retries: MAX_RETRIES,
-            retry_budget: None,
-            max_body: DEFAULT_MAX_BODY,
-            http: None,
-        }
+        ClientBuilder::new(api_url, Some(token))
     }
 
-    /// The same client (pool, cache, settings) acting with another token.
-    pub fn with_token(&self, token: AccessToken) -> Result<Self, Error> {
-        let i = &self.inner;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
-            .map_err(|_| Error::InvalidToken)?;
-        auth.set_sensitive(true);
+    fn with_identity(shared: Arc<Shared>, token: Option<AccessToken>) -> Result<Self, Error> {
+        let auth = match &token {
+            Some(token) => {
+                let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+                    .map_err(|_| Error::InvalidToken)?;
+                auth.set_sensitive(true);
+                Some(auth)
+            }
+            None => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
-                http: i.http.clone(),
-                base: i.base.clone(),
-                token_key: token_key(&token),
+                shared,
+                token_key: token
+                    .as_ref()
+                    .map_or_else(|| "anonymous".to_owned(), token_key),
                 token,
                 auth,
-                user_agent: i.user_agent.clone(),
-                cache: i.cache.clone(),
                 rate_limit: Mutex::new(None),
-                timeout: i.timeout,
-                max_retries: i.max_retries,
-                retry_budget: i.retry_budget,
-                max_body: i.max_body,
             }),
         })
     }
@@ -284,27 +369,35 @@ impl Client {
     /// process and a later read of the same pages is answered `304`.
     pub fn with_cache(&self, cache: Arc<dyn EtagCache>) -> Self {
         let i = &self.inner;
+        let s = &i.shared;
         Self {
             inner: Arc::new(Inner {
-                http: i.http.clone(),
-                base: i.base.clone(),
-                token_key: i.token_key.clone(),
+                shared: Arc::new(Shared {
+                    http: s.http.clone(),
+                    base: s.base.clone(),
+                    user_agent: s.user_agent.clone(),
+                    cache: Some(cache),
+                    timeout: s.timeout,
+                    max_retries: s.max_retries,
+                    retry_budget: s.retry_budget,
+                    max_body: s.max_body,
+                }),
                 token: i.token.clone(),
                 auth: i.auth.clone(),
-                user_agent: i.user_agent.clone(),
-                cache: Some(cache),
+                token_key: i.token_key.clone(),
                 rate_limit: Mutex::new(None),
-                timeout: i.timeout,
-                max_retries: i.max_retries,
-                retry_budget: i.retry_budget,
-                max_body: i.max_body,
             }),
         }
     }
 
+    /// The token, for redacting it from excerpts ("" when anonymous).
+    fn secret(&self) -> &str {
+        self.inner.token.as_ref().map_or("", AccessToken::secret)
+    }
+
     /// The API base URL.
     pub fn api_url(&self) -> &Url {
-        &self.inner.base
+        &self.inner.shared.base
     }
 
     /// The rate-limit state seen on the last response, if it carried one.
@@ -348,62 +441,6 @@ impl Client {
     pub async fn get_page<T: DeserializeOwned>(&self, path: &str) -> Result<Page<T>, Error> {
         let url = self.path_url(path)?;
         self.page_at(url).await
-    }
-
-    /// The signed-in user (`GET /user`).
-    pub async fn user(&self) -> Result<crate::User, Error> {
-        self.call(Method::GET, &["user"], None::<&()>).await
-    }
-
-    /// The signed-in user's email addresses (`GET /user/emails`; needs `user:email`).
-    /// See [`primary_verified_email`](crate::primary_verified_email).
-    pub async fn emails(&self) -> Result<Vec<crate::Email>, Error> {
-        self.all(&["user", "emails"]).await
-    }
-
-    /// The signed-in user's organizations (`GET /user/orgs`; private ones need `read:org`).
-    pub async fn orgs(&self) -> Result<Vec<crate::Org>, Error> {
-        self.all(&["user", "orgs"]).await
-    }
-
-    /// The signed-in user's teams (`GET /user/teams`; needs `read:org`).
-    pub async fn teams(&self) -> Result<Vec<crate::Team>, Error> {
-        self.all(&["user", "teams"]).await
-    }
-
-    /// The signed-in user's membership of `org`, or `None` if not a member.
-    pub async fn org_membership(&self, org: &str) -> Result<Option<crate::OrgMembership>, Error> {
-        optional(
-            self.call(
-                Method::GET,
-                &["user", "memberships", "orgs", org],
-                None::<&()>,
-            )
-            .await,
-        )
-    }
-
-    /// Whether `user` is a member of `org` (as far as this token can see: private
-    /// memberships need the requester to be a member too).
-    pub async fn is_org_member(&self, org: &str, user: &str) -> Result<bool, Error> {
-        self.exists(&["orgs", org, "members", user]).await
-    }
-
-    /// `user`'s membership of team `team_slug` in `org`, or `None`.
-    pub async fn team_membership(
-        &self,
-        org: &str,
-        team_slug: &str,
-        user: &str,
-    ) -> Result<Option<crate::TeamMembership>, Error> {
-        optional(
-            self.call(
-                Method::GET,
-                &["orgs", org, "teams", team_slug, "memberships", user],
-                None::<&()>,
-            )
-            .await,
-        )
     }
 
     // ---- building blocks for the typed calls ----
@@ -496,12 +533,16 @@ impl Client {
         })
     }
 
-    /// Collects a short list (emails, orgs, teams) across its pages, up to 10 pages.
-    async fn all<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<Vec<T>, Error> {
+    /// Collects a short list (emails, orgs, teams) across its pages, at most
+    /// [`MAX_LIST_PAGES`](crate::MAX_LIST_PAGES) of 100.
+    pub(crate) async fn all<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> Result<Vec<T>, Error> {
         let mut url = self.segments_url(segments);
         url.query_pairs_mut().append_pair("per_page", "100");
         let mut out = Vec::new();
-        for _ in 0..10 {
+        for _ in 0..crate::MAX_LIST_PAGES {
             let page: Page<T> = self.page_at(url).await?;
             out.extend(page.items);
             match page.next_url {
@@ -521,7 +562,7 @@ impl Client {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::InvalidUrl(format!("raw_url is not http(s): {url}")));
         }
-        let with_token = url.origin() == self.inner.base.origin();
+        let with_token = url.origin() == self.inner.shared.base.origin();
         let response = self
             .send_with_retries(Method::GET, &url, None, None, with_token, max_bytes)
             .await?;
@@ -539,7 +580,7 @@ impl Client {
     // ---- URLs ----
 
     fn segments_url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.base.clone();
+        let mut url = self.inner.shared.base.clone();
         url.path_segments_mut()
             .expect("checked in build(): the base can be a base")
             .pop_if_empty()
@@ -570,7 +611,7 @@ impl Client {
 
     /// Only URLs under the API base receive the token.
     fn check_under_base(&self, url: &Url) -> Result<(), Error> {
-        let base = &self.inner.base;
+        let base = &self.inner.shared.base;
         if url.origin() == base.origin() && url.path().starts_with(base.path()) {
             Ok(())
         } else {
@@ -594,7 +635,7 @@ impl Client {
             excerpt: if looks_like_json(body) {
                 format!("a JSON body of {} bytes, not quoted", body.len())
             } else {
-                format!("body starts: {}", excerpt(body, self.inner.token.secret()))
+                format!("body starts: {}", excerpt(body, self.secret()))
             },
         })
     }
@@ -612,7 +653,12 @@ impl Client {
         body: Option<Bytes>,
         parse: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<Fetched<T>, Error> {
-        let cache = self.inner.cache.as_ref().filter(|_| method == Method::GET);
+        let cache = self
+            .inner
+            .shared
+            .cache
+            .as_ref()
+            .filter(|_| method == Method::GET);
         let key = cache.map(|_| self.cache_key(&url));
         let cached = match (cache, &key) {
             (Some(c), Some(k)) => c.get(k),
@@ -620,7 +666,7 @@ impl Client {
         };
         let etag = cached.as_ref().map(|c| c.etag.as_str());
         let (status, headers, bytes) = self
-            .send_with_retries(method, &url, body, etag, true, self.inner.max_body)
+            .send_with_retries(method, &url, body, etag, true, self.inner.shared.max_body)
             .await?;
         RateLimit::update(
             &mut self
@@ -692,7 +738,7 @@ impl Client {
         );
         let started = tokio::time::Instant::now();
         // The timeout bounds the whole call: each attempt gets what is left of it.
-        let deadline = started + self.inner.timeout;
+        let deadline = started + self.inner.shared.timeout;
         let mut attempt: u8 = 0;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -715,12 +761,12 @@ impl Client {
                 Err(Error::Transport(_)) => true,
                 Err(_) => false,
             };
-            if !(idempotent && retryable && attempt < self.inner.max_retries) {
+            if !(idempotent && retryable && attempt < self.inner.shared.max_retries) {
                 return result;
             }
             let delay = backoff(attempt);
             let retry_at = started.elapsed() + delay;
-            if retry_at > self.inner.retry_budget || retry_at >= self.inner.timeout {
+            if retry_at > self.inner.shared.retry_budget || retry_at >= self.inner.shared.timeout {
                 return result;
             }
             tracing::debug!(%method, url = %url, attempt, ?delay, "retrying GitHub request");
@@ -740,14 +786,15 @@ impl Client {
     ) -> Result<(u16, HeaderMap, Bytes), Error> {
         let mut request = self
             .inner
+            .shared
             .http
             .request(method.clone(), url.clone())
-            .timeout(self.inner.timeout)
+            .timeout(self.inner.shared.timeout)
             .header(header::ACCEPT, MEDIA_TYPE)
             .header(API_VERSION_HEADER, API_VERSION)
-            .header(header::USER_AGENT, self.inner.user_agent.clone());
-        if with_token {
-            request = request.header(header::AUTHORIZATION, self.inner.auth.clone());
+            .header(header::USER_AGENT, self.inner.shared.user_agent.clone());
+        if with_token && let Some(auth) = &self.inner.auth {
+            request = request.header(header::AUTHORIZATION, auth.clone());
         }
         if let Some(etag) = if_none_match.and_then(|e| HeaderValue::from_str(e).ok()) {
             request = request.header(header::IF_NONE_MATCH, etag);
@@ -806,8 +853,8 @@ impl Client {
         let parsed: GitHubError = serde_json::from_slice(body).unwrap_or_default();
         let message = parsed
             .message
-            .map(|m| excerpt(m.as_bytes(), self.inner.token.secret()))
-            .unwrap_or_else(|| excerpt(body, self.inner.token.secret()));
+            .map(|m| excerpt(m.as_bytes(), self.secret()))
+            .unwrap_or_else(|| excerpt(body, self.secret()));
         let remaining = header_u64(headers, &REMAINING);
         let retry_after = header_u64(headers, &header::RETRY_AFTER).map(Duration::from_secs);
         let reset_at = header_u64(headers, &RESET)
@@ -833,7 +880,7 @@ impl Client {
             },
             _ => Error::Upstream {
                 status,
-                excerpt: excerpt(body, self.inner.token.secret()),
+                excerpt: excerpt(body, self.secret()),
             },
         }
     }
@@ -855,7 +902,7 @@ fn validation_error(v: serde_json::Value) -> ValidationError {
     }
 }
 
-fn optional<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
+pub(crate) fn optional<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(Error::NotFound) => Ok(None),

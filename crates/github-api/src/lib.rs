@@ -7,16 +7,19 @@ mod error;
 mod gists;
 mod link;
 mod rate_limit;
+pub mod renewal;
 mod users;
 
 pub use cache::{CachedResponse, EtagCache, MemoryCache};
-pub use client::{Client, ClientBuilder, Page};
+pub use client::{Client, ClientBuilder, ClientFactory, Page};
 pub use error::{Error, ValidationError};
 pub use gists::{FileChange, Gist, GistFile, GistId, GistUpdate, Gists, InvalidGistId, NewGist};
 pub use github_oauth::AccessToken;
 pub use link::{Links, page_number};
 pub use rate_limit::RateLimit;
+pub use renewal::{RenewalError, Renewer};
 pub use reqwest::Method;
 pub use users::{
-    Email, Org, OrgMembership, SimpleUser, Team, TeamMembership, User, primary_verified_email,
+    Email, MAX_LIST_PAGES, Org, OrgMembership, Orgs, SimpleUser, Team, TeamMembership, Teams, User,
+    Users, primary_verified_email,
 };

@@ -1,7 +1,120 @@
 //! People, their email addresses, organizations and teams.
 //! Users are identified by their numeric `id`: logins can be renamed.
 
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
+
+use crate::client::optional;
+use crate::{Client, Error};
+
+/// The most pages of 100 read of a short list (emails, organizations, teams): a person
+/// in more than 1,000 organizations or teams is seen in the first 1,000 only. An access
+/// policy that admits members of an organization or team relies on this: membership
+/// beyond that cap counts as no membership (the person is refused, never wrongly let in).
+pub const MAX_LIST_PAGES: usize = 10;
+
+/// Calls about people: `client.users()`.
+#[derive(Debug)]
+pub struct Users<'a> {
+    client: &'a Client,
+}
+
+/// Calls about organizations: `client.orgs()`.
+#[derive(Debug)]
+pub struct Orgs<'a> {
+    client: &'a Client,
+}
+
+/// Calls about teams: `client.teams()`.
+#[derive(Debug)]
+pub struct Teams<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// The signed-in user and their email addresses.
+    pub fn users(&self) -> Users<'_> {
+        Users { client: self }
+    }
+
+    /// Organizations and memberships.
+    pub fn orgs(&self) -> Orgs<'_> {
+        Orgs { client: self }
+    }
+
+    /// Teams and team memberships.
+    pub fn teams(&self) -> Teams<'_> {
+        Teams { client: self }
+    }
+}
+
+impl Users<'_> {
+    /// The signed-in user (`GET /user`).
+    pub async fn me(&self) -> Result<User, Error> {
+        self.client.call(Method::GET, &["user"], None::<&()>).await
+    }
+
+    /// The signed-in user's email addresses (`GET /user/emails`; needs `user:email`).
+    /// See [`primary_verified_email`].
+    pub async fn emails(&self) -> Result<Vec<Email>, Error> {
+        self.client.all(&["user", "emails"]).await
+    }
+}
+
+impl Orgs<'_> {
+    /// The signed-in user's organizations (`GET /user/orgs`; private memberships need
+    /// `read:org`), at most [`MAX_LIST_PAGES`] pages of 100. Each page is a conditional
+    /// request when the client has a cache: asking again while nothing changed costs no
+    /// rate limit.
+    pub async fn mine(&self) -> Result<Vec<Org>, Error> {
+        self.client.all(&["user", "orgs"]).await
+    }
+
+    /// The signed-in user's membership of `org`, or `None` if not a member.
+    pub async fn membership(&self, org: &str) -> Result<Option<OrgMembership>, Error> {
+        optional(
+            self.client
+                .call(
+                    Method::GET,
+                    &["user", "memberships", "orgs", org],
+                    None::<&()>,
+                )
+                .await,
+        )
+    }
+
+    /// Whether `user` is a member of `org` (as far as this token can see: private
+    /// memberships need the requester to be a member too).
+    pub async fn is_member(&self, org: &str, user: &str) -> Result<bool, Error> {
+        self.client.exists(&["orgs", org, "members", user]).await
+    }
+}
+
+impl Teams<'_> {
+    /// The signed-in user's teams (`GET /user/teams`; needs `read:org`), at most
+    /// [`MAX_LIST_PAGES`] pages of 100, conditional like [`Orgs::mine`].
+    pub async fn mine(&self) -> Result<Vec<Team>, Error> {
+        self.client.all(&["user", "teams"]).await
+    }
+
+    /// `user`'s membership of team `team_slug` in `org`, or `None`.
+    pub async fn membership(
+        &self,
+        org: &str,
+        team_slug: &str,
+        user: &str,
+    ) -> Result<Option<TeamMembership>, Error> {
+        optional(
+            self.client
+                .call(
+                    Method::GET,
+                    &["orgs", org, "teams", team_slug, "memberships", user],
+                    None::<&()>,
+                )
+                .await,
+        )
+    }
+}
 
 /// The signed-in user (`GET /user`) or any full user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,7 +129,7 @@ pub struct User {
     /// The display name.
     #[serde(default)]
     pub name: Option<String>,
-    /// The public email; `null` when the person keeps it private (see [`Client::emails`](crate::Client::emails)).
+    /// The public email; `null` when the person keeps it private (see [`Users::emails`]).
     #[serde(default)]
     pub email: Option<String>,
     /// The avatar image.

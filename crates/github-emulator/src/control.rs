@@ -111,6 +111,38 @@ impl Control {
         crate::oauth::approve_device(&self.shared, user_code, login)
     }
 
+    /// How many times the token endpoint was asked to renew a token (`grant_type=
+    /// refresh_token`), whatever it answered: how many renewals clients attempted.
+    pub fn token_refreshes(&self) -> u64 {
+        self.shared.refresh_requests.load(Ordering::Relaxed)
+    }
+
+    /// Makes `login` a member of `org` (`member: true`, role `member`) or removes them from
+    /// it and from its teams, as an organization owner would; false for an unknown org or
+    /// login.
+    pub fn set_org_member(&self, org: &str, login: &str, member: bool) -> bool {
+        let mut db = self.shared.db_mut();
+        let Some(user) = db.user_by_login(login).map(|u| u.id) else {
+            return false;
+        };
+        let Some(o) = db
+            .orgs
+            .iter_mut()
+            .find(|o| o.login.eq_ignore_ascii_case(org))
+        else {
+            return false;
+        };
+        if member {
+            o.members.entry(user).or_insert_with(|| "member".to_owned());
+        } else {
+            o.members.remove(&user);
+            for team in &mut o.teams {
+                team.members.retain(|m| *m != user);
+            }
+        }
+        true
+    }
+
     /// Mints a `gho_` token for `login` through the default app; `None` for an unknown login.
     pub fn issue_token(&self, login: &str, scopes: &[&str]) -> Option<String> {
         let scopes = scopes::normalize(&scopes.join(","));

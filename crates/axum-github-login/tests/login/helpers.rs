@@ -376,7 +376,7 @@ async fn me_from_github(me: SignedIn) -> Response {
         Ok(gh) => gh,
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
-    match gh.user().await {
+    match gh.users().me().await {
         Ok(u) => format!("GitHub says {}", u.login).into_response(),
         Err(github_api::Error::Unauthorized) => me.github_unauthorized().await,
         Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),

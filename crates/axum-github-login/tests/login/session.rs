@@ -401,3 +401,53 @@ async fn a_pending_sign_in_is_short_lived_and_a_signed_in_session_is_not() {
         "idle lifetime: {cookie}"
     );
 }
+
+/// Signing out revokes the token at GitHub: a copy of it stops working too.
+#[tokio::test]
+async fn logout_revokes_the_token_at_github() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let (token, _) = app.stored_tokens().await;
+    let github = github_oauth::AccessToken::new(token.clone());
+    assert!(
+        app.revoker
+            .check_token(&github)
+            .await
+            .expect("GitHub answers")
+            .is_some(),
+        "valid while signed in"
+    );
+    let csrf = csrf_from(&app.get("/private").await.body);
+    let res = app
+        .post_form("/auth/github/logout", &[("csrf_token", csrf.as_str())])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.revoker
+            .check_token(&github)
+            .await
+            .expect("GitHub answers")
+            .is_none(),
+        "GitHub no longer accepts the token"
+    );
+    assert!(crate::helpers::logs().contains("token revoked at GitHub"));
+    app.assert_never_leaked("the revoked token", &token);
+}
+
+/// GitHub unreachable at sign-out: the session ends all the same, and the person sees
+/// the usual redirect, not an error.
+#[tokio::test]
+async fn logout_ends_the_session_when_github_cannot_revoke() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let csrf = csrf_from(&app.get("/private").await.body);
+    app.emu.control().drop_connections(true);
+    let res = app
+        .post_form("/auth/github/logout", &[("csrf_token", csrf.as_str())])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), "/");
+    app.emu.control().drop_connections(false);
+    assert_eq!(app.get("/").await.body, "anonymous");
+    assert!(crate::helpers::logs().contains("could not revoke the token at GitHub"));
+}

@@ -110,7 +110,7 @@ async fn check(creds: &Credentials, now: OffsetDateTime) -> Result<String, Strin
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| e.to_string())?;
-    match client.user().await {
+    match client.users().me().await {
         Ok(user) if user.id == creds.user_id => Ok("GitHub accepts the token".to_owned()),
         Ok(user) => Err(format!(
             "GitHub accepts the token, but for {} (id {}), not the person signed in: run `gistdesk login`",

@@ -81,7 +81,7 @@ async fn login(args: LoginArgs) -> Result<(), CliError> {
     let github = github_api::Client::builder(api_url.clone(), tokens.access_token.clone())
         .user_agent(USER_AGENT)
         .build()?;
-    let user = github.user().await?;
+    let user = github.users().me().await?;
     warn_if_no_gist_scope(&tokens);
     let credentials = Credentials {
         github_url,

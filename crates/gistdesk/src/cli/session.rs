@@ -4,7 +4,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use github_oauth::{OAuthError, RefreshToken};
+use futures_util::future::BoxFuture;
+use github_api::renewal::{StoreError, TokenStore};
+use github_api::{RenewalError, Renewer};
+use github_oauth::{OAuthError, TokenSet};
 use time::OffsetDateTime;
 
 use super::credentials::{Credentials, Host, Store};
@@ -71,6 +74,7 @@ pub(crate) struct Session {
     store: Store,
     pub(crate) creds: Credentials,
     client_secret: Option<String>,
+    factory: github_api::ClientFactory,
     client: github_api::Client,
     renewed: bool,
 }
@@ -83,14 +87,15 @@ impl Session {
     ) -> Result<Self, CliError> {
         let chosen = Chosen::from_args(stored)?;
         let creds = chosen.credentials(preferred)?;
-        let client =
-            github_api::Client::builder(creds.api_url.clone(), creds.tokens.access_token.clone())
-                .user_agent(USER_AGENT)
-                .build()?;
+        let factory = github_api::ClientFactory::builder(creds.api_url.clone())
+            .user_agent(USER_AGENT)
+            .factory()?;
+        let client = factory.for_token(&creds.tokens.access_token)?;
         let mut session = Self {
             store: chosen.store,
             creds,
             client_secret: stored.client_secret.as_ref().map(|s| s.secret().to_owned()),
+            factory,
             client,
             renewed: false,
         };
@@ -127,36 +132,75 @@ impl Session {
         }
     }
 
-    /// Trades the refresh token for a new token set and saves it (the old refresh
-    /// token stops working, so the new set is saved before anything else).
+    /// Trades the refresh token for a new token set, by the one renewal policy of
+    /// `github-api` (the new set is saved before it is used: the old refresh token
+    /// stops working).
     async fn renew(&mut self) -> Result<(), CliError> {
-        let refresh: RefreshToken = match &self.creds.tokens.refresh_token {
-            Some(r) if self.creds.tokens.can_refresh(OffsetDateTime::now_utc()) => r.clone(),
-            _ => return Err(CliError::Expired { reason: None }),
-        };
         let oauth = oauth_client(
             &self.creds.github_url,
             &self.creds.api_url,
             &self.creds.client_id,
             self.client_secret.as_deref(),
         )?;
-        let tokens = oauth.refresh(&refresh).await.map_err(|e| {
-            let hint = match (&e, &self.client_secret) {
-                (OAuthError::IncorrectClientCredentials, None) => {
-                    "; this GitHub wants the app's client secret to renew it: set GITHUB_CLIENT_SECRET"
-                }
-                _ => "",
-            };
-            CliError::Expired {
-                reason: Some(format!("{e}{hint}")),
+        // One command renews at most once: no lock beyond this process.
+        let renewer = Renewer::new(oauth, RENEW_LEEWAY, None);
+        let file = FileTokens {
+            store: &self.store,
+            creds: &self.creds,
+        };
+        let tokens = match renewer.renew(&file, &self.creds.tokens).await {
+            Ok(tokens) => tokens,
+            Err(RenewalError::CannotRenew | RenewalError::Gone) => {
+                return Err(CliError::Expired { reason: None });
             }
-        })?;
+            Err(RenewalError::Store(e)) => {
+                return Err(match e.downcast::<CliError>() {
+                    Ok(e) => *e,
+                    Err(e) => CliError::Expired {
+                        reason: Some(e.to_string()),
+                    },
+                });
+            }
+            Err(RenewalError::Refused(e) | RenewalError::Unavailable(e)) => {
+                let hint = match (&e, &self.client_secret) {
+                    (OAuthError::IncorrectClientCredentials, None) => {
+                        "; this GitHub wants the app's client secret to renew it: set GITHUB_CLIENT_SECRET"
+                    }
+                    _ => "",
+                };
+                return Err(CliError::Expired {
+                    reason: Some(format!("{e}{hint}")),
+                });
+            }
+            Err(e) => {
+                return Err(CliError::Expired {
+                    reason: Some(e.to_string()),
+                });
+            }
+        };
         self.creds.tokens = tokens;
-        self.store.save(&self.creds)?;
-        self.client = self
-            .client
-            .with_token(self.creds.tokens.access_token.clone())?;
+        self.client = self.factory.for_token(&self.creds.tokens.access_token)?;
         self.renewed = true;
         Ok(())
+    }
+}
+
+/// The sign-in file as the store of its tokens, for the renewal policy.
+struct FileTokens<'a> {
+    store: &'a Store,
+    creds: &'a Credentials,
+}
+
+impl TokenStore for FileTokens<'_> {
+    fn load(&self) -> BoxFuture<'_, Result<Option<TokenSet>, StoreError>> {
+        let loaded = self.store.load(&self.creds.host());
+        Box::pin(async move { Ok(loaded?.map(|c| c.tokens)) })
+    }
+
+    fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut creds = self.creds.clone();
+        creds.tokens = tokens.clone();
+        let saved = self.store.save(&creds);
+        Box::pin(async move { saved.map(drop).map_err(Into::into) })
     }
 }

@@ -956,7 +956,7 @@ async fn logout_says_it_cannot_revoke_and_where_to() {
         github_api::AccessToken::new(token.clone()),
     )
     .expect("client");
-    assert!(client.user().await.is_ok());
+    assert!(client.users().me().await.is_ok());
 
     // With the app's secret, the token is revoked on GitHub.
     setup.sign_in_octocat().await;
@@ -969,7 +969,7 @@ async fn logout_says_it_cannot_revoke_and_where_to() {
     let client = github_api::Client::new(setup.emu.api_url(), github_api::AccessToken::new(token))
         .expect("client");
     assert!(matches!(
-        client.user().await,
+        client.users().me().await,
         Err(github_api::Error::Unauthorized)
     ));
     assert!(

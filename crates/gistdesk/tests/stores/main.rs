@@ -85,6 +85,7 @@ async fn postgres() {
     );
     conformance(store.clone()).await;
     two_instances_behind_a_load_balancer(store.clone()).await;
+    one_renewal_across_two_instances(store.clone()).await;
     a_locked_table_is_a_503_within_the_timeout(&url, store).await;
 }
 
@@ -98,7 +99,8 @@ async fn redis() {
         "GISTDESK_TEST_REDIS_URL is not a Redis URL"
     );
     conformance(store.clone()).await;
-    two_instances_behind_a_load_balancer(store).await;
+    two_instances_behind_a_load_balancer(store.clone()).await;
+    one_renewal_across_two_instances(store).await;
 }
 
 /// A Redis of this test's own (it is killed and restarted): the connections dropped
@@ -796,5 +798,130 @@ async fn two_instances_behind_a_load_balancer(store: SessionStoreConfig) {
         StatusCode::SEE_OTHER,
         "signed out on A is signed out on B"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Two instances on one store and a GitHub App whose tokens expire: 50 requests of one
+/// session spread over both at the moment the token expires. GitHub's refresh tokens are
+/// single-use, so the store's lock must let exactly one instance renew; the other waits
+/// and uses the new tokens, and nobody is signed out.
+async fn one_renewal_across_two_instances(store: SessionStoreConfig) {
+    let emulator = Emulator::builder()
+        .auto_approve("octocat")
+        .token_lifetimes(Duration::from_secs(3600), Duration::from_secs(6 * 3600))
+        .spawn()
+        .await
+        .expect("emulator starts");
+    let dir = std::env::temp_dir().join(format!("gistdesk-stores-renew-{}", random_hex()));
+    let backend = SessionBackend::open(&store, DEFAULT_STORE_TIMEOUT)
+        .await
+        .expect("the store opens");
+    let config = || {
+        let mut config = app_config(&emulator, store.clone(), &dir);
+        config.github = GithubTarget::Remote {
+            web_url: emulator.base_url(),
+            api_url: emulator.api_url(),
+            client_id: github_oauth::ClientId::new(github_emulator::GITHUB_APP_CLIENT_ID),
+            client_secret: github_oauth::ClientSecret::new(
+                github_emulator::GITHUB_APP_CLIENT_SECRET,
+            ),
+        };
+        config.public_url = "http://127.0.0.1:1".parse().expect("URL");
+        config
+    };
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let app = Application::build(config()).await.expect("gistdesk starts");
+        bases.push(format!("http://{}", app.local_addr()));
+        tokio::spawn(app.run_until(std::future::pending()));
+    }
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let http = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let start = http
+        .get(format!("{}/auth/github/login?next=/account", bases[0]))
+        .send()
+        .await
+        .expect("login");
+    let back = http
+        .get(header(&start, LOCATION))
+        .send()
+        .await
+        .expect("emulator");
+    let callback = header(&back, LOCATION).replacen("http://127.0.0.1:1", &bases[0], 1);
+    let done = http.get(callback).send().await.expect("callback");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER, "signed in");
+
+    // An hour passes: the token is dead at GitHub, and both instances see it expire.
+    let cookies =
+        reqwest::cookie::CookieStore::cookies(jar.as_ref(), &bases[0].parse().expect("URL"))
+            .expect("cookies");
+    let id = cookies
+        .to_str()
+        .expect("ASCII")
+        .split("; ")
+        .find_map(|c| c.strip_prefix("gistdesk_session="))
+        .expect("a session cookie")
+        .parse::<Id>()
+        .expect("a session id");
+    let mut record = backend.load(&id).await.expect("store").expect("a session");
+    let key = "axum_github_login.auth";
+    let mut auth: serde_json::Value = serde_json::from_str(
+        record.data[key]
+            .as_str()
+            .expect("the sign-in record is a string"),
+    )
+    .expect("JSON");
+    let first_token = auth["tokens"]["access_token"].clone();
+    auth["tokens"]["expires_at"] = "2001-01-01T00:00:00Z".into();
+    record
+        .data
+        .insert(key.to_owned(), serde_json::Value::String(auth.to_string()));
+    backend.save(&record).await.expect("store");
+    emulator.control().advance_clock(Duration::from_secs(3601));
+    assert_eq!(emulator.control().token_refreshes(), 0);
+
+    let pages = futures_util::future::join_all((0..50).map(|n| {
+        let url = format!("{}/account", bases[n % 2]);
+        let http = http.clone();
+        async move {
+            let page = http.get(url).send().await.expect("gistdesk answers");
+            (page.status(), page.text().await.expect("body"))
+        }
+    }))
+    .await;
+    for (status, body) in &pages {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+        assert!(body.contains("octocat"));
+    }
+    assert_eq!(
+        emulator.control().token_refreshes(),
+        1,
+        "one renewal at GitHub for the two instances"
+    );
+    let record = backend
+        .load(&id)
+        .await
+        .expect("store")
+        .expect("still signed in");
+    let auth: serde_json::Value =
+        serde_json::from_str(record.data[key].as_str().expect("a string")).expect("JSON");
+    assert_ne!(auth["tokens"]["access_token"], first_token, "renewed");
+    for base in &bases {
+        let page = http
+            .get(format!("{base}/account"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "{base} still serves the session"
+        );
+    }
+    assert_eq!(emulator.control().token_refreshes(), 1);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use github_api::{
-    AccessToken, Client, Error, GistId, GistUpdate, MemoryCache, Method, NewGist,
+    AccessToken, Client, ClientFactory, Error, GistId, GistUpdate, MemoryCache, Method, NewGist,
     primary_verified_email,
 };
 use github_emulator::Emulator;
+
+mod renewal;
 
 struct TestApp {
     emu: Emulator,
@@ -59,11 +61,11 @@ async fn collect(
 async fn user_emails_orgs_and_teams() {
     let app = TestApp::spawn().await;
     let octocat = app.client("octocat");
-    let me = octocat.user().await.expect("user");
+    let me = octocat.users().me().await.expect("user");
     assert_eq!((me.id, me.login.as_str()), (583231, "octocat"));
     assert_eq!(me.email.as_deref(), Some("octocat@github.com"));
 
-    let emails = octocat.emails().await.expect("emails");
+    let emails = octocat.users().emails().await.expect("emails");
     assert_eq!(
         primary_verified_email(&emails).map(|e| e.email.as_str()),
         Some("octocat@github.com")
@@ -71,19 +73,20 @@ async fn user_emails_orgs_and_teams() {
 
     // hubot keeps the email private: /user has none, /user/emails has it.
     let hubot = app.client("hubot");
-    let h = hubot.user().await.unwrap();
+    let h = hubot.users().me().await.unwrap();
     assert_eq!(h.email, None);
-    assert!(primary_verified_email(&hubot.emails().await.unwrap()).is_some());
+    assert!(primary_verified_email(&hubot.users().emails().await.unwrap()).is_some());
 
-    let orgs = octocat.orgs().await.expect("orgs");
+    let orgs = octocat.orgs().mine().await.expect("orgs");
     assert!(orgs.iter().any(|o| o.login == "github"), "{orgs:?}");
-    let teams = octocat.teams().await.expect("teams");
+    let teams = octocat.teams().mine().await.expect("teams");
     assert!(
         teams.iter().any(|t| t.slug == "justice-league"),
         "{teams:?}"
     );
     let m = octocat
-        .org_membership("github")
+        .orgs()
+        .membership("github")
         .await
         .unwrap()
         .expect("member");
@@ -91,16 +94,18 @@ async fn user_emails_orgs_and_teams() {
     assert_eq!(m.organization.login, "github");
     assert!(
         octocat
-            .org_membership("no-such-org")
+            .orgs()
+            .membership("no-such-org")
             .await
             .unwrap()
             .is_none()
     );
-    assert!(octocat.is_org_member("github", "octocat").await.unwrap());
-    assert!(octocat.is_org_member("github", "hubot").await.unwrap());
+    assert!(octocat.orgs().is_member("github", "octocat").await.unwrap());
+    assert!(octocat.orgs().is_member("github", "hubot").await.unwrap());
     assert!(
         !octocat
-            .is_org_member("github", "nobody-here")
+            .orgs()
+            .is_member("github", "nobody-here")
             .await
             .unwrap()
     );
@@ -113,12 +118,27 @@ async fn user_emails_orgs_and_teams() {
 async fn user_emails_need_their_scope() {
     let app = TestApp::spawn().await;
     let client = Client::new(app.emu.api_url(), app.token("octocat", &["gist"])).unwrap();
-    let e = client.emails().await.unwrap_err();
+    let e = client.users().emails().await.unwrap_err();
     assert!(
         matches!(e, Error::NotFound | Error::Forbidden { .. }),
         "{e:?}"
     );
-    assert!(client.user().await.is_ok());
+    assert!(client.users().me().await.is_ok());
+}
+
+/// An anonymous client sends no token: GitHub asks for one where it is needed, and the
+/// same factory's clients with a token are answered as their owners.
+#[tokio::test]
+async fn a_factory_makes_anonymous_and_personal_clients() {
+    let app = TestApp::spawn().await;
+    let github = ClientFactory::builder(app.emu.api_url())
+        .user_agent("github-api-tests")
+        .factory()
+        .unwrap();
+    let e = github.anonymous().users().me().await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized), "{e:?}");
+    let hubot = github.for_token(&app.token("hubot", &["user"])).unwrap();
+    assert_eq!(hubot.users().me().await.unwrap().login, "hubot");
 }
 
 #[tokio::test]
@@ -327,7 +347,7 @@ async fn revoked_bogus_and_long_tokens_are_unauthorized() {
     let long = AccessToken::new(format!("ghu_{}", "aZ9.-_".repeat(86)));
     for token in [AccessToken::new("gho_bogus"), long] {
         let client = Client::new(app.emu.api_url(), token.clone()).unwrap();
-        let e = client.user().await.unwrap_err();
+        let e = client.users().me().await.unwrap_err();
         assert!(matches!(e, Error::Unauthorized), "{e:?}");
         assert!(!format!("{e} {e:?} {client:?}").contains(token.secret()));
     }
@@ -337,11 +357,18 @@ async fn revoked_bogus_and_long_tokens_are_unauthorized() {
 async fn etags_make_unchanged_resources_free_and_never_cross_users() {
     let app = TestApp::with(Emulator::builder().rate_limit(100)).await;
     let cache = Arc::new(MemoryCache::new(100));
-    let octocat = app.builder("octocat").cache(cache.clone()).build().unwrap();
-    let first = octocat.user().await.unwrap();
+    let github = ClientFactory::builder(app.emu.api_url())
+        .user_agent("github-api-tests")
+        .cache(cache.clone())
+        .factory()
+        .unwrap();
+    let octocat = github
+        .for_token(&app.token("octocat", &["gist", "user", "read:org"]))
+        .unwrap();
+    let first = octocat.users().me().await.unwrap();
     let after_first = octocat.rate_limit().unwrap().remaining;
     assert_eq!(cache.len(), 1);
-    let second = octocat.user().await.unwrap();
+    let second = octocat.users().me().await.unwrap();
     assert_eq!(second, first);
     assert_eq!(
         octocat.rate_limit().unwrap().remaining,
@@ -355,9 +382,9 @@ async fn etags_make_unchanged_resources_free_and_never_cross_users() {
     assert_eq!(p1_again.items, p1.items);
 
     // Another person sharing the cache gets their own answer.
-    let hubot = octocat.with_token(app.token("hubot", &["user"])).unwrap();
-    assert_eq!(hubot.user().await.unwrap().login, "hubot");
-    assert_eq!(octocat.user().await.unwrap().login, "octocat");
+    let hubot = github.for_token(&app.token("hubot", &["user"])).unwrap();
+    assert_eq!(hubot.users().me().await.unwrap().login, "hubot");
+    assert_eq!(octocat.users().me().await.unwrap().login, "octocat");
 
     // A change is seen at once: the ETag no longer matches.
     let g = octocat
@@ -381,7 +408,7 @@ async fn exhausted_rate_limits() {
     let client = app.client("octocat");
     let mut last = None;
     for _ in 0..5 {
-        match client.user().await {
+        match client.users().me().await {
             Ok(_) => {}
             Err(e) => {
                 last = Some(e);
@@ -401,7 +428,7 @@ async fn exhausted_rate_limits() {
     let client = app.client("octocat");
     let mut last = None;
     for _ in 0..5 {
-        if let Err(e) = client.user().await {
+        if let Err(e) = client.users().me().await {
             last = Some(e);
             break;
         }
@@ -428,7 +455,7 @@ async fn latency_above_the_timeout() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let e = client.user().await.unwrap_err();
+    let e = client.users().me().await.unwrap_err();
     assert!(matches!(e, Error::Timeout), "{e:?}");
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -445,7 +472,7 @@ async fn a_burst_of_502s_ends_within_the_timeout() {
     let timeout = Duration::from_secs(1);
     let client = app.builder("octocat").timeout(timeout).build().unwrap();
     let started = Instant::now();
-    let e = client.user().await.unwrap_err();
+    let e = client.users().me().await.unwrap_err();
     let took = started.elapsed();
     assert!(
         matches!(e, Error::Upstream { .. } | Error::Timeout),
@@ -468,7 +495,7 @@ async fn bursts_of_502_are_retried_for_gets_only() {
     // Always failing: a GET gives up after its retries, with the status.
     control.set_fail_rate(1.0);
     let started = Instant::now();
-    let e = client.user().await.unwrap_err();
+    let e = client.users().me().await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -490,7 +517,7 @@ async fn bursts_of_502_are_retried_for_gets_only() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         c.set_fail_rate(0.0);
     });
-    assert_eq!(client.user().await.expect("retried").login, "octocat");
+    assert_eq!(client.users().me().await.expect("retried").login, "octocat");
 
     // The same burst fails a POST: it is never retried.
     control.set_fail_rate(1.0);
@@ -514,13 +541,13 @@ async fn dropped_connections_and_malformed_json() {
     let control = app.emu.control();
 
     control.drop_connections(true);
-    let e = client.user().await.unwrap_err();
+    let e = client.users().me().await.unwrap_err();
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
     control.drop_connections(false);
-    assert!(client.user().await.is_ok());
+    assert!(client.users().me().await.is_ok());
 
     control.malformed_json(true);
-    let e = client.user().await.unwrap_err();
+    let e = client.users().me().await.unwrap_err();
     let Error::Decode { what, excerpt, .. } = &e else {
         panic!("{e:?}")
     };
@@ -537,12 +564,13 @@ async fn one_malformed_answer_fails_one_call_not_the_next() {
     let control = app.emu.control();
 
     control.malformed_json(true);
-    let e = client.user().await.unwrap_err();
+    let e = client.users().me().await.unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert!(cache.is_empty(), "a body that failed to parse is not kept");
     control.malformed_json(false);
     let me = client
-        .user()
+        .users()
+        .me()
         .await
         .expect("the next call reads a whole body");
     assert_eq!((me.id, me.login.as_str()), (583231, "octocat"));
@@ -582,6 +610,6 @@ async fn nothing_listening() {
     .retry_budget(Duration::from_secs(2))
     .build()
     .unwrap();
-    let e = client.user().await.unwrap_err();
+    let e = client.users().me().await.unwrap_err();
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
 }

@@ -348,6 +348,8 @@ fn exchange_code(
 }
 
 fn refresh(app: &Shared, format: Format, headers: &HeaderMap, p: &[(String, String)]) -> Response {
+    app.refresh_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let Some(client_id) = check_client(app, headers, p) else {
         return incorrect_credentials(format);
     };

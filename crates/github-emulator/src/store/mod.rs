@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     settings: RwLock<Settings>,
     clock_offset_ms: AtomicI64,
     request_counter: AtomicU64,
+    /// `refresh_token` grants asked for, answered or refused (see `Control::token_refreshes`).
+    pub(crate) refresh_requests: AtomicU64,
     request_prefix: u32,
     /// Key that binds CSRF tokens to browser cookies.
     csrf_key: String,
@@ -117,6 +119,7 @@ impl Shared {
             settings: RwLock::new(settings),
             clock_offset_ms: AtomicI64::new(0),
             request_counter: AtomicU64::new(ids::random_u64() & 0xFFFF_FFFF),
+            refresh_requests: AtomicU64::new(0),
             request_prefix: ids::random_u64() as u32,
             csrf_key: ids::random_hex(32),
         }
