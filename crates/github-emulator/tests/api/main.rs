@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod clients;
 mod device_flow;
 mod envelope;
 mod faults;
