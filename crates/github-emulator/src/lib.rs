@@ -9,6 +9,7 @@ mod ids;
 mod listener;
 mod oauth;
 mod pages;
+mod public_url;
 mod render;
 mod scopes;
 mod seed;
@@ -65,6 +66,7 @@ pub enum EmulatorError {
 pub struct Emulator {
     base: Url,
     api: Url,
+    local: SocketAddr,
     shared: Arc<Shared>,
     default_app: OAuthAppSpec,
     github_app: OAuthAppSpec,
@@ -78,6 +80,7 @@ pub struct EmulatorBuilder {
     seed: Seed,
     apps: Vec<OAuthAppSpec>,
     bind: SocketAddr,
+    public_url: Option<Url>,
     settings: Settings,
     latency: (Duration, Duration),
     fail_rate: f64,
@@ -91,6 +94,7 @@ impl Default for EmulatorBuilder {
             seed: Seed::builtin(),
             apps: Vec::new(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
             settings: Settings {
                 auto_approve: None,
                 tokens: TokenPolicy {
@@ -140,6 +144,15 @@ impl EmulatorBuilder {
     /// Listens on this address instead of `127.0.0.1:0`.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.bind = addr;
+        self
+    }
+
+    /// The address clients reach the emulator at (`https://ghe.example:8443/`, behind a
+    /// TLS proxy): every absolute URL it writes starts with it. Without one, each answer
+    /// names the address its request arrived at (`Host`, and `X-Forwarded-Proto: https`).
+    /// Only the scheme, host, port and path of `url` are kept.
+    pub fn public_url(mut self, url: Url) -> Self {
+        self.public_url = Some(url);
         self
     }
 
@@ -245,7 +258,17 @@ impl EmulatorBuilder {
                 addr: self.bind,
                 source,
             })?;
-        let web = format!("http://{local}");
+        let web = match &self.public_url {
+            Some(u) => {
+                let mut u = u.clone();
+                u.set_query(None);
+                u.set_fragment(None);
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.as_str().trim_end_matches('/').to_owned()
+            }
+            None => format!("http://{local}"),
+        };
         let urls = Urls {
             api: format!("{web}/api/v3"),
             web,
@@ -268,9 +291,11 @@ impl EmulatorBuilder {
             .secondary_per_minute
             .store(self.secondary_per_minute, Ordering::Relaxed);
 
+        let urls_web = urls.web.clone();
         let db = Db::from_seed(urls, seed, apps);
         let shared = Arc::new(Shared::new(db, faults, self.settings));
-        let router = web::router(shared.clone());
+        let bases = public_url::Bases::new(urls_web, self.public_url.is_some());
+        let router = web::router(shared.clone(), bases);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<listener::Connection>();
@@ -286,6 +311,7 @@ impl EmulatorBuilder {
         Ok(Emulator {
             base,
             api,
+            local,
             shared,
             default_app,
             github_app,
@@ -301,7 +327,8 @@ impl Emulator {
         EmulatorBuilder::default()
     }
 
-    /// Web and OAuth base, e.g. `http://127.0.0.1:PORT/` (GitHub Enterprise Server layout).
+    /// Web and OAuth base, e.g. `http://127.0.0.1:PORT/` (GitHub Enterprise Server layout),
+    /// or the [`public_url`](EmulatorBuilder::public_url) given.
     pub fn base_url(&self) -> Url {
         self.base.clone()
     }
@@ -320,6 +347,11 @@ impl Emulator {
     /// The built-in GitHub App (expiring `ghu_` tokens with `ghr_` refresh tokens).
     pub fn github_app(&self) -> &OAuthAppSpec {
         &self.github_app
+    }
+
+    /// The address the emulator listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
     /// A handle to change faults, limits and the clock while running.

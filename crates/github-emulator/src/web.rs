@@ -11,9 +11,10 @@ use axum::routing::get;
 use tower::ServiceExt as _;
 
 use crate::pages::{self, escape};
+use crate::public_url::Bases;
 use crate::store::Shared;
 
-pub(crate) fn router(app: Arc<Shared>) -> Router {
+pub(crate) fn router(app: Arc<Shared>, bases: Arc<Bases>) -> Router {
     let api = crate::api::router(app.clone());
     Router::new()
         .route(
@@ -31,6 +32,10 @@ pub(crate) fn router(app: Arc<Shared>) -> Router {
         // Whatever else is under `/api/` is the API's too: JSON answers with its envelope.
         .nest("/api", beside_v3(app))
         .fallback(|| async { pages::not_found() })
+        .layer(axum::middleware::from_fn_with_state(
+            bases,
+            crate::public_url::follow_request_base,
+        ))
         .layer(axum::middleware::from_fn(crate::unread::close_if_unread))
 }
 

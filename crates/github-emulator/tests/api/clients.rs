@@ -88,3 +88,130 @@ async fn post_stands_in_for_patch_on_a_gist() {
     assert_eq!(shown["files"]["b.txt"]["content"], "two");
 }
 
+/// Through a TLS proxy (`Host` and `X-Forwarded-Proto` as the proxy sends them), every URL
+/// the answer names, page links included, is the proxy's: a client that follows them never
+/// goes to the plain-HTTP address.
+#[tokio::test]
+async fn urls_follow_the_address_the_request_arrived_at() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    for i in 0..3 {
+        app.emu
+            .control()
+            .add_gist(
+                "octocat",
+                Some("http://127.0.0.1/ in a description"),
+                true,
+                &[(
+                    "a.txt",
+                    &format!("{} is where it runs ({i})", app.emu.base_url()),
+                )],
+            )
+            .expect("octocat exists");
+    }
+    let r = app
+        .http
+        .get(app.api("/gists?per_page=1"))
+        .bearer_auth(&token)
+        .header("host", "ghe.test:8443")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(r.status(), 200);
+    let link = header(&r, "link").to_owned();
+    assert!(
+        link.starts_with("<https://ghe.test:8443/api/v3/gists?per_page=1&page=2>; rel=\"next\""),
+        "{link}"
+    );
+    assert!(!link.contains("127.0.0.1"), "{link}");
+    let list: Vec<Value> = r.json().await.expect("json");
+    let id = list[0]["id"].as_str().expect("an id").to_owned();
+    assert_eq!(
+        list[0]["url"],
+        format!("https://ghe.test:8443/api/v3/gists/{id}")
+    );
+    assert!(
+        list[0]["files"]["a.txt"]["raw_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://ghe.test:8443/gist/octocat/")),
+        "{}",
+        list[0]["files"]["a.txt"]
+    );
+    assert_eq!(
+        list[0]["owner"]["url"],
+        "https://ghe.test:8443/api/v3/users/octocat"
+    );
+
+    // Content is the gist's own: the emulator's address in it is left as written.
+    let shown: Value = app
+        .http
+        .get(app.api(&format!("/gists/{id}")))
+        .bearer_auth(&token)
+        .header("host", "ghe.test:8443")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("request completes")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        shown["files"]["a.txt"]["content"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(app.emu.base_url().as_str())),
+        "{}",
+        shown["files"]["a.txt"]
+    );
+
+    // The address it listens on still gets its own URLs.
+    let r = app.get("/gists?per_page=1", Some(&token)).await;
+    assert!(header(&r, "link").starts_with(&format!("<{}", app.api("/gists"))));
+}
+
+#[tokio::test]
+async fn a_public_url_is_written_whatever_address_is_used() {
+    let public = url::Url::parse("https://ghe.example:9443/").expect("url");
+    let app = TestApp::spawn_with(|b| b.public_url(public)).await;
+    assert_eq!(app.emu.base_url().as_str(), "https://ghe.example:9443/");
+    assert_eq!(
+        app.emu.api_url().as_str(),
+        "https://ghe.example:9443/api/v3/"
+    );
+    let local = format!("http://{}/api/v3", app.emu.local_addr());
+    let token = app.token("octocat", &["gist"]);
+    let r = app
+        .http
+        .post(format!("{local}/gists"))
+        .bearer_auth(&token)
+        .json(&json!({"files": {"a.txt": {"content": "x"}}}))
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(r.status(), 201);
+    let location = header(&r, "location").to_owned();
+    let g: Value = r.json().await.expect("json");
+    let id = g["id"].as_str().expect("an id");
+    assert_eq!(
+        location,
+        format!("https://ghe.example:9443/api/v3/gists/{id}")
+    );
+    assert_eq!(g["url"], location);
+
+    let r = app
+        .http
+        .post(format!("http://{}/login/device/code", app.emu.local_addr()))
+        .header("accept", "application/json")
+        .form(&[
+            ("client_id", app.emu.default_app().client_id.as_str()),
+            ("scope", "gist"),
+        ])
+        .send()
+        .await
+        .expect("request completes");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(
+        v["verification_uri"],
+        "https://ghe.example:9443/login/device"
+    );
+}
