@@ -3,7 +3,10 @@
 
 mod api;
 mod builtin;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod control;
+mod control_http;
 mod envelope;
 mod ids;
 mod listener;
@@ -56,6 +59,14 @@ pub enum EmulatorError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The control endpoint was asked for on an address other machines can reach.
+    #[error(
+        "the control endpoint hands out tokens, so it listens only on a loopback address, not {addr}"
+    )]
+    ControlNotLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
     /// The seed or an extra app is invalid.
     #[error(transparent)]
     Seed(#[from] SeedError),
@@ -70,7 +81,9 @@ pub struct Emulator {
     shared: Arc<Shared>,
     default_app: OAuthAppSpec,
     github_app: OAuthAppSpec,
+    control_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
+    stop_control: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -81,6 +94,7 @@ pub struct EmulatorBuilder {
     apps: Vec<OAuthAppSpec>,
     bind: SocketAddr,
     public_url: Option<Url>,
+    control: Option<SocketAddr>,
     settings: Settings,
     latency: (Duration, Duration),
     fail_rate: f64,
@@ -95,6 +109,7 @@ impl Default for EmulatorBuilder {
             apps: Vec::new(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
+            control: None,
             settings: Settings {
                 auto_approve: None,
                 tokens: TokenPolicy {
@@ -153,6 +168,14 @@ impl EmulatorBuilder {
     /// Only the scheme, host, port and path of `url` are kept.
     pub fn public_url(mut self, url: Url) -> Self {
         self.public_url = Some(url);
+        self
+    }
+
+    /// Serves the control endpoint (`POST /tokens`, `/device/approve`, `/gists`; see the
+    /// README) on this loopback address, beside the emulator. Anyone who can connect to it
+    /// can act as any user, so a non-loopback address is refused at spawn.
+    pub fn control(mut self, addr: SocketAddr) -> Self {
+        self.control = Some(addr);
         self
     }
 
@@ -297,6 +320,16 @@ impl EmulatorBuilder {
         let bases = public_url::Bases::new(urls_web, self.public_url.is_some());
         let router = web::router(shared.clone(), bases);
         let (stop, stopped) = oneshot::channel::<()>();
+        let (stop_control, control_stopped) = oneshot::channel::<()>();
+        let control_addr = match self.control {
+            Some(addr) => Some(
+                control_http::serve(addr, Control::new(shared.clone()), async {
+                    let _ = control_stopped.await;
+                })
+                .await?,
+            ),
+            None => None,
+        };
         let task = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<listener::Connection>();
             let serve = axum::serve(listener::CuttableListener(listener), service)
@@ -315,7 +348,9 @@ impl EmulatorBuilder {
             shared,
             default_app,
             github_app,
+            control_addr,
             stop: Some(stop),
+            stop_control: Some(stop_control),
             task: Some(task),
         })
     }
@@ -354,6 +389,11 @@ impl Emulator {
         self.local
     }
 
+    /// Where the control endpoint listens, when [`EmulatorBuilder::control`] asked for one.
+    pub fn control_addr(&self) -> Option<SocketAddr> {
+        self.control_addr
+    }
+
     /// A handle to change faults, limits and the clock while running.
     pub fn control(&self) -> Control {
         Control::new(self.shared.clone())
@@ -373,6 +413,9 @@ impl Emulator {
 
     /// Stops serving and waits for open connections to finish.
     pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop_control.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -384,6 +427,9 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        if let Some(stop) = self.stop_control.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -215,3 +215,130 @@ async fn a_public_url_is_written_whatever_address_is_used() {
         "https://ghe.example:9443/login/device"
     );
 }
+
+/// A script drives the emulator through the control endpoint alone: a token it mints
+/// works on the API, a gist it adds is listed, a device code it approves yields a token.
+#[tokio::test]
+async fn the_control_endpoint_mints_tokens_adds_gists_and_approves_device_codes() {
+    let app = TestApp::spawn_with(|b| {
+        b.control(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .device_flow_timing(std::time::Duration::from_secs(900), 0)
+    })
+    .await;
+    let control = format!(
+        "http://{}",
+        app.emu.control_addr().expect("a control address")
+    );
+
+    let r = app
+        .http
+        .post(format!("{control}/tokens"))
+        .json(&json!({"login": "octocat", "scopes": ["gist"]}))
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(r.status(), 201);
+    let token = r.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let me: Value = app
+        .get("/user", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["login"], "octocat");
+
+    let r = app
+        .http
+        .post(format!("{control}/gists"))
+        .json(
+            &json!({"login": "octocat", "description": "from a script", "public": true,
+                      "files": {"s.sh": "echo hi"}}),
+        )
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let g: Value = app
+        .get(&format!("/gists/{id}"), Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(g["description"], "from a script");
+    assert_eq!(g["files"]["s.sh"]["content"], "echo hi");
+
+    let client_id = app.emu.default_app().client_id.clone();
+    let code: Value = app
+        .http
+        .post(app.web("/login/device/code"))
+        .header("accept", "application/json")
+        .form(&[("client_id", client_id.as_str()), ("scope", "gist")])
+        .send()
+        .await
+        .expect("request completes")
+        .json()
+        .await
+        .expect("json");
+    let r = app
+        .http
+        .post(format!("{control}/device/approve"))
+        .json(&json!({"user_code": code["user_code"], "login": "octocat"}))
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(r.status(), 204);
+    let v = app
+        .token_request(&[
+            ("client_id", client_id.as_str()),
+            (
+                "device_code",
+                code["device_code"].as_str().expect("a device code"),
+            ),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ])
+        .await;
+    assert!(
+        v["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("gho_")),
+        "{v}"
+    );
+
+    for (path, body) in [
+        ("tokens", json!({"login": "nobody-here"})),
+        (
+            "device/approve",
+            json!({"user_code": "XXXX-XXXX", "login": "octocat"}),
+        ),
+        (
+            "gists",
+            json!({"login": "nobody-here", "files": {"a": "b"}}),
+        ),
+    ] {
+        let r = app
+            .http
+            .post(format!("{control}/{path}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request completes");
+        assert_eq!(r.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_control_endpoint_is_refused_off_loopback() {
+    let e = github_emulator::Emulator::builder()
+        .control(std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
+        .spawn()
+        .await
+        .expect_err("a control endpoint on every interface is refused");
+    assert!(e.to_string().contains("loopback"), "{e}");
+}
