@@ -78,12 +78,13 @@ async fn rebase(response: Response, from: &str, to: &str) -> Response {
             parts.headers.insert(name, moved);
         }
     }
-    let json = parts
+    let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if !json {
+        .unwrap_or("");
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    if !form && !content_type.starts_with("application/json") {
         return Response::from_parts(parts, body);
     }
     let Ok(collected) = body.collect().await else {
@@ -91,6 +92,17 @@ async fn rebase(response: Response, from: &str, to: &str) -> Response {
         return Response::from_parts(parts, Body::empty());
     };
     let bytes = collected.to_bytes();
+    if form {
+        // The device flow answers clients that do not ask for JSON (`gh`) in a form.
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url::form_urlencoded::parse(&bytes) {
+            let mut v = Value::String(v.into_owned());
+            move_urls(&mut v, Some(&k), from, to);
+            out.append_pair(&k, v.as_str().unwrap_or_default());
+        }
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(out.finish()));
+    }
     let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
         // Not JSON after all (a cut-off body from fault injection): sent as it is.
         return Response::from_parts(parts, Body::from(bytes));

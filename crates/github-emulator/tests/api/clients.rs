@@ -342,3 +342,36 @@ async fn the_control_endpoint_is_refused_off_loopback() {
         .expect_err("a control endpoint on every interface is refused");
     assert!(e.to_string().contains("loopback"), "{e}");
 }
+
+/// `gh` asks for the device code without `Accept: application/json` and gets a form, whose
+/// `verification_uri` must name the proxy too.
+#[tokio::test]
+async fn a_form_encoded_device_code_names_the_proxy() {
+    let app = TestApp::spawn().await;
+    let body = app
+        .http
+        .post(app.web("/login/device/code"))
+        .header("host", "ghe.test")
+        .header("x-forwarded-proto", "https")
+        .form(&[
+            ("client_id", app.emu.default_app().client_id.as_str()),
+            ("scope", "gist"),
+        ])
+        .send()
+        .await
+        .expect("request completes")
+        .text()
+        .await
+        .expect("a body");
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    assert!(
+        pairs.contains(&(
+            "verification_uri".into(),
+            "https://ghe.test/login/device".into()
+        )),
+        "{body}"
+    );
+    assert!(pairs.iter().any(|(k, _)| k == "device_code"), "{body}");
+}
