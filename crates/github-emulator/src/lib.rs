@@ -8,6 +8,7 @@ pub mod cli;
 mod control;
 mod control_http;
 mod envelope;
+mod graphql;
 mod ids;
 mod listener;
 mod oauth;

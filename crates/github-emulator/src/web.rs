@@ -39,10 +39,17 @@ pub(crate) fn router(app: Arc<Shared>, bases: Arc<Bases>) -> Router {
         .layer(axum::middleware::from_fn(crate::unread::close_if_unread))
 }
 
-/// What is under `/api/` beside `/api/v3`: GitHub's JSON 404, inside the envelope.
+/// What is under `/api/` beside `/api/v3`: GraphQL, and GitHub's JSON 404 for the rest,
+/// inside the envelope.
 fn beside_v3(app: Arc<Shared>) -> Router {
+    let schema = Arc::new(crate::graphql::schema());
     Router::new()
+        .route(
+            "/graphql",
+            axum::routing::post(crate::graphql::execute).with_state((app.clone(), schema)),
+        )
         .fallback(crate::envelope::not_found)
+        .method_not_allowed_fallback(crate::envelope::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             crate::envelope::api_envelope,

@@ -8,6 +8,7 @@ mod device_flow;
 mod envelope;
 mod faults;
 mod gists;
+mod graphql;
 mod oauth_apps_api;
 mod oauth_web;
 mod orgs;
