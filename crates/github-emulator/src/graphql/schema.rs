@@ -77,7 +77,7 @@ impl Query {
     async fn rate_limit(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "dryRun", default = false)] _dry_run: bool,
+        #[graphql(name = "dryRun", default_with = "Some(false)")] _dry_run: Option<bool>,
     ) -> Result<Option<RateLimit>> {
         let app = ctx.data::<Arc<Shared>>()?;
         let caller = ctx.data::<Caller>()?;
@@ -554,7 +554,7 @@ impl Gist {
     /// The files in this gist.
     async fn files(
         &self,
-        #[graphql(default = 10)] limit: Option<i32>,
+        #[graphql(default_with = "Some(10)")] limit: Option<i32>,
         oid: Option<GitObjectId>,
     ) -> Option<Vec<Option<GistFile>>> {
         let _ = oid;
