@@ -3,12 +3,17 @@
 
 mod api;
 mod builtin;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod control;
+mod control_http;
 mod envelope;
+mod graphql;
 mod ids;
 mod listener;
 mod oauth;
 mod pages;
+mod public_url;
 mod render;
 mod scopes;
 mod seed;
@@ -55,6 +60,14 @@ pub enum EmulatorError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The control endpoint was asked for on an address other machines can reach.
+    #[error(
+        "the control endpoint hands out tokens, so it listens only on a loopback address, not {addr}"
+    )]
+    ControlNotLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
     /// The seed or an extra app is invalid.
     #[error(transparent)]
     Seed(#[from] SeedError),
@@ -65,10 +78,13 @@ pub enum EmulatorError {
 pub struct Emulator {
     base: Url,
     api: Url,
+    local: SocketAddr,
     shared: Arc<Shared>,
     default_app: OAuthAppSpec,
     github_app: OAuthAppSpec,
+    control_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
+    stop_control: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -78,6 +94,8 @@ pub struct EmulatorBuilder {
     seed: Seed,
     apps: Vec<OAuthAppSpec>,
     bind: SocketAddr,
+    public_url: Option<Url>,
+    control: Option<SocketAddr>,
     settings: Settings,
     latency: (Duration, Duration),
     fail_rate: f64,
@@ -91,6 +109,8 @@ impl Default for EmulatorBuilder {
             seed: Seed::builtin(),
             apps: Vec::new(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            control: None,
             settings: Settings {
                 auto_approve: None,
                 tokens: TokenPolicy {
@@ -140,6 +160,23 @@ impl EmulatorBuilder {
     /// Listens on this address instead of `127.0.0.1:0`.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.bind = addr;
+        self
+    }
+
+    /// The address clients reach the emulator at (`https://ghe.example:8443/`, behind a
+    /// TLS proxy): every absolute URL it writes starts with it. Without one, each answer
+    /// names the address its request arrived at (`Host`, and `X-Forwarded-Proto: https`).
+    /// Only the scheme, host, port and path of `url` are kept.
+    pub fn public_url(mut self, url: Url) -> Self {
+        self.public_url = Some(url);
+        self
+    }
+
+    /// Serves the control endpoint (`POST /tokens`, `/device/approve`, `/gists`; see the
+    /// README) on this loopback address, beside the emulator. Anyone who can connect to it
+    /// can act as any user, so a non-loopback address is refused at spawn.
+    pub fn control(mut self, addr: SocketAddr) -> Self {
+        self.control = Some(addr);
         self
     }
 
@@ -245,7 +282,17 @@ impl EmulatorBuilder {
                 addr: self.bind,
                 source,
             })?;
-        let web = format!("http://{local}");
+        let web = match &self.public_url {
+            Some(u) => {
+                let mut u = u.clone();
+                u.set_query(None);
+                u.set_fragment(None);
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.as_str().trim_end_matches('/').to_owned()
+            }
+            None => format!("http://{local}"),
+        };
         let urls = Urls {
             api: format!("{web}/api/v3"),
             web,
@@ -268,10 +315,22 @@ impl EmulatorBuilder {
             .secondary_per_minute
             .store(self.secondary_per_minute, Ordering::Relaxed);
 
+        let urls_web = urls.web.clone();
         let db = Db::from_seed(urls, seed, apps);
         let shared = Arc::new(Shared::new(db, faults, self.settings));
-        let router = web::router(shared.clone());
+        let bases = public_url::Bases::new(urls_web, self.public_url.is_some());
+        let router = web::router(shared.clone(), bases);
         let (stop, stopped) = oneshot::channel::<()>();
+        let (stop_control, control_stopped) = oneshot::channel::<()>();
+        let control_addr = match self.control {
+            Some(addr) => Some(
+                control_http::serve(addr, Control::new(shared.clone()), async {
+                    let _ = control_stopped.await;
+                })
+                .await?,
+            ),
+            None => None,
+        };
         let task = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<listener::Connection>();
             let serve = axum::serve(listener::CuttableListener(listener), service)
@@ -286,10 +345,13 @@ impl EmulatorBuilder {
         Ok(Emulator {
             base,
             api,
+            local,
             shared,
             default_app,
             github_app,
+            control_addr,
             stop: Some(stop),
+            stop_control: Some(stop_control),
             task: Some(task),
         })
     }
@@ -301,7 +363,8 @@ impl Emulator {
         EmulatorBuilder::default()
     }
 
-    /// Web and OAuth base, e.g. `http://127.0.0.1:PORT/` (GitHub Enterprise Server layout).
+    /// Web and OAuth base, e.g. `http://127.0.0.1:PORT/` (GitHub Enterprise Server layout),
+    /// or the [`public_url`](EmulatorBuilder::public_url) given.
     pub fn base_url(&self) -> Url {
         self.base.clone()
     }
@@ -320,6 +383,16 @@ impl Emulator {
     /// The built-in GitHub App (expiring `ghu_` tokens with `ghr_` refresh tokens).
     pub fn github_app(&self) -> &OAuthAppSpec {
         &self.github_app
+    }
+
+    /// The address the emulator listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Where the control endpoint listens, when [`EmulatorBuilder::control`] asked for one.
+    pub fn control_addr(&self) -> Option<SocketAddr> {
+        self.control_addr
     }
 
     /// A handle to change faults, limits and the clock while running.
@@ -341,6 +414,9 @@ impl Emulator {
 
     /// Stops serving and waits for open connections to finish.
     pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop_control.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -352,6 +428,9 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        if let Some(stop) = self.stop_control.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

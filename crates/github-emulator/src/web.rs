@@ -4,15 +4,18 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower::ServiceExt as _;
 
 use crate::pages::{self, escape};
+use crate::public_url::Bases;
 use crate::store::Shared;
 
-pub(crate) fn router(app: Arc<Shared>) -> Router {
+pub(crate) fn router(app: Arc<Shared>, bases: Arc<Bases>) -> Router {
+    let api = crate::api::router(app.clone());
     Router::new()
         .route(
             "/gist/{login}/{gist_id}/raw/{revision}/{filename}",
@@ -22,9 +25,48 @@ pub(crate) fn router(app: Arc<Shared>) -> Router {
         .route("/", get(home))
         .with_state(app.clone())
         .merge(crate::oauth::router(app.clone()))
-        .nest("/api/v3", crate::api::router(app))
+        // The API root with a trailing slash is the API root (`gh` asks for it so), not
+        // a web page: its path becomes the nested router's `/`.
+        .route_service("/api/v3/", api.clone().map_request(api_root_request))
+        .nest("/api/v3", api)
+        // Whatever else is under `/api/` is the API's too: JSON answers with its envelope.
+        .nest("/api", beside_v3(app))
         .fallback(|| async { pages::not_found() })
+        .layer(axum::middleware::from_fn_with_state(
+            bases,
+            crate::public_url::follow_request_base,
+        ))
         .layer(axum::middleware::from_fn(crate::unread::close_if_unread))
+}
+
+/// What is under `/api/` beside `/api/v3`: GraphQL, and GitHub's JSON 404 for the rest,
+/// inside the envelope.
+fn beside_v3(app: Arc<Shared>) -> Router {
+    let schema = Arc::new(crate::graphql::schema());
+    Router::new()
+        .route(
+            "/graphql",
+            axum::routing::post(crate::graphql::execute).with_state((app.clone(), schema)),
+        )
+        .fallback(crate::envelope::not_found)
+        .method_not_allowed_fallback(crate::envelope::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::envelope::api_envelope,
+        ))
+        .with_state(app)
+}
+
+/// `/api/v3/?QUERY` as the nested API router's `/?QUERY`.
+fn api_root_request(mut req: Request) -> Request {
+    let path_and_query = match req.uri().query() {
+        Some(q) => format!("/?{q}"),
+        None => "/".to_owned(),
+    };
+    if let Ok(uri) = path_and_query.parse::<Uri>() {
+        *req.uri_mut() = uri;
+    }
+    req
 }
 
 async fn home(State(app): State<Arc<Shared>>) -> Response {

@@ -4,6 +4,7 @@
 
 mod apps;
 mod gists;
+mod meta;
 mod orgs;
 mod rate_limit;
 mod users;
@@ -26,6 +27,7 @@ pub(crate) use gists::raw_file;
 /// The `/api/v3` router, envelope included.
 pub(crate) fn router(app: Arc<Shared>) -> Router {
     Router::new()
+        .route("/", get(meta::root))
         .route("/user", get(users::me))
         .route("/user/emails", get(users::emails))
         .route("/user/orgs", get(orgs::my_orgs))
@@ -38,7 +40,11 @@ pub(crate) fn router(app: Arc<Shared>) -> Router {
         .route("/gists/starred", get(gists::starred))
         .route(
             "/gists/{gist_id}",
-            get(gists::show).patch(gists::update).delete(gists::remove),
+            // GitHub takes POST for PATCH (for clients that cannot send PATCH; `gh` does).
+            get(gists::show)
+                .patch(gists::update)
+                .post(gists::update)
+                .delete(gists::remove),
         )
         .route(
             "/gists/{gist_id}/star",

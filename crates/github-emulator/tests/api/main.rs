@@ -3,10 +3,12 @@
 
 mod helpers;
 
+mod clients;
 mod device_flow;
 mod envelope;
 mod faults;
 mod gists;
+mod graphql;
 mod oauth_apps_api;
 mod oauth_web;
 mod orgs;

@@ -1,0 +1,268 @@
+//! GraphQL at `/api/graphql`, with the queries `gh` sends (logged from `gh` 2.23 against
+//! the emulator) and GitHub's answers to mistakes.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn graphql(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> reqwest::Response {
+    let mut r = app
+        .http
+        .post(app.web("/api/graphql"))
+        .json(&json!({"query": query, "variables": variables}));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().await.expect("request completes")
+}
+
+/// `gh gist list`'s query, word for word.
+const GH_GIST_LIST: &str = "query GistList($endCursor:String$per_page:Int!$visibility:GistPrivacy!){viewer{gists(first: $per_page, after: $endCursor, privacy: $visibility, orderBy: {field: CREATED_AT, direction: DESC}){nodes{description,files{name},isPublic,name,updatedAt},pageInfo{hasNextPage,endCursor}}}}";
+
+#[tokio::test]
+async fn gh_gist_list_pages_through_the_viewers_gists() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let rest: Vec<Value> = app
+        .get("/gists?per_page=100", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let secret = rest.iter().filter(|g| g["public"] == false).count();
+    assert!(rest.len() > 10 && secret > 0, "the seed has both kinds");
+
+    let mut names = Vec::new();
+    let mut cursor = Value::Null;
+    loop {
+        let r = graphql(
+            &app,
+            Some(&token),
+            GH_GIST_LIST,
+            json!({"endCursor": cursor, "per_page": 10, "visibility": "ALL"}),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(header(&r, "x-oauth-scopes"), "gist");
+        assert!(r.headers().contains_key("x-ratelimit-remaining"));
+        let v: Value = r.json().await.expect("json");
+        assert!(v.get("errors").is_none(), "{v}");
+        let gists = &v["data"]["viewer"]["gists"];
+        for n in gists["nodes"].as_array().expect("nodes") {
+            names.push(n["name"].as_str().expect("a name").to_owned());
+        }
+        if gists["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        cursor = gists["pageInfo"]["endCursor"].clone();
+    }
+    let mut by_created: Vec<&Value> = rest.iter().collect();
+    by_created.sort_by(|a, b| {
+        b["created_at"]
+            .as_str()
+            .cmp(&a["created_at"].as_str())
+            .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
+    });
+    let expected: Vec<&str> = by_created.iter().filter_map(|g| g["id"].as_str()).collect();
+    assert_eq!(names, expected, "every gist once, newest created first");
+
+    let v: Value = graphql(
+        &app,
+        Some(&token),
+        GH_GIST_LIST,
+        json!({"endCursor": null, "per_page": 100, "visibility": "SECRET"}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let nodes = v["data"]["viewer"]["gists"]["nodes"]
+        .as_array()
+        .expect("nodes");
+    assert_eq!(nodes.len(), secret);
+    assert!(nodes.iter().all(|n| n["isPublic"] == false));
+}
+
+#[tokio::test]
+async fn gist_fields_match_the_rest_api() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &[]);
+    let id = app
+        .emu
+        .control()
+        .add_gist(
+            "octocat",
+            Some("fields"),
+            true,
+            &[("notes.md", "# héllo\n"), ("a b.rs", "fn main() {}")],
+        )
+        .expect("octocat exists");
+    let q = "query($login:String!){ user(login:$login){ login gists(first:1, privacy:PUBLIC, orderBy:{field:UPDATED_AT, direction:DESC}){ totalCount edges{ cursor node{ name description isPublic isFork createdAt updatedAt stargazerCount url owner{ login } files{ name extension size text encodedName language{ name } } } } } } rateLimit{ limit remaining cost } }";
+    let v: Value = graphql(&app, Some(&token), q, json!({"login": "octocat"}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(v.get("errors").is_none(), "{v}");
+    let rest: Value = app
+        .get(&format!("/gists/{id}"), Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let node = &v["data"]["user"]["gists"]["edges"][0]["node"];
+    assert_eq!(node["name"], id);
+    assert_eq!(node["description"], "fields");
+    assert_eq!(node["isPublic"], true);
+    assert_eq!(node["isFork"], false);
+    assert_eq!(node["createdAt"], rest["created_at"]);
+    assert_eq!(node["updatedAt"], rest["updated_at"]);
+    assert_eq!(node["url"], rest["html_url"]);
+    assert_eq!(node["owner"]["login"], "octocat");
+    let files = node["files"].as_array().expect("files");
+    let md = files
+        .iter()
+        .find(|f| f["name"] == "notes.md")
+        .expect("notes.md");
+    assert_eq!(md["text"], "# héllo\n");
+    assert_eq!(md["size"], rest["files"]["notes.md"]["size"]);
+    assert_eq!(md["extension"], ".md");
+    assert_eq!(
+        md["language"]["name"],
+        rest["files"]["notes.md"]["language"]
+    );
+    let rs = files
+        .iter()
+        .find(|f| f["name"] == "a b.rs")
+        .expect("a b.rs");
+    assert_eq!(rs["encodedName"], "a%20b.rs");
+    let public = rest_public_count(&app, &token).await;
+    assert_eq!(v["data"]["user"]["gists"]["totalCount"], public);
+    assert_eq!(v["data"]["rateLimit"]["limit"], 5000);
+}
+
+async fn rest_public_count(app: &TestApp, token: &str) -> usize {
+    let all: Vec<Value> = app
+        .get("/users/octocat/gists?per_page=100", Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    all.iter().filter(|g| g["public"] == true).count()
+}
+
+#[tokio::test]
+async fn someone_elses_secret_gists_stay_hidden() {
+    let app = TestApp::spawn().await;
+    let token = app.token("hubot", &["gist"]);
+    app.emu
+        .control()
+        .add_gist("octocat", Some("secret"), false, &[("s.txt", "s")])
+        .expect("octocat");
+    let v: Value = graphql(
+        &app,
+        Some(&token),
+        "{ user(login:\"octocat\"){ gists(first:100, privacy:ALL){ nodes{ isPublic } } } }",
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let nodes = v["data"]["user"]["gists"]["nodes"]
+        .as_array()
+        .expect("nodes");
+    assert!(
+        !nodes.is_empty() && nodes.iter().all(|n| n["isPublic"] == true),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn mistakes_get_githubs_answers() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &[]);
+    // An unknown field: HTTP 200 with `errors`, no data.
+    let r = graphql(&app, Some(&token), "{ viewer { login nope } }", json!({})).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nope")),
+        "{v}"
+    );
+    assert!(v["data"].is_null(), "{v}");
+    // A connection without `first` or `last`.
+    let v: Value = graphql(
+        &app,
+        Some(&token),
+        "{ viewer { gists { totalCount } } }",
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`first` or `last`")),
+        "{v}"
+    );
+    let v: Value = graphql(
+        &app,
+        Some(&token),
+        "{ viewer { gists(first: 101) { totalCount } } }",
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("limit of 100")),
+        "{v}"
+    );
+    // No token: 401 in GitHub's JSON, as on REST.
+    let r = graphql(&app, None, "{ viewer { login } }", json!({})).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("x-github-request-id"));
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(
+        v["message"],
+        "This endpoint requires you to be authenticated."
+    );
+    // A bad token is `Bad credentials`, never an anonymous query.
+    let r = graphql(
+        &app,
+        Some("gho_notarealtoken"),
+        "{ viewer { login } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    // Not JSON.
+    let r = app
+        .http
+        .post(app.web("/api/graphql"))
+        .bearer_auth(&token)
+        .body("{")
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(r.status(), 400);
+    let v: Value = graphql(&app, Some(&token), "{ viewer { login } }", json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v, json!({"data": {"viewer": {"login": "octocat"}}}));
+}
