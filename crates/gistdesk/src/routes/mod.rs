@@ -38,6 +38,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/gists/starred", get(gists::list::starred))
         .route("/gists/new", get(gists::new::form))
         .route("/gists/{id}", get(gists::show::show))
+        .route("/gists/{id}/download", get(gists::download::download))
         .route(
             "/gists/{id}/edit",
             get(gists::edit::form).post(gists::edit::update.layer(gist_save)),

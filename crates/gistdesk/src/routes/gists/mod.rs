@@ -1,6 +1,7 @@
-//! The gist pages: list, starred, show, new, edit, delete, star.
+//! The gist pages: list, starred, show, new, edit, delete, star, and the ZIP download.
 
 pub(crate) mod delete;
+pub(crate) mod download;
 pub(crate) mod edit;
 mod form;
 pub(crate) mod list;
