@@ -1,6 +1,6 @@
 //! A gist's page as GitHub draws one: highlighting by file name, numbered and linkable
 //! lines, Markdown with anchors, emoji and alerts, CSV tables, notebooks, images from
-//! their raw URL, sizes, clone URL, embed snippet, the ZIP download.
+//! their raw URL, sizes, clone URL, embed snippet, the ZIP download; compressed.
 
 use std::io::Read as _;
 
@@ -200,6 +200,34 @@ async fn the_zip_download_holds_every_file() {
             .status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn pages_are_compressed_with_brotli_or_gzip() {
+    let app = TestApp::signed_in().await;
+    let big: String = (0..20_000)
+        .map(|n| format!("let line_{n} = {n};\n"))
+        .collect();
+    let id = app
+        .emulator
+        .control()
+        .add_gist("octocat", Some("big"), true, &[("big.rs", big.as_str())])
+        .expect("octocat exists");
+    let path = format!("/gists/{id}");
+    let plain = app.get(&path).await.bytes().await.expect("body").len();
+    for encoding in ["br", "gzip"] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        let sent = response.bytes().await.expect("body").len();
+        assert!(sent * 5 < plain, "{encoding}: {sent} bytes of {plain}");
+    }
 }
 
 /// The `<tr>` of line anchor `id`.
