@@ -12,3 +12,4 @@ mod pages;
 mod rendering;
 mod security;
 mod sign_in;
+mod writing;

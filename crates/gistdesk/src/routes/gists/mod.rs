@@ -3,7 +3,7 @@
 pub(crate) mod delete;
 pub(crate) mod download;
 pub(crate) mod edit;
-mod form;
+pub(crate) mod form;
 pub(crate) mod list;
 pub(crate) mod new;
 pub(crate) mod show;
