@@ -80,13 +80,17 @@ impl Highlighter {
     }
 
     /// The stylesheet for the classes this highlighter emits: a light theme, and a
-    /// dark one for browsers that prefer it.
+    /// dark one for browsers that prefer it. Each theme styles its own set of scopes, so
+    /// each sits in its own media query: a rule of the light theme that the dark one
+    /// does not override would otherwise draw dark text on the dark background.
     pub fn stylesheet() -> String {
         let themes = two_face::theme::extra();
         let css = |name| css_for_theme_with_class_style(themes.get(name), CLASS_STYLE).ok();
         let light = css(EmbeddedThemeName::Github).unwrap_or_default();
         let dark = css(EmbeddedThemeName::OneHalfDark).unwrap_or_default();
-        format!("{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n")
+        format!(
+            "@media (prefers-color-scheme: light) {{\n{light}\n}}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+        )
     }
 
     /// Highlights a gist file's content, choosing the syntax from the file name, then
@@ -350,10 +354,15 @@ mod tests {
     fn stylesheet_has_a_dark_theme() {
         let css = Highlighter::stylesheet();
         assert!(css.contains(".hl-"), "{css}");
-        let dark = css
+        let (light, dark) = css
             .split_once("@media (prefers-color-scheme: dark)")
-            .expect("a dark part")
-            .1;
+            .expect("a dark part");
         assert!(dark.contains(".hl-code"), "{dark}");
+        assert!(
+            light
+                .trim_start()
+                .starts_with("@media (prefers-color-scheme: light)"),
+            "the light theme does not reach dark mode: {light}"
+        );
     }
 }
