@@ -514,7 +514,9 @@ pub(crate) struct FormPage {
     pub(crate) public_known: bool,
     pub(crate) untouchable: Vec<String>,
     pub(crate) problems: Vec<Problem>,
-    /// The slot whose name field takes the focus (the one just added).
+    /// The slot whose name field takes the focus (the one just added): `autofocus`
+    /// scrolls it into view too. A fragment in the address would not do: browsers
+    /// skip `autofocus` on a page whose address names an element.
     pub(crate) focus: Option<usize>,
 }
 
@@ -531,11 +533,6 @@ impl FormPage {
     /// The problems about part (`name`, `content`, `upload`) of slot `index`.
     fn slot_problems(&self, index: &usize, part: &str) -> Vec<&str> {
         self.problems_at(&format!("file-{index}-{part}"))
-    }
-
-    /// Where "Add another file" lands: the slot it adds.
-    fn next_slot(&self) -> usize {
-        self.files.len()
     }
 }
 
