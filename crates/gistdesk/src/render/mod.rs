@@ -185,15 +185,16 @@ pub fn plain_text(anchor: &str, content: &str) -> SafeHtml {
     )
 }
 
-/// One table row per line: the number is a link to the line (its text comes from the
-/// stylesheet, so copying code leaves the numbers out), and `:target` marks the line
-/// a link points at, without JavaScript.
+/// One table row per line: the number is a link to the line (its text is a CSS
+/// counter, so copying code leaves the numbers out and a long file does not carry each
+/// number three times), and `:target` marks the line a link points at, without
+/// JavaScript.
 fn numbered_lines<L: AsRef<str>>(anchor: &str, lines: impl Iterator<Item = L>) -> SafeHtml {
     let mut out = String::from("<div class=\"code\"><table class=\"lines hl-code\"><tbody>");
     for (index, line) in lines.enumerate() {
         let n = index + 1;
         out.push_str(&format!(
-            "<tr id=\"{anchor}-L{n}\"><td class=\"ln\"><a href=\"#{anchor}-L{n}\" data-line=\"{n}\" aria-label=\"Line {n}\"></a></td><td class=\"lc\">"
+            "<tr id=\"{anchor}-L{n}\"><td class=\"ln\"><a href=\"#{anchor}-L{n}\"></a></td><td class=\"lc\">"
         ));
         out.push_str(line.as_ref());
         out.push_str("</td></tr>");
@@ -276,7 +277,7 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains("href=\"#file-hello-world-rs-L2\" data-line=\"2\""),
+            html.contains("href=\"#file-hello-world-rs-L2\"></a>"),
             "{html}"
         );
         assert_eq!(html.matches("<tr ").count(), 3);
@@ -285,7 +286,7 @@ mod tests {
     #[test]
     fn plain_text_is_escaped() {
         let html = plain_text("file-x", "<script>alert('x')</script> & \"q\"");
-        insta::assert_snapshot!(html.as_str(), @r##"<div class="code"><table class="lines hl-code"><tbody><tr id="file-x-L1"><td class="ln"><a href="#file-x-L1" data-line="1" aria-label="Line 1"></a></td><td class="lc">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;</td></tr></tbody></table></div>"##);
+        insta::assert_snapshot!(html.as_str(), @r##"<div class="code"><table class="lines hl-code"><tbody><tr id="file-x-L1"><td class="ln"><a href="#file-x-L1"></a></td><td class="lc">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;</td></tr></tbody></table></div>"##);
     }
 
     #[test]
