@@ -1,8 +1,9 @@
 // The whole product in a real browser: playwright-core driving Debian's
 // Chromium against `gistdesk serve` with its built-in GitHub emulator.
 // Screenshots of every step go to artifacts/e2e/NN-step.png; the gist list is
-// also saved, as the browser window shows it, to docs/screenshots/gists.png
-// (the README shows it).
+// also saved, as the browser window shows it, to docs/screenshots/gists.png, and
+// a gist with code, Markdown, CSV and a notebook, light, dark and 375 px wide, to
+// docs/screenshots/gist-*.png (the README shows them).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -16,6 +17,7 @@ import { chromium } from "playwright-core";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SHOTS = join(ROOT, "artifacts", "e2e");
 const README_SHOT = join(ROOT, "docs", "screenshots", "gists.png");
+const DOC_SHOTS = join(ROOT, "docs", "screenshots");
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -119,6 +121,21 @@ after(async () => {
 
 const GIST_TITLE = "Browser test notes";
 
+const TOUR_FILES = [
+  ["tour.ts", "interface Point { x: number; y: number }\nconst url = `https://${host}/points`;\nexport function norm(p: Point): number {\n  return Math.hypot(p.x, p.y); // length\n}\n"],
+  ["README.md", "# About this tour\n\n- [Usage](#usage)\n\n> [!NOTE]\n> Everything here renders without JavaScript :sparkles:\n\n## Usage\n\n```rust\nfn main() {\n    println!(\"hello\");\n}\n```\n\n- [x] code\n- [ ] more\n"],
+  ["cities.csv", "city,country,people\nParis,France,2100000\nRome,Italy,2800000\nBerlin,Germany,3600000\n"],
+  ["analysis.ipynb", JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: { language_info: { name: "python" } },
+    cells: [
+      { cell_type: "markdown", metadata: {}, source: ["## Totals\n", "Sum of the **people** column."] },
+      { cell_type: "code", execution_count: 1, metadata: {}, source: ["people = [2100000, 2800000, 3600000]\n", "print(sum(people))"],
+        outputs: [{ output_type: "stream", name: "stdout", text: ["8500000\n"] }] },
+    ],
+  }, null, 1)],
+];
+
+
 /** One step of the walk-through; on failure, a screenshot of what the browser showed. */
 function step(t, name, fn) {
   return t.test(name, async () => {
@@ -197,6 +214,64 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     assert.equal(await file.getByRole("listitem").count(), 3);
     assert.equal(await file.locator("em").innerText(), "plums");
     await snap("gist-edited");
+  });
+
+  await step(t, "a gist with code, Markdown, CSV and a notebook, added a file at a time", async () => {
+    const back = page.url();
+    await page.getByRole("link", { name: "New gist" }).first().click();
+    await page.getByLabel("Description").fill("Rendering tour");
+    await page.getByLabel(/^Public/).check();
+    for (const [i, [name, content]] of TOUR_FILES.entries()) {
+      if (i > 0) {
+        await page.getByRole("button", { name: "Add another file" }).click();
+        await page.locator(`#file-${i}`).waitFor();
+        const focused = await page.evaluate(() => document.activeElement?.id);
+        assert.equal(focused, `file-${i}-name`, "the new slot has the focus");
+        const box = await page.locator(`#file-${i}-name`).boundingBox();
+        const height = page.viewportSize().height;
+        assert.ok(box && box.y >= 0 && box.y < height, `the new slot is in view (${box?.y} of ${height})`);
+      }
+      await page.locator(`#file-${i}-name`).fill(name);
+      await page.locator(`#file-${i}-content`).fill(content);
+    }
+    await page.getByRole("button", { name: /create/i }).click();
+    await page.waitForURL(/\/gists\/[0-9a-f]+$/);
+    await page.getByRole("heading", { level: 1, name: "Rendering tour" }).waitFor();
+    const ts = page.getByRole("region", { name: "tour.ts" });
+    assert.ok((await ts.locator("span[class^=hl-]").count()) > 3, "TypeScript highlighted");
+    const md = page.getByRole("region", { name: "README.md" });
+    await md.locator(".markdown-alert-note").waitFor();
+    const csv = page.getByRole("region", { name: "cities.csv" });
+    assert.equal(await csv.locator("table.csv tbody tr").count(), 3);
+    const nb = page.getByRole("region", { name: "analysis.ipynb" });
+    await nb.getByText("In [1]:").waitFor();
+
+    // The table of contents reaches its heading, and a line link marks its line, without script.
+    await md.getByRole("link", { name: "Usage" }).click();
+    assert.match(page.url(), /#user-content-usage$/);
+    await page.goto(`${page.url().split("#")[0]}#file-tour-ts-L2`);
+    const marked = await page.locator("#file-tour-ts-L2").evaluate((row) => getComputedStyle(row).backgroundColor);
+    const plain = await page.locator("#file-tour-ts-L1").evaluate((row) => getComputedStyle(row).backgroundColor);
+    assert.notEqual(marked, plain, "the linked line is marked");
+    await page.goto(page.url().split("#")[0]);
+
+    mkdirSync(DOC_SHOTS, { recursive: true });
+    await page.screenshot({ path: join(DOC_SHOTS, "gist-light.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "dark" });
+    const codeBackground = await ts.locator("table.lines").evaluate((t) => getComputedStyle(t).backgroundColor);
+    const pageBackground = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(codeBackground, "rgb(255, 255, 255)", "highlighted code follows dark mode");
+    assert.notEqual(pageBackground, "rgb(255, 255, 255)", "the page follows dark mode");
+    await page.screenshot({ path: join(DOC_SHOTS, "gist-dark.png"), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `nothing wider than a 375 px screen (${overflow} px over)`);
+    await page.screenshot({ path: join(DOC_SHOTS, "gist-dark-375.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.screenshot({ path: join(DOC_SHOTS, "gist-375.png"), fullPage: true });
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await snap("rendering-tour");
+    await page.goto(back);
   });
 
   await step(t, "star it", async () => {

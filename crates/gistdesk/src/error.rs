@@ -74,6 +74,19 @@ impl AppError {
         Self::Internal(error.into())
     }
 
+    /// What the error's page would say, in one paragraph, for a page that shows the
+    /// error itself: a gist form shown again with what was typed. Logged as a page is.
+    pub(crate) fn explanation(&self) -> String {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %ErrorChain(self), status = status.as_u16(), "save failed; the form is shown again");
+        } else {
+            tracing::info!(error = %ErrorChain(self), status = status.as_u16(), "save refused; the form is shown again");
+        }
+        let page = self.page(Layout::anonymous());
+        format!("{}. {}", page.title, page.message)
+    }
+
     /// The HTTP status of the error page.
     pub fn status(&self) -> StatusCode {
         match self {

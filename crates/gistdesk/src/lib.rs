@@ -31,10 +31,13 @@ mod views;
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::Response;
 use axum_github_login::GithubLogin;
 use tower::{Layer, Service, ServiceBuilder};
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::{CompressionBody, CompressionLayer};
 
 use error::AppError;
 
@@ -153,6 +156,8 @@ pub fn app(
         .fallback(routes::not_found)
         .with_state(state.clone());
     let with_sessions = ServiceBuilder::new()
+        .map_response(|response: http::Response<CompressionBody<Body>>| response.map(Body::new))
+        .layer(compression())
         .map_response(sessions::store_failure_page)
         .layer(login.session_layer(state.inner.sessions.clone()))
         .layer(login.layer())
@@ -163,6 +168,14 @@ pub fn app(
     // Outermost: the request id and log line, a panic turned into an error page, the
     // security headers, whoever made the response.
     frame::FrameLayer::new(Arc::clone(&state.inner.security)).layer(with_sessions)
+}
+
+/// gzip or brotli, as the browser accepts them: pages of large files shrink several
+/// times over. Not for what is compressed already (images, ZIP archives) or too small
+/// to gain (tower-http's default rules, plus ZIP).
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/zip")))
 }
 
 #[cfg(test)]

@@ -95,6 +95,9 @@ pub struct Gist {
     /// The gist's page.
     #[serde(default)]
     pub html_url: Option<String>,
+    /// The address `git clone` takes (`https://gist.github.com/ID.git`).
+    #[serde(default)]
+    pub git_pull_url: Option<String>,
     /// The files, by name.
     #[serde(default)]
     pub files: BTreeMap<String, GistFile>,

@@ -2,7 +2,10 @@
 //!
 //! Raw HTML in Markdown is allowed through comrak (as on GitHub) and then cleaned:
 //! no script, no event handler, no `javascript:` URL, no style, and the only
-//! classes kept are the highlighter's own.
+//! classes kept are the highlighter's own and those of headings' anchors and alerts.
+//! Every `id` gets GitHub's `user-content-` prefix, so an author's ids cannot take the
+//! page's own, and links within the document (`#intro`, footnotes) are pointed at the
+//! prefixed ids, so a table of contents works without JavaScript.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -15,24 +18,58 @@ use comrak::{Options, Plugins, markdown_to_html_with_plugins};
 use super::SafeHtml;
 use super::highlight::{CLASS_PREFIX, Highlighter};
 
+/// GitHub's prefix of ids in rendered Markdown.
+pub(crate) const ID_PREFIX: &str = "user-content-";
+
+/// Classes comrak writes that the stylesheet draws (besides the highlighter's).
+const KEPT_CLASSES: &[&str] = &[
+    "anchor",
+    "footnotes",
+    "footnote-ref",
+    "footnote-backref",
+    "markdown-alert",
+    "markdown-alert-title",
+    "markdown-alert-note",
+    "markdown-alert-tip",
+    "markdown-alert-important",
+    "markdown-alert-warning",
+    "markdown-alert-caution",
+];
+
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
-        .add_tags(["input"])
-        .add_tag_attributes("span", ["class"])
-        .add_tag_attributes("code", ["class"])
-        .add_tag_attributes("pre", ["class"])
+        .add_tags(["input", "section"])
+        .add_generic_attributes(["id"])
+        .id_prefix(Some(ID_PREFIX))
+        .add_tag_attributes("span", ["class", "data-math-style"])
+        .add_tag_attributes("code", ["class", "data-math-style"])
+        .add_tag_attributes("pre", ["class", "data-math-style"])
+        .add_tag_attributes("a", ["class", "aria-hidden"])
+        .add_tag_attributes("div", ["class"])
+        .add_tag_attributes("p", ["class"])
+        .add_tag_attributes("sup", ["class"])
+        .add_tag_attributes("section", ["class"])
         .add_tag_attributes("input", ["type", "checked"])
         .set_tag_attribute_value("input", "disabled", "")
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             (_, "class") => {
                 let kept: Vec<&str> = value
                     .split_ascii_whitespace()
-                    .filter(|class| class.starts_with(CLASS_PREFIX))
+                    .filter(|class| class.starts_with(CLASS_PREFIX) || KEPT_CLASSES.contains(class))
                     .collect();
                 (!kept.is_empty()).then(|| Cow::Owned(kept.join(" ")))
             }
+            ("a", "href") => Some(match value.strip_prefix('#') {
+                Some(fragment) if !fragment.starts_with(ID_PREFIX) => {
+                    Cow::Owned(format!("#{ID_PREFIX}{fragment}"))
+                }
+                _ => Cow::Borrowed(value),
+            }),
             ("input", "type") => (value == "checkbox").then_some(Cow::Borrowed(value)),
+            (_, "data-math-style") => {
+                matches!(value, "inline" | "display").then_some(Cow::Borrowed(value))
+            }
             _ => Some(Cow::Borrowed(value)),
         });
     builder
@@ -46,6 +83,15 @@ fn options() -> Options<'static> {
     options.extension.autolink = true;
     options.extension.tasklist = true;
     options.extension.footnotes = true;
+    // Ids come out bare and get their `user-content-` prefix from the sanitizer, with
+    // every other id, so headings and footnotes are prefixed alike.
+    options.extension.header_ids = Some(String::new());
+    options.extension.alerts = true;
+    options.extension.shortcodes = true;
+    // GitHub draws math with JavaScript; here it stays as written, kept out of
+    // emphasis and shown in its own style.
+    options.extension.math_dollars = true;
+    options.extension.math_code = true;
     // Raw HTML goes through and is sanitized below, as GitHub does.
     options.render.unsafe_ = true;
     options.render.github_pre_lang = false;
@@ -150,6 +196,41 @@ mod tests {
             );
         }
         insta::assert_snapshot!(html);
+    }
+
+    #[test]
+    fn headings_have_anchors_that_a_table_of_contents_reaches() {
+        let html = md("- [Setup](#setup-steps)\n\n## Setup steps\n\n## Setup steps\n");
+        assert!(
+            html.contains("href=\"#user-content-setup-steps\""),
+            "the link is pointed at the prefixed id: {html}"
+        );
+        assert!(html.contains("id=\"user-content-setup-steps\""), "{html}");
+        assert!(
+            html.contains("id=\"user-content-setup-steps-1\""),
+            "a second heading of the same name gets -1, as on GitHub: {html}"
+        );
+        assert!(html.contains("class=\"anchor\""), "{html}");
+    }
+
+    #[test]
+    fn github_extensions() {
+        insta::assert_snapshot!(md(concat!(
+            "Done :tada: :+1: :not-an-emoji:\n\n",
+            "> [!NOTE]\n> Read this.\n\n",
+            "> [!WARNING]\n> Careful.\n\n",
+            "A claim.[^1]\n\n[^1]: The source.\n\n",
+            "Euler: $e^{i\\pi} + 1 = 0$ and $a*b*c$.\n\n",
+            "$$\n\\sum_{k=1}^n k\n$$\n",
+        )));
+    }
+
+    #[test]
+    fn authors_ids_cannot_take_the_pages_own() {
+        let html = md("<p id=\"main\">x</p>\n\n<a href=\"#main\">to main</a>\n");
+        assert!(html.contains("id=\"user-content-main\""), "{html}");
+        assert!(!html.contains("id=\"main\""), "{html}");
+        assert!(html.contains("href=\"#user-content-main\""), "{html}");
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/gists/search", get(gists::search::search))
         .route("/gists/new", get(gists::new::form))
         .route("/gists/{id}", get(gists::show::show))
+        .route("/gists/{id}/download", get(gists::download::download))
         .route(
             "/gists/{id}/edit",
             get(gists::edit::form).post(gists::edit::update.layer(gist_save)),
@@ -178,6 +179,65 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         serde_urlencoded::from_bytes(&body)
             .map(CsrfForm)
             .map_err(|_| AppError::BadRequest("The form could not be read.".to_owned()).into())
+    }
+}
+
+/// A gist form (create, edit), URL-encoded or multipart (with files chosen for upload),
+/// read within its route's limit, whose CSRF token matched the session's.
+pub(crate) struct GistFormFields(pub(crate) Vec<(String, gists::form::Posted)>);
+
+impl FromRequest<AppState> for GistFormFields {
+    type Rejection = CsrfFormRejection;
+
+    async fn from_request(request: Request, _: &AppState) -> Result<Self, Self::Rejection> {
+        use gists::form::Posted;
+        let session = request
+            .extensions()
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| AppError::internal("no session layer around the routes"))?;
+        let boundary = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| multer::parse_boundary(value).ok());
+        let body = limits::read_form(request).await?;
+        let unreadable = || AppError::BadRequest("The form could not be read.".to_owned());
+        let fields = match boundary {
+            None => url::form_urlencoded::parse(&body)
+                .map(|(name, value)| (name.into_owned(), Posted::Text(value.into_owned())))
+                .collect(),
+            Some(boundary) => {
+                let stream =
+                    futures_util::stream::once(
+                        async move { Ok::<_, std::convert::Infallible>(body) },
+                    );
+                let mut multipart = multer::Multipart::new(stream, boundary);
+                let mut fields = Vec::new();
+                while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+                    let name = field.name().unwrap_or_default().to_owned();
+                    let filename = field.file_name().map(str::to_owned);
+                    let bytes = field.bytes().await.map_err(|_| unreadable())?;
+                    let value = match filename {
+                        Some(filename) => Posted::File { filename, bytes },
+                        None => Posted::Text(
+                            String::from_utf8(bytes.to_vec()).map_err(|_| unreadable())?,
+                        ),
+                    };
+                    fields.push((name, value));
+                }
+                fields
+            }
+        };
+        let sent = fields.iter().find_map(|(name, value)| match value {
+            Posted::Text(token) if name == CSRF_FIELD => Some(token.as_str()),
+            _ => None,
+        });
+        let expected = CsrfToken::from_session(&session).await?;
+        if !expected.verify(sent.unwrap_or_default()) {
+            return Err(AppError::Csrf.into());
+        }
+        Ok(Self(fields))
     }
 }
 

@@ -36,7 +36,11 @@ async fn create_edit_and_delete_a_gist() {
     assert!(page.contains("Gist created."));
     assert!(page.contains("<h1>Shopping list</h1>"));
     assert!(page.contains("<span class=\"badge secret\">secret</span>"));
-    assert!(page.contains("<h1>Buy</h1>"), "Markdown rendered");
+    assert!(
+        page.contains("id=\"user-content-buy\""),
+        "Markdown rendered"
+    );
+    assert!(page.contains("</a>Buy</h1>"), "Markdown rendered");
     assert!(page.contains("plain words"));
     let list = app.get("/gists").await.text().await.expect("body");
     assert!(

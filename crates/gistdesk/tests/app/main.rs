@@ -10,5 +10,7 @@ mod helpers;
 mod limits;
 mod pages;
 mod search;
+mod rendering;
 mod security;
 mod sign_in;
+mod writing;

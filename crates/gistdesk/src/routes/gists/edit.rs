@@ -1,16 +1,15 @@
 //! Editing a gist: description, contents, renames, added and removed files.
 
-use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
-use github_api::{Gist, ValidationError};
+use github_api::Gist;
 
-use super::form::{FileSlot, FormPage, GistForm, Intent};
+use super::form::{FileSlot, FormPage, GistForm, Intent, Problem, save_failure};
 use super::show::{Content, full_content};
-use super::{own_gist, page, title};
-use crate::routes::{CsrfForm, Me};
+use super::{own_gist, page, parse_id, title};
+use crate::routes::{GistFormFields, Me};
 use crate::{AppError, AppState};
 
 /// The gist's files as form slots, plus the names of files too large to edit here.
@@ -33,26 +32,33 @@ async fn slots(me: &Me, gist: &Gist) -> Result<(Vec<FileSlot>, Vec<String>), App
     Ok((slots, untouchable))
 }
 
+/// The form of gist `id`; `gist` is what GitHub said of it, when it answered.
 fn form_page(
     me: &Me,
-    gist: &Gist,
+    id: &str,
+    gist: Option<&Gist>,
     form: GistForm,
     untouchable: Vec<String>,
-    problems: Vec<String>,
+    problems: Vec<Problem>,
+    focus: Option<usize>,
 ) -> FormPage {
-    let id = gist.id.as_str();
     FormPage {
         layout: me.layout.clone(),
-        heading: format!("Edit {}", title(gist)),
+        heading: match gist {
+            Some(gist) => format!("Edit {}", title(gist)),
+            None => "Edit gist".to_owned(),
+        },
         action: format!("/gists/{id}/edit"),
         submit_label: "Save changes",
         cancel_href: format!("/gists/{id}"),
         editing: true,
         description: form.description,
-        public: gist.public,
+        public: gist.is_some_and(|gist| gist.public),
+        public_known: gist.is_some(),
         files: form.files,
         untouchable,
         problems,
+        focus,
     }
 }
 
@@ -64,18 +70,48 @@ pub(crate) async fn form(me: Me, Path(id): Path<String>) -> Result<Response, App
         public: gist.public,
         files,
         intent: Intent::Save,
+        upload_problems: Vec::new(),
     };
-    page(&form_page(&me, &gist, form, untouchable, Vec::new()))
+    page(&form_page(
+        &me,
+        gist.id.as_str(),
+        Some(&gist),
+        form,
+        untouchable,
+        Vec::new(),
+        None,
+    ))
 }
 
 pub(crate) async fn update(
     State(state): State<AppState>,
     me: Me,
     Path(id): Path<String>,
-    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+    GistFormFields(fields): GistFormFields,
 ) -> Result<Response, AppError> {
-    let mut form = GistForm::parse(pairs)?;
-    let gist = own_gist(&me, &id).await?;
+    let mut form = GistForm::parse_posted(fields)?;
+    let id = parse_id(&id)?;
+    // What was typed is shown again whatever GitHub says, unless the gist is not the
+    // person's to change (a form would offer what GitHub refuses) or the sign-in ended.
+    let gist = match own_gist(&me, id.as_str()).await {
+        Ok(gist) => gist,
+        Err(error @ (AppError::Forbidden { .. } | AppError::SignInAgain)) => return Err(error),
+        Err(error) => {
+            let problems = if matches!(error, AppError::NotFound) {
+                vec![Problem::general(
+                    "GitHub no longer has this gist (it was deleted, or is not yours to see). \
+                     Copy what you typed below to keep it, or create a new gist with it.",
+                )]
+            } else {
+                vec![Problem::general(format!(
+                    "{} Nothing was saved; send the form again when GitHub answers.",
+                    error.explanation()
+                ))]
+            };
+            let page = form_page(&me, id.as_str(), None, form, Vec::new(), problems, None);
+            return again(error.status(), &page);
+        }
+    };
     let untouchable: Vec<String> = {
         let in_form: Vec<&str> = form
             .files
@@ -88,13 +124,51 @@ pub(crate) async fn update(
             .cloned()
             .collect()
     };
-    if form.intent == Intent::AddFile {
-        form.add_slot();
-        return page(&form_page(&me, &gist, form, untouchable, Vec::new()));
+    match form.intent {
+        Intent::AddFile => {
+            let added = form.add_slot();
+            let problems = form.upload_problems.clone();
+            let page_ = form_page(
+                &me,
+                id.as_str(),
+                Some(&gist),
+                form,
+                untouchable,
+                problems,
+                Some(added),
+            );
+            return page(&page_);
+        }
+        Intent::RemoveSlot(index) => {
+            form.remove_slot(index);
+            let problems = form.upload_problems.clone();
+            let page_ = form_page(
+                &me,
+                id.as_str(),
+                Some(&gist),
+                form,
+                untouchable,
+                problems,
+                None,
+            );
+            return page(&page_);
+        }
+        Intent::Save => {}
     }
     let update = match form.to_update(untouchable.len()) {
         Ok(update) => update,
-        Err(problems) => return invalid(&me, &gist, form, untouchable, problems),
+        Err(problems) => {
+            let page_ = form_page(
+                &me,
+                id.as_str(),
+                Some(&gist),
+                form,
+                untouchable,
+                problems,
+                None,
+            );
+            return again(StatusCode::UNPROCESSABLE_ENTITY, &page_);
+        }
     };
     match me.github()?.gists().update(&gist.id, &update).await {
         Ok(updated) => {
@@ -103,41 +177,22 @@ pub(crate) async fn update(
                 .redirect_with_notice(&format!("/gists/{}", updated.id.as_str()), "Gist saved.")
                 .await)
         }
-        Err(github_api::Error::Validation { message, errors }) => {
-            let problems = validation_problems(message, &errors);
-            invalid(&me, &gist, form, untouchable, problems)
+        Err(err) => {
+            let (status, problems) = save_failure(err)?;
+            let page_ = form_page(
+                &me,
+                id.as_str(),
+                Some(&gist),
+                form,
+                untouchable,
+                problems,
+                None,
+            );
+            again(status, &page_)
         }
-        Err(err) => Err(err.into()),
     }
 }
 
-fn invalid(
-    me: &Me,
-    gist: &Gist,
-    form: GistForm,
-    untouchable: Vec<String>,
-    problems: Vec<String>,
-) -> Result<Response, AppError> {
-    let html = form_page(me, gist, form, untouchable, problems).render()?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(html)).into_response())
-}
-
-/// GitHub's 422 in words a person can act on.
-pub(crate) fn validation_problems(message: String, errors: &[ValidationError]) -> Vec<String> {
-    let mut problems: Vec<String> = errors
-        .iter()
-        .filter_map(|error| {
-            error.message.clone().or_else(|| {
-                let field = error.field.as_deref()?;
-                Some(format!(
-                    "GitHub rejected {field} ({})",
-                    error.code.as_deref().unwrap_or("invalid")
-                ))
-            })
-        })
-        .collect();
-    if problems.is_empty() {
-        problems.push(format!("GitHub rejected the gist: {message}"));
-    }
-    problems
+fn again(status: StatusCode, form: &FormPage) -> Result<Response, AppError> {
+    Ok((status, page(form)?).into_response())
 }

@@ -1,8 +1,9 @@
-//! The gist pages: list, starred, show, new, edit, delete, star.
+//! The gist pages: list, starred, show, new, edit, delete, star, and the ZIP download.
 
 pub(crate) mod delete;
+pub(crate) mod download;
 pub(crate) mod edit;
-mod form;
+pub(crate) mod form;
 pub(crate) mod list;
 pub(crate) mod new;
 pub(crate) mod search;

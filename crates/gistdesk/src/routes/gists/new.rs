@@ -1,15 +1,20 @@
-//! Creating a gist: the form, and its POST (or "add another file").
+//! Creating a gist: the form, and its POST (or "add another file", "remove this slot").
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::form::{FormPage, GistForm, Intent};
-use crate::routes::{CsrfForm, Me};
+use super::form::{FormPage, GistForm, Intent, Problem, save_failure};
+use crate::routes::{GistFormFields, Me};
 use crate::views::Layout;
 use crate::{AppError, AppState};
 
-fn form_page(layout: Layout, form: GistForm, problems: Vec<String>) -> FormPage {
+fn form_page(
+    layout: Layout,
+    form: GistForm,
+    problems: Vec<Problem>,
+    focus: Option<usize>,
+) -> FormPage {
     FormPage {
         layout,
         heading: "New gist".to_owned(),
@@ -19,29 +24,45 @@ fn form_page(layout: Layout, form: GistForm, problems: Vec<String>) -> FormPage 
         editing: false,
         description: form.description,
         public: form.public,
+        public_known: true,
         files: form.files,
         untouchable: Vec::new(),
         problems,
+        focus,
     }
 }
 
 pub(crate) async fn form(me: Me) -> Result<Response, AppError> {
-    super::page(&form_page(me.layout.clone(), GistForm::blank(), Vec::new()))
+    super::page(&form_page(
+        me.layout.clone(),
+        GistForm::blank(),
+        Vec::new(),
+        None,
+    ))
 }
 
 pub(crate) async fn create(
     State(state): State<AppState>,
     me: Me,
-    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+    GistFormFields(fields): GistFormFields,
 ) -> Result<Response, AppError> {
-    let mut form = GistForm::parse(pairs)?;
-    if form.intent == Intent::AddFile {
-        form.add_slot();
-        return super::page(&form_page(me.layout.clone(), form, Vec::new()));
+    let mut form = GistForm::parse_posted(fields)?;
+    match form.intent {
+        Intent::AddFile => {
+            let added = form.add_slot();
+            let problems = form.upload_problems.clone();
+            return super::page(&form_page(me.layout.clone(), form, problems, Some(added)));
+        }
+        Intent::RemoveSlot(index) => {
+            form.remove_slot(index);
+            let problems = form.upload_problems.clone();
+            return super::page(&form_page(me.layout.clone(), form, problems, None));
+        }
+        Intent::Save => {}
     }
     let new_gist = match form.to_new_gist() {
         Ok(new_gist) => new_gist,
-        Err(problems) => return invalid(&me, form, problems),
+        Err(problems) => return again(&me, form, StatusCode::UNPROCESSABLE_ENTITY, problems),
     };
     match me.github()?.gists().create(&new_gist).await {
         Ok(gist) => {
@@ -50,15 +71,20 @@ pub(crate) async fn create(
                 .redirect_with_notice(&format!("/gists/{}", gist.id.as_str()), "Gist created.")
                 .await)
         }
-        Err(github_api::Error::Validation { message, errors }) => {
-            let problems = super::edit::validation_problems(message, &errors);
-            invalid(&me, form, problems)
+        Err(err) => {
+            let (status, problems) = save_failure(err)?;
+            again(&me, form, status, problems)
         }
-        Err(err) => Err(err.into()),
     }
 }
 
-fn invalid(me: &Me, form: GistForm, problems: Vec<String>) -> Result<Response, AppError> {
-    let page = super::page(&form_page(me.layout.clone(), form, problems))?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+/// The form again, with what was typed and what to fix.
+fn again(
+    me: &Me,
+    form: GistForm,
+    status: StatusCode,
+    problems: Vec<Problem>,
+) -> Result<Response, AppError> {
+    let page = super::page(&form_page(me.layout.clone(), form, problems, None))?;
+    Ok((status, page).into_response())
 }
