@@ -387,12 +387,14 @@ impl GithubLogin {
                 return Ok(Err(SignedOutReason::TokenExpired));
             }
         };
-        match self
+        let renewed = self
             .inner
             .renewals
             .renew(&self.inner.oauth, &refresh_token)
-            .await
-        {
+            .await;
+        let result = if renewed.is_ok() { "renewed" } else { "failed" };
+        metrics::counter!(crate::metrics::TOKEN_RENEWALS, "result" => result).increment(1);
+        match renewed {
             Ok(tokens) => {
                 tracing::debug!(user_id = auth.user.id, "token renewed");
                 auth.tokens = tokens;

@@ -13,6 +13,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Uri};
 use axum::response::Response;
 use futures_util::FutureExt;
@@ -29,10 +30,14 @@ use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
 
 use crate::AppError;
+use crate::client_addr::{TrustedProxies, client_address};
 use crate::security::SecurityHeaders;
 
 /// The request id header, read from the request and sent back on the response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Where proxies name the addresses a request came through.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The longest request id taken from a request; longer ones are replaced.
 const MAX_INCOMING_ID: usize = 64;
@@ -47,6 +52,7 @@ pub struct RequestInfo {
     id: HeaderValue,
     method: Method,
     uri: Uri,
+    client: Option<IpAddr>,
 }
 
 impl RequestInfo {
@@ -65,12 +71,29 @@ impl RequestInfo {
     pub fn path(&self) -> &str {
         self.uri.path()
     }
+
+    /// Who sent the request ([`crate::client_addr::client_address`]); `None` when it
+    /// did not come over a connection (tests calling the service directly).
+    pub fn client(&self) -> Option<IpAddr> {
+        self.client
+    }
 }
 
 #[cfg(test)]
 impl RequestInfo {
     pub(crate) fn for_tests(id: HeaderValue, method: Method, uri: Uri) -> Self {
-        Self { id, method, uri }
+        Self {
+            id,
+            method,
+            uri,
+            client: None,
+        }
+    }
+
+    /// The same, sent by `client`.
+    pub(crate) fn with_client(mut self, client: IpAddr) -> Self {
+        self.client = Some(client);
+        self
     }
 
     /// Runs `f` with this as the current request.
@@ -141,15 +164,24 @@ fn acceptable_id(value: &HeaderValue) -> bool {
 pub struct FrameLayer {
     ids: Arc<RequestIds>,
     security: Arc<SecurityHeaders>,
+    proxies: Arc<TrustedProxies>,
 }
 
 impl FrameLayer {
-    /// A frame adding `security` headers, with a fresh request id prefix.
+    /// A frame adding `security` headers, with a fresh request id prefix, trusting no
+    /// proxy's `X-Forwarded-For`.
     pub fn new(security: Arc<SecurityHeaders>) -> Self {
         Self {
             ids: Arc::new(RequestIds::new()),
             security,
+            proxies: Arc::default(),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies (`TRUSTED_PROXIES`).
+    pub fn trusting(mut self, proxies: Arc<TrustedProxies>) -> Self {
+        self.proxies = proxies;
+        self
     }
 }
 
@@ -161,6 +193,7 @@ impl<S> Layer<S> for FrameLayer {
             inner,
             ids: Arc::clone(&self.ids),
             security: Arc::clone(&self.security),
+            proxies: Arc::clone(&self.proxies),
         }
     }
 }
@@ -171,6 +204,7 @@ pub struct Frame<S> {
     inner: S,
     ids: Arc<RequestIds>,
     security: Arc<SecurityHeaders>,
+    proxies: Arc<TrustedProxies>,
 }
 
 impl<S> Service<Request> for Frame<S>
@@ -193,10 +227,22 @@ where
             Some(id) if acceptable_id(id) => id.clone(),
             _ => self.ids.next_id(),
         };
+        let client =
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| {
+                    client_address(
+                        peer.ip(),
+                        request.headers().get(X_FORWARDED_FOR),
+                        &self.proxies,
+                    )
+                });
         let info = RequestInfo {
             id,
             method: request.method().clone(),
             uri: request.uri().clone(),
+            client,
         };
         // Handlers run when the future is polled, inside the scope; a panic here is one
         // in a service's `call` itself.
@@ -329,11 +375,11 @@ mod tests {
 
     #[test]
     fn the_current_request_is_known_inside_its_scope_only() {
-        let info = RequestInfo {
-            id: HeaderValue::from_static("abc-1"),
-            method: Method::POST,
-            uri: Uri::from_static("/gists/1/star?code=secret"),
-        };
+        let info = RequestInfo::for_tests(
+            HeaderValue::from_static("abc-1"),
+            Method::POST,
+            Uri::from_static("/gists/1/star?code=secret"),
+        );
         assert_eq!(with_current_request(|_| ()), None);
         let seen = REQUEST.sync_scope(info, || {
             with_current_request(|r| format!("{} {} {}", r.method(), r.path(), r.id()))

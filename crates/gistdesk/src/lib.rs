@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod cli_emulator;
+pub mod client_addr;
 pub mod config;
 pub mod error;
 mod error_pages;
@@ -14,6 +15,7 @@ pub mod frame;
 pub mod limits;
 pub mod log_writer;
 pub mod memo;
+pub mod monitoring;
 pub mod pages;
 pub mod render;
 mod routes;
@@ -48,6 +50,7 @@ pub const USER_AGENT: &str = concat!("gistdesk/", env!("CARGO_PKG_VERSION"));
 pub struct AppState {
     inner: Arc<Inner>,
     saves: limits::SavePermits,
+    observing: Observing,
 }
 
 #[derive(Debug)]
@@ -61,6 +64,14 @@ struct Inner {
     stylesheet: String,
     /// axum-github-login's sign-out route, for the account page's form.
     logout_path: String,
+}
+
+/// How the outermost layers see requests: which proxies they believe, and whether they
+/// count requests for `/metrics`.
+#[derive(Clone, Debug, Default)]
+struct Observing {
+    proxies: Arc<client_addr::TrustedProxies>,
+    metrics: bool,
 }
 
 impl AppState {
@@ -91,7 +102,22 @@ impl AppState {
                 stylesheet,
             }),
             saves: limits::SavePermits::default(),
+            observing: Observing::default(),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies in the access line
+    /// (`TRUSTED_PROXIES`; none by default).
+    pub fn with_trusted_proxies(mut self, proxies: client_addr::TrustedProxies) -> Self {
+        self.observing.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Counts requests by route and status, and times them, for `/metrics`
+    /// ([`monitoring`]); off by default, when nothing would read them.
+    pub fn with_request_metrics(mut self) -> Self {
+        self.observing.metrics = true;
+        self
     }
 
     /// How many gist saves may hold their form in memory at once, and how long the
@@ -132,10 +158,14 @@ pub fn app(
 + Sync
 + 'static {
     let login = state.inner.login.clone();
-    let routes = routes::router(&state)
-        .merge(login.router())
-        .fallback(routes::not_found)
-        .with_state(state.clone());
+    let observing = state.observing.clone();
+    let mut routes = routes::router(&state).merge(login.router());
+    if observing.metrics {
+        // Only the router knows which route matched: each route hands its name to the
+        // counting layer outside, on the response.
+        routes = routes.route_layer(monitoring::NameRouteLayer);
+    }
+    let routes = routes.fallback(routes::not_found).with_state(state.clone());
     let with_sessions = ServiceBuilder::new()
         .map_response(sessions::store_failure_page)
         .layer(login.session_layer(state.inner.sessions.clone()))
@@ -146,7 +176,13 @@ pub fn app(
         .service(routes);
     // Outermost: the request id and log line, a panic turned into an error page, the
     // security headers, whoever made the response.
-    frame::FrameLayer::new(Arc::clone(&state.inner.security)).layer(with_sessions)
+    let framed = frame::FrameLayer::new(Arc::clone(&state.inner.security))
+        .trusting(observing.proxies)
+        .layer(with_sessions);
+    // Counted outside the frame, so that a panic's error page is counted too.
+    ServiceBuilder::new()
+        .option_layer(observing.metrics.then_some(monitoring::RequestMetricsLayer))
+        .service(framed)
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ mod failures;
 mod gists;
 mod helpers;
 mod limits;
+mod metrics;
 mod pages;
+mod proxies;
 mod security;
 mod sign_in;
