@@ -28,6 +28,10 @@ pub struct EmulatorArgs {
     /// Latency added to every response, in milliseconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub latency_ms: u64,
+    /// With it, each response's latency is drawn at random between --latency-ms and this
+    /// many milliseconds.
+    #[arg(long, value_name = "N")]
+    pub latency_max_ms: Option<u64>,
     /// Fraction (0–1) of API requests answered with 502 or 503.
     #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = parse_fraction)]
     pub fail_rate: f64,
@@ -57,13 +61,24 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Seed::from_json_file(path)?,
         None => Seed::builtin(),
     };
-    let mut builder = Emulator::builder()
+    let latency = Duration::from_millis(args.latency_ms);
+    let builder = Emulator::builder()
         .seed(seed)
-        .bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
-        .latency(Duration::from_millis(args.latency_ms))
-        .fail_rate(args.fail_rate)
-        .rate_limit(args.rate_limit)
-        .tokens_per_scopes(args.tokens_per_scopes as usize);
+        .bind(SocketAddr::from(([127, 0, 0, 1], args.port)));
+    let mut builder = match args.latency_max_ms {
+        Some(max) if max < args.latency_ms => {
+            return Err(format!(
+                "--latency-max-ms {max} is below --latency-ms {}",
+                args.latency_ms
+            )
+            .into());
+        }
+        Some(max) => builder.latency_range(latency, Duration::from_millis(max)),
+        None => builder.latency(latency),
+    }
+    .fail_rate(args.fail_rate)
+    .rate_limit(args.rate_limit)
+    .tokens_per_scopes(args.tokens_per_scopes as usize);
     if let Some(login) = &args.auto_approve {
         builder = builder.auto_approve(login.clone());
     }
