@@ -77,6 +77,29 @@ impl FailureKind {
         }
     }
 
+    /// A fixed snake_case name, for logs and metrics (`code_rejected`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::GithubRefused => "github_refused",
+            Self::StateMissing => "state_missing",
+            Self::NoPendingSignIn => "no_pending_sign_in",
+            Self::StateMismatch => "state_mismatch",
+            Self::StateExpired => "state_expired",
+            Self::CodeMissing => "code_missing",
+            Self::CodeRejected => "code_rejected",
+            Self::UnverifiedEmail => "unverified_email",
+            Self::Misconfigured => "misconfigured",
+            Self::NotAllowed => "not_allowed",
+            Self::GithubUnavailable => "github_unavailable",
+            Self::GithubTimeout => "github_timeout",
+            Self::CsrfRejected => "csrf_rejected",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::TooLarge => "too_large",
+            Self::Internal => "internal",
+        }
+    }
+
     /// A short title.
     pub fn title(self) -> &'static str {
         match self {

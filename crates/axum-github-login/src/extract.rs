@@ -383,7 +383,10 @@ impl GithubLogin {
             session,
             records: &self.inner.records,
         };
-        match self.inner.renewer.renew(&store, &auth.tokens).await {
+        let renewed = self.inner.renewer.renew(&store, &auth.tokens).await;
+        let result = if renewed.is_ok() { "renewed" } else { "failed" };
+        metrics::counter!(crate::metrics::TOKEN_RENEWALS, "result" => result).increment(1);
+        match renewed {
             Ok(tokens) => {
                 auth.tokens = tokens;
                 // The renewal may have been another request's (whose session the new

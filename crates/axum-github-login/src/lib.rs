@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod layer;
 mod login;
+pub mod metrics;
 mod next;
 mod pages;
 mod pending;

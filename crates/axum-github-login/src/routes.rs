@@ -160,9 +160,14 @@ async fn callback(
     let had_cookie = received.is_some();
     let mut pending = received.unwrap_or_default();
     let mut res = match finish_sign_in(&login, &session, query.as_deref(), &mut pending).await {
-        Ok(next) => see_other(next.as_str()),
+        Ok(next) => {
+            metrics::counter!(crate::metrics::SIGN_INS).increment(1);
+            see_other(next.as_str())
+        }
         Err(failure) => {
             tracing::warn!(kind = ?failure.kind, "sign-in failed");
+            metrics::counter!(crate::metrics::SIGN_IN_FAILURES, "reason" => failure.kind.name())
+                .increment(1);
             // A failed sign-in leaves no session behind (a signed-in one stays as it was).
             let signed_in = matches!(session.get_value(keys::AUTH).await, Ok(Some(_)));
             if !signed_in

@@ -14,6 +14,8 @@ use clap::{Args, ValueEnum};
 use github_oauth::{ClientId, ClientSecret};
 use url::Url;
 
+use crate::client_addr::TrustedProxies;
+
 /// Which GitHub, and which OAuth app: the flags `gistdesk serve` and `gistdesk login`
 /// share.
 #[derive(Debug, Args)]
@@ -155,6 +157,17 @@ pub struct ServeArgs {
     /// others wait up to GITHUB_TIMEOUT for a turn, then get 503.
     #[arg(long, env = "SAVE_CONCURRENCY", default_value_t = crate::limits::DEFAULT_SAVE_CONCURRENCY)]
     pub save_concurrency: usize,
+
+    /// Proxies whose X-Forwarded-For names the client in the access line (comma-separated
+    /// addresses and CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8). None by default: the
+    /// connection's peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+
+    /// Address and port of the Prometheus endpoint (GET /metrics), apart from the pages so
+    /// that it is never public by accident. Off by default.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 
     /// Whether every request ends with an access line (target `gistdesk::access`).
     #[arg(long, env = "ACCESS_LOG", default_value = "on", value_parser = parse_switch, action = clap::ArgAction::Set)]
@@ -400,6 +413,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Gist saves holding their form in memory at once (`SAVE_CONCURRENCY`).
     pub save_concurrency: usize,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// Where `/metrics` is served (`METRICS_BIND`); `None`: no metrics at all.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Config {
@@ -488,6 +505,17 @@ impl Config {
                 "must not be shorter than SESSION_IDLE_TIMEOUT",
             ));
         }
+        let trusted_proxies = TrustedProxies::parse(&args.trusted_proxies)
+            .map_err(|problem| ConfigError::new("TRUSTED_PROXIES", problem))?;
+        if let Some(metrics) = args.metrics_bind
+            && metrics == args.bind
+            && metrics.port() != 0
+        {
+            return Err(ConfigError::new(
+                "METRICS_BIND",
+                "must differ from BIND: /metrics is served apart from the pages",
+            ));
+        }
         if !(1..=1024).contains(&args.save_concurrency) {
             return Err(ConfigError::new(
                 "SAVE_CONCURRENCY",
@@ -527,6 +555,8 @@ impl Config {
             },
             log_format: args.log_format,
             save_concurrency: args.save_concurrency,
+            trusted_proxies,
+            metrics_bind: args.metrics_bind,
         })
     }
 }
@@ -823,6 +853,32 @@ mod tests {
             .expect("valid")
             .describe();
         assert!(!described.contains("hunter2"));
+    }
+
+    #[test]
+    fn proxies_are_trusted_and_metrics_served_only_when_set() {
+        let defaults = config(&[]).expect("defaults are valid");
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(defaults.metrics_bind, None);
+        let set = config(&[
+            "--trusted-proxies",
+            "127.0.0.1, 10.0.0.0/8",
+            "--metrics-bind",
+            "127.0.0.1:9100",
+        ])
+        .expect("valid");
+        assert!(!set.trusted_proxies.is_empty());
+        assert_eq!(
+            set.metrics_bind,
+            Some("127.0.0.1:9100".parse().expect("addr"))
+        );
+        let err = config(&["--trusted-proxies", "proxy.local"]).expect_err("a name");
+        assert!(
+            err.contains("TRUSTED_PROXIES") && err.contains("proxy.local"),
+            "{err}"
+        );
+        let err = config(&["--metrics-bind", "127.0.0.1:3000"]).expect_err("same as BIND");
+        assert!(err.contains("METRICS_BIND"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use futures_util::FutureExt;
@@ -30,11 +31,15 @@ use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
 
 use crate::AppError;
+use crate::client_addr::{TrustedProxies, client_address};
 use crate::request_context::{RequestInfo, with_current_request};
 use crate::security::SecurityHeaders;
 
 /// The request id header, read from the request and sent back on the response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Where proxies name the addresses a request came through.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The longest request id taken from a request; longer ones are replaced.
 const MAX_INCOMING_ID: usize = 64;
@@ -96,15 +101,24 @@ fn acceptable_id(value: &HeaderValue) -> bool {
 pub struct FrameLayer {
     ids: Arc<RequestIds>,
     security: Arc<SecurityHeaders>,
+    proxies: Arc<TrustedProxies>,
 }
 
 impl FrameLayer {
-    /// A frame adding `security` headers, with a fresh request id prefix.
+    /// A frame adding `security` headers, with a fresh request id prefix, trusting no
+    /// proxy's `X-Forwarded-For`.
     pub fn new(security: Arc<SecurityHeaders>) -> Self {
         Self {
             ids: Arc::new(RequestIds::new()),
             security,
+            proxies: Arc::default(),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies (`TRUSTED_PROXIES`).
+    pub fn trusting(mut self, proxies: Arc<TrustedProxies>) -> Self {
+        self.proxies = proxies;
+        self
     }
 }
 
@@ -116,6 +130,7 @@ impl<S> Layer<S> for FrameLayer {
             inner,
             ids: Arc::clone(&self.ids),
             security: Arc::clone(&self.security),
+            proxies: Arc::clone(&self.proxies),
         }
     }
 }
@@ -126,6 +141,7 @@ pub struct Frame<S> {
     inner: S,
     ids: Arc<RequestIds>,
     security: Arc<SecurityHeaders>,
+    proxies: Arc<TrustedProxies>,
 }
 
 impl<S> Service<Request> for Frame<S>
@@ -148,7 +164,19 @@ where
             Some(id) if acceptable_id(id) => id.clone(),
             _ => self.ids.next_id(),
         };
-        let info = RequestInfo::new(id, request.method().clone(), request.uri().clone());
+        let client =
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| {
+                    client_address(
+                        peer.ip(),
+                        request.headers().get(X_FORWARDED_FOR),
+                        &self.proxies,
+                    )
+                });
+        let info = RequestInfo::new(id, request.method().clone(), request.uri().clone())
+            .with_client(client);
         // Handlers run when the future is polled, inside the scope; a panic here is one
         // in a service's `call` itself.
         let inner = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
@@ -200,12 +228,7 @@ where
             response.headers_mut().entry(REQUEST_ID).or_insert(id);
         }
         let micros = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        tracing::info!(
-            target: "gistdesk::access",
-            status = response.status().as_u16(),
-            micros,
-            "finished"
-        );
+        crate::telemetry::log_access(response.status().as_u16(), micros);
         Poll::Ready(Ok(response))
     }
 }

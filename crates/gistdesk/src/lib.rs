@@ -7,12 +7,14 @@
 
 pub mod cli;
 pub mod cli_emulator;
+pub mod client_addr;
 pub mod config;
 mod error;
 mod error_pages;
 mod frame;
 pub mod limits;
 pub mod memo;
+mod monitoring;
 mod pages;
 mod render;
 mod renewal_lock;
@@ -54,6 +56,7 @@ pub struct AppState {
     inner: Arc<Inner>,
     saves: limits::SavePermits,
     searches: search::Searches,
+    observing: Observing,
 }
 
 #[derive(Debug)]
@@ -67,6 +70,14 @@ struct Inner {
     stylesheet: String,
     /// axum-github-login's sign-out route, for the account page's form.
     logout_path: String,
+}
+
+/// How the outermost layers see requests: which proxies they believe, and whether they
+/// count requests for `/metrics`.
+#[derive(Clone, Debug, Default)]
+struct Observing {
+    proxies: Arc<client_addr::TrustedProxies>,
+    metrics: bool,
 }
 
 impl AppState {
@@ -98,6 +109,7 @@ impl AppState {
             }),
             saves: limits::SavePermits::default(),
             searches: search::Searches::new(None, page_memory),
+            observing: Observing::default(),
         }
     }
 
@@ -110,6 +122,20 @@ impl AppState {
 
     fn searches(&self) -> &search::Searches {
         &self.searches
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies in the access line
+    /// (`TRUSTED_PROXIES`; none by default).
+    pub fn with_trusted_proxies(mut self, proxies: client_addr::TrustedProxies) -> Self {
+        self.observing.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Counts requests by route and status, and times them, for `/metrics`
+    /// ([`monitoring`]); off by default, when nothing would read them.
+    pub fn with_request_metrics(mut self) -> Self {
+        self.observing.metrics = true;
+        self
     }
 
     /// How many gist saves may hold their form in memory at once, and how long the
@@ -151,10 +177,14 @@ pub fn app(
 + Sync
 + 'static {
     let login = state.inner.login.clone();
-    let routes = routes::router(&state)
-        .merge(login.router())
-        .fallback(routes::not_found)
-        .with_state(state.clone());
+    let observing = state.observing.clone();
+    let mut routes = routes::router(&state).merge(login.router());
+    if observing.metrics {
+        // Only the router knows which route matched: each route hands its name to the
+        // counting layer outside, on the response.
+        routes = routes.route_layer(monitoring::NameRouteLayer);
+    }
+    let routes = routes.fallback(routes::not_found).with_state(state.clone());
     let with_sessions = ServiceBuilder::new()
         .map_response(|response: http::Response<CompressionBody<Body>>| response.map(Body::new))
         .layer(compression())
@@ -167,7 +197,13 @@ pub fn app(
         .service(routes);
     // Outermost: the request id and log line, a panic turned into an error page, the
     // security headers, whoever made the response.
-    frame::FrameLayer::new(Arc::clone(&state.inner.security)).layer(with_sessions)
+    let framed = frame::FrameLayer::new(Arc::clone(&state.inner.security))
+        .trusting(observing.proxies)
+        .layer(with_sessions);
+    // Counted outside the frame, so that a panic's error page is counted too.
+    ServiceBuilder::new()
+        .option_layer(observing.metrics.then_some(monitoring::RequestMetricsLayer))
+        .service(framed)
 }
 
 /// gzip or brotli, as the browser accepts them: pages of large files shrink several

@@ -139,7 +139,9 @@ impl GithubMemo {
     /// (up to 1,000). A failure to read them is logged and shows the stars read so far
     /// rather than failing the page.
     pub async fn starred_ids(&self, user_id: u64, github: &github_api::Client) -> StarredIds {
-        if let Some(ids) = self.stars.get(&user_id) {
+        let remembered = self.stars.get(&user_id);
+        crate::monitoring::page_memory("starred", remembered.is_some());
+        if let Some(ids) = remembered {
             return ids;
         }
         let ticket = self.stars.ticket();
@@ -177,7 +179,9 @@ impl GithubMemo {
         github: &github_api::Client,
     ) -> Result<Arc<Page<Gist>>, github_api::Error> {
         let key = (user_id, kind, number);
-        if let Some(page) = self.lists.get(&key) {
+        let remembered = self.lists.get(&key);
+        crate::monitoring::page_memory("list", remembered.is_some());
+        if let Some(page) = remembered {
             return Ok(page);
         }
         let ticket = self.lists.ticket();

@@ -6,6 +6,7 @@
 //! callback's carries `code` and `state`.
 
 use std::future::Future;
+use std::net::IpAddr;
 
 use axum::http::{HeaderValue, Method, Uri};
 use tokio::task::futures::TaskLocalFuture;
@@ -20,12 +21,30 @@ pub struct RequestInfo {
     id: HeaderValue,
     method: Method,
     uri: Uri,
+    client: Option<IpAddr>,
 }
 
 impl RequestInfo {
     /// `id` must be visible ASCII (made by the frame, or checked by it).
     pub(crate) fn new(id: HeaderValue, method: Method, uri: Uri) -> Self {
-        Self { id, method, uri }
+        Self {
+            id,
+            method,
+            uri,
+            client: None,
+        }
+    }
+
+    /// The same, sent by `client` ([`crate::client_addr::client_address`]); `None` when
+    /// the request did not come over a connection (tests calling the service directly).
+    pub(crate) fn with_client(mut self, client: impl Into<Option<IpAddr>>) -> Self {
+        self.client = client.into();
+        self
+    }
+
+    /// Who sent the request, when known.
+    pub(crate) fn client(&self) -> Option<IpAddr> {
+        self.client
     }
 
     /// The request id as the header carries it.

@@ -16,13 +16,14 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use futures_util::FutureExt;
 use hyper::body::{Frame, Incoming, SizeHint};
@@ -101,8 +102,8 @@ where
                 accepted = listener.accept() => accepted,
             },
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(err) if is_connection_error(&err) => continue,
             Err(err) => {
                 // Out of file descriptors or the like: wait for some to be freed.
@@ -121,6 +122,7 @@ where
         let service = ClockedService {
             service: service.clone(),
             clock: Arc::clone(&clock),
+            peer,
         };
         let connection = Deadline::new(graceful.watch(http.serve_connection(io, service)), clock);
         connections.spawn(async move {
@@ -367,10 +369,13 @@ impl AsyncWrite for ClockedIo {
 }
 
 /// The application as hyper calls it, per request as `TowerToHyperService` would, with
-/// the request counted on the clock until its response body is done.
+/// the request counted on the clock until its response body is done. Each request
+/// carries the connection's peer address as axum's `ConnectInfo` (the access line's
+/// client, [`crate::client_addr`]).
 struct ClockedService<S> {
     service: S,
     clock: Arc<Clock>,
+    peer: SocketAddr,
 }
 
 impl<S> hyper::service::Service<hyper::Request<Incoming>> for ClockedService<S>
@@ -382,9 +387,11 @@ where
     type Future = ClockedFuture<Oneshot<S, Request>>;
 
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(ConnectInfo(self.peer));
         ClockedFuture {
             in_flight: Some(self.clock.request_started()),
-            response: self.service.clone().oneshot(request.map(Body::new)),
+            response: self.service.clone().oneshot(request),
         }
     }
 }

@@ -234,37 +234,45 @@ impl SessionBackend {
     }
 
     /// Runs one store operation, failing it when the store does not answer in time.
+    /// `name` is the operation's label in the metrics ([`crate::monitoring`]).
     async fn bounded<T>(
         &self,
+        name: &'static str,
         operation: impl Future<Output = session_store::Result<T>>,
     ) -> session_store::Result<T> {
-        tokio::time::timeout(self.timeout, operation)
-            .await
-            .unwrap_or_else(|_| {
-                Err(session_store::Error::Backend(format!(
-                    "the session store did not answer within {} ms",
-                    self.timeout.as_millis()
-                )))
-            })
+        let started = std::time::Instant::now();
+        let result = tokio::time::timeout(self.timeout, operation).await;
+        let failure = match &result {
+            Ok(Ok(_)) => None,
+            Ok(Err(_)) => Some(false),
+            Err(_) => Some(true),
+        };
+        crate::monitoring::store_operation(name, started.elapsed(), failure);
+        result.unwrap_or_else(|_| {
+            Err(session_store::Error::Backend(format!(
+                "the session store did not answer within {} ms",
+                self.timeout.as_millis()
+            )))
+        })
     }
 }
 
 #[async_trait]
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.bounded(self.store.create(record)).await
+        self.bounded("create", self.store.create(record)).await
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.bounded(self.store.save(record)).await
+        self.bounded("save", self.store.save(record)).await
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        self.bounded(self.store.load(id)).await
+        self.bounded("load", self.store.load(id)).await
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.bounded(self.store.delete(id)).await
+        self.bounded("delete", self.store.delete(id)).await
     }
 }
 

@@ -41,6 +41,9 @@ pub enum StartError {
     /// The sign-in settings were refused.
     #[error("cannot set up sign-in: {0}")]
     Login(#[from] axum_github_login::BuildError),
+    /// The metrics recorder could not be installed.
+    #[error(transparent)]
+    Metrics(#[from] crate::monitoring::MetricsError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -60,6 +63,7 @@ pub struct Application {
     public_url: Url,
     emulator: Option<github_emulator::Emulator>,
     expiry_task: Option<tokio::task::JoinHandle<()>>,
+    metrics: Option<(SocketAddr, tokio::task::JoinHandle<()>)>,
 }
 
 impl Application {
@@ -131,8 +135,24 @@ impl Application {
         }
         let login = login.build()?;
 
+        let metrics = match config.metrics_bind {
+            Some(addr) => {
+                let handle = crate::monitoring::install()?;
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|source| StartError::Bind { addr, source })?;
+                tracing::info!(addr = %bound, "metrics at /metrics");
+                let task = tokio::spawn(crate::monitoring::serve(listener, handle));
+                Some((bound, task))
+            }
+            None => None,
+        };
+
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
-        let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory)
+        let mut state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory)
             .with_save_permits(crate::limits::SavePermits::new(
                 config.save_concurrency,
                 config.github_timeout,
@@ -142,7 +162,11 @@ impl Application {
             .with_searches(crate::search::Searches::new(
                 Some(config.data_dir.join("search")),
                 config.page_memory,
-            ));
+            ))
+            .with_trusted_proxies(config.trusted_proxies.clone());
+        if metrics.is_some() {
+            state = state.with_request_metrics();
+        }
         Ok(Self {
             listener,
             state,
@@ -151,7 +175,13 @@ impl Application {
             public_url,
             emulator,
             expiry_task,
+            metrics,
         })
+    }
+
+    /// Where `/metrics` is served, when `METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
     }
 
     /// The address the server listens on.
@@ -185,6 +215,9 @@ impl Application {
         )
         .await;
         if let Some(task) = self.expiry_task {
+            task.abort();
+        }
+        if let Some((_, task)) = self.metrics {
             task.abort();
         }
         if let Some(emulator) = self.emulator {

@@ -2,11 +2,11 @@
 //!
 //! Every request has an id ([`crate::frame`]), sent back as `x-request-id`. Each line
 //! logged while a request runs names it, its method and its path, and every request
-//! ends with one line of target `gistdesk::access`: its status and the time it took in
-//! microseconds. Text:
+//! ends with one line of target `gistdesk::access`: its status, the time it took in
+//! microseconds and the client's address ([`crate::client_addr`]). Text:
 //!
 //! ```text
-//! 2026-11-29T00:07:35.217690Z  INFO request{method=GET path=/gists request_id=5f0c9e1a7d3b2c46-1}: gistdesk::access: finished status=200 micros=412
+//! 2026-11-29T00:07:35.217690Z  INFO request{method=GET path=/gists request_id=5f0c9e1a7d3b2c46-1}: gistdesk::access: finished status=200 micros=412 client=203.0.113.9
 //! ```
 //!
 //! JSON: `{"timestamp":…,"level":"INFO","target":"gistdesk::access","message":"finished","status":200,"micros":412,"request_id":…,"method":"GET","path":"/gists"}`.
@@ -73,6 +73,18 @@ pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
         .try_init()
         .map_err(|e| format!("cannot install the logger: {e}"))?;
     Ok(LogGuard { _worker: worker })
+}
+
+/// Logs the line that ends a request: `finished` with its status and the time it took in
+/// microseconds (and the client's address when known), at INFO with target
+/// `gistdesk::access`. An ordinary event: every layer of the subscriber sees it.
+pub(crate) fn log_access(status: u16, micros: u64) {
+    match with_current_request(|r| r.client()).flatten() {
+        Some(client) => {
+            tracing::info!(target: "gistdesk::access", status, micros, %client, "finished");
+        }
+        None => tracing::info!(target: "gistdesk::access", status, micros, "finished"),
+    }
 }
 
 /// The formatting layer of `format`, writing to `writer` (what [`init`] installs; tests
@@ -377,15 +389,20 @@ mod tests {
                 HeaderValue::from_static("5f0c9e1a7d3b2c46-1a"),
                 Method::GET,
                 Uri::from_static("/auth/github/callback?code=c0de&state=s7a7e"),
-            );
+            )
+            .with_client(CLIENT.parse::<std::net::IpAddr>().expect("an address"));
             request.scope_sync(log);
             let all = lines.text();
             (outside.clone(), all[outside.len()..].to_owned())
         })
     }
 
+    /// The client of the request the tests log in.
+    const CLIENT: &str = "203.0.113.9";
+
+    /// The access line as a test's subscriber sees it (no logger of gistdesk's installed).
     fn event() {
-        tracing::info!(target: "gistdesk::access", status = 200u16, micros = 412u64, "finished");
+        log_access(200, 412);
     }
 
     fn is_timestamp(s: &str) -> bool {
@@ -413,7 +430,7 @@ mod tests {
         assert_eq!(
             rest,
             " INFO request{method=GET path=/auth/github/callback request_id=5f0c9e1a7d3b2c46-1a}: \
-             gistdesk::access: finished status=200 micros=412\n"
+             gistdesk::access: finished status=200 micros=412 client=203.0.113.9\n"
         );
         assert!(!inside.contains("c0de") && !inside.contains("s7a7e"));
     }
@@ -457,6 +474,7 @@ mod tests {
         assert_eq!(inside["method"], "GET");
         assert_eq!(inside["path"], "/auth/github/callback");
         assert_eq!(inside["status"], 200);
+        assert_eq!(inside["client"], CLIENT);
     }
 
     #[test]

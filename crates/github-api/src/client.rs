@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::error::excerpt;
+use crate::observe;
 use crate::rate_limit::{REMAINING, RESET, header_str, header_u64};
 use crate::{CachedResponse, Error, EtagCache, Links, RateLimit, ValidationError, page_number};
 
@@ -668,6 +669,9 @@ impl Client {
         let (status, headers, bytes) = self
             .send_with_retries(method, &url, body, etag, true, self.inner.shared.max_body)
             .await?;
+        if let Some(remaining) = header_u64(&headers, &REMAINING) {
+            observe::rate_limit_remaining(remaining);
+        }
         RateLimit::update(
             &mut self
                 .inner
@@ -737,6 +741,7 @@ impl Client {
             Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
         );
         let started = tokio::time::Instant::now();
+        let endpoint = observe::endpoint(&self.inner.shared.base, url);
         // The timeout bounds the whole call: each attempt gets what is left of it.
         let deadline = started + self.inner.shared.timeout;
         let mut attempt: u8 = 0;
@@ -753,9 +758,16 @@ impl Client {
                 with_token,
                 max_body,
             );
+            let attempt_started = tokio::time::Instant::now();
             let result = tokio::time::timeout(left, attempt_once)
                 .await
                 .unwrap_or(Err(Error::Timeout));
+            observe::call(
+                &endpoint,
+                &method,
+                result.as_ref().ok().map(|(status, _, _)| *status),
+                attempt_started.elapsed(),
+            );
             let retryable = match &result {
                 Ok((status, _, _)) => matches!(status, 502..=504),
                 Err(Error::Transport(_)) => true,

@@ -6,6 +6,7 @@ mod client;
 mod error;
 mod gists;
 mod link;
+mod observe;
 mod rate_limit;
 pub mod renewal;
 mod users;

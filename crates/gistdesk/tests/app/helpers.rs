@@ -114,6 +114,8 @@ impl TestAppBuilder {
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,
             save_concurrency: gistdesk::limits::DEFAULT_SAVE_CONCURRENCY,
+            trusted_proxies: Default::default(),
+            metrics_bind: None,
         };
         let mut config = config;
         for change in self.changes {
@@ -122,6 +124,7 @@ impl TestAppBuilder {
         let app = Application::build(config).await.expect("gistdesk starts");
         let address = format!("http://{}", app.local_addr());
         let state = app.state().clone();
+        let metrics_addr = app.metrics_addr();
         tokio::spawn(app.run_until(std::future::pending()));
         let jar = Arc::new(reqwest::cookie::Jar::default());
         TestApp {
@@ -130,6 +133,7 @@ impl TestAppBuilder {
             jar,
             emulator,
             state,
+            metrics_addr,
             dir,
         }
     }
@@ -159,6 +163,8 @@ pub struct TestApp {
     jar: Arc<reqwest::cookie::Jar>,
     pub emulator: Emulator,
     pub state: gistdesk::AppState,
+    /// Where `/metrics` is served, when the test set `METRICS_BIND`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     dir: PathBuf,
 }
 

@@ -635,6 +635,8 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
         save_concurrency: gistdesk::limits::DEFAULT_SAVE_CONCURRENCY,
+        trusted_proxies: Default::default(),
+        metrics_bind: None,
     }
 }
 
