@@ -249,10 +249,17 @@ async fn call(ctx: &Ctx, case: Case) -> Result<(), String> {
         Case::UserBare => bare_json::<github_api::User>(&ctx.http, &ctx.user_url, &ctx.token)
             .await
             .map(drop),
-        Case::UserApi => ctx.api.user().await.map(drop).map_err(|e| e.to_string()),
+        Case::UserApi => ctx
+            .api
+            .users()
+            .me()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
         Case::UserApiCached => ctx
             .api_cached
-            .user()
+            .users()
+            .me()
             .await
             .map(drop)
             .map_err(|e| e.to_string()),
@@ -312,12 +319,12 @@ async fn conditional(http: &reqwest::Client, up: &Upstream) -> Result<serde_json
     };
     let seen = || up.statuses.lock().map(|s| s.clone()).unwrap_or_default();
     clear();
-    client.user().await.map_err(|e| e.to_string())?;
+    client.users().me().await.map_err(|e| e.to_string())?;
     let first = seen();
     let a = rate_used(http, &up.api, &up.token).await?;
     let b = rate_used(http, &up.api, &up.token).await?;
     clear();
-    client.user().await.map_err(|e| e.to_string())?;
+    client.users().me().await.map_err(|e| e.to_string())?;
     let second = seen();
     let c = rate_used(http, &up.api, &up.token).await?;
     let probe = b - a;
