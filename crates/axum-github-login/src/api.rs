@@ -81,15 +81,43 @@ impl ApiClients {
         if policy.allows_everyone() || policy.allows_user(user.id, &user.login) {
             return Ok(true);
         }
-        let client = self.client(&tokens.access_token).map_err(api_failure)?;
+        self.member_of_allowed(policy, tokens)
+            .await
+            .map_err(api_failure)
+    }
+
+    /// The periodic re-check of a signed-in person: the access policy again, and in any
+    /// case whether GitHub still takes the token (a `401` comes back as
+    /// [`github_api::Error::Unauthorized`]). Every call is conditional: an unchanged
+    /// answer is a `304`, which costs no rate limit.
+    pub(crate) async fn recheck(
+        &self,
+        policy: &AccessPolicy,
+        user: &GithubUser,
+        tokens: &TokenSet,
+    ) -> Result<bool, github_api::Error> {
+        if policy.allows_everyone() || policy.allows_user(user.id, &user.login) {
+            // Nothing to look up but whether the token still works.
+            self.client(&tokens.access_token)?.users().me().await?;
+            return Ok(true);
+        }
+        self.member_of_allowed(policy, tokens).await
+    }
+
+    async fn member_of_allowed(
+        &self,
+        policy: &AccessPolicy,
+        tokens: &TokenSet,
+    ) -> Result<bool, github_api::Error> {
+        let client = self.client(&tokens.access_token)?;
         if policy.needs_orgs() {
-            let orgs = client.orgs().mine().await.map_err(api_failure)?;
+            let orgs = client.orgs().mine().await?;
             if orgs.iter().any(|o| policy.allows_org(&o.login)) {
                 return Ok(true);
             }
         }
         if policy.needs_teams() {
-            let teams = client.teams().mine().await.map_err(api_failure)?;
+            let teams = client.teams().mine().await?;
             if teams.iter().any(|t| {
                 t.organization
                     .as_ref()

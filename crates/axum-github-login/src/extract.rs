@@ -42,6 +42,9 @@ pub struct SignedIn {
     session: Session,
     login: GithubLogin,
     here: Option<PathAndQuery>,
+    /// This request's path and query whatever its method: where it is sent again once a
+    /// refused token was renewed.
+    again: Option<PathAndQuery>,
     wants_json: bool,
 }
 
@@ -91,8 +94,14 @@ impl SignedIn {
         .into_response()
     }
 
-    /// What to answer when GitHub said `401 Unauthorized` for this person's token: the
-    /// session ends and the person is asked to sign in again, with a line saying why.
+    /// What to answer when GitHub said `401 Unauthorized` for this person's token.
+    ///
+    /// A token that should still be valid (GitHub may end one early) is renewed once,
+    /// when it can be (GitHub App tokens with a live refresh token), and the request is
+    /// sent again with `307 Temporary Redirect` (same method, same body: GitHub did
+    /// nothing with the refused call). If the renewed token is refused too, or the token
+    /// cannot be renewed, the session ends and the person is asked to sign in again,
+    /// with a line saying why.
     ///
     /// ```
     /// # use axum::response::{IntoResponse, Response};
@@ -107,7 +116,21 @@ impl SignedIn {
     /// }
     /// ```
     pub async fn github_unauthorized(&self) -> Response {
-        self.end_session(SignedOutReason::TokenRejected).await
+        match self.login.renew_refused(&self.session, &self.auth).await {
+            Ok(Ok(_)) => match &self.again {
+                Some(again) => (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [
+                        (header::LOCATION, again.as_str()),
+                        (header::CACHE_CONTROL, "no-store"),
+                    ],
+                )
+                    .into_response(),
+                None => self.end_session(SignedOutReason::TokenRejected).await,
+            },
+            Ok(Err(reason)) => self.end_session(reason).await,
+            Err(f) => f.with_json(self.wants_json).into_response(),
+        }
     }
 }
 
@@ -234,11 +257,15 @@ fn request_target(parts: &Parts) -> Option<PathAndQuery> {
     if parts.method != Method::GET && parts.method != Method::HEAD {
         return None;
     }
-    let uri = parts
+    original_uri(parts).path_and_query().cloned()
+}
+
+/// The URI as the client sent it (not as a nested router sees it).
+fn original_uri(parts: &Parts) -> &http::Uri {
+    parts
         .extensions
         .get::<OriginalUri>()
-        .map_or(&parts.uri, |o| &o.0);
-    uri.path_and_query().cloned()
+        .map_or(&parts.uri, |o| &o.0)
 }
 
 fn next_for(target: Option<&PathAndQuery>) -> NextPath {
@@ -271,6 +298,7 @@ async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
             session,
             login,
             here,
+            again: original_uri(parts).path_and_query().cloned(),
             wants_json: json,
         })),
         Ok(Check::Anonymous(None)) => Ok(None),
@@ -353,14 +381,40 @@ impl GithubLogin {
                 .await?;
             return Ok(Check::Anonymous(Some(SignedOutReason::SessionExpired)));
         }
+        // Signed out everywhere since this session began (from any browser, on any
+        // instance).
+        let generation = self
+            .inner
+            .generations
+            .current(auth.user.id)
+            .await
+            .map_err(store_failure)?;
+        if generation != auth.generation {
+            return self
+                .ended(session, SignedOutReason::SignedOutEverywhere)
+                .await;
+        }
         let auth = if self.inner.renewer.due(&auth.tokens) {
-            match self.refresh(session, AuthRecord::clone(&auth)).await? {
+            match self
+                .refresh(session, AuthRecord::clone(&auth), false)
+                .await?
+            {
                 Ok(auth) => auth,
                 Err(reason) => return Ok(Check::Anonymous(reason)),
             }
         } else {
             auth
         };
+        if let Some(every) = self.inner.policy_recheck {
+            let checked: i64 = read(session, keys::CHECKED)
+                .await?
+                .unwrap_or(auth.signed_in_at);
+            if now.saturating_sub(checked) >= secs(every)
+                && let Some(reason) = self.recheck(session, &auth, now, secs(every)).await?
+            {
+                return self.ended(session, reason).await;
+            }
+        }
         // Push the idle deadline back now and then, not on every request (each push is a
         // write to the store).
         if now.saturating_sub(seen) >= secs(settings.touch_interval()) {
@@ -372,12 +426,86 @@ impl GithubLogin {
         Ok(Check::SignedIn(auth))
     }
 
-    /// Renews an expiring token (by `github-api`'s one renewal policy); `Err(reason)`
-    /// when the session had to end.
+    /// Ends the session for `reason` and says so.
+    async fn ended(&self, session: &Session, reason: SignedOutReason) -> Result<Check, Failure> {
+        self.end_session(session, reason).await?;
+        Ok(Check::Anonymous(Some(reason)))
+    }
+
+    /// Checks the access policy again with GitHub (see
+    /// [`GithubLoginBuilder::policy_recheck`](crate::GithubLoginBuilder::policy_recheck));
+    /// `Some(reason)` when the session must end.
+    async fn recheck(
+        &self,
+        session: &Session,
+        auth: &Arc<AuthRecord>,
+        now: i64,
+        every: i64,
+    ) -> Result<Option<SignedOutReason>, Failure> {
+        let inner = &self.inner;
+        let next_check_from = match inner
+            .api
+            .recheck(&inner.policy, &auth.user, &auth.tokens)
+            .await
+        {
+            Ok(true) => now,
+            Ok(false) => {
+                tracing::info!(user_id = auth.user.id, login = %auth.user.login, "no longer allowed by the access policy; session ends");
+                return Ok(Some(SignedOutReason::NotAllowed));
+            }
+            Err(github_api::Error::Unauthorized) => {
+                // Renewed once, if the token can be; the next request checks again with
+                // the new one.
+                return match self.renew_refused(session, auth).await? {
+                    Ok(_) => Ok(None),
+                    Err(reason) => Ok(Some(reason)),
+                };
+            }
+            Err(e) => {
+                // GitHub being away is no reason to sign anyone out: the person stays,
+                // and the check is tried again a minute from now.
+                tracing::warn!(error = %e, "could not re-check the access policy with GitHub");
+                now.saturating_sub(every).saturating_add(RECHECK_RETRY_SECS)
+            }
+        };
+        session
+            .insert(keys::CHECKED, next_check_from)
+            .await
+            .map_err(Failure::session_store)?;
+        Ok(None)
+    }
+
+    /// GitHub refused (`401`) a token that should still be valid: it is renewed once, if
+    /// it can be and was not itself renewed for the same reason. `Err(reason)` when the
+    /// session must end instead.
+    async fn renew_refused(
+        &self,
+        session: &Session,
+        auth: &AuthRecord,
+    ) -> Result<Result<Arc<AuthRecord>, SignedOutReason>, Failure> {
+        let now = time::OffsetDateTime::now_utc();
+        if auth.renewed_on_401 || !auth.tokens.can_refresh(now) {
+            return Ok(Err(SignedOutReason::TokenRejected));
+        }
+        tracing::info!(
+            user_id = auth.user.id,
+            "GitHub refused a token that should be valid; renewing it once"
+        );
+        Ok(
+            match self.refresh(session, AuthRecord::clone(auth), true).await? {
+                Ok(auth) => Ok(auth),
+                Err(reason) => Err(reason.unwrap_or(SignedOutReason::TokenRejected)),
+            },
+        )
+    }
+
+    /// Renews the token (by `github-api`'s one renewal policy) because it is expiring, or
+    /// (`after_401`) because GitHub refused it; `Err(reason)` when the session had to end.
     async fn refresh(
         &self,
         session: &Session,
         mut auth: AuthRecord,
+        after_401: bool,
     ) -> Result<Result<Arc<AuthRecord>, Option<SignedOutReason>>, Failure> {
         let store = SessionTokens {
             session,
@@ -389,6 +517,7 @@ impl GithubLogin {
         match renewed {
             Ok(tokens) => {
                 auth.tokens = tokens;
+                auth.renewed_on_401 = after_401;
                 // The renewal may have been another request's (whose session the new
                 // tokens were saved in): this request's copy of the session gets them
                 // too, or saving it after the response would put the spent ones back.
@@ -458,6 +587,19 @@ impl TokenStore for SessionTokens<'_> {
                 .map_err(|e| Box::new(Failure::session_store(e)) as StoreError)?;
             Ok(())
         })
+    }
+}
+
+/// How long after a re-check that could not reach GitHub it is tried again.
+const RECHECK_RETRY_SECS: i64 = 60;
+
+fn store_failure(e: StoreError) -> Failure {
+    match e.downcast::<Failure>() {
+        Ok(failure) => *failure,
+        Err(e) => {
+            tracing::error!(error = %e, "the sign-out generations could not be read");
+            Failure::new(FailureKind::StoreUnavailable, "/")
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod api;
 mod csrf;
 mod error;
+mod everywhere;
 mod extract;
 mod layer;
 mod login;
@@ -17,9 +18,10 @@ mod session;
 
 pub use csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
 pub use error::{Failure, FailureKind};
+pub use everywhere::{Generations, MemoryGenerations};
 pub use extract::{MaybeSignedIn, SignInRejection, SignedIn};
 pub use layer::{LoginFuture, LoginLayer, LoginService};
-pub use login::{BuildError, GithubLogin, GithubLoginBuilder};
+pub use login::{BuildError, DEFAULT_POLICY_RECHECK, GithubLogin, GithubLoginBuilder};
 pub use next::{InvalidNextPath, NextPath};
 pub use pages::{DefaultPages, Pages};
 pub use pending::{SignInKey, SignInKeyError};

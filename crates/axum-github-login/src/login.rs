@@ -13,6 +13,7 @@ use url::Url;
 use crate::NextPath;
 use crate::api::ApiClients;
 use crate::error::{Failure, FailureKind};
+use crate::everywhere::{Generations, MemoryGenerations};
 use crate::pages::{DefaultPages, Pages};
 use crate::pending::{PendingCookie, SignInKey, SignInKeyError};
 use crate::policy::AccessPolicy;
@@ -41,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) pending_ttl: Duration,
     pub(crate) pending: PendingCookie,
     pub(crate) records: ParsedRecords,
+    pub(crate) generations: Arc<dyn Generations>,
+    pub(crate) policy_recheck: Option<Duration>,
 }
 
 impl std::fmt::Debug for GithubLogin {
@@ -91,7 +94,12 @@ pub struct GithubLoginBuilder {
     sign_in_timeout: Duration,
     sign_in_key: Option<SignInKey>,
     shared_lock: Option<Arc<dyn SharedLock>>,
+    generations: Option<Arc<dyn Generations>>,
+    policy_recheck: Option<Duration>,
 }
+
+/// How often a signed-in person's access is checked with GitHub again, unless set.
+pub const DEFAULT_POLICY_RECHECK: Duration = Duration::from_secs(15 * 60);
 
 impl GithubLogin {
     /// Starts the settings. `oauth` knows the GitHub installation (github.com, an
@@ -116,6 +124,8 @@ impl GithubLogin {
             sign_in_timeout: Duration::from_secs(600),
             sign_in_key: None,
             shared_lock: None,
+            generations: None,
+            policy_recheck: Some(DEFAULT_POLICY_RECHECK),
         }
     }
 
@@ -182,6 +192,14 @@ impl GithubLogin {
     /// the session's [`CsrfToken`](crate::CsrfToken) in a field named `csrf_token`.
     pub fn logout_path(&self) -> String {
         format!("{}/logout", self.inner.prefix)
+    }
+
+    /// Where the "sign out everywhere" form posts to, e.g.
+    /// `/auth/github/logout/everywhere`. Like [`logout_path`](Self::logout_path) it needs
+    /// the `csrf_token` field; a field `revoke_grant` with any value also revokes the
+    /// person's grant of this app at GitHub (every token it holds for them).
+    pub fn logout_everywhere_path(&self) -> String {
+        format!("{}/logout/everywhere", self.inner.prefix)
     }
 
     /// Ends the session now (say, after GitHub refused the person's token); the next
@@ -303,6 +321,27 @@ impl GithubLoginBuilder {
         self
     }
 
+    /// Where each person's sign-out generation is kept, for "sign out everywhere"
+    /// (default: [`MemoryGenerations`], this process only). Instances sharing sessions
+    /// must share it.
+    pub fn generations(mut self, generations: Arc<dyn Generations>) -> Self {
+        self.generations = Some(generations);
+        self
+    }
+
+    /// How often a signed-in person's access is checked again with their token (default
+    /// 15 minutes; `None`: only at sign-in). The check asks GitHub for the person's
+    /// organizations or teams when the [`policy`](Self::policy) names some, else for the
+    /// person (`/user`); the answers are conditional requests, so an unchanged answer costs
+    /// no rate limit. A person no longer allowed is signed out with
+    /// [`SignedOutReason::NotAllowed`]; a token GitHub refuses ends the session with
+    /// [`SignedOutReason::TokenRejected`]; when GitHub cannot be reached the person stays
+    /// signed in and the check is tried again a minute later.
+    pub fn policy_recheck(mut self, every: Option<Duration>) -> Self {
+        self.policy_recheck = every.filter(|d| !d.is_zero());
+        self
+    }
+
     /// Checks the settings.
     pub fn build(self) -> Result<GithubLogin, BuildError> {
         let p = &self.prefix;
@@ -363,6 +402,10 @@ impl GithubLoginBuilder {
                 pending_ttl: self.sign_in_timeout,
                 pending,
                 records: ParsedRecords::default(),
+                generations: self
+                    .generations
+                    .unwrap_or_else(|| Arc::new(MemoryGenerations::default())),
+                policy_recheck: self.policy_recheck,
             }),
         })
     }

@@ -1,5 +1,6 @@
-//! Who may sign in. Checked once, at sign-in, with the person's own token; a person who
-//! does not pass gets a refusal page and no session.
+//! Who may sign in. Checked at sign-in with the person's own token (a person who does
+//! not pass gets a refusal page and no session), and again every
+//! [`policy_recheck`](crate::GithubLoginBuilder::policy_recheck) while they are signed in.
 
 /// Who may sign in: anyone with a GitHub account, or only listed people, members of
 /// listed organizations, or members of listed teams (any one match is enough).

@@ -1,5 +1,5 @@
-//! The three routes: start sign-in, finish it, sign out (which also revokes the token
-//! at GitHub).
+//! The routes: start sign-in, finish it, sign out (which also revokes the token at
+//! GitHub), and sign out everywhere (which may revoke the whole grant).
 //!
 //! Never logged here: the `code`, the `state`, the PKCE verifier, any token, or a URL
 //! that carries one of them. Starting a sign-in never writes a session.
@@ -29,8 +29,8 @@ use crate::session::{
 pub const MAX_LOGOUT_FORM_BYTES: usize = 4 * 1024;
 
 impl GithubLogin {
-    /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback` and
-    /// `POST {prefix}/logout`. Merge them into the application's router, inside the
+    /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback`,
+    /// `POST {prefix}/logout` and `POST {prefix}/logout/everywhere`. Merge them into the application's router, inside the
     /// session layer.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let p = &self.inner.prefix;
@@ -38,6 +38,7 @@ impl GithubLogin {
             .route(&format!("{p}/login"), get(login))
             .route(&format!("{p}/callback"), get(callback))
             .route(&format!("{p}/logout"), post(logout))
+            .route(&format!("{p}/logout/everywhere"), post(logout_everywhere))
             .layer(self.layer())
     }
 }
@@ -273,12 +274,18 @@ async fn finish_sign_in(
         .remove_value(keys::SIGNED_OUT)
         .await
         .map_err(store_err)?;
+    let generation = inner.generations.current(user.id).await.map_err(|e| {
+        tracing::error!(error = %e, "the sign-out generations could not be read");
+        fail(FailureKind::StoreUnavailable)
+    })?;
     let now = now_unix();
     tracing::info!(user_id = user.id, login = %user.login, "signed in");
     let auth = AuthRecord {
         user,
         tokens,
         signed_in_at: now,
+        generation,
+        renewed_on_401: false,
     };
     write_auth(session, &auth).await?;
     session.insert(keys::SEEN, now).await.map_err(store_err)?;
@@ -305,43 +312,53 @@ pub(crate) fn oauth_failure(e: &OAuthError) -> FailureKind {
     }
 }
 
-async fn logout(
-    Extension(login): Extension<GithubLogin>,
-    session: Session,
-    request: Request,
-) -> Response {
+/// Checks a sign-out form's CSRF token (the form field, or the `X-CSRF-Token` header)
+/// and returns the form, or the refusal to answer.
+async fn checked_form(session: &Session, request: Request) -> Result<Vec<u8>, Response> {
     let refuse = |kind| Failure::new(kind, "/").into_response();
     // The session says first whether anyone is signed in here: with no token to match,
     // the body is not read at all.
-    let expected = match CsrfToken::existing(&session).await {
+    let expected = match CsrfToken::existing(session).await {
         Ok(Some(t)) => t,
         Ok(None) => {
             tracing::warn!("sign-out refused: no CSRF token in this session");
-            return refuse(FailureKind::CsrfRejected);
+            return Err(refuse(FailureKind::CsrfRejected));
         }
-        Err(f) => return f.into_response(),
+        Err(f) => return Err(f.into_response()),
     };
     let (parts, body) = request.into_parts();
+    let form = read_small_form(&parts.headers, body)
+        .await
+        .map_err(|kind| {
+            tracing::warn!(?kind, "sign-out refused: the form could not be read");
+            refuse(kind)
+        })?;
     let from_header = parts
         .headers
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let submitted = match from_header {
-        Some(token) => Some(token),
-        None => match read_small_form(&parts.headers, body).await {
-            Ok(form) => url::form_urlencoded::parse(&form)
-                .find(|(k, _)| k == CSRF_FIELD)
-                .map(|(_, v)| v.into_owned()),
-            Err(kind) => {
-                tracing::warn!(?kind, "sign-out refused: the form could not be read");
-                return refuse(kind);
-            }
-        },
-    };
+    let submitted = from_header.or_else(|| form_field(&form, CSRF_FIELD));
     if !submitted.is_some_and(|submitted| expected.verify(&submitted)) {
         tracing::warn!("sign-out refused: missing or wrong CSRF token");
-        return refuse(FailureKind::CsrfRejected);
+        return Err(refuse(FailureKind::CsrfRejected));
+    }
+    Ok(form)
+}
+
+fn form_field(form: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(form)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn logout(
+    Extension(login): Extension<GithubLogin>,
+    session: Session,
+    request: Request,
+) -> Response {
+    if let Err(refusal) = checked_form(&session, request).await {
+        return refusal;
     }
     let auth = match read_auth(&session, &login.inner.records).await {
         Ok(auth) => auth,
@@ -354,6 +371,61 @@ async fn logout(
     tracing::info!("signed out");
     if let Some(auth) = auth {
         revoke(&login, &auth.tokens.access_token).await;
+    }
+    see_other(login.inner.after_logout.as_str())
+}
+
+/// Ends every session of the person, in every browser and on every instance: their
+/// sign-out generation moves on, which each session compares on its next request. With
+/// `revoke_grant` in the form, the person's grant of this app is revoked at GitHub too
+/// (every token it holds for them, on any device); otherwise this session's token is.
+async fn logout_everywhere(
+    Extension(login): Extension<GithubLogin>,
+    session: Session,
+    request: Request,
+) -> Response {
+    let form = match checked_form(&session, request).await {
+        Ok(form) => form,
+        Err(refusal) => return refusal,
+    };
+    let revoke_grant = form_field(&form, "revoke_grant").is_some();
+    let auth = match read_auth(&session, &login.inner.records).await {
+        Ok(auth) => auth,
+        Err(f) => return f.into_response(),
+    };
+    if let Some(auth) = &auth {
+        // Before this session ends: if the store fails, the person is told, and signed in
+        // still (nothing was signed out).
+        if let Err(e) = login.inner.generations.advance(auth.user.id).await {
+            tracing::error!(error = %e, "could not sign out everywhere: the store failed");
+            return Failure::new(FailureKind::StoreUnavailable, "/").into_response();
+        }
+    }
+    login.inner.records.forget(session.id());
+    if let Err(e) = session.flush().await {
+        return Failure::session_store(e).into_response();
+    }
+    if let Some(auth) = auth {
+        tracing::info!(
+            user_id = auth.user.id,
+            revoke_grant,
+            "signed out everywhere"
+        );
+        if revoke_grant {
+            match login
+                .inner
+                .oauth
+                .revoke_grant(&auth.tokens.access_token)
+                .await
+            {
+                Ok(()) => tracing::info!("grant revoked at GitHub"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not revoke the grant at GitHub; every session ended anyway");
+                }
+            }
+        } else {
+            revoke(&login, &auth.tokens.access_token).await;
+        }
     }
     see_other(login.inner.after_logout.as_str())
 }

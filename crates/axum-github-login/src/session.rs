@@ -24,6 +24,8 @@ pub(crate) mod keys {
     pub(crate) const CSRF: &str = "axum_github_login.csrf";
     pub(crate) const SIGNED_OUT: &str = "axum_github_login.signed_out";
     pub(crate) const SEEN: &str = "axum_github_login.seen";
+    /// When the access policy (and with it the token) was last checked with GitHub.
+    pub(crate) const CHECKED: &str = "axum_github_login.checked";
 }
 
 /// The person GitHub says signed in. Keyed on [`id`](Self::id): logins can be renamed.
@@ -55,6 +57,16 @@ pub(crate) struct AuthRecord {
     pub(crate) tokens: TokenSet,
     /// Unix seconds.
     pub(crate) signed_in_at: i64,
+    /// The person's sign-out generation at sign-in (see [`crate::Generations`]); the
+    /// session ends once the person's generation moves past it. Absent in records written
+    /// before it existed: generation 0.
+    #[serde(default)]
+    pub(crate) generation: u64,
+    /// Whether the access token was renewed because GitHub refused it (`401`) while it
+    /// should have been valid: a second refusal then ends the session instead of renewing
+    /// again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) renewed_on_401: bool,
 }
 
 /// Why a session ended without the person asking; said once on the next sign-in page.
@@ -67,6 +79,11 @@ pub enum SignedOutReason {
     TokenExpired,
     /// The session reached its longest allowed lifetime, or was idle for too long.
     SessionExpired,
+    /// The person no longer passes the site's access policy (left the organization or
+    /// team, or was taken off the list), found at a periodic re-check with GitHub.
+    NotAllowed,
+    /// The person chose "sign out everywhere" (in this or another browser).
+    SignedOutEverywhere,
 }
 
 impl SignedOutReason {
@@ -80,6 +97,12 @@ impl SignedOutReason {
                 "Your GitHub sign-in expired and could not be renewed. Sign in again to continue."
             }
             Self::SessionExpired => "Your session here expired. Sign in again to continue.",
+            Self::NotAllowed => {
+                "Your GitHub account no longer meets this site's access rules (for example, you are no longer a member of an organization or team it requires). Ask the site's operator if you think this is wrong."
+            }
+            Self::SignedOutEverywhere => {
+                "You signed out of this site in every browser and device. Sign in again to continue."
+            }
         }
     }
 }

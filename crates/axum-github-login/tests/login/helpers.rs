@@ -383,6 +383,12 @@ async fn me_from_github(me: SignedIn) -> Response {
     }
 }
 
+/// One browser's HTTP client and cookies.
+pub struct Browser {
+    client: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
+}
+
 pub struct TestApp {
     pub emu: Emulator,
     pub base: Url,
@@ -529,6 +535,51 @@ impl TestApp {
         head.split(' ').nth(1)?.parse().ok()
     }
 
+    /// Goes on in another browser (its own cookies), fresh or one returned before;
+    /// returns the one left.
+    pub fn switch_browser(&mut self, to: Option<Browser>) -> Browser {
+        let to = to.unwrap_or_else(|| {
+            let jar = Arc::new(reqwest::cookie::Jar::default());
+            Browser {
+                client: client(Some(Arc::clone(&jar))),
+                jar,
+            }
+        });
+        Browser {
+            client: std::mem::replace(&mut self.client, to.client),
+            jar: std::mem::replace(&mut self.jar, to.jar),
+        }
+    }
+
+    /// The session's CSRF token, from the page that shows the sign-out form.
+    pub async fn csrf(&self) -> String {
+        let page = self.get("/private").await;
+        let start = page
+            .body
+            .find("name=\"csrf_token\" value=\"")
+            .expect("a CSRF field")
+            + "name=\"csrf_token\" value=\"".len();
+        page.body[start..]
+            .split('"')
+            .next()
+            .expect("a value")
+            .to_owned()
+    }
+
+    /// Moves the last re-check of the access policy `by` into the past, as time passing
+    /// on this server's clock would.
+    pub async fn backdate_recheck(&self, by: Duration) {
+        let by = i64::try_from(by.as_secs()).expect("small");
+        self.edit_session(|data| {
+            let signed_in_at = auth_record(data)["signed_in_at"]
+                .as_i64()
+                .expect("a sign-in time");
+            let checked = data[CHECKED_KEY].as_i64().unwrap_or(signed_in_at);
+            data[CHECKED_KEY] = (checked - by).into();
+        })
+        .await;
+    }
+
     /// The session cookie's value in this app's jar.
     pub fn session_cookie(&self) -> Option<String> {
         let header = self.jar.cookies(&self.base)?;
@@ -647,6 +698,7 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 
 /// The session key of the sign-in record.
 pub const AUTH_KEY: &str = "axum_github_login.auth";
+pub const CHECKED_KEY: &str = "axum_github_login.checked";
 
 /// The sign-in record in a session's data, decoded from the JSON string it is kept as.
 pub fn auth_record(data: &serde_json::Value) -> serde_json::Value {

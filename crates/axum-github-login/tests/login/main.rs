@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access;
 mod failures;
 mod next;
 mod pending;
