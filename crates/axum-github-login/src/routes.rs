@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Extension, RawQuery, Request};
+use axum::extract::{RawQuery, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use futures_util::StreamExt;
@@ -31,7 +31,8 @@ pub const MAX_LOGOUT_FORM_BYTES: usize = 4 * 1024;
 impl GithubLogin {
     /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback` and
     /// `POST {prefix}/logout`. Merge them into the application's router, inside the
-    /// session layer.
+    /// session layer. They carry this `GithubLogin` as their own state, so they fit a
+    /// router of any state.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let p = &self.inner.prefix;
         Router::new()
@@ -39,6 +40,7 @@ impl GithubLogin {
             .route(&format!("{p}/callback"), get(callback))
             .route(&format!("{p}/logout"), post(logout))
             .layer(self.layer())
+            .with_state(self.clone())
     }
 }
 
@@ -47,17 +49,6 @@ pub(crate) fn session_from_parts(parts: &Parts) -> Result<Session, Failure> {
         tracing::error!("no session: add GithubLogin::session_layer(store) around the routes");
         Failure::new(FailureKind::Internal, "/")
     })
-}
-
-pub(crate) fn login_from_parts(parts: &Parts) -> Result<GithubLogin, Failure> {
-    parts
-        .extensions
-        .get::<GithubLogin>()
-        .cloned()
-        .ok_or_else(|| {
-            tracing::error!("no GithubLogin: add GithubLogin::layer() around the routes");
-            Failure::new(FailureKind::Internal, "/")
-        })
 }
 
 /// The first value of `name` in a query string, decoded.
@@ -75,7 +66,7 @@ fn see_other(location: &str) -> Response {
 }
 
 async fn login(
-    Extension(login): Extension<GithubLogin>,
+    State(login): State<GithubLogin>,
     session: Session,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -150,7 +141,7 @@ async fn start_sign_in(
 }
 
 async fn callback(
-    Extension(login): Extension<GithubLogin>,
+    State(login): State<GithubLogin>,
     session: Session,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -300,11 +291,7 @@ pub(crate) fn oauth_failure(e: &OAuthError) -> FailureKind {
     }
 }
 
-async fn logout(
-    Extension(login): Extension<GithubLogin>,
-    session: Session,
-    request: Request,
-) -> Response {
+async fn logout(State(login): State<GithubLogin>, session: Session, request: Request) -> Response {
     let refuse = |kind| Failure::new(kind, "/").into_response();
     // The session says first whether anyone is signed in here: with no token to match,
     // the body is not read at all.
