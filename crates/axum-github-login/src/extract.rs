@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
 use github_api::RenewalError;
@@ -18,7 +18,7 @@ use tower_sessions::Session;
 use crate::NextPath;
 use crate::error::{Failure, FailureKind};
 use crate::login::GithubLogin;
-use crate::routes::{login_from_parts, session_from_parts};
+use crate::routes::session_from_parts;
 use crate::session::{
     AuthRecord, GithubUser, ParsedRecords, SignedOutReason, keys, now_unix, read, read_auth,
     write_auth,
@@ -29,10 +29,33 @@ use crate::session::{
 /// set to the current path and query; a request that asks for JSON
 /// (`Accept: application/json`) gets `401` with a JSON body instead.
 ///
+/// It finds the [`GithubLogin`] in the router's state: the state is the `GithubLogin`,
+/// or the application's own state gives one through [`FromRef`]. A router whose state
+/// has none does not compile.
+///
 /// ```
-/// use axum_github_login::SignedIn;
+/// use axum::Router;
+/// use axum::extract::FromRef;
+/// use axum::routing::get;
+/// use axum_github_login::{GithubLogin, SignedIn};
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     login: GithubLogin,
+/// }
+///
+/// impl FromRef<AppState> for GithubLogin {
+///     fn from_ref(state: &AppState) -> Self {
+///         state.login.clone()
+///     }
+/// }
+///
 /// async fn private(me: SignedIn) -> String {
 ///     format!("Hello, {}!", me.user().login)
+/// }
+///
+/// fn app(state: AppState) -> Router {
+///     Router::new().route("/me", get(private)).with_state(state)
 /// }
 /// ```
 #[derive(Clone)]
@@ -287,8 +310,7 @@ enum Check {
     Anonymous(Option<SignedOutReason>),
 }
 
-async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
-    let login = login_from_parts(parts)?;
+async fn extract(parts: &Parts, login: &GithubLogin) -> Result<Option<SignedIn>, SignInRejection> {
     let session = session_from_parts(parts)?;
     let here = request_target(parts);
     let json = wants_json(&parts.headers);
@@ -296,14 +318,14 @@ async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
         Ok(Check::SignedIn(auth)) => Ok(Some(SignedIn {
             auth,
             session,
-            login,
+            login: login.clone(),
             here,
             again: original_uri(parts).path_and_query().cloned(),
             wants_json: json,
         })),
         Ok(Check::Anonymous(None)) => Ok(None),
         Ok(Check::Anonymous(Some(reason))) => Err(SignInRejection::anonymous(
-            &login,
+            login,
             &next_for(here.as_ref()),
             json,
             Some(reason),
@@ -318,33 +340,43 @@ async fn extract(parts: &Parts) -> Result<Option<SignedIn>, SignInRejection> {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+// The extractors take the `GithubLogin` from the router's state (the state itself, or a
+// field of it through `FromRef`): a router whose state has none does not compile, where a
+// value looked up in the request's extensions would be missing only at run time.
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    GithubLogin: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = SignInRejection;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match extract(parts).await? {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let login = GithubLogin::from_ref(state);
+        match extract(parts, &login).await? {
             Some(me) => Ok(me),
-            None => {
-                let login = login_from_parts(parts)?;
-                Err(SignInRejection::anonymous(
-                    &login,
-                    &next_for(request_target(parts).as_ref()),
-                    wants_json(&parts.headers),
-                    None,
-                ))
-            }
+            None => Err(SignInRejection::anonymous(
+                &login,
+                &next_for(request_target(parts).as_ref()),
+                wants_json(&parts.headers),
+                None,
+            )),
         }
     }
 }
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
+impl<S> OptionalFromRequestParts<S> for SignedIn
+where
+    GithubLogin: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = SignInRejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _state: &S,
+        state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        match extract(parts).await {
+        match extract(parts, &GithubLogin::from_ref(state)).await {
             Ok(me) => Ok(me),
             // A session that just ended is anonymous here; its reason waits in the session.
             Err(SignInRejection(Rejection::Anonymous { .. })) => Ok(None),
@@ -353,7 +385,11 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for MaybeSignedIn {
+impl<S> FromRequestParts<S> for MaybeSignedIn
+where
+    GithubLogin: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = SignInRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {

@@ -1,8 +1,8 @@
-//! [`LoginLayer`]: makes the [`GithubLogin`] reachable from every request (extractors and
-//! routes find it there), and draws every [`Failure`] answer through its
+//! [`LoginLayer`]: draws every [`Failure`] answer through its [`GithubLogin`]'s
 //! [`Pages`](crate::Pages), in this one place. A `Failure` answered anywhere inside
 //! carries itself in a response extension; without this layer it keeps the crate's
-//! default page.
+//! default page. (The extractors and routes find the `GithubLogin` in the router's state,
+//! not here.)
 
 use std::future::Future;
 use std::pin::Pin;
@@ -60,8 +60,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
-        request.extensions_mut().insert(self.login.clone());
+    fn call(&mut self, request: Request) -> Self::Future {
         LoginFuture {
             inner: self.inner.call(request),
             login: self.login.clone(),

@@ -129,13 +129,13 @@ impl GithubLogin {
         }
     }
 
-    /// A layer that makes this sign-in reachable from the extractors. Add it (and the
-    /// session layer from [`session_layer`](Self::session_layer)) around every route that
-    /// uses [`SignedIn`](crate::SignedIn), [`MaybeSignedIn`](crate::MaybeSignedIn) or
-    /// [`CsrfToken`](crate::CsrfToken).
+    /// A layer that draws every sign-in failure answered inside it (by the extractors, or
+    /// by the application's own use of [`Failure`]) through the [`Pages`](crate::Pages)
+    /// given to the builder. Without it such failures keep the crate's default page.
     ///
-    /// It also draws every sign-in failure answered inside it through the
-    /// [`Pages`](crate::Pages) given to the builder.
+    /// The extractors do not need it: they find this `GithubLogin` in the router's
+    /// state (see [`SignedIn`](crate::SignedIn)). They do need the session layer from
+    /// [`session_layer`](Self::session_layer).
     pub fn layer(&self) -> crate::LoginLayer {
         crate::LoginLayer::new(self.clone())
     }

@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Extension, RawQuery, Request};
+use axum::extract::{RawQuery, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use futures_util::StreamExt;
@@ -30,8 +30,9 @@ pub const MAX_LOGOUT_FORM_BYTES: usize = 4 * 1024;
 
 impl GithubLogin {
     /// The routes `GET {prefix}/login?next=…`, `GET {prefix}/callback`,
-    /// `POST {prefix}/logout` and `POST {prefix}/logout/everywhere`. Merge them into the application's router, inside the
-    /// session layer.
+    /// `POST {prefix}/logout` and `POST {prefix}/logout/everywhere`. Merge them into the
+    /// application's router, inside the session layer. They carry this `GithubLogin` as
+    /// their own state, so they fit a router of any state.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let p = &self.inner.prefix;
         Router::new()
@@ -40,6 +41,7 @@ impl GithubLogin {
             .route(&format!("{p}/logout"), post(logout))
             .route(&format!("{p}/logout/everywhere"), post(logout_everywhere))
             .layer(self.layer())
+            .with_state(self.clone())
     }
 }
 
@@ -48,17 +50,6 @@ pub(crate) fn session_from_parts(parts: &Parts) -> Result<Session, Failure> {
         tracing::error!("no session: add GithubLogin::session_layer(store) around the routes");
         Failure::new(FailureKind::Internal, "/")
     })
-}
-
-pub(crate) fn login_from_parts(parts: &Parts) -> Result<GithubLogin, Failure> {
-    parts
-        .extensions
-        .get::<GithubLogin>()
-        .cloned()
-        .ok_or_else(|| {
-            tracing::error!("no GithubLogin: add GithubLogin::layer() around the routes");
-            Failure::new(FailureKind::Internal, "/")
-        })
 }
 
 /// The first value of `name` in a query string, decoded.
@@ -76,7 +67,7 @@ fn see_other(location: &str) -> Response {
 }
 
 async fn login(
-    Extension(login): Extension<GithubLogin>,
+    State(login): State<GithubLogin>,
     session: Session,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -151,7 +142,7 @@ async fn start_sign_in(
 }
 
 async fn callback(
-    Extension(login): Extension<GithubLogin>,
+    State(login): State<GithubLogin>,
     session: Session,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -352,11 +343,7 @@ fn form_field(form: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-async fn logout(
-    Extension(login): Extension<GithubLogin>,
-    session: Session,
-    request: Request,
-) -> Response {
+async fn logout(State(login): State<GithubLogin>, session: Session, request: Request) -> Response {
     if let Err(refusal) = checked_form(&session, request).await {
         return refusal;
     }
@@ -380,7 +367,7 @@ async fn logout(
 /// `revoke_grant` in the form, the person's grant of this app is revoked at GitHub too
 /// (every token it holds for them, on any device); otherwise this session's token is.
 async fn logout_everywhere(
-    Extension(login): Extension<GithubLogin>,
+    State(login): State<GithubLogin>,
     session: Session,
     request: Request,
 ) -> Response {

@@ -162,6 +162,13 @@ impl AppState {
     }
 }
 
+/// axum-github-login's extractors find the sign-in here.
+impl axum::extract::FromRef<AppState> for GithubLogin {
+    fn from_ref(state: &AppState) -> Self {
+        state.inner.login.clone()
+    }
+}
+
 /// The web application: pages, sign-in routes, sessions, security headers,
 /// request ids and request logs, as one tower service ([`server::serve`] serves it;
 /// so would `axum::serve`, without time limits).

@@ -4,10 +4,10 @@
 //! forgets a person's entries at once when they change something through this
 //! instance (create, edit, delete, star, unstar).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use github_api::{Gist, Page};
 
@@ -23,7 +23,7 @@ const STARRED_MAX_PAGES: u32 = 10;
 /// and bursts, short enough that changes made elsewhere (on github.com, through
 /// another instance) show up soon. `PAGE_MEMORY` sets it; zero turns it off.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(10);
-const MAX_ENTRIES: usize = 10_000;
+const MAX_ENTRIES: u64 = 10_000;
 
 /// Which list a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,71 +34,81 @@ pub enum ListKind {
     Starred,
 }
 
-/// Values kept for a while, keyed with the person's user id first.
+/// Values kept for a while, keyed with the person's user id first: the least recently
+/// used leave first when `MAX_ENTRIES` are kept.
 ///
 /// A fetch that began before the person changed something may finish after
 /// [`forget_user`](Self::forget_user) and would then keep the answer from before the
 /// change: so a fetch takes a ticket ([`ticket`](Self::ticket)) first, and its answer is
 /// kept only if nothing was forgotten since.
-#[derive(Debug)]
 struct Memo<K, V> {
-    entries: Mutex<Entries<K, V>>,
+    entries: moka::sync::Cache<K, V>,
+    /// Bumped by every `forget_user`; held while an answer is checked and kept, so that
+    /// no forget falls between the two.
+    forgets: Mutex<u64>,
     ttl: Duration,
 }
 
-#[derive(Debug)]
-struct Entries<K, V> {
-    map: HashMap<K, (Instant, V)>,
-    /// Bumped by every `forget_user`.
-    forgets: u64,
+impl<K, V> std::fmt::Debug for Memo<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memo")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
 }
 
-impl<K: Eq + Hash + UserKey, V: Clone> Memo<K, V> {
+impl<K, V> Memo<K, V>
+where
+    K: Eq + Hash + UserKey + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     fn new(ttl: Duration) -> Self {
+        let mut entries = moka::sync::Cache::builder()
+            .max_capacity(MAX_ENTRIES)
+            .eviction_policy(moka::policy::EvictionPolicy::lru());
+        if !ttl.is_zero() {
+            entries = entries.time_to_live(ttl);
+        }
         Self {
-            entries: Mutex::new(Entries {
-                map: HashMap::new(),
-                forgets: 0,
-            }),
+            entries: entries.build(),
+            forgets: Mutex::new(0),
             ttl,
         }
     }
 
     fn get(&self, key: &K) -> Option<V> {
-        let entries = self.entries.lock().ok()?;
-        let (at, value) = entries.map.get(key)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        self.entries.get(key)
     }
 
     /// Taken before asking GitHub; handed back to [`insert`](Self::insert).
     fn ticket(&self) -> u64 {
-        self.entries.lock().map(|e| e.forgets).unwrap_or(u64::MAX)
+        self.forgets.lock().map(|f| *f).unwrap_or(u64::MAX)
     }
 
     fn insert(&self, key: K, value: V, ticket: u64) {
         if self.ttl.is_zero() {
             return;
         }
-        let Ok(mut entries) = self.entries.lock() else {
+        let Ok(forgets) = self.forgets.lock() else {
             return;
         };
-        if entries.forgets != ticket {
+        if *forgets != ticket {
             return;
         }
-        if entries.map.len() >= MAX_ENTRIES {
-            let ttl = self.ttl;
-            entries.map.retain(|_, (at, _)| at.elapsed() < ttl);
-            if entries.map.len() >= MAX_ENTRIES {
-                entries.map.clear();
-            }
-        }
-        entries.map.insert(key, (Instant::now(), value));
+        self.entries.insert(key, value);
+        drop(forgets);
+        // The bound holds when `insert` returns: an insert follows a call to GitHub.
+        self.entries.run_pending_tasks();
     }
 
     fn forget_user(&self, user_id: u64) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.forgets = entries.forgets.wrapping_add(1);
-            entries.map.retain(|key, _| key.user_id() != user_id);
+        if let Ok(mut forgets) = self.forgets.lock() {
+            *forgets = forgets.wrapping_add(1);
+            for (key, _) in &self.entries {
+                if key.user_id() == user_id {
+                    self.entries.invalidate(&*key);
+                }
+            }
         }
     }
 }

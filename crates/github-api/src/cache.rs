@@ -3,10 +3,7 @@
 //! limit) if nothing changed. A body that fails to parse is never kept, and a kept one
 //! that fails is forgotten, so one bad answer cannot be replayed by every later `304`.
 //! Keys include a hash of the token, so one person's responses are never served to
-//! another. The store is a trait; [`MemoryCache`] is a bounded LRU.
-
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+//! another. The store is a trait; [`MemoryCache`] is a bounded LRU (moka's).
 
 use bytes::Bytes;
 
@@ -46,16 +43,13 @@ pub trait EtagCache: Send + Sync {
 pub struct MemoryCache {
     max_entries: usize,
     max_bytes: usize,
-    state: Mutex<State>,
+    entries: moka::sync::Cache<String, CachedResponse>,
 }
 
-#[derive(Default)]
-struct State {
-    entries: HashMap<String, (CachedResponse, u64)>,
-    by_use: BTreeMap<u64, String>,
-    tick: u64,
-    bytes: usize,
-}
+/// The weight of the smallest entry: one entry's share of the capacity when the bound in
+/// entries is the one that binds. Large enough that a body's share of the byte bound,
+/// rounded up, is still close to exact.
+const ENTRY_UNIT: u64 = 1024;
 
 impl MemoryCache {
     /// At most `max_entries` responses and 32 MiB of bodies.
@@ -66,26 +60,39 @@ impl MemoryCache {
     /// At most `max_entries` responses and `max_bytes` of bodies; a body over an eighth
     /// of `max_bytes` is not kept.
     pub fn with_limits(max_entries: usize, max_bytes: usize) -> Self {
+        // One weighted capacity carries both bounds: each entry weighs the larger of its
+        // share of the entry bound and its body's share of the byte bound, so a full
+        // cache is within both.
+        let entries_u64 = u64::try_from(max_entries).unwrap_or(u64::MAX);
+        let bytes_u64 = u64::try_from(max_bytes).unwrap_or(u64::MAX).max(1);
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(entries_u64.saturating_mul(ENTRY_UNIT))
+            .weigher(move |_key: &String, value: &CachedResponse| {
+                let body = u64::try_from(value.body.len()).unwrap_or(u64::MAX);
+                let share = body
+                    .saturating_mul(entries_u64)
+                    .saturating_mul(ENTRY_UNIT)
+                    .div_ceil(bytes_u64);
+                u32::try_from(share.max(ENTRY_UNIT)).unwrap_or(u32::MAX)
+            })
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .build();
         Self {
             max_entries,
             max_bytes,
-            state: Mutex::new(State::default()),
+            entries,
         }
     }
 
     /// How many responses are kept.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.entries.run_pending_tasks();
+        usize::try_from(self.entries.entry_count()).unwrap_or(usize::MAX)
     }
 
     /// Whether nothing is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves a consistent map; keep using it.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -99,51 +106,23 @@ impl std::fmt::Debug for MemoryCache {
     }
 }
 
-impl State {
-    fn remove(&mut self, key: &str) {
-        if let Some((old, tick)) = self.entries.remove(key) {
-            self.by_use.remove(&tick);
-            self.bytes -= old.body.len();
-        }
-    }
-}
-
 impl EtagCache for MemoryCache {
     fn get(&self, key: &str) -> Option<CachedResponse> {
-        let mut st = self.lock();
-        st.tick += 1;
-        let tick = st.tick;
-        let (value, old) = {
-            let (value, t) = st.entries.get_mut(key)?;
-            let old = std::mem::replace(t, tick);
-            (value.clone(), old)
-        };
-        st.by_use.remove(&old);
-        st.by_use.insert(tick, key.to_owned());
-        Some(value)
+        self.entries.get(key)
     }
 
     fn put(&self, key: String, value: CachedResponse) {
         if self.max_entries == 0 || value.body.len() > self.max_bytes / 8 {
             return;
         }
-        let mut st = self.lock();
-        st.remove(&key);
-        while st.entries.len() >= self.max_entries || st.bytes + value.body.len() > self.max_bytes {
-            let Some((_, oldest)) = st.by_use.pop_first() else {
-                break;
-            };
-            st.remove(&oldest);
-        }
-        st.tick += 1;
-        let tick = st.tick;
-        st.bytes += value.body.len();
-        st.by_use.insert(tick, key.clone());
-        st.entries.insert(key, (value, tick));
+        self.entries.insert(key, value);
+        // The bounds hold when `put` returns, not at moka's next maintenance: a put
+        // follows a round trip to GitHub, next to which this is nothing.
+        self.entries.run_pending_tasks();
     }
 
     fn remove(&self, key: &str) {
-        self.lock().remove(key);
+        self.entries.invalidate(key);
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{FromRef, Request};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -285,6 +285,9 @@ impl TestAppBuilder {
                 }),
             )
             .merge(login.router())
+            .with_state(AppState {
+                login: login.clone(),
+            })
             .layer(login.layer())
             .layer(login.session_layer(store.clone()))
             .layer(middleware::from_fn_with_state(Arc::clone(&seen), record));
@@ -315,6 +318,19 @@ pub fn client(jar: Option<Arc<reqwest::cookie::Jar>>) -> reqwest::Client {
     }
     .build()
     .expect("HTTP client")
+}
+
+/// The application's state: the extractors find the `GithubLogin` in it through
+/// `FromRef`, as an application with state of its own would give it.
+#[derive(Clone)]
+struct AppState {
+    login: GithubLogin,
+}
+
+impl FromRef<AppState> for GithubLogin {
+    fn from_ref(state: &AppState) -> Self {
+        state.login.clone()
+    }
 }
 
 /// Keeps every header value and body the application sends.

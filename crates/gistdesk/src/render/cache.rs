@@ -1,9 +1,6 @@
 //! Rendered files kept in memory, keyed by their raw URL, which names the file's
 //! revision: the same URL always holds the same content, so an entry never goes stale.
-//! Bounded by total size; the oldest entries leave first.
-
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+//! Bounded by total size (a weigher); the least recently used entries leave first.
 
 use super::Rendered;
 
@@ -13,47 +10,42 @@ const MAX_BYTES: usize = 32 * 1024 * 1024;
 const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 
 /// The cache.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RenderCache {
-    inner: Mutex<Inner>,
+    entries: moka::sync::Cache<String, Rendered>,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    entries: HashMap<String, Rendered>,
-    order: VecDeque<String>,
-    bytes: usize,
+impl Default for RenderCache {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(MAX_BYTES as u64)
+                // Under MAX_ENTRY_BYTES (1 MiB), as `insert` sees to.
+                .weigher(|key: &String, rendered: &Rendered| {
+                    u32::try_from(key.len() + rendered.html.as_str().len()).unwrap_or(u32::MAX)
+                })
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
+        }
+    }
 }
 
 impl RenderCache {
-    /// The rendering of `key`, if kept.
+    /// A kept rendering.
     pub fn get(&self, key: &str) -> Option<Rendered> {
-        self.inner.lock().ok()?.entries.get(key).cloned()
+        self.entries.get(key)
     }
 
     /// Keeps a rendering.
     pub fn insert(&self, key: String, rendered: Rendered) {
         let size = rendered.html.as_str().len() + key.len();
-        if size > MAX_ENTRY_BYTES {
+        if size > MAX_ENTRY_BYTES || self.entries.contains_key(&key) {
             return;
         }
-        let Ok(mut inner) = self.inner.lock() else {
-            return;
-        };
-        if inner.entries.contains_key(&key) {
-            return;
-        }
-        while inner.bytes + size > MAX_BYTES {
-            let Some(oldest) = inner.order.pop_front() else {
-                break;
-            };
-            if let Some(old) = inner.entries.remove(&oldest) {
-                inner.bytes -= old.html.as_str().len() + oldest.len();
-            }
-        }
-        inner.bytes += size;
-        inner.order.push_back(key.clone());
-        inner.entries.insert(key, rendered);
+        self.entries.insert(key, rendered);
+        // The bound holds when `insert` returns: an insert follows a rendering, next to
+        // which moka's maintenance is nothing.
+        self.entries.run_pending_tasks();
     }
 }
 
@@ -88,7 +80,6 @@ mod tests {
         }
         assert!(cache.get("a").is_none(), "oldest evicted");
         assert!(cache.get("k39").is_some());
-        let inner = cache.inner.lock().expect("not poisoned");
-        assert!(inner.bytes <= MAX_BYTES);
+        assert!(cache.entries.weighted_size() <= MAX_BYTES as u64);
     }
 }
