@@ -8,6 +8,7 @@ mod failures;
 mod gists;
 mod helpers;
 mod limits;
+mod lists;
 mod pages;
 mod search;
 mod security;
