@@ -79,6 +79,18 @@ async fn filters_show_only_public_or_only_secret_gists_across_pages() {
     for id in ids(&public) {
         assert!(!secret.contains(&id), "{id} is in both");
     }
+    // Starring from a filtered page comes back to that page.
+    let back = app
+        .post_with_csrf(
+            &format!("/gists/{}/star", secret[0]),
+            &[("return_to", "/gists?filter=secret&sort=created&page=2")],
+        )
+        .await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(back.headers()),
+        "/gists?filter=secret&sort=created&page=2"
+    );
     // The starred list takes the same filters.
     let starred = app.get("/gists/starred?filter=secret").await;
     assert_eq!(starred.status(), StatusCode::OK);
