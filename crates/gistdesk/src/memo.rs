@@ -19,6 +19,11 @@ const STARRED_PER_PAGE: u8 = 100;
 /// …following GitHub's `next` links up to this many pages (1,000 stars). Beyond that,
 /// the list pages show a gist's star only for the first thousand.
 const STARRED_MAX_PAGES: u32 = 10;
+/// A filtered or re-sorted list reads the whole list, 100 a page (GitHub's largest),
+/// up to this many pages (3,000 gists); past it, the list says it was cut short.
+pub const WHOLE_PER_PAGE: u8 = 100;
+/// See [`WHOLE_PER_PAGE`].
+pub const WHOLE_MAX_PAGES: u32 = 30;
 /// List pages and starred ids are kept briefly by default: enough to absorb reloads
 /// and bursts, short enough that changes made elsewhere (on github.com, through
 /// another instance) show up soon. `PAGE_MEMORY` sets it; zero turns it off.
@@ -123,6 +128,12 @@ impl UserKey for u64 {
     }
 }
 
+impl UserKey for (u64, ListKind) {
+    fn user_id(&self) -> u64 {
+        self.0
+    }
+}
+
 impl UserKey for (u64, ListKind, u32) {
     fn user_id(&self) -> u64 {
         self.0
@@ -134,6 +145,16 @@ impl UserKey for (u64, ListKind, u32) {
 pub struct GithubMemo {
     stars: Memo<u64, StarredIds>,
     lists: Memo<(u64, ListKind, u32), Arc<Page<Gist>>>,
+    wholes: Memo<(u64, ListKind), Arc<Whole>>,
+}
+
+/// A whole list, in GitHub's order (most recently updated first).
+#[derive(Debug)]
+pub struct Whole {
+    /// The gists.
+    pub gists: Vec<Gist>,
+    /// Whether GitHub had more than [`WHOLE_MAX_PAGES`] pages of them.
+    pub cut_short: bool,
 }
 
 impl GithubMemo {
@@ -142,6 +163,7 @@ impl GithubMemo {
         Self {
             stars: Memo::new(ttl),
             lists: Memo::new(ttl),
+            wholes: Memo::new(ttl),
         }
     }
 
@@ -204,10 +226,48 @@ impl GithubMemo {
         Ok(page)
     }
 
+    /// A person's whole list (for filters and sorts GitHub does not offer): remembered,
+    /// or read from GitHub page by page. Unchanged pages cost no rate limit: the client
+    /// asks with their `ETag`s and GitHub answers `304`.
+    pub async fn whole(
+        &self,
+        user_id: u64,
+        kind: ListKind,
+        github: &github_api::Client,
+    ) -> Result<Arc<Whole>, github_api::Error> {
+        let key = (user_id, kind);
+        if let Some(whole) = self.wholes.get(&key) {
+            return Ok(whole);
+        }
+        let ticket = self.wholes.ticket();
+        let api = github.gists();
+        let mut gists = Vec::new();
+        let mut number = 1;
+        let mut cut_short = false;
+        for read in 1..=WHOLE_MAX_PAGES {
+            let page = match kind {
+                ListKind::Mine => api.list_page(number, WHOLE_PER_PAGE).await?,
+                ListKind::Starred => api.starred_page(number, WHOLE_PER_PAGE).await?,
+            };
+            gists.extend(page.items);
+            match page.next {
+                Some(next) if next > number => {
+                    cut_short = read == WHOLE_MAX_PAGES;
+                    number = next;
+                }
+                _ => break,
+            }
+        }
+        let whole = Arc::new(Whole { gists, cut_short });
+        self.wholes.insert(key, Arc::clone(&whole), ticket);
+        Ok(whole)
+    }
+
     /// Forgets everything about the person (after they changed something).
     pub fn forget(&self, user_id: u64) {
         self.stars.forget_user(user_id);
         self.lists.forget_user(user_id);
+        self.wholes.forget_user(user_id);
     }
 }
 

@@ -178,6 +178,40 @@ impl Index {
         Ok((gists.max(0) as u64, files.max(0) as u64))
     }
 
+    /// The opening of each named file, when the index holds exactly that revision of
+    /// it: `files` are (gist id, file name, raw URL from the list GitHub just gave),
+    /// and a file whose indexed raw URL differs (edited since) is left out rather than
+    /// shown as it was. Keyed by gist id; at most `chars` characters of each text.
+    pub async fn openings(
+        &self,
+        files: &[(&str, &str, &str)],
+        chars: usize,
+    ) -> Result<HashMap<String, String>, SearchError> {
+        let mut found = HashMap::new();
+        if files.is_empty() {
+            return Ok(found);
+        }
+        let sql = format!(
+            "SELECT f.gist_id, f.name, f.raw_url, substr(docs.content, 1, ?) \
+             FROM files f JOIN docs ON docs.rowid = f.doc WHERE f.gist_id IN ({})",
+            vec!["?"; files.len()].join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(&sql)
+            .bind(i64::try_from(chars).unwrap_or(i64::MAX));
+        for (gist_id, _, _) in files {
+            query = query.bind(*gist_id);
+        }
+        for (gist_id, name, raw_url, content) in query.fetch_all(&self.pool).await? {
+            let wanted = files.iter().any(|(id, file, url)| {
+                *id == gist_id && *file == name && Some(*url) == raw_url.as_deref()
+            });
+            if let (true, Some(content)) = (wanted, content) {
+                found.insert(gist_id, content);
+            }
+        }
+        Ok(found)
+    }
+
     /// Runs `query`: at most `limit` files, best match first (newest first for a query
     /// of qualifiers only), each with up to [`LINES_PER_FILE`] matching lines.
     pub async fn search(&self, query: &Query, limit: usize) -> Result<Results, SearchError> {

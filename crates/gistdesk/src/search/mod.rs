@@ -287,6 +287,30 @@ impl Searches {
         Ok(Answer::Found(index.search(query, limit).await?))
     }
 
+    /// The opening text of files, for the list page's previews: from the person's
+    /// index when it has been built, and only where it holds the revision GitHub just
+    /// listed (see [`Index::openings`]). Never waits for GitHub: an index that is
+    /// missing or old starts refreshing in the background, and the previews it cannot
+    /// give yet are simply left out.
+    pub async fn openings(
+        &self,
+        user_id: u64,
+        github: &github_api::Client,
+        files: &[(&str, &str, &str)],
+        chars: usize,
+    ) -> Result<HashMap<String, String>, SearchError> {
+        let person = self.person(user_id);
+        let index = self.index(user_id, &person).await?;
+        let old = person
+            .status()
+            .refreshed
+            .is_none_or(|at| at.elapsed() >= self.inner.freshness);
+        if old {
+            self.refresh_in_background(&person, index.clone(), github);
+        }
+        index.openings(files, chars).await
+    }
+
     fn refresh_in_background(
         &self,
         person: &Arc<Person>,

@@ -398,6 +398,21 @@ pub fn pending_cookie(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Builds the person's search index (the previews come from it) by searching until
+/// the first build is over.
+pub async fn build_index(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while app
+        .get("/gists/search?q=x")
+        .await
+        .headers()
+        .contains_key("refresh")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "never built");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Snapshot settings that replace what changes from run to run (CSRF tokens, ports,
 /// created gists' ids and times).
 pub fn snapshot_settings() -> insta::Settings {
@@ -407,6 +422,11 @@ pub fn snapshot_settings() -> insta::Settings {
         r#"name="csrf_token" value="[csrf]""#,
     );
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    // Relative times ("3 years ago") move with the day the tests run.
+    settings.add_filter(
+        r"(just now|\d+ (minute|hour|day|month|year)s? ago)",
+        "[ago]",
+    );
     settings.set_prepend_module_to_snapshot(false);
     settings
 }

@@ -9,6 +9,7 @@ mod gists;
 mod helpers;
 mod limits;
 mod metrics;
+mod lists;
 mod pages;
 mod proxies;
 mod rendering;

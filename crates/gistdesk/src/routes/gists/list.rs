@@ -1,22 +1,57 @@
-//! Your gists and your starred gists, 30 a page, paged with GitHub's `Link` header.
+//! The person's gists and their starred gists, 30 a page with page numbers; filtered
+//! (public, secret) and sorted (updated, created) without JavaScript.
+//!
+//! GitHub lists gists most recently updated first and filters nothing: that view is
+//! one API page (the fast path, as the benchmarks measure it); a filter or another
+//! sort reads the whole list (ETag-cached, so an unchanged list costs no rate limit)
+//! and pages it here. Previews come from the search index, never from a request per
+//! gist, and only when it holds the revision GitHub listed.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use github_api::Gist;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use super::{PER_PAGE, page, title};
-use crate::memo::ListKind;
+use crate::memo::{ListKind, WHOLE_MAX_PAGES, WHOLE_PER_PAGE};
 use crate::routes::Me;
-use crate::views::{Layout, format_time, machine_time};
+use crate::views::{Layout, format_time, machine_time, relative_time};
 use crate::{AppError, AppState};
 
+/// Lines of the first file shown under a gist…
+const PREVIEW_LINES: usize = 4;
+/// …each cut to this many characters…
+const PREVIEW_LINE_CHARS: usize = 120;
+/// …read from at most this much of its text.
+const PREVIEW_CHARS: usize = 2_000;
+
 #[derive(Debug, Deserialize)]
-pub(crate) struct PageQuery {
+pub(crate) struct ListQuery {
     page: Option<String>,
+    filter: Option<String>,
+    sort: Option<String>,
 }
 
-impl PageQuery {
+/// Which of the person's gists a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    All,
+    Public,
+    Secret,
+}
+
+/// In which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    Updated,
+    Created,
+}
+
+impl ListQuery {
     fn number(&self) -> Result<u32, AppError> {
         match self.page.as_deref() {
             None | Some("") => Ok(1),
@@ -31,6 +66,27 @@ impl PageQuery {
                 }),
         }
     }
+
+    fn filter(&self) -> Result<Filter, AppError> {
+        match self.filter.as_deref() {
+            None | Some("" | "all") => Ok(Filter::All),
+            Some("public") => Ok(Filter::Public),
+            Some("secret") => Ok(Filter::Secret),
+            Some(_) => Err(AppError::BadRequest(
+                "The filter must be one of: all, public, secret.".to_owned(),
+            )),
+        }
+    }
+
+    fn sort(&self) -> Result<Sort, AppError> {
+        match self.sort.as_deref() {
+            None | Some("" | "updated") => Ok(Sort::Updated),
+            Some("created") => Ok(Sort::Created),
+            Some(_) => Err(AppError::BadRequest(
+                "The sort must be one of: updated, created.".to_owned(),
+            )),
+        }
+    }
 }
 
 /// One gist in a list.
@@ -38,11 +94,50 @@ pub(crate) struct GistSummary {
     id: String,
     title: String,
     public: bool,
-    files: Vec<String>,
+    files: Vec<FileSummary>,
     owner: Option<String>,
-    updated: String,
-    updated_iso: String,
+    comments: u64,
+    updated: When,
+    created: When,
     starred: bool,
+    /// The first lines of the first file, when the search index holds them.
+    preview: Option<String>,
+}
+
+pub(crate) struct FileSummary {
+    name: String,
+    language: Option<String>,
+}
+
+/// A moment as a list shows it: "3 days ago", with the exact time beside it.
+pub(crate) struct When {
+    relative: String,
+    exact: String,
+    iso: String,
+}
+
+impl When {
+    fn of(at: OffsetDateTime, now: OffsetDateTime) -> Self {
+        Self {
+            relative: relative_time(at, now),
+            exact: format_time(at),
+            iso: machine_time(at),
+        }
+    }
+}
+
+/// A link of the filter or sort bar.
+pub(crate) struct Choice {
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
+/// A numbered link of the pager; `None` stands for the numbers left out.
+pub(crate) struct PageLink {
+    number: Option<u32>,
+    href: String,
+    current: bool,
 }
 
 #[derive(Template)]
@@ -52,106 +147,414 @@ struct ListPage {
     heading: &'static str,
     empty_text: &'static str,
     gists: Vec<GistSummary>,
-    base: &'static str,
+    filters: Vec<Choice>,
+    sorts: Vec<Choice>,
     here: String,
-    prev: Option<u32>,
-    next: Option<u32>,
+    prev: Option<String>,
+    next: Option<String>,
+    numbers: Vec<PageLink>,
+    cut_short: bool,
+    /// How many gists a filtered list reads at most.
+    whole_max: u32,
+}
+
+/// Where a list is, with what it shows: the one place its links are spelled.
+#[derive(Debug, Clone, Copy)]
+struct View {
+    kind: ListKind,
+    filter: Filter,
+    sort: Sort,
+}
+
+impl View {
+    fn href(self, number: u32) -> String {
+        let base = match self.kind {
+            ListKind::Mine => "/gists",
+            ListKind::Starred => "/gists/starred",
+        };
+        let mut pairs = Vec::new();
+        match self.filter {
+            Filter::All => {}
+            Filter::Public => pairs.push("filter=public".to_owned()),
+            Filter::Secret => pairs.push("filter=secret".to_owned()),
+        }
+        if self.sort == Sort::Created {
+            pairs.push("sort=created".to_owned());
+        }
+        if number != 1 {
+            pairs.push(format!("page={number}"));
+        }
+        if pairs.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", pairs.join("&"))
+        }
+    }
+
+    /// Whether GitHub's own pages are the list (most recently updated first, unfiltered).
+    fn is_githubs(self) -> bool {
+        self.filter == Filter::All && self.sort == Sort::Updated
+    }
 }
 
 pub(crate) async fn mine(
     State(state): State<AppState>,
     me: Me,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let number = query.number()?;
-    let memo = state.memo();
-    let github = me.github()?;
-    let (listed, starred) = tokio::join!(
-        memo.list_page(me.user_id(), ListKind::Mine, number, PER_PAGE, &github),
-        memo.starred_ids(me.user_id(), &github)
-    );
-    let listed = listed?;
-    let summaries = listed
-        .items
-        .iter()
-        .map(|gist| summary(gist, None, starred.contains(gist.id.as_str())))
-        .collect();
-    page(&ListPage {
-        layout: me.layout.clone(),
-        heading: "Your gists",
-        empty_text: if number == 1 {
-            "You have no gists yet. Create one with “New gist”."
-        } else {
-            "No gists on this page."
-        },
-        gists: summaries,
-        base: "/gists",
-        here: here("/gists", number),
-        prev: listed.prev,
-        next: listed.next,
-    })
+    list(state, me, query, ListKind::Mine).await
 }
 
 pub(crate) async fn starred(
     State(state): State<AppState>,
     me: Me,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    list(state, me, query, ListKind::Starred).await
+}
+
+/// One page of a list: its gists, the page numbers (`last` when known) and whether the
+/// list was cut short.
+struct Slice {
+    gists: Vec<Gist>,
+    last: Option<u32>,
+    prev: Option<u32>,
+    next: Option<u32>,
+    cut_short: bool,
+}
+
+async fn list(
+    state: AppState,
+    me: Me,
+    query: ListQuery,
+    kind: ListKind,
 ) -> Result<Response, AppError> {
     let number = query.number()?;
-    let listed = state
-        .memo()
-        .list_page(
-            me.user_id(),
-            ListKind::Starred,
-            number,
-            PER_PAGE,
-            &me.github()?,
-        )
-        .await?;
-    let summaries = listed
-        .items
+    let view = View {
+        kind,
+        filter: query.filter()?,
+        sort: query.sort()?,
+    };
+    let memo = state.memo();
+    let github = me.github()?;
+    let starred_ids = async {
+        match kind {
+            ListKind::Mine => Some(memo.starred_ids(me.user_id(), &github).await),
+            ListKind::Starred => None,
+        }
+    };
+    let slice = async {
+        if view.is_githubs() {
+            let listed = memo
+                .list_page(me.user_id(), kind, number, PER_PAGE, &github)
+                .await?;
+            Ok::<_, AppError>(Slice {
+                gists: listed.items.clone(),
+                // GitHub leaves `last` out on the last page itself.
+                last: listed.last.or(listed.next.is_none().then_some(number)),
+                prev: listed.prev,
+                next: listed.next,
+                cut_short: false,
+            })
+        } else {
+            let whole = memo.whole(me.user_id(), kind, &github).await?;
+            Ok(slice_of(&whole.gists, view, number, whole.cut_short))
+        }
+    };
+    let (starred_ids, slice) = tokio::join!(starred_ids, slice);
+    let slice = slice?;
+
+    let openings = previews(&state, &me, &github, &slice.gists).await;
+    let now = OffsetDateTime::now_utc();
+    let gists = slice
+        .gists
         .iter()
-        .map(|gist| summary(gist, Some(me.login()), true))
+        .map(|gist| {
+            let starred = starred_ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(gist.id.as_str()));
+            summary(gist, me.login(), starred, &openings, now)
+        })
         .collect();
+
+    let (heading, empty_first) = match (kind, view.filter) {
+        (ListKind::Mine, Filter::All) => (
+            "Your gists",
+            "You have no gists yet. Create one with “New gist”.",
+        ),
+        (ListKind::Mine, Filter::Public) => ("Your public gists", "You have no public gists."),
+        (ListKind::Mine, Filter::Secret) => ("Your secret gists", "You have no secret gists."),
+        (ListKind::Starred, Filter::All) => ("Starred gists", "You have not starred any gist yet."),
+        (ListKind::Starred, Filter::Public) => (
+            "Starred public gists",
+            "You have not starred any public gist.",
+        ),
+        (ListKind::Starred, Filter::Secret) => (
+            "Starred secret gists",
+            "You have not starred any secret gist.",
+        ),
+    };
     page(&ListPage {
         layout: me.layout.clone(),
-        heading: "Starred gists",
+        heading,
         empty_text: if number == 1 {
-            "You have not starred any gist yet."
+            empty_first
         } else {
             "No gists on this page."
         },
-        gists: summaries,
-        base: "/gists/starred",
-        here: here("/gists/starred", number),
-        prev: listed.prev,
-        next: listed.next,
+        gists,
+        filters: filters(view),
+        sorts: sorts(view),
+        here: view.href(number),
+        prev: slice.prev.map(|n| view.href(n)),
+        next: slice.next.map(|n| view.href(n)),
+        numbers: numbers(view, number, slice.last),
+        cut_short: slice.cut_short,
+        whole_max: WHOLE_MAX_PAGES * u32::from(WHOLE_PER_PAGE),
     })
 }
 
-fn here(base: &str, number: u32) -> String {
-    if number == 1 {
-        base.to_owned()
-    } else {
-        format!("{base}?page={number}")
+/// Page `number` of the whole list, filtered and sorted as `view` asks.
+fn slice_of(whole: &[Gist], view: View, number: u32, cut_short: bool) -> Slice {
+    let mut chosen: Vec<&Gist> = whole
+        .iter()
+        .filter(|gist| match view.filter {
+            Filter::All => true,
+            Filter::Public => gist.public,
+            Filter::Secret => !gist.public,
+        })
+        .collect();
+    if view.sort == Sort::Created {
+        // Stable: gists created at the same second keep GitHub's order.
+        chosen.sort_by_key(|gist| std::cmp::Reverse(gist.created_at));
+    }
+    let per_page = usize::from(PER_PAGE);
+    let last = u32::try_from(chosen.len().div_ceil(per_page).max(1)).unwrap_or(u32::MAX);
+    let start = usize::try_from(number - 1)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(per_page);
+    let gists = chosen
+        .into_iter()
+        .skip(start)
+        .take(per_page)
+        .cloned()
+        .collect();
+    Slice {
+        gists,
+        last: Some(last),
+        prev: (number > 1).then(|| (number - 1).min(last)),
+        next: (number < last).then_some(number + 1),
+        cut_short,
     }
 }
 
-/// `me` is set when gists of other people may appear: their owner is then shown.
-fn summary(gist: &github_api::Gist, me: Option<&str>, starred: bool) -> GistSummary {
+fn filters(view: View) -> Vec<Choice> {
+    [
+        ("All", Filter::All),
+        ("Public", Filter::Public),
+        ("Secret", Filter::Secret),
+    ]
+    .into_iter()
+    .map(|(label, filter)| Choice {
+        label,
+        href: View { filter, ..view }.href(1),
+        current: view.filter == filter,
+    })
+    .collect()
+}
+
+fn sorts(view: View) -> Vec<Choice> {
+    [
+        ("Recently updated", Sort::Updated),
+        ("Recently created", Sort::Created),
+    ]
+    .into_iter()
+    .map(|(label, sort)| Choice {
+        label,
+        href: View { sort, ..view }.href(1),
+        current: view.sort == sort,
+    })
+    .collect()
+}
+
+/// Page numbers around the current one, with the first and the last always there and
+/// gaps (`…`) between; nothing when there is a single page.
+fn numbers(view: View, current: u32, last: Option<u32>) -> Vec<PageLink> {
+    let last = last.unwrap_or(current).max(current);
+    if last <= 1 {
+        return Vec::new();
+    }
+    let shown = |n: u32| n == 1 || n == last || n.abs_diff(current) <= 2;
+    let mut links = Vec::new();
+    for n in 1..=last {
+        if shown(n) {
+            links.push(PageLink {
+                number: Some(n),
+                href: view.href(n),
+                current: n == current,
+            });
+        } else if links
+            .last()
+            .is_some_and(|link: &PageLink| link.number.is_some())
+        {
+            links.push(PageLink {
+                number: None,
+                href: String::new(),
+                current: false,
+            });
+        }
+    }
+    links
+}
+
+/// The first lines of each gist's first file, from the person's search index. A page
+/// without them is still a page: a failure here is logged, never shown.
+async fn previews(
+    state: &AppState,
+    me: &Me,
+    github: &github_api::Client,
+    gists: &[Gist],
+) -> HashMap<String, String> {
+    let files: Vec<(&str, &str, &str)> = gists
+        .iter()
+        .filter_map(|gist| {
+            let (name, file) = gist.files.iter().next()?;
+            Some((gist.id.as_str(), name.as_str(), file.raw_url.as_deref()?))
+        })
+        .collect();
+    match state
+        .searches()
+        .openings(me.user_id(), github, &files, PREVIEW_CHARS)
+        .await
+    {
+        Ok(openings) => openings,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read gist previews from the search index");
+            HashMap::new()
+        }
+    }
+}
+
+/// The first few lines of a text, each cut short; `None` when it is blank.
+fn preview_of(text: &str) -> Option<String> {
+    let lines: Vec<String> = text
+        .lines()
+        .take(PREVIEW_LINES)
+        .map(|line| {
+            let line = line.trim_end();
+            match line.char_indices().nth(PREVIEW_LINE_CHARS) {
+                Some((cut, _)) => format!("{}…", &line[..cut]),
+                None => line.to_owned(),
+            }
+        })
+        .collect();
+    let preview = lines.join("\n");
+    (!preview.trim().is_empty()).then_some(preview)
+}
+
+/// The owner is shown when the gist is someone else's (a starred gist).
+fn summary(
+    gist: &Gist,
+    me: &str,
+    starred: bool,
+    openings: &HashMap<String, String>,
+    now: OffsetDateTime,
+) -> GistSummary {
     GistSummary {
         id: gist.id.as_str().to_owned(),
         title: title(gist),
         public: gist.public,
-        files: gist.files.keys().cloned().collect(),
-        owner: me.and_then(|me| {
-            gist.owner
-                .as_ref()
-                .filter(|owner| owner.login != me)
-                .map(|owner| owner.login.clone())
-        }),
-        updated: format_time(gist.updated_at),
-        updated_iso: machine_time(gist.updated_at),
+        files: gist
+            .files
+            .iter()
+            .map(|(name, file)| FileSummary {
+                name: name.clone(),
+                language: file.language.clone(),
+            })
+            .collect(),
+        owner: gist
+            .owner
+            .as_ref()
+            .filter(|owner| owner.login != me)
+            .map(|owner| owner.login.clone()),
+        comments: gist.comments,
+        updated: When::of(gist.updated_at, now),
+        created: When::of(gist.created_at, now),
         starred,
+        preview: openings
+            .get(gist.id.as_str())
+            .and_then(|text| preview_of(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> View {
+        View {
+            kind: ListKind::Mine,
+            filter: Filter::All,
+            sort: Sort::Updated,
+        }
+    }
+
+    #[test]
+    fn links_keep_the_filter_and_sort() {
+        let secret_by_creation = View {
+            filter: Filter::Secret,
+            sort: Sort::Created,
+            ..view()
+        };
+        assert_eq!(view().href(1), "/gists");
+        assert_eq!(view().href(3), "/gists?page=3");
+        assert_eq!(
+            secret_by_creation.href(2),
+            "/gists?filter=secret&sort=created&page=2"
+        );
+        let starred = View {
+            kind: ListKind::Starred,
+            filter: Filter::Public,
+            ..view()
+        };
+        assert_eq!(starred.href(1), "/gists/starred?filter=public");
+    }
+
+    #[test]
+    fn page_numbers_keep_the_ends_and_the_neighbours() {
+        let shown = |current, last| -> Vec<String> {
+            numbers(view(), current, Some(last))
+                .iter()
+                .map(|link| match link.number {
+                    Some(n) if link.current => format!("[{n}]"),
+                    Some(n) => n.to_string(),
+                    None => "…".to_owned(),
+                })
+                .collect()
+        };
+        assert!(shown(1, 1).is_empty(), "one page needs no numbers");
+        assert_eq!(shown(1, 3), ["[1]", "2", "3"]);
+        assert_eq!(shown(1, 34), ["[1]", "2", "3", "…", "34"]);
+        assert_eq!(
+            shown(10, 34),
+            ["1", "…", "8", "9", "[10]", "11", "12", "…", "34"]
+        );
+        assert_eq!(shown(34, 34), ["1", "…", "32", "33", "[34]"]);
+    }
+
+    #[test]
+    fn previews_are_the_first_lines_cut_short() {
+        let long = "x".repeat(200);
+        let text = format!("fn main() {{   \n{long}\n  a\n  b\n  c\n");
+        let preview = preview_of(&text).expect("a preview");
+        let lines: Vec<&str> = preview.lines().collect();
+        assert_eq!(lines.len(), PREVIEW_LINES);
+        assert_eq!(lines[0], "fn main() {");
+        assert_eq!(lines[1].chars().count(), PREVIEW_LINE_CHARS + 1);
+        assert!(lines[1].ends_with('…'));
+        assert_eq!(preview_of("\n  \n"), None);
+        // A multi-byte character at the cut is not split.
+        let wide = "é".repeat(200);
+        assert!(preview_of(&wide).is_some_and(|p| p.ends_with('…')));
     }
 }
