@@ -6,6 +6,7 @@ mod helpers;
 mod device_flow;
 mod envelope;
 mod faults;
+mod gist_threads;
 mod gists;
 mod oauth_apps_api;
 mod oauth_web;
