@@ -38,7 +38,9 @@ const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// A secondary rate limit without `retry-after`: GitHub asks to wait at least a minute.
 const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
-/// A GitHub REST API client acting with one token. Cheap to clone (shared pool and cache).
+/// A GitHub REST API client acting with one token, or with none ([`Client::anonymous`]:
+/// public reads on GitHub's anonymous budget, 60 requests an hour per address). Cheap to
+/// clone (shared pool and cache).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), github_api::Error> {
@@ -58,8 +60,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base: Url,
-    token: AccessToken,
-    auth: HeaderValue,
+    /// `None`: anonymous.
+    token: Option<AccessToken>,
+    auth: Option<HeaderValue>,
     /// A hash of the token: cache keys of different tokens never meet.
     token_key: String,
     user_agent: HeaderValue,
@@ -86,7 +89,7 @@ impl std::fmt::Debug for Client {
 #[must_use]
 pub struct ClientBuilder {
     base: Url,
-    token: AccessToken,
+    token: Option<AccessToken>,
     user_agent: String,
     cache: Option<Arc<dyn EtagCache>>,
     timeout: Duration,
@@ -166,9 +169,7 @@ impl ClientBuilder {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.secret()))
-            .map_err(|_| Error::InvalidToken)?;
-        auth.set_sensitive(true);
+        let auth = self.token.as_ref().map(bearer).transpose()?;
         let user_agent =
             HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidUserAgent)?;
         let http = match self.http {
@@ -183,7 +184,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                token_key: token_key(&self.token),
+                token_key: self.token.as_ref().map_or_else(String::new, token_key),
                 base,
                 token: self.token,
                 auth,
@@ -199,6 +200,15 @@ impl ClientBuilder {
     }
 }
 
+/// The `Authorization` header of a token, marked sensitive so it is never logged.
+fn bearer(token: &AccessToken) -> Result<HeaderValue, Error> {
+    let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+        .map_err(|_| Error::InvalidToken)?;
+    auth.set_sensitive(true);
+    Ok(auth)
+}
+
+/// A hash of a token for cache keys (anonymous clients have the empty key).
 fn token_key(token: &AccessToken) -> String {
     hex::encode(&Sha256::digest(token.secret().as_bytes())[..16])
 }
@@ -241,6 +251,32 @@ impl Client {
     /// Starts building a client for the API at `api_url` (`https://api.github.com/`,
     /// `https://HOST/api/v3/`, or the emulator's).
     pub fn builder(api_url: Url, token: AccessToken) -> ClientBuilder {
+        Self::builder_with(api_url, Some(token))
+    }
+
+    /// A client with no token, for public reads (public gists, a secret gist by its id,
+    /// a user's public gists, revisions, forks and comments): GitHub counts its requests
+    /// against the anonymous budget of the caller's address (60 an hour), and conditional
+    /// requests answered `304` cost nothing there either.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), github_api::Error> {
+    /// let api = url::Url::parse("https://api.github.com/").unwrap();
+    /// let visitor = github_api::Client::anonymous(api)?;
+    /// let recent = visitor.gists().public_page(None, 1, 30).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn anonymous(api_url: Url) -> Result<Self, Error> {
+        Self::anonymous_builder(api_url).build()
+    }
+
+    /// Starts building a client with no token (see [`Client::anonymous`]).
+    pub fn anonymous_builder(api_url: Url) -> ClientBuilder {
+        Self::builder_with(api_url, None)
+    }
+
+    fn builder_with(api_url: Url, token: Option<AccessToken>) -> ClientBuilder {
         ClientBuilder {
             base: api_url,
             token,
@@ -257,15 +293,13 @@ impl Client {
     /// The same client (pool, cache, settings) acting with another token.
     pub fn with_token(&self, token: AccessToken) -> Result<Self, Error> {
         let i = &self.inner;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
-            .map_err(|_| Error::InvalidToken)?;
-        auth.set_sensitive(true);
+        let auth = Some(bearer(&token)?);
         Ok(Self {
             inner: Arc::new(Inner {
                 http: i.http.clone(),
                 base: i.base.clone(),
                 token_key: token_key(&token),
-                token,
+                token: Some(token),
                 auth,
                 user_agent: i.user_agent.clone(),
                 cache: i.cache.clone(),
@@ -281,6 +315,16 @@ impl Client {
     /// The API base URL.
     pub fn api_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// Whether this client has no token ([`Client::anonymous`]).
+    pub fn is_anonymous(&self) -> bool {
+        self.inner.token.is_none()
+    }
+
+    /// The token's text, to be taken out of anything quoted in an error ("" without one).
+    fn secret(&self) -> &str {
+        self.inner.token.as_ref().map_or("", |t| t.secret())
     }
 
     /// The rate-limit state seen on the last response, if it carried one.
@@ -418,8 +462,20 @@ impl Client {
         page: u32,
         per_page: u8,
     ) -> Result<Page<T>, Error> {
+        self.page_with(segments, &[], page, per_page).await
+    }
+
+    /// One page of a list, with more query parameters (`since`).
+    pub(crate) async fn page_with<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<T>, Error> {
         let mut url = self.segments_url(segments);
         url.query_pairs_mut()
+            .extend_pairs(query)
             .append_pair("per_page", &per_page.clamp(1, 100).to_string())
             .append_pair("page", &page.max(1).to_string());
         self.page_at(url).await
@@ -447,9 +503,20 @@ impl Client {
         segments: &[&str],
         per_page: u8,
     ) -> impl Stream<Item = Result<T, Error>> + Send + use<T> {
+        self.paginate_with(segments, &[], per_page)
+    }
+
+    /// Every item of a list with more query parameters (`since`).
+    pub(crate) fn paginate_with<T: DeserializeOwned + Send + 'static>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        per_page: u8,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + use<T> {
         let mut first = self.segments_url(segments);
         first
             .query_pairs_mut()
+            .extend_pairs(query)
             .append_pair("per_page", &per_page.clamp(1, 100).to_string());
         let state = (self.clone(), Some(first), std::collections::VecDeque::new());
         futures_util::stream::unfold(state, |(client, mut next, mut buf)| async move {
@@ -570,7 +637,7 @@ impl Client {
             excerpt: if looks_like_json(body) {
                 format!("a JSON body of {} bytes, not quoted", body.len())
             } else {
-                format!("body starts: {}", excerpt(body, self.inner.token.secret()))
+                format!("body starts: {}", excerpt(body, self.secret()))
             },
         })
     }
@@ -722,8 +789,8 @@ impl Client {
             .header(header::ACCEPT, MEDIA_TYPE)
             .header(API_VERSION_HEADER, API_VERSION)
             .header(header::USER_AGENT, self.inner.user_agent.clone());
-        if with_token {
-            request = request.header(header::AUTHORIZATION, self.inner.auth.clone());
+        if with_token && let Some(auth) = &self.inner.auth {
+            request = request.header(header::AUTHORIZATION, auth.clone());
         }
         if let Some(etag) = if_none_match.and_then(|e| HeaderValue::from_str(e).ok()) {
             request = request.header(header::IF_NONE_MATCH, etag);
@@ -782,8 +849,8 @@ impl Client {
         let parsed: GitHubError = serde_json::from_slice(body).unwrap_or_default();
         let message = parsed
             .message
-            .map(|m| excerpt(m.as_bytes(), self.inner.token.secret()))
-            .unwrap_or_else(|| excerpt(body, self.inner.token.secret()));
+            .map(|m| excerpt(m.as_bytes(), self.secret()))
+            .unwrap_or_else(|| excerpt(body, self.secret()));
         let remaining = header_u64(headers, &REMAINING);
         let retry_after = header_u64(headers, &header::RETRY_AFTER).map(Duration::from_secs);
         let reset_at = header_u64(headers, &RESET)
@@ -809,7 +876,7 @@ impl Client {
             },
             _ => Error::Upstream {
                 status,
-                excerpt: excerpt(body, self.inner.token.secret()),
+                excerpt: excerpt(body, self.secret()),
             },
         }
     }

@@ -12,6 +12,8 @@ use github_api::{
 };
 use github_emulator::Emulator;
 
+mod gist_threads;
+
 struct TestApp {
     emu: Emulator,
 }
