@@ -160,8 +160,8 @@ impl Db {
             forks: Vec::new(),
             comments: Vec::new(),
         };
-        // The parent's body lists its forks: whoever lists it sees a change.
-        self.gist_changed(parent);
+        // Lists show no forks: the parent's lists (and their ETags) stay as they were;
+        // its own body, which lists its forks, changes and so does its ETag.
         if let Some(p) = self.gists.get_mut(parent) {
             p.forks.push(new_id.clone());
         }

@@ -187,6 +187,8 @@ async fn forking_someone_elses_gist_but_not_ones_own() {
     .await;
     let own = json_of(own, 422).await;
     assert_eq!(own["message"], "You cannot fork your own gist.");
+    let listed = app.get("/gists", Some(&octocat)).await;
+    let list_etag = header(&listed, "etag").to_owned();
 
     let r = send(
         &app,
@@ -220,6 +222,16 @@ async fn forking_someone_elses_gist_but_not_ones_own() {
     assert!(original.get("fork_of").is_none());
     assert_eq!(original["forks"][0]["id"], fork_id.as_str());
     assert_eq!(original["forks"][0]["user"]["login"], "hubot");
+    // Lists show no forks: octocat's list is unchanged (a free 304).
+    let again = app
+        .http
+        .get(app.api("/gists"))
+        .bearer_auth(&octocat)
+        .header("if-none-match", &list_etag)
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(again.status(), 304);
     let forks = json_of(app.get(&format!("/gists/{id}/forks"), None).await, 200).await;
     assert_eq!(forks.as_array().map(Vec::len), Some(1));
     assert_eq!(forks[0]["id"], fork_id.as_str());
