@@ -1,10 +1,13 @@
-//! `gistdesk gists list | view | create | edit | rename | delete | star | unstar`, as the person
+//! `gistdesk gists list | view | create | edit | rename | delete | star | unstar | history |
+//! fork`, as the person
 //! signed in with `gistdesk login`; names and flags follow `gh gist`. Every command
 //! takes a gist id or a gist URL. File contents are read as UTF-8 text only.
 
 mod create;
 mod delete;
 mod edit;
+mod fork;
+mod history;
 mod list;
 mod star;
 mod view;
@@ -50,6 +53,10 @@ pub enum GistsCommand {
     Star(star::StarArgs),
     /// Unstar gists.
     Unstar(star::StarArgs),
+    /// List a gist's revisions, newest first (view one with `view --rev`).
+    History(history::HistoryArgs),
+    /// Fork someone else's gist into yours.
+    Fork(fork::ForkArgs),
 }
 
 /// `gistdesk gists …`.
@@ -68,6 +75,8 @@ async fn gists(args: GistsArgs) -> Result<(), CliError> {
         GistsCommand::Delete(a) => delete::run(stored, a).await,
         GistsCommand::Star(a) => star::run(stored, a, true).await,
         GistsCommand::Unstar(a) => star::run(stored, a, false).await,
+        GistsCommand::History(a) => history::run(stored, a).await,
+        GistsCommand::Fork(a) => fork::run(stored, a).await,
     }
 }
 
