@@ -1,7 +1,8 @@
 //! `gistdesk gists view ID|URL`: the description and each file; `--raw` for the
 //! contents alone, `--filename` for one file, `--files` for the names, `--web` for the
-//! page, `--rev` for the files as they were at a revision (`gists history` lists them). On a terminal, control characters in contents are replaced so a gist cannot
-//! drive the terminal; piped, contents are exact.
+//! page, `--rev` for the files as they were at a revision (`gists history` lists them).
+//! On a terminal, control characters in contents are replaced so a gist cannot drive the
+//! terminal; piped, contents are exact.
 
 use std::io::Write;
 
