@@ -262,3 +262,42 @@ async fn the_anonymous_budget_runs_out_with_its_reset_time() {
         other => panic!("expected the anonymous limit, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn unchanged_histories_fork_lists_and_comment_lists_cost_nothing() {
+    let app = TestApp::with(Emulator::builder().rate_limit(100)).await;
+    let octocat = app
+        .builder("octocat")
+        .cache(Arc::new(MemoryCache::new(100)))
+        .build()
+        .expect("client");
+    let gists = octocat.gists();
+    let id = new_gist(&octocat, true, "x\n").await;
+    let remaining = || octocat.rate_limit().expect("a snapshot").remaining;
+
+    let commits = gists.commits_page(&id, 1, 30).await.expect("commits");
+    let forks = gists.forks_page(&id, 1, 30).await.expect("forks");
+    let comments = gists.comments_page(&id, 1, 30).await.expect("comments");
+    let before = remaining();
+    assert_eq!(
+        gists.commits_page(&id, 1, 30).await.expect("again"),
+        commits
+    );
+    assert_eq!(gists.forks_page(&id, 1, 30).await.expect("again"), forks);
+    assert_eq!(
+        gists.comments_page(&id, 1, 30).await.expect("again"),
+        comments
+    );
+    assert_eq!(remaining(), before, "three 304s");
+
+    // A change is seen at once, and costs its one request.
+    octocat
+        .gists()
+        .create_comment(&id, "new")
+        .await
+        .expect("comment");
+    let after_comment = remaining();
+    let fresh = gists.comments_page(&id, 1, 30).await.expect("fresh");
+    assert_eq!(fresh.items.len(), 1);
+    assert_eq!(remaining(), after_comment - 1);
+}
