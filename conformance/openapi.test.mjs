@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startEmulator } from "./lib/emulator.mjs";
-import { api, webFlowToken, parseLink, REDIRECT_URI } from "./lib/github.mjs";
+import { api, webFlowToken, consentToken, parseLink, REDIRECT_URI } from "./lib/github.mjs";
 import { request, form, USER_AGENT } from "./lib/http.mjs";
 import { validate, openapiPath } from "./lib/schema.mjs";
 
@@ -34,6 +34,18 @@ const REQUIRED = [
   "DELETE /applications/{client_id}/token 204",
   "DELETE /applications/{client_id}/grant 204",
   "POST /gists 400", "PATCH /gists/{gist_id} 400", "POST /gists 413",
+  "GET /gists/public 200", "GET /gists/public 304", "GET /gists/public 422",
+  "GET /gists/{gist_id}/commits 200", "GET /gists/{gist_id}/commits 304", "GET /gists/{gist_id}/commits 404",
+  "GET /gists/{gist_id}/{sha} 200", "GET /gists/{gist_id}/{sha} 404",
+  "GET /gists/{gist_id}/forks 200", "GET /gists/{gist_id}/forks 404",
+  "POST /gists/{gist_id}/forks 201", "POST /gists/{gist_id}/forks 401", "POST /gists/{gist_id}/forks 404",
+  "POST /gists/{gist_id}/forks 422",
+  "GET /gists/{gist_id}/comments 200", "GET /gists/{gist_id}/comments 304", "GET /gists/{gist_id}/comments 404",
+  "POST /gists/{gist_id}/comments 201", "POST /gists/{gist_id}/comments 404", "POST /gists/{gist_id}/comments 422",
+  "GET /gists/{gist_id}/comments/{comment_id} 200", "GET /gists/{gist_id}/comments/{comment_id} 404",
+  "PATCH /gists/{gist_id}/comments/{comment_id} 200", "PATCH /gists/{gist_id}/comments/{comment_id} 404",
+  "DELETE /gists/{gist_id}/comments/{comment_id} 204", "DELETE /gists/{gist_id}/comments/{comment_id} 403",
+  "DELETE /gists/{gist_id}/comments/{comment_id} 404",
 ];
 const covered = new Set();
 /** Header and schema problems of the running test: collected, so one run lists them all. */
@@ -57,23 +69,31 @@ function t(name, fn) {
 let emu; // auto-approves as octocat
 let emuHubot; // auto-approves as hubot
 let limited; // --rate-limit 3
+let shared; // no auto-approve: octocat and hubot sign in on its consent page
+let callShared;
+let octocatShared; // octocat's token there: gist
+let hubotShared; // hubot's token there: gist
 let call;
 let token; // octocat: user gist read:org
 let tokenNoScope; // octocat: no scope at all
 
 before(async () => {
-  [emu, emuHubot, limited] = await Promise.all([
+  [emu, emuHubot, limited, shared] = await Promise.all([
     startEmulator(["--auto-approve", "octocat"]),
     startEmulator(["--auto-approve", "hubot"]),
     startEmulator(["--auto-approve", "octocat", "--rate-limit", "3"]),
+    startEmulator([]),
   ]);
+  callShared = api(shared);
+  octocatShared = (await consentToken(shared, "octocat", { scope: "gist" })).access_token;
+  hubotShared = (await consentToken(shared, "hubot", { scope: "gist" })).access_token;
   call = api(emu);
   token = (await webFlowToken(emu, { scope: "user gist read:org" })).access_token;
   tokenNoScope = (await webFlowToken(emu, { scope: "" })).access_token;
 });
 
 after(async () => {
-  await Promise.all([emu?.stop(), emuHubot?.stop(), limited?.stop()]);
+  await Promise.all([emu?.stop(), emuHubot?.stop(), limited?.stop(), shared?.stop()]);
 });
 
 /**
@@ -506,6 +526,132 @@ t("authorize errors go back to the callback with error, error_description, error
   });
   assert.equal(unknown.status, 404, "an unknown client_id gets a 404 page");
 });
+
+t("GET /gists/public: anyone, newest first, since, 304, 422", async () => {
+  // a token of its own: earlier tests reset and revoke the shared one
+  const token = (await webFlowToken(emu, { scope: "gist" })).access_token;
+  const first = check("GET", "/gists/public", await call("GET", "/gists/public"), 200, { authenticated: false });
+  assert.ok(first.json.length > 0 && first.json.every((g) => g.public === true), "public gists only");
+  const times = first.json.map((g) => g.updated_at);
+  assert.deepEqual(times, [...times].sort().reverse(), "most recently updated first");
+  assert.equal(first.headers["x-ratelimit-limit"], "60", "anonymous: the anonymous budget");
+  check("GET", "/gists/public", await call("GET", "/gists/public", { token }), 200);
+  const later = check("GET", "/gists/public?since=2100-01-01T00:00:00Z", await call("GET", "/gists/public?since=2100-01-01T00:00:00Z"), 200, {
+    authenticated: false,
+  });
+  assert.deepEqual(later.json, []);
+  check("GET", "/gists/public?since=soon", await call("GET", "/gists/public?since=soon"), 422, { authenticated: false });
+  await checkNotModified("/gists/public", await call("GET", "/gists/public", { token }), token);
+});
+
+t("anonymous reads: a secret gist by its id, a user's public gists", async () => {
+  const token = (await webFlowToken(emu, { scope: "gist" })).access_token;
+  const created = await call("POST", "/gists", { token, body: { public: false, files: { "s.txt": { content: "secret" } } } });
+  const id = created.json.id;
+  const res = check("GET", `/gists/${id}`, await call("GET", `/gists/${id}`), 200, { authenticated: false });
+  assert.equal(res.json.files["s.txt"].content, "secret");
+  const theirs = check("GET", "/users/octocat/gists?per_page=100", await call("GET", "/users/octocat/gists?per_page=100"), 200, {
+    authenticated: false,
+  });
+  assert.ok(!theirs.json.some((g) => g.id === id), "a secret gist is not listed to others");
+  await call("DELETE", `/gists/${id}`, { token });
+});
+
+t("revisions: history, GET /gists/{id}/commits, GET /gists/{id}/{sha}, raw files per revision", async () => {
+  const token = (await webFlowToken(emu, { scope: "gist" })).access_token;
+  const created = await call("POST", "/gists", { token, body: { public: true, files: { "r.txt": { content: "one\n" } } } });
+  const id = created.json.id;
+  const firstRaw = created.json.files["r.txt"].raw_url;
+  const edited = check(
+    "PATCH",
+    `/gists/${id}`,
+    await call("PATCH", `/gists/${id}`, { token, body: { files: { "r.txt": { content: "two\n" } } } }),
+    200,
+  );
+  assert.equal(edited.json.history.length, 2, "an edit of a file is a revision");
+  const commits = check("GET", `/gists/${id}/commits`, await call("GET", `/gists/${id}/commits`, { token }), 200);
+  assert.deepEqual(commits.json.map((c) => c.version), edited.json.history.map((h) => h.version));
+  check("GET", `/gists/${id}/commits`, await call("GET", `/gists/${id}/commits`), 200, { authenticated: false });
+  await checkNotModified(`/gists/${id}/commits`, commits, token);
+  const paged = await call("GET", `/gists/${id}/commits?per_page=1`, { token });
+  assert.ok(parseLink(paged.headers.link).next, "commits are paginated with Link");
+  const oldest = commits.json[1].version;
+  const then = check("GET", `/gists/${id}/${oldest}`, await call("GET", `/gists/${id}/${oldest}`, { token }), 200);
+  assert.equal(then.json.files["r.txt"].content, "one\n");
+  assert.equal(then.json.files["r.txt"].raw_url, firstRaw);
+  const raw = await request(firstRaw, { headers: { "user-agent": USER_AGENT } });
+  assert.equal(raw.text, "one\n", "a revision's raw_url keeps its content after later edits");
+  check("GET", `/gists/${id}/${"0".repeat(40)}`, await call("GET", `/gists/${id}/${"0".repeat(40)}`, { token }), 404);
+  check("GET", `/gists/${"f".repeat(32)}/commits`, await call("GET", `/gists/${"f".repeat(32)}/commits`, { token }), 404);
+  await call("DELETE", `/gists/${id}`, { token });
+});
+
+t("forks: POST and GET /gists/{id}/forks, fork_of, forks; one's own gist is a 422", async () => {
+  const created = await callShared("POST", "/gists", {
+    token: hubotShared,
+    body: { public: true, files: { "f.txt": { content: "fork me" } } },
+  });
+  const id = created.json.id;
+  const own = check("POST", `/gists/${id}/forks`, await callShared("POST", `/gists/${id}/forks`, { token: hubotShared }), 422);
+  assert.equal(own.json.message, "You cannot fork your own gist.");
+  const forked = check("POST", `/gists/${id}/forks`, await callShared("POST", `/gists/${id}/forks`, { token: octocatShared }), 201);
+  assert.equal(forked.headers.location, `${shared.api}/gists/${forked.json.id}`);
+  const fork = check("GET", `/gists/${forked.json.id}`, await callShared("GET", `/gists/${forked.json.id}`, { token: octocatShared }), 200);
+  assert.equal(fork.json.fork_of.id, id);
+  const original = check("GET", `/gists/${id}`, await callShared("GET", `/gists/${id}`), 200, { authenticated: false });
+  assert.equal(original.json.forks[0].id, forked.json.id);
+  assert.equal(original.json.forks[0].user.login, "octocat");
+  const list = check("GET", `/gists/${id}/forks`, await callShared("GET", `/gists/${id}/forks`), 200, { authenticated: false });
+  assert.deepEqual(list.json.map((g) => g.id), [forked.json.id]);
+  check("POST", `/gists/${id}/forks`, await callShared("POST", `/gists/${id}/forks`), 401, { authenticated: false });
+  const none = `/gists/${"f".repeat(32)}/forks`;
+  check("POST", none, await callShared("POST", none, { token: octocatShared }), 404);
+  check("GET", none, await callShared("GET", none, { token: octocatShared }), 404);
+});
+
+t("comments: list, create, get, edit by the author, delete by the author or the gist's owner", async () => {
+  const created = await callShared("POST", "/gists", {
+    token: octocatShared,
+    body: { public: false, files: { "c.txt": { content: "comment on me" } } },
+  });
+  const id = created.json.id;
+  const path = `/gists/${id}/comments`;
+  const theirs = check("POST", path, await callShared("POST", path, { token: hubotShared, body: { body: "hubot was here" } }), 201);
+  assert.equal(theirs.headers.location, `${shared.api}${path}/${theirs.json.id}`);
+  assert.equal(theirs.json.author_association, "NONE");
+  const mine = check("POST", path, await callShared("POST", path, { token: octocatShared, body: { body: "**thanks**" } }), 201);
+  assert.equal(mine.json.author_association, "OWNER");
+  check("POST", path, await callShared("POST", path, { token: hubotShared, body: {} }), 422);
+  const list = check("GET", path, await callShared("GET", path, { token: octocatShared }), 200);
+  assert.deepEqual(list.json.map((c) => c.body), ["hubot was here", "**thanks**"]);
+  check("GET", path, await callShared("GET", path), 200, { authenticated: false });
+  await checkNotModifiedOn(callShared, path, list, octocatShared);
+  const gist = await callShared("GET", `/gists/${id}`, { token: octocatShared });
+  assert.equal(gist.json.comments, 2);
+
+  const one = `${path}/${theirs.json.id}`;
+  check("GET", one, await callShared("GET", one, { token: octocatShared }), 200);
+  check("PATCH", one, await callShared("PATCH", one, { token: octocatShared, body: { body: "not yours" } }), 404);
+  const edited = check("PATCH", one, await callShared("PATCH", one, { token: hubotShared, body: { body: "edited" } }), 200);
+  assert.equal(edited.json.body, "edited");
+  const ownersComment = `${path}/${mine.json.id}`;
+  check("DELETE", ownersComment, await callShared("DELETE", ownersComment, { token: hubotShared }), 403);
+  check("DELETE", one, await callShared("DELETE", one, { token: octocatShared }), 204);
+  check("GET", one, await callShared("GET", one, { token: octocatShared }), 404);
+  check("DELETE", one, await callShared("DELETE", one, { token: octocatShared }), 404);
+  const none = `/gists/${"f".repeat(32)}/comments`;
+  check("GET", none, await callShared("GET", none, { token: octocatShared }), 404);
+  check("POST", none, await callShared("POST", none, { token: octocatShared, body: { body: "x" } }), 404);
+});
+
+/** checkNotModified against another emulator's client. */
+async function checkNotModifiedOn(client, path, first, tok) {
+  const used = async () => Number((await client("GET", "/rate_limit", { token: tok })).json.resources.core.used);
+  const before = await used();
+  const res = await client("GET", path, { token: tok, headers: { "if-none-match": first.headers.etag } });
+  check("GET", path, res, 304);
+  assert.equal(await used(), before, `a 304 on ${path} counted against the rate limit`);
+}
 
 t("every endpoint and status was validated", () => {
   const missing = REQUIRED.filter((k) => !covered.has(k));

@@ -167,6 +167,13 @@ function compareBody(where, rec, em) {
     return;
   }
   if (p === "/gists" && Array.isArray(r)) return compareGist(`${where}[0]`, "gist-item", r[0], e[0]);
+  if (/^\/gists\/[^/]+\/(comments|commits)$/.test(p)) {
+    const kind = p.endsWith("/comments") ? "gist-comment" : "gist-commit";
+    const [rr, ee, at] = Array.isArray(r) ? [r[0], e[0], `${where}[0]`] : [r, e, where];
+    compareFields(at, kind, rr, ee);
+    if (rr?.user && ee?.user !== undefined) compareFields(`${at}.user`, "simple-user", rr.user, ee.user);
+    return;
+  }
   if (/^\/gists/.test(p)) return compareGist(where, "gist", r, e);
   problems.push(`${where}: no comparison defined for this recording`);
 }
@@ -216,6 +223,7 @@ async function replay(cassette) {
     }
     let res;
     const m = rec.path.match(/^\/gists\/([^/]+)(\/star)?$/);
+    const thread = rec.path.match(/^\/gists\/([^/]+)\/(comments|commits)$/);
     const basic = [emu.clientId, emu.clientSecret];
     if (rec.path === "/orgs/<GITHUB_TEST_ORGANIZATION>/repos" && rec.status === 401) {
       res = await call("POST", "/gists", { token: "gho_revokedorbadtoken00000000000000000000", body: { files: { "a.txt": { content: "a" } } } });
@@ -229,6 +237,8 @@ async function replay(cassette) {
       // an anonymous read of someone's public gist
       publicGist ??= (await call("GET", "/users/octocat/gists?per_page=1")).json[0].id;
       res = await call("GET", `/gists/${publicGist}`);
+    } else if (thread) {
+      res = await call(rec.method, `/gists/${mapGist(thread[1])}/${thread[2]}`, { token, body: rec.requestBody });
     } else if (m) {
       const id = mapGist(m[1]);
       if (rec.method === "GET" && m[2] && rec.status === 204) await call("PUT", `/gists/${id}/star`, { token });

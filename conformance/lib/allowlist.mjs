@@ -10,6 +10,8 @@ export const SCHEMA = {
   "simple-user": "simple-user",
   gist: "gist-simple",
   "gist-item": "base-gist",
+  "gist-comment": "gist-comment",
+  "gist-commit": "gist-commit",
   "gist-file": null, // inline in gist-simple.files; checked against FILE_FIELDS below
   authorization: "authorization",
   "authorization-app": null, // inline in authorization.app
@@ -43,6 +45,9 @@ export const ADDED = {
   // node_id (2017); comments_enabled (2023); truncated on list items
   gist: ["node_id", "comments_enabled", "truncated"],
   "gist-item": ["node_id", "comments_enabled", "truncated"],
+  // node_id (2017), author_association (2018) and updated_at on comments
+  "gist-comment": ["node_id", "author_association", "updated_at"],
+  "gist-commit": [],
   // encoding (2024, utf-8 or base64); content/truncated appear on single-gist answers
   "gist-file": ["encoding", "truncated", "content"],
   // expires_at (2021), installation (2020), user (check answers carry the user)
@@ -76,12 +81,10 @@ export const REMOVED = {};
 
 /**
  * Recorded interactions outside the emulator's surface (it emulates users, orgs
- * and teams as read-only, gists without comments or history listing, and no
+ * and teams as read-only, gists with their revisions, forks and comments, and no
  * repositories). Each is matched as "METHOD path-regex".
  */
 export const OUT_OF_SCOPE = [
-  ["POST", /^\/gists\/[^/]+\/comments$/, "gist comments are not emulated"],
-  ["GET", /^\/gists\/[^/]+\/commits$/, "the gist commit list is not emulated (history is, inside the gist)"],
   ["POST", /^\/orgs\/[^/]+\/teams$/, "creating teams is not emulated"],
   ["GET", /^\/orgs\/[^/]+\/teams\/[^/]+\/repos\//, "repositories are not emulated"],
   ["DELETE", /^\/teams\/[^/]+$/, "deleting teams is not emulated"],

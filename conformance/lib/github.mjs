@@ -88,3 +88,34 @@ export function parseLink(header) {
   }
   return out;
 }
+
+/**
+ * The web flow through the consent page of an emulator started without --auto-approve,
+ * signing in as `login` there: the token endpoint's JSON answer. Lets one emulator
+ * hand out tokens of several people (a comment by one, refused to another).
+ */
+export async function consentToken(emu, login, { scope = "" } = {}) {
+  const state = randomBytes(16).toString("hex");
+  const q = { client_id: emu.clientId, redirect_uri: REDIRECT_URI, scope, state };
+  const page = await request(`${emu.base}/login/oauth/authorize?${form(q)}`, {
+    headers: { "user-agent": USER_AGENT, accept: "text/html" },
+  });
+  if (page.status !== 200) throw new Error(`no consent page: ${page.status} ${page.text.slice(0, 200)}`);
+  const hidden = (name) => page.text.match(new RegExp(`name="${name}" value="([^"]+)"`))?.[1];
+  const setCookie = [].concat(page.headers["set-cookie"] ?? []).map((c) => c.split(";")[0]).join("; ");
+  const answer = await request(`${emu.base}/login/oauth/authorize`, {
+    method: "POST",
+    headers: { "user-agent": USER_AGENT, "content-type": "application/x-www-form-urlencoded", cookie: setCookie },
+    body: form({ authenticity_token: hidden("authenticity_token"), consent: hidden("consent"), login, authorize: "1" }),
+  });
+  const loc = answer.headers.location && new URL(answer.headers.location, emu.base);
+  const code = loc?.searchParams.get("code");
+  if (!code) throw new Error(`consent as ${login} gave no code: ${answer.status} ${answer.text.slice(0, 200)}`);
+  const res = await request(`${emu.base}/login/oauth/access_token`, {
+    method: "POST",
+    headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", "user-agent": USER_AGENT },
+    body: form({ client_id: emu.clientId, client_secret: emu.clientSecret, code, redirect_uri: REDIRECT_URI }),
+  });
+  if (!res.json?.access_token) throw new Error(`token exchange failed: ${res.status} ${res.text.slice(0, 300)}`);
+  return res.json;
+}

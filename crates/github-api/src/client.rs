@@ -295,6 +295,15 @@ impl ClientBuilder {
     }
 }
 
+/// The `Authorization` header of a token, marked sensitive so it is never logged.
+fn bearer(token: &AccessToken) -> Result<HeaderValue, Error> {
+    let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+        .map_err(|_| Error::InvalidToken)?;
+    auth.set_sensitive(true);
+    Ok(auth)
+}
+
+/// A hash of a token for cache keys (anonymous clients have the key `anonymous`).
 fn token_key(token: &AccessToken) -> String {
     hex::encode(&Sha256::digest(token.secret().as_bytes())[..16])
 }
@@ -341,16 +350,31 @@ impl Client {
         ClientBuilder::new(api_url, Some(token))
     }
 
+    /// A client of its own with no token, for public reads (public gists, a secret gist
+    /// by its id, a user's public gists, revisions, forks and comments): GitHub counts
+    /// its requests against the anonymous budget of the caller's address (60 an hour).
+    /// An application already holding a [`ClientFactory`] uses
+    /// [`ClientFactory::anonymous`] instead.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), github_api::Error> {
+    /// let api = url::Url::parse("https://api.github.com/").unwrap();
+    /// let visitor = github_api::Client::anonymous(api)?;
+    /// let recent = visitor.gists().public_page(None, 1, 30).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn anonymous(api_url: Url) -> Result<Self, Error> {
+        Self::anonymous_builder(api_url).build()
+    }
+
+    /// Starts building a client of its own with no token (see [`Client::anonymous`]).
+    pub fn anonymous_builder(api_url: Url) -> ClientBuilder {
+        ClientBuilder::new(api_url, None)
+    }
+
     fn with_identity(shared: Arc<Shared>, token: Option<AccessToken>) -> Result<Self, Error> {
-        let auth = match &token {
-            Some(token) => {
-                let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
-                    .map_err(|_| Error::InvalidToken)?;
-                auth.set_sensitive(true);
-                Some(auth)
-            }
-            None => None,
-        };
+        let auth = token.as_ref().map(bearer).transpose()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 shared,
@@ -399,6 +423,11 @@ impl Client {
     /// The API base URL.
     pub fn api_url(&self) -> &Url {
         &self.inner.shared.base
+    }
+
+    /// Whether this client has no token ([`Client::anonymous`]).
+    pub fn is_anonymous(&self) -> bool {
+        self.inner.token.is_none()
     }
 
     /// The rate-limit state seen on the last response, if it carried one.
@@ -480,8 +509,20 @@ impl Client {
         page: u32,
         per_page: u8,
     ) -> Result<Page<T>, Error> {
+        self.page_with(segments, &[], page, per_page).await
+    }
+
+    /// One page of a list, with more query parameters (`since`).
+    pub(crate) async fn page_with<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<T>, Error> {
         let mut url = self.segments_url(segments);
         url.query_pairs_mut()
+            .extend_pairs(query)
             .append_pair("per_page", &per_page.clamp(1, 100).to_string())
             .append_pair("page", &page.max(1).to_string());
         self.page_at(url).await
@@ -509,9 +550,20 @@ impl Client {
         segments: &[&str],
         per_page: u8,
     ) -> impl Stream<Item = Result<T, Error>> + Send + use<T> {
+        self.paginate_with(segments, &[], per_page)
+    }
+
+    /// Every item of a list with more query parameters (`since`).
+    pub(crate) fn paginate_with<T: DeserializeOwned + Send + 'static>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        per_page: u8,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + use<T> {
         let mut first = self.segments_url(segments);
         first
             .query_pairs_mut()
+            .extend_pairs(query)
             .append_pair("per_page", &per_page.clamp(1, 100).to_string());
         let state = (self.clone(), Some(first), std::collections::VecDeque::new());
         futures_util::stream::unfold(state, |(client, mut next, mut buf)| async move {

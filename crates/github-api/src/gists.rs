@@ -1,5 +1,6 @@
 //! Gists: list (one page, or a `Stream` that follows `Link: rel="next"`), get, create,
-//! update, delete, star; and the full content of a truncated file, up to a cap.
+//! update, delete, star; public gists; revisions, forks and comments; and the full
+//! content of a truncated file, up to a cap.
 //! Page URLs after the first come from GitHub's `Link` header, never built here.
 
 use std::collections::BTreeMap;
@@ -116,6 +117,85 @@ pub struct Gist {
     /// Whether the file list itself was truncated (over 300 files).
     #[serde(default)]
     pub truncated: bool,
+    /// The revisions, newest first (single gist only; [`Gists::commits`] pages them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<GistCommit>,
+    /// The forks (single gist only; [`Gists::forks`] pages them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forks: Vec<GistFork>,
+    /// The gist this one was forked from, without file contents (single gist only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork_of: Option<Box<Gist>>,
+}
+
+/// One revision of a gist (`GET /gists/{id}/commits`, and `history` in a gist).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GistCommit {
+    /// The revision id: pass it to [`Gists::get_revision`].
+    pub version: String,
+    /// Who made the change (`null` for a deleted account).
+    #[serde(default)]
+    pub user: Option<SimpleUser>,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub committed_at: OffsetDateTime,
+    /// Lines added and removed.
+    #[serde(default)]
+    pub change_status: ChangeStatus,
+    /// The gist at this revision, in the API.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Lines a revision added and removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeStatus {
+    /// Added and removed together.
+    #[serde(default)]
+    pub total: u64,
+    /// Lines added.
+    #[serde(default)]
+    pub additions: u64,
+    /// Lines removed.
+    #[serde(default)]
+    pub deletions: u64,
+}
+
+/// A fork as a gist lists it in `forks`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GistFork {
+    /// The fork's id.
+    pub id: GistId,
+    /// Whose fork it is.
+    #[serde(default)]
+    pub user: Option<SimpleUser>,
+    /// When it was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A comment on a gist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GistComment {
+    /// The id: pass it to [`Gists::update_comment`] and [`Gists::delete_comment`].
+    pub id: u64,
+    /// The text, Markdown as its author wrote it (render and sanitize it before showing it).
+    pub body: String,
+    /// The author (`null` for a deleted account).
+    #[serde(default)]
+    pub user: Option<SimpleUser>,
+    /// The author's relation to the gist: `OWNER` for the gist's owner, `NONE` otherwise.
+    #[serde(default)]
+    pub author_association: Option<String>,
+    /// When it was written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it was last edited.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
 }
 
 /// One file of a gist.
@@ -298,6 +378,25 @@ impl Client {
 
 const STREAM_PAGE_SIZE: u8 = 100;
 
+/// A revision id as GitHub writes them (40 lowercase hex digits; up to 64 for SHA-256
+/// repositories), so it is one safe path segment and never a word like `forks`.
+fn revision_segment(sha: &str) -> Result<&str, Error> {
+    if (7..=64).contains(&sha.len()) && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        Ok(sha)
+    } else {
+        Err(Error::InvalidUrl(format!(
+            "not a gist revision (expected 40 lowercase hex digits): {:?}",
+            sha.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+#[derive(Serialize)]
+struct CommentBody<'a> {
+    body: &'a str,
+}
+
 impl Gists<'_> {
     /// One page of the signed-in user's gists (`page` from 1, `per_page` up to 100).
     pub async fn list_page(&self, page: u32, per_page: u8) -> Result<Page<Gist>, Error> {
@@ -338,6 +437,166 @@ impl Gists<'_> {
     pub fn for_user(&self, login: &str) -> impl Stream<Item = Result<Gist, Error>> + Send + use<> {
         self.client
             .paginate(&["users", login, "gists"], STREAM_PAGE_SIZE)
+    }
+
+    /// One page of every public gist, most recently updated first; with `since`, only
+    /// those updated at or after it. Works without a token ([`Client::anonymous`]).
+    pub async fn public_page(
+        &self,
+        since: Option<OffsetDateTime>,
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<Gist>, Error> {
+        let since = since_param(since)?;
+        self.client
+            .page_with(&["gists", "public"], &since_query(&since), page, per_page)
+            .await
+    }
+
+    /// Every public gist (GitHub stops after 3,000), page after page.
+    pub fn public(
+        &self,
+        since: Option<OffsetDateTime>,
+    ) -> impl Stream<Item = Result<Gist, Error>> + Send + use<> {
+        use futures_util::future::Either;
+        match since_param(since) {
+            Ok(since) => Either::Left(self.client.paginate_with(
+                &["gists", "public"],
+                &since_query(&since),
+                STREAM_PAGE_SIZE,
+            )),
+            Err(e) => Either::Right(futures_util::stream::once(std::future::ready(Err(e)))),
+        }
+    }
+
+    /// One page of a gist's revisions, newest first.
+    pub async fn commits_page(
+        &self,
+        id: &GistId,
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<GistCommit>, Error> {
+        self.client
+            .page(&["gists", id.as_str(), "commits"], page, per_page)
+            .await
+    }
+
+    /// All of a gist's revisions, newest first.
+    pub fn commits(
+        &self,
+        id: &GistId,
+    ) -> impl Stream<Item = Result<GistCommit, Error>> + Send + use<> {
+        self.client
+            .paginate(&["gists", id.as_str(), "commits"], STREAM_PAGE_SIZE)
+    }
+
+    /// The gist as it was at revision `sha` (a [`GistCommit::version`]): its files then,
+    /// each with a `raw_url` that keeps serving that content.
+    pub async fn get_revision(&self, id: &GistId, sha: &str) -> Result<Gist, Error> {
+        let sha = revision_segment(sha)?;
+        self.client
+            .call(Method::GET, &["gists", id.as_str(), sha], None::<&()>)
+            .await
+    }
+
+    /// Forks someone else's gist into the signed-in user's gists; the new gist, without
+    /// file contents. GitHub refuses to fork one's own gist ([`Error::Validation`]).
+    pub async fn fork(&self, id: &GistId) -> Result<Gist, Error> {
+        self.client
+            .call(Method::POST, &["gists", id.as_str(), "forks"], None::<&()>)
+            .await
+    }
+
+    /// One page of a gist's forks, oldest first (files without contents).
+    pub async fn forks_page(
+        &self,
+        id: &GistId,
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<Gist>, Error> {
+        self.client
+            .page(&["gists", id.as_str(), "forks"], page, per_page)
+            .await
+    }
+
+    /// All of a gist's forks.
+    pub fn forks(&self, id: &GistId) -> impl Stream<Item = Result<Gist, Error>> + Send + use<> {
+        self.client
+            .paginate(&["gists", id.as_str(), "forks"], STREAM_PAGE_SIZE)
+    }
+
+    /// One page of a gist's comments, oldest first.
+    pub async fn comments_page(
+        &self,
+        id: &GistId,
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page<GistComment>, Error> {
+        self.client
+            .page(&["gists", id.as_str(), "comments"], page, per_page)
+            .await
+    }
+
+    /// All of a gist's comments, oldest first.
+    pub fn comments(
+        &self,
+        id: &GistId,
+    ) -> impl Stream<Item = Result<GistComment, Error>> + Send + use<> {
+        self.client
+            .paginate(&["gists", id.as_str(), "comments"], STREAM_PAGE_SIZE)
+    }
+
+    /// One comment.
+    pub async fn comment(&self, id: &GistId, comment_id: u64) -> Result<GistComment, Error> {
+        let c = comment_id.to_string();
+        self.client
+            .call(
+                Method::GET,
+                &["gists", id.as_str(), "comments", &c],
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// Comments on a gist as the signed-in user (at most 65,535 characters).
+    pub async fn create_comment(&self, id: &GistId, body: &str) -> Result<GistComment, Error> {
+        self.client
+            .call(
+                Method::POST,
+                &["gists", id.as_str(), "comments"],
+                Some(&CommentBody { body }),
+            )
+            .await
+    }
+
+    /// Changes the text of one's own comment (someone else's is [`Error::NotFound`]).
+    pub async fn update_comment(
+        &self,
+        id: &GistId,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<GistComment, Error> {
+        let c = comment_id.to_string();
+        self.client
+            .call(
+                Method::PATCH,
+                &["gists", id.as_str(), "comments", &c],
+                Some(&CommentBody { body }),
+            )
+            .await
+    }
+
+    /// Deletes a comment: one's own, or any comment on one's own gist (otherwise
+    /// [`Error::Forbidden`]).
+    pub async fn delete_comment(&self, id: &GistId, comment_id: u64) -> Result<(), Error> {
+        let c = comment_id.to_string();
+        self.client
+            .call(
+                Method::DELETE,
+                &["gists", id.as_str(), "comments", &c],
+                None::<&()>,
+            )
+            .await
     }
 
     /// One gist, with file contents.
@@ -397,6 +656,20 @@ impl Gists<'_> {
             })?;
         self.client.raw(raw, max_bytes).await
     }
+}
+
+/// `since` as GitHub reads it (RFC 3339).
+fn since_param(since: Option<OffsetDateTime>) -> Result<Option<String>, Error> {
+    since
+        .map(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .map_err(|e| Error::InvalidUrl(format!("since: {e}")))
+        })
+        .transpose()
+}
+
+fn since_query(since: &Option<String>) -> Vec<(&str, &str)> {
+    since.iter().map(|s| ("since", s.as_str())).collect()
 }
 
 #[cfg(test)]

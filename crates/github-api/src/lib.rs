@@ -14,7 +14,10 @@ mod users;
 pub use cache::{CachedResponse, EtagCache, MemoryCache};
 pub use client::{Client, ClientBuilder, ClientFactory, Page};
 pub use error::{Error, ValidationError};
-pub use gists::{FileChange, Gist, GistFile, GistId, GistUpdate, Gists, InvalidGistId, NewGist};
+pub use gists::{
+    ChangeStatus, FileChange, Gist, GistComment, GistCommit, GistFile, GistFork, GistId,
+    GistUpdate, Gists, InvalidGistId, NewGist,
+};
 pub use github_oauth::AccessToken;
 pub use link::{Links, page_number};
 pub use rate_limit::RateLimit;

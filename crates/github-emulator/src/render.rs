@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::store::{Db, Gist, GistFile, Org, Team, Token, Urls, User};
+use std::collections::BTreeMap;
+
+use crate::store::{Comment, Db, Gist, GistFile, Org, Revision, Team, Token, Urls, User};
 
 /// Content above this size comes back truncated (GitHub: 1 MB per file in the API).
 pub(crate) const TRUNCATE_AT: usize = 1024 * 1024;
@@ -193,14 +195,18 @@ fn file_json(
     Value::Object(m)
 }
 
-fn gist_common(db: &Db, g: &Gist, with_content: bool) -> Map<String, Value> {
+fn gist_common(
+    db: &Db,
+    g: &Gist,
+    files: &BTreeMap<String, GistFile>,
+    with_content: bool,
+) -> Map<String, Value> {
     let urls = &db.urls;
     let owner = db.users.get(&g.owner);
     let login = owner.map(|u| u.login.as_str()).unwrap_or("ghost");
     let api = &urls.api;
     let id = &g.id;
-    let files: Map<String, Value> = g
-        .files
+    let files: Map<String, Value> = files
         .iter()
         .map(|(name, f)| {
             (
@@ -235,7 +241,7 @@ fn gist_common(db: &Db, g: &Gist, with_content: bool) -> Map<String, Value> {
     m.insert("created_at".into(), json!(timestamp(g.created_at)));
     m.insert("updated_at".into(), json!(timestamp(g.updated_at)));
     m.insert("description".into(), json!(g.description));
-    m.insert("comments".into(), json!(0));
+    m.insert("comments".into(), json!(g.comments.len()));
     m.insert("comments_enabled".into(), json!(true));
     m.insert("user".into(), Value::Null);
     m.insert(
@@ -251,37 +257,77 @@ fn gist_common(db: &Db, g: &Gist, with_content: bool) -> Map<String, Value> {
 
 /// `base-gist` (list entries: files without content).
 pub(crate) fn base_gist(db: &Db, g: &Gist) -> Value {
-    Value::Object(gist_common(db, g, false))
+    Value::Object(gist_common(db, g, &g.files, false))
 }
 
-/// `gist-simple` (single gist: files with content, forks and history).
+/// `gist-commit` (and `gist-history`, the same fields inside a gist).
+pub(crate) fn gist_commit(db: &Db, g: &Gist, r: &Revision) -> Value {
+    json!({
+        "user": db.users.get(&r.user).map(|u| simple_user(&db.urls, u)),
+        "version": r.version,
+        "committed_at": timestamp(r.committed_at),
+        "change_status": {
+            "total": r.additions + r.deletions,
+            "additions": r.additions,
+            "deletions": r.deletions,
+        },
+        "url": format!("{}/gists/{}/{}", db.urls.api, g.id, r.version),
+    })
+}
+
+/// `gist-simple` (single gist: files with content, forks and history), as it is now.
 pub(crate) fn gist_full(db: &Db, g: &Gist) -> Value {
-    let mut m = gist_common(db, g, true);
-    let owner = db
-        .users
-        .get(&g.owner)
-        .map(|u| simple_user(&db.urls, u))
-        .unwrap_or(Value::Null);
-    let history: Vec<Value> = g
-        .history
+    gist_full_at(db, g, &g.files)
+}
+
+/// `gist-simple` with the files of one revision (`GET /gists/{id}/{sha}`).
+pub(crate) fn gist_at(db: &Db, g: &Gist, r: &Revision) -> Value {
+    gist_full_at(db, g, &r.files)
+}
+
+fn gist_full_at(db: &Db, g: &Gist, files: &BTreeMap<String, GistFile>) -> Value {
+    let mut m = gist_common(db, g, files, true);
+    let history: Vec<Value> = g.history.iter().map(|r| gist_commit(db, g, r)).collect();
+    let forks: Vec<Value> = g
+        .forks
         .iter()
-        .map(|r| {
+        .filter_map(|id| db.gists.get(id))
+        .map(|f| {
             json!({
-                "user": owner,
-                "version": r.version,
-                "committed_at": timestamp(r.committed_at),
-                "change_status": {
-                    "total": r.additions + r.deletions,
-                    "additions": r.additions,
-                    "deletions": r.deletions,
-                },
-                "url": format!("{}/gists/{}/{}", db.urls.api, g.id, r.version),
+                "id": f.id,
+                "url": format!("{}/gists/{}", db.urls.api, f.id),
+                "user": db.users.get(&f.owner).map(|u| public_user(db, u)),
+                "created_at": timestamp(f.created_at),
+                "updated_at": timestamp(f.updated_at),
             })
         })
         .collect();
-    m.insert("forks".into(), json!([]));
+    let fork_of = g
+        .fork_of
+        .as_ref()
+        .and_then(|p| db.gists.get(p))
+        .map(|p| Value::Object(gist_common(db, p, &p.files, false)));
+    if let Some(parent) = fork_of {
+        // GitHub sends `fork_of` on forks only.
+        m.insert("fork_of".into(), parent);
+    }
+    m.insert("forks".into(), Value::Array(forks));
     m.insert("history".into(), Value::Array(history));
     Value::Object(m)
+}
+
+/// `gist-comment`.
+pub(crate) fn gist_comment(db: &Db, g: &Gist, c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "node_id": crate::ids::node_id("GistComment", &c.id.to_string()),
+        "url": format!("{}/gists/{}/comments/{}", db.urls.api, g.id, c.id),
+        "body": c.body,
+        "user": db.users.get(&c.user).map(|u| simple_user(&db.urls, u)),
+        "author_association": if c.user == g.owner { "OWNER" } else { "NONE" },
+        "created_at": timestamp(c.created_at),
+        "updated_at": timestamp(c.updated_at),
+    })
 }
 
 /// `organization-simple`.

@@ -1643,3 +1643,99 @@ async fn search_finds_lines_in_secret_gists_and_costs_nothing_when_unchanged() {
         .await
         .failed_with(&["is: takes public, secret or starred"]);
 }
+
+#[tokio::test]
+async fn history_view_at_a_revision_and_fork() {
+    let setup = Setup::new("history").await;
+    setup.sign_in_octocat().await;
+    let created = setup
+        .run_with_stdin(&["gists", "create", "-f", "notes.md", "-"], "first\n")
+        .await;
+    let id = created_id(created.succeeded());
+    setup
+        .run_with_stdin(
+            &["gists", "edit", &id, "--filename", "notes.md", "-"],
+            "second\nmore\n",
+        )
+        .await
+        .succeeded();
+
+    // Piped: VERSION, login, +added, -removed, time; newest first.
+    let history = setup.run(&["gists", "history", &id]).await;
+    let lines: Vec<Vec<&str>> = history
+        .succeeded()
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", history.stdout);
+    assert_eq!(lines[0][1..4], ["octocat", "+2", "-1"]);
+    assert_eq!(lines[1][1..4], ["octocat", "+1", "-0"]);
+    let oldest = lines[1][0].to_owned();
+    assert_eq!(oldest.len(), 40);
+    let newest = setup.run(&["gists", "history", &id, "-L", "1"]).await;
+    assert_eq!(newest.succeeded().stdout.lines().count(), 1);
+    let json = setup
+        .run(&[
+            "gists",
+            "history",
+            &id,
+            "--json",
+            "version,additions",
+            "--jq",
+            ".[1].version",
+        ])
+        .await;
+    assert_eq!(json.succeeded().stdout.trim(), oldest);
+
+    // The files as they were, and as they are.
+    let then = setup
+        .run(&["gists", "view", &id, "--rev", &oldest, "--raw"])
+        .await;
+    assert_eq!(then.succeeded().stdout, "first\n");
+    let now = setup.run(&["gists", "view", &id, "--raw"]).await;
+    assert_eq!(now.succeeded().stdout, "second\nmore\n");
+    let not_a_rev = setup
+        .run(&["gists", "view", &id, "--rev", "yesterday"])
+        .await;
+    not_a_rev.failed_with(&["not a revision id"]);
+    assert_eq!(not_a_rev.code(), Some(2));
+    let unknown = setup
+        .run(&["gists", "view", &id, "--rev", &"0".repeat(40)])
+        .await;
+    unknown.failed_with(&["has no revision", "gists history"]);
+    assert_eq!(unknown.code(), Some(1));
+
+    // Forking one's own gist is refused, with GitHub's reason; someone else's works.
+    let own = setup.run(&["gists", "fork", &id]).await;
+    own.failed_with(&["You cannot fork your own gist"]);
+    assert_eq!(own.code(), Some(1));
+    let hubot = github_api::Client::new(
+        setup.emu.api_url(),
+        github_api::AccessToken::new(setup.emu.issue_token("hubot", &["gist"])),
+    )
+    .expect("client");
+    let theirs = hubot
+        .gists()
+        .create(&github_api::NewGist::new(true).file("h.txt", "hubot's\n"))
+        .await
+        .expect("created")
+        .id;
+    let forked = setup.run(&["gists", "fork", theirs.as_str()]).await;
+    let fork_id = forked
+        .succeeded()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("Forked gist {theirs} as ")))
+        .expect("the fork's id")
+        .to_owned();
+    let fork = hubot
+        .gists()
+        .get(&github_api::GistId::parse(&fork_id).expect("an id"))
+        .await
+        .expect("the fork");
+    assert_eq!(fork.fork_of.map(|p| p.id), Some(theirs.clone()));
+    assert_eq!(fork.owner.map(|o| o.login).as_deref(), Some("octocat"));
+    let missing = setup.run(&["gists", "history", &"f".repeat(32)]).await;
+    missing.failed_with(&["no gist", "octocat"]);
+}

@@ -102,3 +102,32 @@ async fn delete_asks_on_a_terminal_and_colours_show_there() {
     assert!(rest.contains(&format!("Deleted gist {id}")), "{rest}");
     assert!(!setup.run(&["gists", "list"]).await.ids().contains(&id));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_on_a_terminal_is_aligned_coloured_and_relative() {
+    let setup = Setup::new("pty-history").await;
+    setup.sign_in_octocat().await;
+    let dir = files_dir(&[("h.txt", "one\ntwo\n")]);
+    let id = setup.create(&[path_str(&dir.0.join("h.txt"))]).await;
+    let version = setup
+        .run(&["gists", "history", &id])
+        .await
+        .stdout
+        .split('\t')
+        .next()
+        .expect("a revision")
+        .to_owned();
+
+    let (code, shown) = in_pty(command(&setup, &["gists", "history", &id], &[]), |_| Ok(())).await;
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains(&format!("\u{1b}[36m{version}\u{1b}[0m")),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\u{1b}[32m+2\u{1b}[0m"), "{shown:?}");
+    assert!(
+        shown.contains("octocat") && shown.contains("just now"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains('\t'), "columns, not tabs: {shown:?}");
+}

@@ -12,6 +12,7 @@ use github_api::{
 };
 use github_emulator::Emulator;
 
+mod gist_threads;
 mod renewal;
 
 struct TestApp {

@@ -18,17 +18,17 @@ use crate::envelope::{
     AcceptedScopes, ApiError, Caller, KnownEtag, WithEtag, etag_of, json_response, no_content,
     not_modified, read_json,
 };
-use crate::store::{Db, Gist, GistFile, NewGist, Revision, Shared};
+use crate::store::{Db, Gist, GistFile, NewGist, Shared};
 use crate::{ids, render};
 
-const GIST: AcceptedScopes = AcceptedScopes("");
+pub(super) const GIST: AcceptedScopes = AcceptedScopes("");
 const CREATE_DOCS: &str = "https://docs.github.com/rest/gists/gists#create-a-gist";
 const UPDATE_DOCS: &str = "https://docs.github.com/rest/gists/gists#update-a-gist";
 const LIST_DOCS: &str =
     "https://docs.github.com/rest/gists/gists#list-gists-for-the-authenticated-user";
 
 /// The caller, who must hold the `gist` scope to change anything.
-fn writer(caller: &Caller) -> Result<u64, ApiError> {
+pub(super) fn writer(caller: &Caller) -> Result<u64, ApiError> {
     let id = caller.user()?;
     if caller.has("gist") {
         Ok(id)
@@ -37,7 +37,7 @@ fn writer(caller: &Caller) -> Result<u64, ApiError> {
     }
 }
 
-fn since(pairs: &[(String, String)]) -> Result<Option<OffsetDateTime>, ApiError> {
+pub(super) fn since(pairs: &[(String, String)]) -> Result<Option<OffsetDateTime>, ApiError> {
     match pairs.iter().rev().find(|(k, _)| k == "since") {
         None => Ok(None),
         Some((_, v)) => OffsetDateTime::parse(v.trim(), &Rfc3339)
@@ -63,7 +63,7 @@ fn filtered<'a>(
 }
 
 /// Newest update first, as GitHub lists gists.
-fn sorted<'a>(
+pub(super) fn sorted<'a>(
     db: &'a Db,
     ids: impl Iterator<Item = &'a String>,
     since: Option<OffsetDateTime>,
@@ -147,6 +147,19 @@ fn list_or_unchanged(
     };
     r.extensions_mut().insert(KnownEtag(etag));
     r
+}
+
+/// `GET /gists/public`: every public gist, most recently updated first, for anyone.
+pub(crate) async fn public(State(app): State<Arc<Shared>>, uri: Uri) -> Result<Response, ApiError> {
+    let pairs = query_pairs(uri.query());
+    let since = since(&pairs)?;
+    let db = app.db();
+    let gists = sorted(
+        &db,
+        db.gists.values().filter(|g| g.public).map(|g| &g.id),
+        since,
+    );
+    Ok(list_response(&db, gists, "/gists/public", &pairs))
 }
 
 /// `GET /gists/starred`.
@@ -364,23 +377,23 @@ pub(crate) async fn update(
     if files.is_empty() {
         return Err(validation("files", "missing_field", UPDATE_DOCS));
     }
-    let version = ids::revision(format!("{id}{}", now.unix_timestamp_nanos()).as_bytes());
-    db.gist_changed(&id);
+    // Only a change of files is a revision (a git commit); a description is not in the
+    // gist's repository.
+    let files_changed = files.len() != g.files.len()
+        || files
+            .iter()
+            .zip(&g.files)
+            .any(|((a, fa), (b, fb))| a != b || fa.revision != fb.revision);
+    if files_changed {
+        db.commit_files(&id, user, files, (additions, deletions), now);
+    } else {
+        db.gist_changed(&id);
+    }
     if let Some(g) = db.gists.get_mut(&id) {
-        g.files = files;
         if let Some(d) = new_description {
             g.description = d;
         }
         g.updated_at = now;
-        g.history.insert(
-            0,
-            Revision {
-                version,
-                committed_at: now,
-                additions,
-                deletions,
-            },
-        );
     }
     db.place_gist(user, &id, true);
     let g = db.gists.get(&id).ok_or_else(ApiError::not_found)?;
@@ -474,10 +487,12 @@ pub(crate) async fn unstar(
     Ok(no_content())
 }
 
-/// `GET /gist/{login}/{gist_id}/raw/{revision}/{filename}`: the whole content, never truncated.
+/// `GET /gist/{login}/{gist_id}/raw/{revision}/{filename}`: the whole content the file
+/// had at that revision, never truncated. A raw URL names one content for good: after
+/// later edits it still serves what it served, as GitHub's do.
 pub(crate) async fn raw_file(
     State(app): State<Arc<Shared>>,
-    axum::extract::Path((login, id, _rev, filename)): axum::extract::Path<(
+    axum::extract::Path((login, id, rev, filename)): axum::extract::Path<(
         String,
         String,
         String,
@@ -490,7 +505,12 @@ pub(crate) async fn raw_file(
             .get(&g.owner)
             .is_some_and(|u| u.login.eq_ignore_ascii_case(&login))
     });
-    match found.and_then(|g| g.files.get(&filename)) {
+    let file = found.and_then(|g| {
+        std::iter::once(&g.files)
+            .chain(g.history.iter().map(|r| &r.files))
+            .find_map(|files| files.get(&filename).filter(|f| f.revision == rev))
+    });
+    match file {
         Some(f) => {
             let mut r = Response::new(Body::from(f.content.to_string()));
             r.headers_mut().insert(

@@ -3,6 +3,8 @@
 //! Handlers see a [`Caller`] the envelope resolved and return JSON or an [`ApiError`].
 
 mod apps;
+mod gist_comments;
+mod gist_history;
 mod gists;
 mod meta;
 mod orgs;
@@ -38,6 +40,7 @@ pub(crate) fn router(app: Arc<Shared>) -> Router {
         .route("/users/{username}/gists", get(gists::for_user))
         .route("/gists", get(gists::list).post(gists::create))
         .route("/gists/starred", get(gists::starred))
+        .route("/gists/public", get(gists::public))
         .route(
             "/gists/{gist_id}",
             // GitHub takes POST for PATCH (for clients that cannot send PATCH; `gh` does).
@@ -51,6 +54,22 @@ pub(crate) fn router(app: Arc<Shared>) -> Router {
             get(gists::is_starred)
                 .put(gists::star)
                 .delete(gists::unstar),
+        )
+        .route("/gists/{gist_id}/commits", get(gist_history::commits))
+        .route(
+            "/gists/{gist_id}/forks",
+            get(gist_history::forks).post(gist_history::fork),
+        )
+        .route("/gists/{gist_id}/{sha}", get(gist_history::revision))
+        .route(
+            "/gists/{gist_id}/comments",
+            get(gist_comments::list).post(gist_comments::create),
+        )
+        .route(
+            "/gists/{gist_id}/comments/{comment_id}",
+            get(gist_comments::show)
+                .patch(gist_comments::update)
+                .delete(gist_comments::remove),
         )
         .route("/rate_limit", get(rate_limit::show))
         .route(

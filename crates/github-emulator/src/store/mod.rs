@@ -17,8 +17,8 @@ use crate::envelope::rate_limit::RateLimits;
 use crate::ids;
 
 pub(crate) use model::{
-    App, AuthorizationCode, AuthorizationRequest, Db, DeviceAuthorization, DeviceStatus, Gist,
-    GistFile, NewGist, Org, PendingConsent, Revision, Team, Token, Urls, User,
+    App, AuthorizationCode, AuthorizationRequest, Comment, Db, DeviceAuthorization, DeviceStatus,
+    Gist, GistFile, NewGist, Org, PendingConsent, Revision, Team, Token, Urls, User,
 };
 pub(crate) use seed_loading::ResolvedSeed;
 pub(crate) use settings::{Faults, Settings, TokenPolicy};

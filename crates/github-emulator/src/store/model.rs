@@ -77,13 +77,27 @@ impl GistFile {
     }
 }
 
-/// One entry of a gist's history.
+/// One entry of a gist's history: who committed it, and the files as they were then
+/// (contents are shared with the other revisions, so a snapshot costs its map only).
 #[derive(Debug, Clone)]
 pub(crate) struct Revision {
     pub(crate) version: String,
+    /// Who made the change (a fork keeps the revisions of the gist it came from).
+    pub(crate) user: u64,
     pub(crate) committed_at: OffsetDateTime,
     pub(crate) additions: u64,
     pub(crate) deletions: u64,
+    pub(crate) files: BTreeMap<String, GistFile>,
+}
+
+/// A comment on a gist.
+#[derive(Debug, Clone)]
+pub(crate) struct Comment {
+    pub(crate) id: u64,
+    pub(crate) user: u64,
+    pub(crate) body: String,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) updated_at: OffsetDateTime,
 }
 
 /// A gist.
@@ -100,6 +114,12 @@ pub(crate) struct Gist {
     /// Newest first, as GitHub lists it.
     pub(crate) history: Vec<Revision>,
     pub(crate) stargazers: HashSet<u64>,
+    /// The gist this one was forked from (it may have been deleted since).
+    pub(crate) fork_of: Option<String>,
+    /// Ids of this gist's forks, oldest first (some may have been deleted since).
+    pub(crate) forks: Vec<String>,
+    /// Oldest first, as GitHub lists them.
+    pub(crate) comments: Vec<Comment>,
 }
 
 /// A gist about to be created, as its creator gives it.
@@ -253,6 +273,8 @@ pub(crate) struct Db {
     /// (user, client id) → the authorization and its tokens.
     pub(crate) grants: HashMap<(u64, String), Grant>,
     pub(crate) next_authorization_id: u64,
+    /// The id of the next gist comment (GitHub numbers them across all gists).
+    pub(crate) next_comment_id: u64,
     /// Versions of what the gist lists show, so a list's ETag is known without building
     /// the list: see [`ListVersions`].
     pub(crate) list_versions: ListVersions,
@@ -291,6 +313,7 @@ impl Db {
             orgs: Vec::new(),
             grants: HashMap::new(),
             next_authorization_id: 1_000_000,
+            next_comment_id: 1,
             list_versions: ListVersions::default(),
             purge_above: PurgeThresholds {
                 codes: PurgeThresholds::SMALLEST,

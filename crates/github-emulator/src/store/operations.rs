@@ -2,17 +2,22 @@
 //! lists (and list versions) that show them, tokens with their grants and refresh tokens,
 //! and the purge of expired entries; plus the lookups by login every handler needs.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use time::OffsetDateTime;
 
 use super::model::{
-    Db, Gist, Grant, NewGist, Org, PurgeThresholds, RefreshToken, Revision, Token, User,
+    Db, Gist, GistFile, Grant, NewGist, Org, PurgeThresholds, RefreshToken, Revision, Token, User,
 };
 use super::settings::TokenPolicy;
 use crate::ids;
+
+/// A revision id: 40 hex digits, distinct for each revision of each gist.
+fn revision_id(gist: &str, nth: usize, at: OffsetDateTime) -> String {
+    ids::revision(format!("{gist}:{nth}:{}", at.unix_timestamp_nanos()).as_bytes())
+}
 
 impl Db {
     /// Gist `id` changed (or is about to go): its owner's lists and the starred lists
@@ -67,8 +72,6 @@ impl Db {
             .values()
             .map(|f| f.content.lines().count() as u64)
             .sum();
-        let version =
-            ids::revision(format!("{id}{}", created_at.unix_timestamp_nanos()).as_bytes());
         let gist = Gist {
             node_id: ids::node_id("Gist", &id),
             id: id.clone(),
@@ -77,20 +80,95 @@ impl Db {
             public,
             created_at,
             updated_at,
-            files,
             history: vec![Revision {
-                version,
+                version: revision_id(&id, 0, updated_at),
+                user: owner,
                 committed_at: updated_at,
                 additions,
                 deletions: 0,
+                files: files.clone(),
             }],
+            files,
             stargazers: HashSet::new(),
+            fork_of: None,
+            forks: Vec::new(),
+            comments: Vec::new(),
         };
         // A new id is in no list yet: no need to look for it there (bulk loads stay linear).
         let listed = self.gists.insert(id.clone(), gist).is_some();
         self.place_gist(owner, &id, listed);
         self.list_versions.changed([owner]);
         id
+    }
+
+    /// Gives gist `id` new files as one revision committed by `user` (an edit, rename or
+    /// deletion of files; the caller has counted the lines added and removed). The files
+    /// of earlier revisions are kept as they were, so their raw URLs keep their content.
+    pub(crate) fn commit_files(
+        &mut self,
+        id: &str,
+        user: u64,
+        files: BTreeMap<String, GistFile>,
+        (additions, deletions): (u64, u64),
+        now: OffsetDateTime,
+    ) {
+        self.gist_changed(id);
+        let Some(g) = self.gists.get_mut(id) else {
+            return;
+        };
+        let version = revision_id(id, g.history.len(), now);
+        g.history.insert(
+            0,
+            Revision {
+                version,
+                user,
+                committed_at: now,
+                additions,
+                deletions,
+                files: files.clone(),
+            },
+        );
+        g.files = files;
+        g.updated_at = now;
+        let owner = g.owner;
+        self.place_gist(owner, id, true);
+    }
+
+    /// Forks gist `parent` for `owner` as a new gist `new_id` that keeps the parent's
+    /// files, description, visibility and revisions (a fork is a copy of its repository).
+    /// `None` when the parent is unknown.
+    pub(crate) fn fork_gist(
+        &mut self,
+        parent: &str,
+        owner: u64,
+        new_id: String,
+        now: OffsetDateTime,
+    ) -> Option<String> {
+        let p = self.gists.get(parent)?;
+        let gist = Gist {
+            node_id: ids::node_id("Gist", &new_id),
+            id: new_id.clone(),
+            owner,
+            description: p.description.clone(),
+            public: p.public,
+            created_at: now,
+            updated_at: now,
+            files: p.files.clone(),
+            history: p.history.clone(),
+            stargazers: HashSet::new(),
+            fork_of: Some(parent.to_owned()),
+            forks: Vec::new(),
+            comments: Vec::new(),
+        };
+        // Lists show no forks: the parent's lists (and their ETags) stay as they were;
+        // its own body, which lists its forks, changes and so does its ETag.
+        if let Some(p) = self.gists.get_mut(parent) {
+            p.forks.push(new_id.clone());
+        }
+        self.gists.insert(new_id.clone(), gist);
+        self.place_gist(owner, &new_id, false);
+        self.list_versions.changed([owner]);
+        Some(new_id)
     }
 
     /// Puts `id` at its place in the owner's list, which is kept newest update first

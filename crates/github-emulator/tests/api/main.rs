@@ -7,6 +7,7 @@ mod clients;
 mod device_flow;
 mod envelope;
 mod faults;
+mod gist_threads;
 mod gists;
 mod graphql;
 mod oauth_apps_api;

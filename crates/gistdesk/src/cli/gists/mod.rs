@@ -1,10 +1,13 @@
-//! `gistdesk gists list | view | create | edit | rename | delete | star | unstar | search`, as the person
+//! `gistdesk gists list | view | create | edit | rename | delete | star | unstar | history |
+//! fork | search`, as the person
 //! signed in with `gistdesk login`; names and flags follow `gh gist`. Every command
 //! takes a gist id or a gist URL. File contents are read as UTF-8 text only.
 
 mod create;
 mod delete;
 mod edit;
+mod fork;
+mod history;
 mod list;
 mod search;
 mod star;
@@ -54,6 +57,10 @@ pub enum GistsCommand {
     /// Search every gist of yours, secret ones included: words, "phrases",
     /// language:rust, filename:Cargo.toml, is:secret, is:starred.
     Search(search::SearchArgs),
+    /// List a gist's revisions, newest first (view one with `view --rev`).
+    History(history::HistoryArgs),
+    /// Fork someone else's gist into yours.
+    Fork(fork::ForkArgs),
 }
 
 /// `gistdesk gists …`.
@@ -73,6 +80,8 @@ async fn gists(args: GistsArgs) -> Result<(), CliError> {
         GistsCommand::Star(a) => star::run(stored, a, true).await,
         GistsCommand::Unstar(a) => star::run(stored, a, false).await,
         GistsCommand::Search(a) => search::run(stored, a).await,
+        GistsCommand::History(a) => history::run(stored, a).await,
+        GistsCommand::Fork(a) => fork::run(stored, a).await,
     }
 }
 

@@ -1,7 +1,8 @@
 //! `gistdesk gists view ID|URL`: the description and each file; `--raw` for the
 //! contents alone, `--filename` for one file, `--files` for the names, `--web` for the
-//! page. On a terminal, control characters in contents are replaced so a gist cannot
-//! drive the terminal; piped, contents are exact.
+//! page, `--rev` for the files as they were at a revision (`gists history` lists them).
+//! On a terminal, control characters in contents are replaced so a gist cannot drive the
+//! terminal; piped, contents are exact.
 
 use std::io::Write;
 
@@ -35,6 +36,9 @@ pub struct ViewArgs {
     /// Open the gist's page in the browser (or print its address when there is none).
     #[arg(long, short, conflicts_with_all = ["raw", "filename", "json"])]
     web: bool,
+    /// The files as they were at this revision (an id from `gistdesk gists history`).
+    #[arg(long, value_name = "SHA", conflicts_with = "web")]
+    rev: Option<String>,
     #[command(flatten)]
     json: JsonArgs,
 }
@@ -44,7 +48,10 @@ pub(super) async fn run(stored: &StoredArgs, args: ViewArgs) -> Result<(), CliEr
     let (mut session, ids) = super::open_for(stored, std::slice::from_ref(&args.gist)).await?;
     let id = &ids[0];
     let spinner = Spinner::start("Fetching the gist…");
-    let gist = super::fetch(&mut session, id).await?;
+    let gist = match &args.rev {
+        None => super::fetch(&mut session, id).await?,
+        Some(rev) => fetch_revision(&mut session, id, rev).await?,
+    };
     if args.web {
         spinner.done();
         let page = gist.html_url.as_deref().ok_or_else(|| {
@@ -99,6 +106,33 @@ pub(super) async fn run(stored: &StoredArgs, args: ViewArgs) -> Result<(), CliEr
         ),
         None => print(&gist, &files, args.raw),
     }
+}
+
+/// The gist at revision `rev`; a 404 says which revision of which gist was not found.
+async fn fetch_revision(
+    session: &mut crate::cli::session::Session,
+    id: &github_api::GistId,
+    rev: &str,
+) -> Result<Gist, CliError> {
+    let rev = rev.trim().to_ascii_lowercase();
+    let login = session.login();
+    session
+        .call(|c| {
+            let (id, rev) = (id.clone(), rev.clone());
+            async move { c.gists().get_revision(&id, &rev).await }
+        })
+        .await
+        .map_err(|e| match e {
+            CliError::Api(github_api::Error::InvalidUrl(_)) => CliError::Usage(format!(
+                "{:?} is not a revision id (40 hex digits, as `gistdesk gists history` lists them)",
+                one_line(&rev)
+            )),
+            CliError::Api(github_api::Error::NotFound) => CliError::Message(format!(
+                "gist {id} has no revision {} that {login} can see (`gistdesk gists history {id}` lists them)",
+                one_line(&rev)
+            )),
+            other => other,
+        })
 }
 
 fn print(gist: &Gist, files: &[(&String, String)], raw: bool) -> Result<(), CliError> {
