@@ -55,6 +55,9 @@ pub enum StartError {
     /// The OAuth client could not be built.
     #[error("cannot set up the GitHub OAuth client: {0}")]
     OAuth(#[from] github_oauth::OAuthError),
+    /// The client for visitors' reads could not be built.
+    #[error("cannot set up the GitHub client for public pages: {0}")]
+    PublicReader(#[from] github_api::Error),
     /// The sign-in settings were refused.
     #[error("cannot set up sign-in: {0}")]
     Login(#[from] axum_github_login::BuildError),
@@ -136,6 +139,12 @@ impl Application {
         };
 
         let endpoints = Endpoints::new(&web_url, &api_url)?;
+        let public_github = crate::public_reader(
+            api_url.clone(),
+            ClientId::new(client_id.clone()),
+            ClientSecret::new(client_secret.clone()),
+            config.github_timeout,
+        )?;
         let oauth = OAuthClient::new(
             endpoints,
             ClientId::new(client_id),
@@ -159,11 +168,18 @@ impl Application {
             .build()?;
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
-        let state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory)
-            .with_save_permits(crate::limits::SavePermits::new(
-                config.save_concurrency,
-                config.github_timeout,
-            ));
+        let state = AppState::new(
+            login,
+            sessions,
+            &public_url,
+            &web_url,
+            config.page_memory,
+            public_github,
+        )
+        .with_save_permits(crate::limits::SavePermits::new(
+            config.save_concurrency,
+            config.github_timeout,
+        ));
         Ok(Self {
             listener,
             state,

@@ -17,7 +17,10 @@ use super::highlight::{CLASS_PREFIX, Highlighter};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
+    // Links in what people wrote (gist files, comments) are theirs, not the site's:
+    // search engines are told so, as GitHub does.
     builder
+        .link_rel(Some("nofollow ugc noopener noreferrer"))
         .add_tags(["input"])
         .add_tag_attributes("span", ["class"])
         .add_tag_attributes("code", ["class"])
@@ -155,7 +158,10 @@ mod tests {
     #[test]
     fn links_get_noopener() {
         let html = md("[x](https://example.com)");
-        assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
+        assert!(
+            html.contains("rel=\"nofollow ugc noopener noreferrer\""),
+            "{html}"
+        );
         assert!(!allowed_schemes().contains("javascript"));
     }
 }

@@ -9,5 +9,6 @@ mod gists;
 mod helpers;
 mod limits;
 mod pages;
+mod public_pages;
 mod security;
 mod sign_in;

@@ -84,6 +84,7 @@ pub(crate) async fn api_envelope(
     let method = req.method().clone();
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     req.extensions_mut().insert(who.caller.clone());
+    req.extensions_mut().insert(who.key.clone());
     let answer = headers::accepted_scopes(next.run(req).await);
     let tagged = etag::tag(&app, &method, if_none_match.as_ref(), answer).await;
     // GitHub waives a 304 only for a request "correctly authorized with an Authorization

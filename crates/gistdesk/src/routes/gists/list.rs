@@ -17,7 +17,7 @@ pub(crate) struct PageQuery {
 }
 
 impl PageQuery {
-    fn number(&self) -> Result<u32, AppError> {
+    pub(crate) fn number(&self) -> Result<u32, AppError> {
         match self.page.as_deref() {
             None | Some("") => Ok(1),
             Some(raw) => raw
@@ -35,14 +35,14 @@ impl PageQuery {
 
 /// One gist in a list.
 pub(crate) struct GistSummary {
-    id: String,
-    title: String,
-    public: bool,
-    files: Vec<String>,
-    owner: Option<String>,
-    updated: String,
-    updated_iso: String,
-    starred: bool,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) public: bool,
+    pub(crate) files: Vec<String>,
+    pub(crate) owner: Option<String>,
+    pub(crate) updated: String,
+    pub(crate) updated_iso: String,
+    pub(crate) starred: bool,
 }
 
 #[derive(Template)]
@@ -129,7 +129,7 @@ pub(crate) async fn starred(
     })
 }
 
-fn here(base: &str, number: u32) -> String {
+pub(crate) fn here(base: &str, number: u32) -> String {
     if number == 1 {
         base.to_owned()
     } else {
@@ -138,7 +138,7 @@ fn here(base: &str, number: u32) -> String {
 }
 
 /// `me` is set when gists of other people may appear: their owner is then shown.
-fn summary(gist: &github_api::Gist, me: Option<&str>, starred: bool) -> GistSummary {
+pub(crate) fn summary(gist: &github_api::Gist, me: Option<&str>, starred: bool) -> GistSummary {
     GistSummary {
         id: gist.id.as_str().to_owned(),
         title: title(gist),

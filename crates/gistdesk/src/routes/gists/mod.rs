@@ -1,8 +1,12 @@
-//! The gist pages: list, starred, show, new, edit, delete, star.
+//! The gist pages: list, starred, show, new, edit, delete, star; revisions and diffs,
+//! forks, comments.
 
+pub(crate) mod comments;
 pub(crate) mod delete;
 pub(crate) mod edit;
+pub(crate) mod forks;
 mod form;
+pub(crate) mod history;
 pub(crate) mod list;
 pub(crate) mod new;
 pub(crate) mod show;
