@@ -120,10 +120,10 @@ impl AppError {
                 "Too many requests to GitHub",
                 match reset_at {
                     Some(at) => format!(
-                        "GitHub's rate limit for your account is used up. It resets at {}; try again then.",
+                        "The GitHub rate limit this page is read with is used up. It resets at {}; try again then.",
                         format_time(*at)
                     ),
-                    None => "GitHub's rate limit for your account is used up. Wait a few minutes and try again.".to_owned(),
+                    None => "The GitHub rate limit this page is read with is used up. Wait a few minutes and try again.".to_owned(),
                 },
                 Action::Reload,
             ),

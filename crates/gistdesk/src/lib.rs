@@ -66,6 +66,12 @@ struct Inner {
     highlighter: render::Highlighter,
     rendered: render::RenderCache,
     memo: memo::GithubMemo,
+    /// Reads of public data for visitors, with the OAuth app's own credentials.
+    public_github: github_api::Client,
+    /// What visitors' pages read, kept for `page_memory`.
+    public_memo: memo::PublicMemo,
+    /// Gists at a revision: a revision never changes, so they are kept until pushed out.
+    revisions: memo::RevisionCache,
     security: Arc<security::SecurityHeaders>,
     stylesheet: String,
     /// axum-github-login's sign-out route, for the account page's form.
@@ -83,13 +89,16 @@ struct Observing {
 impl AppState {
     /// Builds the shared state from the sign-in settings and the session store.
     /// `github_web_url` is where GitHub's pages live (for the security policy);
-    /// `page_memory` is how long list pages and starred ids are kept per person.
+    /// `page_memory` is how long list pages and starred ids are kept per person, and
+    /// what visitors' pages read; `public_github` reads public data for visitors (see
+    /// [`public_reader`]).
     pub fn new(
         login: GithubLogin,
         sessions: sessions::SessionBackend,
         public_url: &url::Url,
         github_web_url: &url::Url,
         page_memory: std::time::Duration,
+        public_github: github_api::Client,
     ) -> Self {
         let stylesheet = format!(
             "{}\n/* syntax highlighting */\n{}",
@@ -104,6 +113,9 @@ impl AppState {
                 highlighter: render::Highlighter::new(),
                 rendered: render::RenderCache::default(),
                 memo: memo::GithubMemo::new(page_memory),
+                public_github,
+                public_memo: memo::PublicMemo::new(page_memory),
+                revisions: memo::RevisionCache::default(),
                 security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
                 stylesheet,
             }),
@@ -155,10 +167,21 @@ impl AppState {
         &self.inner.memo
     }
 
-    /// Forgets what GitHub said about the person, after they changed something.
+    /// The client that reads public data for visitors.
+    pub(crate) fn public_github(&self) -> &github_api::Client {
+        &self.inner.public_github
+    }
+
+    fn public_memo(&self) -> &memo::PublicMemo {
+        &self.inner.public_memo
+    }
+
+    /// Forgets what GitHub said about the person, after they changed something, and what
+    /// visitors' pages read (the change may show there).
     fn forget_about(&self, user_id: u64) {
         self.inner.memo.forget(user_id);
         self.searches.changed(user_id);
+        self.inner.public_memo.forget_all();
     }
 }
 
@@ -168,6 +191,29 @@ impl axum::extract::FromRef<AppState> for GithubLogin {
         state.inner.login.clone()
     }
 }
+
+/// Responses of the public reader kept for conditional requests.
+const PUBLIC_CACHE_ENTRIES: usize = 10_000;
+
+/// The client visitors' pages read GitHub with: the OAuth app's client id and secret,
+/// which GitHub accepts for public data (public gists, a secret gist by its id, a user's
+/// public gists, revisions, forks, comments) on the app's own budget of 5,000 requests an
+/// hour rather than the 60 an hour of the server's address, and for which an unchanged
+/// answer (`304`) costs nothing. It has its own ETag cache: its answers are nobody's.
+pub fn public_reader(
+    api_url: url::Url,
+    client_id: github_oauth::ClientId,
+    client_secret: github_oauth::ClientSecret,
+    timeout: std::time::Duration,
+) -> Result<github_api::Client, github_api::Error> {
+    github_api::Client::app_builder(api_url, client_id, client_secret)
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .cache(Arc::new(github_api::MemoryCache::new(PUBLIC_CACHE_ENTRIES)))
+        .build()
+}
+
+impl AppState {}
 
 /// The web application: pages, sign-in routes, sessions, security headers,
 /// request ids and request logs, as one tower service ([`server::serve`] serves it;

@@ -54,6 +54,18 @@ const DRAIN_BYTES: usize = 4 * MAX_GIST_BYTES;
 /// …for at most this long.
 const DRAIN_TIME: Duration = Duration::from_secs(10);
 
+/// The most a comment form may carry: GitHub takes a comment of up to 65,535 characters,
+/// and URL-encoded a character of another alphabet takes up to twelve bytes; a comment
+/// of mostly such characters and near GitHub's limit may pass this, and is refused (413)
+/// with its text still in the browser.
+pub const MAX_COMMENT_FORM_BYTES: usize = 1024 * 1024;
+
+/// Routes that take a comment read up to [`MAX_COMMENT_FORM_BYTES`].
+pub(crate) async fn comment_form(mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(FormLimit::Comment);
+    next.run(request).await
+}
+
 /// How much of its body a route reads. A route says nothing to read small forms only.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FormLimit {
@@ -62,6 +74,8 @@ pub enum FormLimit {
     Small,
     /// A gist's description and files: [`MAX_GIST_BYTES`].
     Gist,
+    /// A comment: [`MAX_COMMENT_FORM_BYTES`].
+    Comment,
 }
 
 impl FormLimit {
@@ -70,6 +84,7 @@ impl FormLimit {
         match self {
             Self::Small => SMALL_FORM_BYTES,
             Self::Gist => MAX_GIST_BYTES,
+            Self::Comment => MAX_COMMENT_FORM_BYTES,
         }
     }
 

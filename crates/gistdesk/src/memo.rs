@@ -4,12 +4,12 @@
 //! forgets a person's entries at once when they change something through this
 //! instance (create, edit, delete, star, unstar).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use github_api::{Gist, Page};
+use github_api::{Gist, GistComment, GistCommit, GistId, Page};
 
 /// Starred gist ids of one person.
 pub type StarredIds = Arc<HashSet<String>>;
@@ -268,6 +268,227 @@ impl GithubMemo {
         self.stars.forget_user(user_id);
         self.lists.forget_user(user_id);
         self.wholes.forget_user(user_id);
+    }
+}
+
+/// Keys of [`PublicMemo`]: a visitor's read, the same for every visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum PublicKey {
+    Gist(GistId),
+    Comments(GistId),
+    Commits(GistId, u32),
+    Forks(GistId, u32),
+    User(String, u32),
+    Discover(u32),
+}
+
+/// All of the public memo is one "person": any change through this instance forgets it.
+impl UserKey for PublicKey {
+    fn user_id(&self) -> u64 {
+        0
+    }
+}
+
+/// The comments a page shows: GitHub's first pages of them.
+const COMMENT_PAGES: u32 = 3;
+
+/// What visitors' pages read from GitHub, kept for the page memory: the same answer for
+/// every visitor, so a burst of visitors on one shared link asks GitHub once. Forgotten
+/// at once when anyone changes something through this instance.
+#[derive(Debug)]
+pub struct PublicMemo {
+    gists: Memo<PublicKey, Arc<Gist>>,
+    pages: Memo<PublicKey, Arc<Page<Gist>>>,
+    commits: Memo<PublicKey, Arc<Page<GistCommit>>>,
+    comments: Memo<PublicKey, Arc<Vec<GistComment>>>,
+}
+
+impl PublicMemo {
+    /// Memories that keep each answer for `ttl` (zero: nothing is kept).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            gists: Memo::new(ttl),
+            pages: Memo::new(ttl),
+            commits: Memo::new(ttl),
+            comments: Memo::new(ttl),
+        }
+    }
+
+    /// Forgets everything (after a change made through this instance).
+    pub fn forget_all(&self) {
+        self.gists.forget_user(0);
+        self.pages.forget_user(0);
+        self.commits.forget_user(0);
+        self.comments.forget_user(0);
+    }
+
+    /// A gist, with file contents.
+    pub async fn gist(
+        &self,
+        id: &GistId,
+        github: &github_api::Client,
+    ) -> Result<Arc<Gist>, github_api::Error> {
+        let key = PublicKey::Gist(id.clone());
+        remembered(&self.gists, key, || async {
+            github.gists().get(id).await.map(Arc::new)
+        })
+        .await
+    }
+
+    /// The first comments of a gist, oldest first (up to 300).
+    pub async fn comments(
+        &self,
+        id: &GistId,
+        github: &github_api::Client,
+    ) -> Result<Arc<Vec<GistComment>>, github_api::Error> {
+        let key = PublicKey::Comments(id.clone());
+        remembered(&self.comments, key, || async {
+            all_comments(id, github).await.map(Arc::new)
+        })
+        .await
+    }
+
+    /// One page of a gist's revisions.
+    pub async fn commits(
+        &self,
+        id: &GistId,
+        number: u32,
+        per_page: u8,
+        github: &github_api::Client,
+    ) -> Result<Arc<Page<GistCommit>>, github_api::Error> {
+        let key = PublicKey::Commits(id.clone(), number);
+        remembered(&self.commits, key, || async {
+            github
+                .gists()
+                .commits_page(id, number, per_page)
+                .await
+                .map(Arc::new)
+        })
+        .await
+    }
+
+    /// One page of a gist's forks.
+    pub async fn forks(
+        &self,
+        id: &GistId,
+        number: u32,
+        per_page: u8,
+        github: &github_api::Client,
+    ) -> Result<Arc<Page<Gist>>, github_api::Error> {
+        let key = PublicKey::Forks(id.clone(), number);
+        remembered(&self.pages, key, || async {
+            github
+                .gists()
+                .forks_page(id, number, per_page)
+                .await
+                .map(Arc::new)
+        })
+        .await
+    }
+
+    /// One page of a user's public gists.
+    pub async fn user_gists(
+        &self,
+        login: &str,
+        number: u32,
+        per_page: u8,
+        github: &github_api::Client,
+    ) -> Result<Arc<Page<Gist>>, github_api::Error> {
+        let key = PublicKey::User(login.to_ascii_lowercase(), number);
+        remembered(&self.pages, key, || async {
+            github
+                .gists()
+                .for_user_page(login, number, per_page)
+                .await
+                .map(Arc::new)
+        })
+        .await
+    }
+
+    /// One page of recent public gists.
+    pub async fn discover(
+        &self,
+        number: u32,
+        per_page: u8,
+        github: &github_api::Client,
+    ) -> Result<Arc<Page<Gist>>, github_api::Error> {
+        remembered(&self.pages, PublicKey::Discover(number), || async {
+            github
+                .gists()
+                .public_page(None, number, per_page)
+                .await
+                .map(Arc::new)
+        })
+        .await
+    }
+}
+
+/// The remembered value of `key`, or `fetch`'s answer (then remembered).
+async fn remembered<V: Clone + Send + Sync + 'static, F>(
+    memo: &Memo<PublicKey, V>,
+    key: PublicKey,
+    fetch: impl FnOnce() -> F,
+) -> Result<V, github_api::Error>
+where
+    F: std::future::Future<Output = Result<V, github_api::Error>>,
+{
+    if let Some(value) = memo.get(&key) {
+        return Ok(value);
+    }
+    let ticket = memo.ticket();
+    let value = fetch().await?;
+    memo.insert(key, value.clone(), ticket);
+    Ok(value)
+}
+
+/// The first [`COMMENT_PAGES`] pages of a gist's comments.
+pub async fn all_comments(
+    id: &GistId,
+    github: &github_api::Client,
+) -> Result<Vec<GistComment>, github_api::Error> {
+    let mut comments = Vec::new();
+    let mut number = 1;
+    for _ in 0..COMMENT_PAGES {
+        let page = github.gists().comments_page(id, number, 100).await?;
+        comments.extend(page.items);
+        match page.next {
+            Some(next) if next > number => number = next,
+            _ => break,
+        }
+    }
+    Ok(comments)
+}
+
+/// How many gists at a revision are kept.
+const MAX_REVISIONS: usize = 512;
+
+/// Gists at a revision (`GET /gists/{id}/{sha}`): what a revision holds never changes,
+/// so an entry never goes stale; when full, the cache starts again empty.
+#[derive(Debug, Default)]
+pub struct RevisionCache {
+    entries: Mutex<HashMap<(GistId, String), Arc<Gist>>>,
+}
+
+impl RevisionCache {
+    /// The gist `id` at revision `sha`: kept, or read from GitHub.
+    pub async fn get(
+        &self,
+        id: &GistId,
+        sha: &str,
+        github: &github_api::Client,
+    ) -> Result<Arc<Gist>, github_api::Error> {
+        let key = (id.clone(), sha.to_owned());
+        if let Some(gist) = self.entries.lock().ok().and_then(|e| e.get(&key).cloned()) {
+            return Ok(gist);
+        }
+        let gist = Arc::new(github.gists().get_revision(id, sha).await?);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_REVISIONS {
+                entries.clear();
+            }
+            entries.insert(key, Arc::clone(&gist));
+        }
+        Ok(gist)
     }
 }
 

@@ -38,6 +38,9 @@ pub enum StartError {
     /// The OAuth client could not be built.
     #[error("cannot set up the GitHub OAuth client: {0}")]
     OAuth(#[from] github_oauth::OAuthError),
+    /// The client for visitors' reads could not be built.
+    #[error("cannot set up the GitHub client for public pages: {0}")]
+    PublicReader(#[from] github_api::Error),
     /// The sign-in settings were refused.
     #[error("cannot set up sign-in: {0}")]
     Login(#[from] axum_github_login::BuildError),
@@ -117,6 +120,12 @@ impl Application {
         };
 
         let endpoints = Endpoints::new(&web_url, &api_url)?;
+        let public_github = crate::public_reader(
+            api_url.clone(),
+            client_id.clone(),
+            client_secret.clone(),
+            config.github_timeout,
+        )?;
         let oauth = OAuthClient::new(endpoints, client_id, client_secret)?
             .with_timeout(config.github_timeout)
             .with_user_agent(crate::USER_AGENT);
@@ -152,18 +161,25 @@ impl Application {
         };
 
         let expiry_task = sessions.spawn_expiry_task(Duration::from_secs(600));
-        let mut state = AppState::new(login, sessions, &public_url, &web_url, config.page_memory)
-            .with_save_permits(crate::limits::SavePermits::new(
-                config.save_concurrency,
-                config.github_timeout,
-            ))
-            // A person's search index is refreshed as often as their list pages are
-            // remembered: changes made elsewhere show after at most PAGE_MEMORY.
-            .with_searches(crate::search::Searches::new(
-                Some(config.data_dir.join("search")),
-                config.page_memory,
-            ))
-            .with_trusted_proxies(config.trusted_proxies.clone());
+        let mut state = AppState::new(
+            login,
+            sessions,
+            &public_url,
+            &web_url,
+            config.page_memory,
+            public_github,
+        )
+        .with_save_permits(crate::limits::SavePermits::new(
+            config.save_concurrency,
+            config.github_timeout,
+        ))
+        // A person's search index is refreshed as often as their list pages are
+        // remembered: changes made elsewhere show after at most PAGE_MEMORY.
+        .with_searches(crate::search::Searches::new(
+            Some(config.data_dir.join("search")),
+            config.page_memory,
+        ))
+        .with_trusted_proxies(config.trusted_proxies.clone());
         if metrics.is_some() {
             state = state.with_request_metrics();
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
-use github_oauth::AccessToken;
+use github_oauth::{AccessToken, ClientId, ClientSecret};
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
@@ -59,6 +59,16 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// Who a client's requests are made as.
+enum Identity {
+    /// A person, through their token.
+    Token(AccessToken),
+    /// An OAuth app itself (public reads on the app's budget).
+    App(ClientId, ClientSecret),
+    /// Nobody (public reads on the caller's address's budget).
+    Anonymous,
+}
+
 /// What every client of one factory shares.
 struct Shared {
     http: reqwest::Client,
@@ -74,8 +84,11 @@ struct Shared {
 /// What is one client's own: who it acts as, and what GitHub last said of its limit.
 struct Inner {
     shared: Arc<Shared>,
-    /// `None`: anonymous (no `Authorization` header).
+    /// `None`: anonymous, or an app's credentials.
     token: Option<AccessToken>,
+    /// The token's or the app secret's text, taken out of anything quoted in an error.
+    secret: String,
+    /// `None`: anonymous (no `Authorization` header).
     auth: Option<HeaderValue>,
     /// A hash of the token: cache keys of different tokens never meet.
     token_key: String,
@@ -137,7 +150,7 @@ impl ClientFactory {
     /// A client acting as the owner of `token`, sharing this factory's pool and cache
     /// (whose keys include a hash of the token, so no one is answered another's data).
     pub fn for_token(&self, token: &AccessToken) -> Result<Client, Error> {
-        Client::with_identity(Arc::clone(&self.shared), Some(token.clone()))
+        Client::with_identity(Arc::clone(&self.shared), Identity::Token(token.clone()))
     }
 
     /// A client that sends no token (public data, at the anonymous rate limit).
@@ -146,6 +159,7 @@ impl ClientFactory {
             inner: Arc::new(Inner {
                 shared: Arc::clone(&self.shared),
                 token: None,
+                secret: String::new(),
                 auth: None,
                 token_key: "anonymous".to_owned(),
                 rate_limit: Mutex::new(None),
@@ -165,6 +179,8 @@ impl ClientFactory {
 pub struct ClientBuilder {
     base: Url,
     token: Option<AccessToken>,
+    /// An OAuth app's credentials, for public reads on the app's budget.
+    app: Option<(ClientId, ClientSecret)>,
     user_agent: String,
     cache: Option<Arc<dyn EtagCache>>,
     timeout: Duration,
@@ -189,6 +205,7 @@ impl ClientBuilder {
         ClientBuilder {
             base,
             token,
+            app: None,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             cache: None,
             timeout: DEFAULT_TIMEOUT,
@@ -247,8 +264,12 @@ impl ClientBuilder {
     /// The client, acting with the token given to [`Client::builder`] (or none, when
     /// started from [`ClientFactory::builder`]).
     pub fn build(mut self) -> Result<Client, Error> {
-        let token = self.token.take();
-        Client::with_identity(self.shared()?, token)
+        let identity = match (self.token.take(), self.app.take()) {
+            (Some(token), _) => Identity::Token(token),
+            (None, Some((id, secret))) => Identity::App(id, secret),
+            (None, None) => Identity::Anonymous,
+        };
+        Client::with_identity(self.shared()?, identity)
     }
 
     /// A factory of clients sharing these settings, pool and cache.
@@ -303,9 +324,21 @@ fn bearer(token: &AccessToken) -> Result<HeaderValue, Error> {
     Ok(auth)
 }
 
-/// A hash of a token for cache keys (anonymous clients have the key `anonymous`).
-fn token_key(token: &AccessToken) -> String {
-    hex::encode(&Sha256::digest(token.secret().as_bytes())[..16])
+/// The `Authorization` header of an OAuth app's own credentials (HTTP Basic, as GitHub
+/// documents for an app's reads of public data), marked sensitive.
+fn app_basic(id: &ClientId, secret: &ClientSecret) -> Result<HeaderValue, Error> {
+    use base64::Engine as _;
+    let pair = format!("{}:{}", id.as_str(), secret.secret());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    let mut auth =
+        HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| Error::InvalidToken)?;
+    auth.set_sensitive(true);
+    Ok(auth)
+}
+
+/// A hash of a credential for cache keys (anonymous clients have the key `anonymous`).
+fn token_key(secret: &str) -> String {
+    hex::encode(&Sha256::digest(secret.as_bytes())[..16])
 }
 
 /// One page of a list, with the neighbouring page numbers from GitHub's `Link` header.
@@ -373,16 +406,66 @@ impl Client {
         ClientBuilder::new(api_url, None)
     }
 
-    fn with_identity(shared: Arc<Shared>, token: Option<AccessToken>) -> Result<Self, Error> {
-        let auth = token.as_ref().map(bearer).transpose()?;
+    /// Starts building a client of its own that authenticates as an OAuth app with its
+    /// client id and secret (HTTP Basic), for reads of public data: public gists, a secret
+    /// gist by its id, a user's public gists, revisions, forks and comments. GitHub counts
+    /// these requests against the app's own budget (5,000 an hour, documented under
+    /// "Primary rate limit for OAuth apps"), not a visitor's address, and a conditional
+    /// request answered `304` costs nothing, as for any authorized request. Never use it
+    /// to act for a person, and never hand its secret to a browser.
+    ///
+    /// ```
+    /// use github_api::{Client, ClientId, ClientSecret};
+    /// let api = url::Url::parse("https://api.github.com/").unwrap();
+    /// let app = Client::app_builder(api, ClientId::new("Ov23li…"), ClientSecret::new("…"))
+    ///     .build()?;
+    /// assert!(!app.is_anonymous());
+    /// # Ok::<(), github_api::Error>(())
+    /// ```
+    pub fn app_builder(
+        api_url: Url,
+        client_id: ClientId,
+        client_secret: ClientSecret,
+    ) -> ClientBuilder {
+        let mut builder = ClientBuilder::new(api_url, None);
+        builder.app = Some((client_id, client_secret));
+        builder
+    }
+
+    fn with_identity(shared: Arc<Shared>, identity: Identity) -> Result<Self, Error> {
+        let (auth, token_key, secret, token) = match identity {
+            Identity::Token(token) => (
+                bearer(&token)?,
+                token_key(token.secret()),
+                token.secret().to_owned(),
+                Some(token),
+            ),
+            Identity::App(id, secret) => (
+                app_basic(&id, &secret)?,
+                token_key(&format!("app {}:{}", id.as_str(), secret.secret())),
+                secret.secret().to_owned(),
+                None,
+            ),
+            Identity::Anonymous => {
+                return Ok(Self {
+                    inner: Arc::new(Inner {
+                        shared,
+                        token: None,
+                        secret: String::new(),
+                        auth: None,
+                        token_key: "anonymous".to_owned(),
+                        rate_limit: Mutex::new(None),
+                    }),
+                });
+            }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 shared,
-                token_key: token
-                    .as_ref()
-                    .map_or_else(|| "anonymous".to_owned(), token_key),
                 token,
-                auth,
+                secret,
+                auth: Some(auth),
+                token_key,
                 rate_limit: Mutex::new(None),
             }),
         })
@@ -408,6 +491,7 @@ impl Client {
                     max_body: s.max_body,
                 }),
                 token: i.token.clone(),
+                secret: i.secret.clone(),
                 auth: i.auth.clone(),
                 token_key: i.token_key.clone(),
                 rate_limit: Mutex::new(None),
@@ -417,7 +501,7 @@ impl Client {
 
     /// The token, for redacting it from excerpts ("" when anonymous).
     fn secret(&self) -> &str {
-        self.inner.token.as_ref().map_or("", AccessToken::secret)
+        &self.inner.secret
     }
 
     /// The API base URL.
@@ -425,9 +509,9 @@ impl Client {
         &self.inner.shared.base
     }
 
-    /// Whether this client has no token ([`Client::anonymous`]).
+    /// Whether this client sends no credentials at all ([`Client::anonymous`]).
     pub fn is_anonymous(&self) -> bool {
-        self.inner.token.is_none()
+        self.inner.auth.is_none()
     }
 
     /// The rate-limit state seen on the last response, if it carried one.

@@ -18,7 +18,7 @@ pub use gists::{
     ChangeStatus, FileChange, Gist, GistComment, GistCommit, GistFile, GistFork, GistId,
     GistUpdate, Gists, InvalidGistId, NewGist,
 };
-pub use github_oauth::AccessToken;
+pub use github_oauth::{AccessToken, ClientId, ClientSecret};
 pub use link::{Links, page_number};
 pub use rate_limit::RateLimit;
 pub use renewal::{RenewalError, Renewer};

@@ -38,7 +38,10 @@ const KEPT_CLASSES: &[&str] = &[
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
+    // Links in what people wrote (gist files, comments) are theirs, not the site's:
+    // search engines are told so, as GitHub does.
     builder
+        .link_rel(Some("nofollow ugc noopener noreferrer"))
         .add_tags(["input", "section"])
         .add_generic_attributes(["id"])
         .id_prefix(Some(ID_PREFIX))
@@ -236,7 +239,10 @@ mod tests {
     #[test]
     fn links_get_noopener() {
         let html = md("[x](https://example.com)");
-        assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
+        assert!(
+            html.contains("rel=\"nofollow ugc noopener noreferrer\""),
+            "{html}"
+        );
         assert!(!allowed_schemes().contains("javascript"));
     }
 }

@@ -7,6 +7,7 @@ mod assets;
 mod gists;
 mod health;
 mod home;
+mod people;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -28,6 +29,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
     // Saving a gist reads up to MAX_GIST_BYTES, a few saves at a time; every other form
     // is a small one (CsrfForm's default).
     let gist_save = axum::middleware::from_fn_with_state(state.saves.clone(), limits::gist_save);
+    let comment_form = axum::middleware::from_fn(limits::comment_form);
     Router::new()
         .route("/", get(home::show))
         .route("/account", get(account::show))
@@ -50,6 +52,31 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/gists/{id}/star", post(gists::star::star))
         .route("/gists/{id}/unstar", post(gists::star::unstar))
+        .route("/gists/{id}/fork", post(gists::forks::fork))
+        .route("/gists/{id}/forks", get(gists::forks::list))
+        .route("/gists/{id}/revisions", get(gists::history::history))
+        .route(
+            "/gists/{id}/revisions/{sha}",
+            get(gists::history::at_revision),
+        )
+        .route(
+            "/gists/{id}/revisions/{sha}/diff",
+            get(gists::history::diff),
+        )
+        .route(
+            "/gists/{id}/comments",
+            post(gists::comments::create.layer(comment_form.clone())),
+        )
+        .route(
+            "/gists/{id}/comments/{comment_id}/edit",
+            get(gists::comments::edit_form).post(gists::comments::update.layer(comment_form)),
+        )
+        .route(
+            "/gists/{id}/comments/{comment_id}/delete",
+            post(gists::comments::delete),
+        )
+        .route("/discover", get(people::discover))
+        .route("/{login}", get(people::user))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/gistdesk.css", get(assets::stylesheet))
@@ -99,6 +126,64 @@ impl FromRequestParts<AppState> for Me {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        Ok(Self::from_signed_in(signed_in, parts).await?)
+    }
+}
+
+/// Whoever opened a page anyone may see: the signed-in person ([`Me`]), or a visitor.
+/// A visitor's pages read GitHub with the site's own credentials
+/// ([`AppState::public_github`]), never anyone's token.
+pub(crate) struct Viewer {
+    /// The signed-in person, if any.
+    pub(crate) me: Option<Me>,
+    /// The page layout (anonymous for a visitor).
+    pub(crate) layout: Layout,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = MeRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::OptionalFromRequestParts;
+        let signed_in =
+            <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?;
+        match signed_in {
+            Some(signed_in) => {
+                let me = Me::from_signed_in(signed_in, parts).await?;
+                Ok(Self {
+                    layout: me.layout.clone(),
+                    me: Some(me),
+                })
+            }
+            None => Ok(Self {
+                me: None,
+                layout: Layout::anonymous(),
+            }),
+        }
+    }
+}
+
+impl Viewer {
+    /// A GitHub client for this page: the person's own, or the site's public reader.
+    pub(crate) fn github(&self, state: &AppState) -> Result<github_api::Client, AppError> {
+        match &self.me {
+            Some(me) => me.github(),
+            None => Ok(state.public_github().clone()),
+        }
+    }
+
+    /// The signed-in person's login, if any.
+    pub(crate) fn login(&self) -> Option<&str> {
+        self.me.as_ref().map(Me::login)
+    }
+}
+
+impl Me {
+    async fn from_signed_in(signed_in: SignedIn, parts: &Parts) -> Result<Self, Failure> {
         let session = signed_in.session().clone();
         let csrf = CsrfToken::from_session(&session).await?;
         let notice = take_notice(&session).await;
@@ -116,9 +201,7 @@ impl FromRequestParts<AppState> for Me {
             github: std::sync::OnceLock::new(),
         })
     }
-}
 
-impl Me {
     /// The person's login.
     pub(crate) fn login(&self) -> &str {
         &self.signed_in.user().login

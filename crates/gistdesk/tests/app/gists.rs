@@ -157,7 +157,7 @@ async fn someone_elses_gist_cannot_be_edited() {
         .text()
         .await
         .expect("body");
-    assert!(page.contains("by hubot"));
+    assert!(page.contains("by <a href=\"/hubot\">hubot</a>"));
     assert!(!page.contains("/edit\""), "no edit link on others' gists");
     assert!(
         !page.contains("/delete\""),

@@ -12,6 +12,7 @@ mod lists;
 mod metrics;
 mod pages;
 mod proxies;
+mod public_pages;
 mod rendering;
 mod search;
 mod security;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use github_api::{Client, Error, GistId, GistUpdate, MemoryCache, NewGist};
+use github_api::{Client, ClientId, ClientSecret, Error, GistId, GistUpdate, MemoryCache, NewGist};
 use github_emulator::Emulator;
 
 use crate::TestApp;
@@ -228,11 +228,15 @@ async fn an_anonymous_client_reads_public_things_on_the_anonymous_budget() {
     assert_eq!(all(gists.commits(&public)).await.len(), 1);
     assert_eq!(all(gists.comments(&public)).await[0].body, "hello");
 
-    // An unchanged list asked again is a 304: it spends nothing of the 60.
+    // An unchanged list asked again is a 304, but GitHub waives a 304 only for an
+    // authorized request: anonymously it still spends one of the 60.
     let before = visitor.rate_limit().expect("snapshot").remaining;
     let again = gists.public_page(None, 1, 100).await.expect("again");
     assert_eq!(again.items, recent.items);
-    assert_eq!(visitor.rate_limit().expect("snapshot").remaining, before);
+    assert_eq!(
+        visitor.rate_limit().expect("snapshot").remaining,
+        before - 1
+    );
 
     // Changes need a token.
     let e = gists.fork(&public).await.unwrap_err();
@@ -300,4 +304,55 @@ async fn unchanged_histories_fork_lists_and_comment_lists_cost_nothing() {
     let fresh = gists.comments_page(&id, 1, 30).await.expect("fresh");
     assert_eq!(fresh.items.len(), 1);
     assert_eq!(remaining(), after_comment - 1);
+}
+
+#[tokio::test]
+async fn an_apps_credentials_read_public_things_on_the_apps_budget_and_304s_are_free() {
+    let app = TestApp::with(Emulator::builder().rate_limit(5000)).await;
+    let octocat = app.client("octocat");
+    let secret = new_gist(&octocat, false, "by link only\n").await;
+    let public = new_gist(&octocat, true, "for all\n").await;
+
+    let reader = Client::app_builder(
+        app.emu.api_url(),
+        ClientId::new(github_emulator::DEFAULT_CLIENT_ID),
+        ClientSecret::new(github_emulator::DEFAULT_CLIENT_SECRET),
+    )
+    .cache(Arc::new(MemoryCache::new(100)))
+    .build()
+    .expect("client");
+    assert!(!reader.is_anonymous());
+    assert!(!format!("{reader:?}").contains(github_emulator::DEFAULT_CLIENT_SECRET));
+    let gists = reader.gists();
+    let g = gists.get(&secret).await.expect("a secret gist by its id");
+    assert_eq!(
+        g.files["notes.md"].content.as_deref(),
+        Some("by link only\n")
+    );
+    let rl = reader.rate_limit().expect("a snapshot");
+    assert_eq!(rl.limit, 5000, "the app's budget, not the address's 60");
+    let before = rl.remaining;
+    for _ in 0..3 {
+        gists.get(&public).await.expect("public gist");
+    }
+    assert_eq!(
+        reader.rate_limit().expect("snapshot").remaining,
+        before - 1,
+        "one full answer, then 304s that cost nothing"
+    );
+    // No user behind it: nothing private, nothing changed.
+    let e = reader.users().me().await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized), "{e:?}");
+    let e = gists.fork(&public).await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized), "{e:?}");
+
+    let wrong = Client::app_builder(
+        app.emu.api_url(),
+        ClientId::new(github_emulator::DEFAULT_CLIENT_ID),
+        ClientSecret::new("not-the-secret"),
+    )
+    .build()
+    .expect("client");
+    let e = wrong.gists().get(&public).await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized), "{e:?}");
 }

@@ -16,9 +16,11 @@ pub(crate) async fn show(
     Extension(caller): Extension<Caller>,
     extensions: axum::http::Extensions,
 ) -> Response {
-    let key = match caller.user_id {
-        Some(id) => RateKey::User(id),
-        None => RateKey::anonymous(&extensions),
+    // The envelope knows whose budget this is (a user, an app's credentials, an address).
+    let key = match (extensions.get::<RateKey>(), caller.user_id) {
+        (Some(key), _) => key.clone(),
+        (None, Some(id)) => RateKey::User(id),
+        (None, None) => RateKey::anonymous(&extensions),
     };
     let budget = rate_limit::peek(&app, &key);
     let reset = budget.reset;

@@ -84,9 +84,13 @@ pub(crate) async fn api_envelope(
     let method = req.method().clone();
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     req.extensions_mut().insert(who.caller.clone());
+    req.extensions_mut().insert(who.key.clone());
     let answer = headers::accepted_scopes(next.run(req).await);
     let tagged = etag::tag(&app, &method, if_none_match.as_ref(), answer).await;
-    if tagged.not_modified && counted {
+    // GitHub waives a 304 only for a request "correctly authorized with an Authorization
+    // header" (a token, or an app's credentials); an anonymous 304 costs its unit.
+    let authorized = !matches!(who.key, RateKey::Anonymous(_));
+    if tagged.not_modified && counted && authorized {
         budget = rate_limit::refund(&app, &who.key);
     }
     headers::finish(tagged.response, &request_id, &budget, &who)

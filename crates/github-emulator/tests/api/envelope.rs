@@ -379,3 +379,65 @@ async fn a_413_is_followed_by_a_clean_close_not_a_reset() {
     assert!(text.starts_with("http/1.1 413"), "{text}");
     assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
 }
+
+/// The number in `x-ratelimit-used` of `r`.
+fn used(r: &reqwest::Response) -> u32 {
+    header(r, "x-ratelimit-used").parse().expect("a number")
+}
+
+#[tokio::test]
+async fn an_anonymous_304_still_costs_a_unit_as_on_github() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/users/octocat", None).await;
+    let etag = header(&r, "etag").to_owned();
+    let before = used(&r);
+    let r = app
+        .http
+        .get(app.api("/users/octocat"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), 304);
+    assert_eq!(used(&r), before + 1, "only authorized 304s are free");
+}
+
+#[tokio::test]
+async fn an_oauth_apps_credentials_read_public_data_on_the_apps_budget() {
+    let app = TestApp::spawn_with(|b| b.rate_limit(5000)).await;
+    let basic = |secret: &str| {
+        use base64::Engine as _;
+        let pair = format!("{}:{secret}", github_emulator::DEFAULT_CLIENT_ID);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    let get = |path: &str, auth: String, etag: Option<String>| {
+        let mut request = app.http.get(app.api(path)).header("authorization", auth);
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let good = basic(github_emulator::DEFAULT_CLIENT_SECRET);
+    let r = get("/users/octocat", good.clone(), None)
+        .await
+        .expect("req");
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-ratelimit-limit"), "5000");
+    let (etag, before) = (header(&r, "etag").to_owned(), used(&r));
+    let r = get("/users/octocat", good.clone(), Some(etag))
+        .await
+        .expect("req");
+    assert_eq!(r.status(), 304);
+    assert_eq!(used(&r), before, "an authorized 304 is free");
+    // An app is nobody: what needs a user needs a token.
+    let r = get("/user", good, None).await.expect("req");
+    assert_eq!(r.status(), 401);
+    let r = get("/users/octocat", basic("wrong"), None)
+        .await
+        .expect("req");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["message"], "Bad credentials");
+}

@@ -51,20 +51,36 @@ enum Sort {
     Created,
 }
 
+/// `?page=N` of the lists that are only paged (a person's public gists, discover,
+/// history, forks).
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageQuery {
+    page: Option<String>,
+}
+
+impl PageQuery {
+    pub(crate) fn number(&self) -> Result<u32, AppError> {
+        page_number(self.page.as_deref())
+    }
+}
+
+/// A page number as a query gives it: absent is the first.
+fn page_number(raw: Option<&str>) -> Result<u32, AppError> {
+    match raw {
+        None | Some("") => Ok(1),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| {
+                AppError::BadRequest("The page number must be a positive whole number.".to_owned())
+            }),
+    }
+}
+
 impl ListQuery {
     fn number(&self) -> Result<u32, AppError> {
-        match self.page.as_deref() {
-            None | Some("") => Ok(1),
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=100_000).contains(n))
-                .ok_or_else(|| {
-                    AppError::BadRequest(
-                        "The page number must be a positive whole number.".to_owned(),
-                    )
-                }),
-        }
+        page_number(self.page.as_deref())
     }
 
     fn filter(&self) -> Result<Filter, AppError> {

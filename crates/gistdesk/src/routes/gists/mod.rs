@@ -1,9 +1,13 @@
-//! The gist pages: list, starred, show, new, edit, delete, star, and the ZIP download.
+//! The gist pages: list, starred, show, new, edit, delete, star, the ZIP download;
+//! revisions and diffs, forks, comments.
 
+pub(crate) mod comments;
 pub(crate) mod delete;
 pub(crate) mod download;
 pub(crate) mod edit;
+pub(crate) mod forks;
 pub(crate) mod form;
+pub(crate) mod history;
 pub(crate) mod list;
 pub(crate) mod new;
 pub(crate) mod search;

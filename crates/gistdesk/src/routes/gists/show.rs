@@ -1,7 +1,9 @@
-//! One gist: every file rendered (Markdown, highlighted code or text with numbered
-//! lines, tables, notebooks, images), with its size, line count and raw link; the
-//! gist's clone URL, embed snippet and ZIP download. Files GitHub truncated are
-//! fetched in full up to a limit.
+//! One gist, for anyone with its link: every file rendered (Markdown, highlighted code or
+//! text with numbered lines, tables, notebooks, images) with its size, line count and raw
+//! link; the gist's clone URL, embed snippet and ZIP download; "forked from", and its
+//! comments; the signed-in person's controls only where GitHub allows them. Files GitHub
+//! truncated are fetched in full up to a limit. A visitor's page never spends anyone's
+//! token.
 //!
 //! The template draws each part of the page from its own file under
 //! `templates/gists/show/`, so a new section is a new include.
@@ -9,12 +11,14 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use std::sync::Arc;
+
 use futures_util::future::join_all;
-use github_api::GistFile;
+use github_api::{Gist, GistComment, GistFile, GistId};
 
 use super::{page, parse_id, title};
 use crate::render::{self, SafeHtml};
-use crate::routes::Me;
+use crate::routes::Viewer;
 use crate::views::{Layout, format_time, machine_time};
 use crate::{AppError, AppState};
 
@@ -33,6 +37,43 @@ pub(crate) struct FileView {
     html: SafeHtml,
 }
 
+/// Who may do what on a gist page: the person's own controls only where GitHub allows
+/// them; a visitor gets none, only a way to sign in.
+pub(crate) struct Controls {
+    signed_in: bool,
+    mine: bool,
+    starred: bool,
+}
+
+/// A comment as the page shows it.
+pub(crate) struct CommentView {
+    id: u64,
+    author: String,
+    owner_badge: bool,
+    created: String,
+    created_iso: String,
+    edited: bool,
+    html: SafeHtml,
+    can_edit: bool,
+    can_delete: bool,
+}
+
+/// The comment form: empty, or the text of a comment that failed with its error.
+#[derive(Default)]
+pub(crate) struct CommentForm {
+    pub(crate) body: String,
+    pub(crate) error: Option<String>,
+}
+
+/// The banner of a gist at an earlier revision.
+pub(crate) struct RevisionBanner {
+    pub(crate) version: String,
+    pub(crate) short: String,
+    pub(crate) when: String,
+    pub(crate) when_iso: String,
+    pub(crate) latest: bool,
+}
+
 #[derive(Template)]
 #[template(path = "gists/show.html")]
 struct ShowPage {
@@ -41,8 +82,7 @@ struct ShowPage {
     title: String,
     public: bool,
     owner: Option<String>,
-    mine: bool,
-    starred: bool,
+    controls: Controls,
     html_url: String,
     /// `git clone` address.
     clone_url: Option<String>,
@@ -51,6 +91,14 @@ struct ShowPage {
     updated: String,
     updated_iso: String,
     files: Vec<FileView>,
+    fork_of: Option<(String, String)>,
+    forks: usize,
+    revisions: usize,
+    revision: Option<RevisionBanner>,
+    comments: Vec<CommentView>,
+    comment_count: u64,
+    form: CommentForm,
+    sign_in: String,
 }
 
 /// A file's full content, or why it is not shown.
@@ -87,20 +135,173 @@ pub(crate) async fn full_content_up_to(
 
 pub(crate) async fn show(
     State(state): State<AppState>,
-    me: Me,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let github = me.github()?;
-    let gists = github.gists();
-    let (gist, starred) = tokio::join!(gists.get(&id), gists.is_starred(&id));
-    let gist = gist?;
-    let starred = starred.unwrap_or_else(|err| {
-        tracing::warn!(error = %err, "could not read the star; showing it as not starred");
-        false
+    gist_page(&state, &viewer, &id, CommentForm::default()).await
+}
+
+/// The gist page, with `form` in its comment box (a failed comment comes back in it).
+pub(crate) async fn gist_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &GistId,
+    form: CommentForm,
+) -> Result<Response, AppError> {
+    let github = viewer.github(state)?;
+    let (gist, starred, comments) = match &viewer.me {
+        Some(_) => {
+            let gists = github.gists();
+            let (gist, starred, comments) = tokio::join!(
+                gists.get(id),
+                gists.is_starred(id),
+                crate::memo::all_comments(id, &github)
+            );
+            let starred = starred.unwrap_or_else(|err| {
+                tracing::warn!(error = %err, "could not read the star; showing it as not starred");
+                false
+            });
+            (Arc::new(gist?), starred, Arc::new(comments?))
+        }
+        None => {
+            let memo = state.public_memo();
+            let (gist, comments) = tokio::join!(memo.gist(id, &github), memo.comments(id, &github));
+            (gist?, false, comments?)
+        }
+    };
+    let files = rendered_files(state, &github, &gist).await?;
+    let owner = gist.owner.as_ref().map(|owner| owner.login.clone());
+    let mine = owner.is_some() && owner.as_deref() == viewer.login();
+    let comments = comments
+        .iter()
+        .map(|comment| comment_view(state, viewer, mine, comment))
+        .collect();
+    page(&ShowPage {
+        layout: viewer.layout.clone(),
+        id: gist.id.as_str().to_owned(),
+        title: title(&gist),
+        public: gist.public,
+        controls: Controls {
+            signed_in: viewer.me.is_some(),
+            mine,
+            starred,
+        },
+        owner,
+        html_url: gist.html_url.clone().unwrap_or_default(),
+        clone_url: clone_url(&gist),
+        embed: embed(&gist),
+        updated: format_time(gist.updated_at),
+        updated_iso: machine_time(gist.updated_at),
+        files,
+        fork_of: fork_of(&gist),
+        forks: gist.forks.len(),
+        revisions: gist.history.len(),
+        revision: None,
+        comments,
+        comment_count: gist.comments,
+        form,
+        sign_in: sign_in_link(&format!("/gists/{id}")),
+    })
+}
+
+/// The gist at revision `sha`: its own page, with a banner naming the revision and a link
+/// to the latest; no controls and no comments (they belong to the gist, not a revision).
+pub(crate) async fn revision_page(
+    state: &AppState,
+    viewer: &Viewer,
+    gist: &Gist,
+    banner: RevisionBanner,
+) -> Result<Response, AppError> {
+    let github = viewer.github(state)?;
+    let files = rendered_files(state, &github, gist).await?;
+    let owner = gist.owner.as_ref().map(|owner| owner.login.clone());
+    page(&ShowPage {
+        layout: viewer.layout.clone(),
+        id: gist.id.as_str().to_owned(),
+        title: title(gist),
+        public: gist.public,
+        controls: Controls {
+            signed_in: false,
+            mine: false,
+            starred: false,
+        },
+        owner,
+        html_url: gist.html_url.clone().unwrap_or_default(),
+        clone_url: clone_url(gist),
+        embed: embed(gist),
+        updated: banner.when.clone(),
+        updated_iso: banner.when_iso.clone(),
+        files,
+        fork_of: None,
+        forks: 0,
+        revisions: 0,
+        revision: Some(banner),
+        comments: Vec::new(),
+        comment_count: 0,
+        form: CommentForm::default(),
+        sign_in: String::new(),
+    })
+}
+
+/// Where a visitor signs in to come back to `path`.
+pub(crate) fn sign_in_link(path: &str) -> String {
+    let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    format!("{}?next={next}", crate::LOGIN_PATH)
+}
+
+/// "forked from OWNER/DESCRIPTION": the original's id and how to name it.
+fn fork_of(gist: &Gist) -> Option<(String, String)> {
+    let original = gist.fork_of.as_deref()?;
+    let owner = original
+        .owner
+        .as_ref()
+        .map_or("someone", |owner| owner.login.as_str());
+    Some((
+        original.id.as_str().to_owned(),
+        format!("{owner}/{}", title(original)),
+    ))
+}
+
+/// A comment, rendered and sanitized as gist files are, with what the viewer may do:
+/// edit their own; delete their own, or any on their own gist (GitHub's rules).
+fn comment_view(
+    state: &AppState,
+    viewer: &Viewer,
+    gist_is_mine: bool,
+    comment: &GistComment,
+) -> CommentView {
+    let author = comment
+        .user
+        .as_ref()
+        .map_or_else(|| "ghost".to_owned(), |user| user.login.clone());
+    let own = viewer.login().is_some_and(|login| {
+        comment
+            .user
+            .as_ref()
+            .is_some_and(|user| user.login == login)
     });
-    // A file rendered before (same revision) is neither fetched nor rendered again; an
-    // image is shown from its raw URL, so its content is never fetched.
+    CommentView {
+        id: comment.id,
+        owner_badge: comment.author_association.as_deref() == Some("OWNER"),
+        author,
+        created: format_time(comment.created_at),
+        created_iso: machine_time(comment.created_at),
+        edited: comment.updated_at > comment.created_at,
+        html: render::render_markdown(&comment.body, &state.inner.highlighter),
+        can_edit: own,
+        can_delete: own || gist_is_mine,
+    }
+}
+
+/// Every file of `gist` rendered; a file rendered before (same revision) is neither
+/// fetched nor rendered again, and an image is shown from its raw URL, so its content
+/// is never fetched.
+async fn rendered_files(
+    state: &AppState,
+    github: &github_api::Client,
+    gist: &Gist,
+) -> Result<Vec<FileView>, AppError> {
     let contents = join_all(gist.files.values().map(|file| async {
         if render::is_image(&file.filename) {
             return Ok(Ready::Rendered(render::render_image(
@@ -111,7 +312,7 @@ pub(crate) async fn show(
         let rendered = render_key(file).and_then(|key| state.inner.rendered.get(&key));
         match rendered {
             Some(rendered) => Ok(Ready::Rendered(rendered)),
-            None => full_content(&github, file).await.map(Ready::Fetched),
+            None => full_content(github, file).await.map(Ready::Fetched),
         }
     }))
     .await;
@@ -121,41 +322,33 @@ pub(crate) async fn show(
     }
     let highlighter = state.clone();
     // Highlighting is CPU work: keep it off the threads that serve requests.
-    let files = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         inputs
             .into_iter()
             .map(|(file, content)| render_one(&highlighter, &file, content))
             .collect::<Vec<_>>()
     })
     .await
-    .map_err(AppError::internal)?;
-
-    let owner = gist.owner.as_ref().map(|owner| owner.login.clone());
-    page(&ShowPage {
-        layout: me.layout.clone(),
-        id: gist.id.as_str().to_owned(),
-        title: title(&gist),
-        public: gist.public,
-        mine: owner.as_deref() == Some(me.login()),
-        owner: owner.filter(|login| login != me.login()),
-        starred,
-        html_url: gist.html_url.clone().unwrap_or_default(),
-        clone_url: gist.git_pull_url.clone().filter(|url| is_web_url(url)),
-        embed: gist
-            .html_url
-            .as_deref()
-            .filter(|url| is_web_url(url))
-            .map(|url| format!("<script src=\"{url}.js\"></script>")),
-        updated: format_time(gist.updated_at),
-        updated_iso: machine_time(gist.updated_at),
-        files,
-    })
+    .map_err(AppError::internal)
 }
 
 /// A file ready to show: its rendering from before, or its content to render.
 enum Ready {
     Rendered(render::Rendered),
     Fetched(Content),
+}
+
+/// The `git clone` address, when it is a web address.
+fn clone_url(gist: &Gist) -> Option<String> {
+    gist.git_pull_url.clone().filter(|url| is_web_url(url))
+}
+
+/// GitHub's `<script>` tag that embeds the gist in another page.
+fn embed(gist: &Gist) -> Option<String> {
+    gist.html_url
+        .as_deref()
+        .filter(|url| is_web_url(url))
+        .map(|url| format!("<script src=\"{url}.js\"></script>"))
 }
 
 fn is_web_url(url: &str) -> bool {
