@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 mod error_pages;
 mod frame;
+mod generations;
 pub mod limits;
 pub mod memo;
 mod monitoring;
