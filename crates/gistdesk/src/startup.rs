@@ -130,6 +130,7 @@ impl Application {
             .user_agent(crate::USER_AGENT)
             .api_timeout(config.github_timeout)
             .sign_in_key(sign_in_key)
+            .policy_recheck(config.policy_recheck)
             // In the session store, so that signing out everywhere reaches every instance
             // sharing it, and survives a restart as the sessions do.
             .generations(Arc::new(crate::generations::for_backend(&sessions)));

@@ -633,6 +633,7 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
         github_timeout: std::time::Duration::from_secs(3),
         page_memory: gistdesk::memo::DEFAULT_TTL,
         access: axum_github_login::AccessPolicy::anyone(),
+        policy_recheck: Some(Duration::from_secs(15 * 60)),
         connections: Default::default(),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
