@@ -71,6 +71,8 @@ struct Inner {
     stylesheet: String,
     /// axum-github-login's sign-out route, for the account page's form.
     logout_path: String,
+    /// axum-github-login's "sign out everywhere" route, for the account page's form.
+    logout_everywhere_path: String,
 }
 
 /// How the outermost layers see requests: which proxies they believe, and whether they
@@ -100,6 +102,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 logout_path: login.logout_path(),
+                logout_everywhere_path: login.logout_everywhere_path(),
                 login,
                 sessions,
                 highlighter: render::Highlighter::new(),
