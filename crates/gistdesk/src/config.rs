@@ -126,6 +126,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ALLOWED_TEAMS", value_delimiter = ',')]
     pub allowed_teams: Vec<String>,
 
+    /// How often a signed-in person's access is checked again with GitHub (e.g. 5m, 1h;
+    /// 0 or off: at sign-in only). Someone the ALLOWED_* settings no longer admit, or
+    /// whose access GitHub no longer accepts, is signed out with a page saying why.
+    #[arg(long, env = "POLICY_RECHECK", default_value = "15m", value_parser = parse_recheck)]
+    pub policy_recheck: Recheck,
+
     /// A connection must send a complete request head (request line and headers) within
     /// this long of opening, or of the first byte of its next request; otherwise it is closed.
     #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
@@ -172,6 +178,20 @@ pub struct ServeArgs {
     /// Whether every request ends with an access line (target `gistdesk::access`).
     #[arg(long, env = "ACCESS_LOG", default_value = "on", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub access_log: bool,
+}
+
+/// How often access is re-checked: `None` is never after sign-in (`POLICY_RECHECK`).
+/// Its own type, because clap reads an `Option` field as an optional flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recheck(pub Option<Duration>);
+
+/// Reads a duration, or `off` (and `0`, any unit) for no re-check.
+fn parse_recheck(value: &str) -> Result<Recheck, String> {
+    if value.trim().eq_ignore_ascii_case("off") {
+        return Ok(Recheck(None));
+    }
+    let every = parse_duration(value)?;
+    Ok(Recheck(Some(every).filter(|d| !d.is_zero())))
 }
 
 /// Reads `on`/`off` (also `true`/`false`, `1`/`0`, `yes`/`no`).
@@ -405,6 +425,9 @@ pub struct Config {
     pub page_memory: Duration,
     /// Who may sign in.
     pub access: AccessPolicy,
+    /// How often access is checked again with GitHub (`POLICY_RECHECK`); `None`: at
+    /// sign-in only.
+    pub policy_recheck: Option<Duration>,
     /// Connection time limits, cap and shutdown grace.
     pub connections: ConnectionLimits,
     /// Log filter (with `gistdesk::access=off` when `ACCESS_LOG=off`).
@@ -540,6 +563,7 @@ impl Config {
             github_timeout: args.github_timeout,
             page_memory: args.page_memory,
             access,
+            policy_recheck: args.policy_recheck.0,
             connections: ConnectionLimits {
                 header_read_timeout: args.header_read_timeout,
                 idle_timeout: args.idle_timeout,
@@ -879,6 +903,20 @@ mod tests {
         );
         let err = config(&["--metrics-bind", "127.0.0.1:3000"]).expect_err("same as BIND");
         assert!(err.contains("METRICS_BIND"), "{err}");
+    }
+
+    #[test]
+    fn policy_recheck_defaults_to_15_minutes_and_turns_off() {
+        let minutes = |m: u64| Some(Duration::from_secs(m * 60));
+        assert_eq!(config(&[]).expect("defaults").policy_recheck, minutes(15));
+        let set = config(&["--policy-recheck", "5m"]).expect("valid");
+        assert_eq!(set.policy_recheck, minutes(5));
+        for off in ["off", "OFF", "0", "0s"] {
+            let set = config(&["--policy-recheck", off]).expect("valid");
+            assert_eq!(set.policy_recheck, None, "{off}");
+        }
+        let err = config(&["--policy-recheck", "soon"]).expect_err("not a duration");
+        assert!(err.contains("POLICY_RECHECK"), "{err}");
     }
 
     #[test]

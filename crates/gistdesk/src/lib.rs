@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 mod error_pages;
 mod frame;
+mod generations;
 pub mod limits;
 pub mod memo;
 mod monitoring;
@@ -76,6 +77,8 @@ struct Inner {
     stylesheet: String,
     /// axum-github-login's sign-out route, for the account page's form.
     logout_path: String,
+    /// axum-github-login's "sign out everywhere" route, for the account page's form.
+    logout_everywhere_path: String,
 }
 
 /// How the outermost layers see requests: which proxies they believe, and whether they
@@ -108,6 +111,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 logout_path: login.logout_path(),
+                logout_everywhere_path: login.logout_everywhere_path(),
                 login,
                 sessions,
                 highlighter: render::Highlighter::new(),

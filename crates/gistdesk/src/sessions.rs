@@ -205,6 +205,11 @@ impl SessionBackend {
         Ok(Self { store, timeout })
     }
 
+    /// How long one store operation may take (`SESSION_STORE_TIMEOUT`).
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Whether the store answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         tokio::time::timeout(self.timeout, self.store.ping())
@@ -309,7 +314,11 @@ impl Store {
                     .await
                     .map_err(|e| StoreError::new("SQLite", e))?;
                 let store = CachingStore::new(store, SQLITE_CACHE_RECORDS);
-                Ok(Self::Sqlite(store, pool, Arc::new(lock)))
+                let store = Self::Sqlite(store, pool, Arc::new(lock));
+                crate::generations::migrate(&store)
+                    .await
+                    .map_err(|e| StoreError::new("SQLite", e))?;
+                Ok(store)
             }
             SessionStoreConfig::Postgres(url) => {
                 let options: postgres::PgConnectOptions = url
@@ -327,7 +336,11 @@ impl Store {
                     .migrate()
                     .await
                     .map_err(|e| StoreError::new("PostgreSQL", e))?;
-                Ok(Self::Postgres(store, pool))
+                let store = Self::Postgres(store, pool);
+                crate::generations::migrate(&store)
+                    .await
+                    .map_err(|e| StoreError::new("PostgreSQL", e))?;
+                Ok(store)
             }
             SessionStoreConfig::Redis(url) => {
                 let config = RedisConfig::from_url(url.secret())

@@ -3,6 +3,7 @@
 //! with port 0.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum_github_login::GithubLogin;
@@ -137,7 +138,11 @@ impl Application {
             .pages(GistdeskPages)
             .user_agent(crate::USER_AGENT)
             .api_timeout(config.github_timeout)
-            .sign_in_key(sign_in_key);
+            .sign_in_key(sign_in_key)
+            .policy_recheck(config.policy_recheck)
+            // In the session store, so that signing out everywhere reaches every instance
+            // sharing it, and survives a restart as the sessions do.
+            .generations(Arc::new(crate::generations::for_backend(&sessions)));
         // Instances sharing PostgreSQL or Redis renew a person's token once between them.
         if let Some(lock) = crate::renewal_lock::for_backend(&sessions, config.github_timeout) {
             login = login.shared_lock(lock);

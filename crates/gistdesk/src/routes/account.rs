@@ -1,4 +1,5 @@
-//! Who you are, what gistdesk may do on GitHub, and the sign-out button.
+//! Who you are, what gistdesk may do on GitHub, and the sign-out buttons (this browser,
+//! or everywhere).
 
 use askama::Template;
 use axum::extract::State;
@@ -19,6 +20,7 @@ struct AccountPage<'a> {
     user: &'a GithubUser,
     scopes: &'a Scopes,
     logout_path: &'a str,
+    logout_everywhere_path: &'a str,
 }
 
 pub(crate) async fn show(State(state): State<AppState>, me: Me) -> Result<Response, AppError> {
@@ -27,6 +29,7 @@ pub(crate) async fn show(State(state): State<AppState>, me: Me) -> Result<Respon
         user: me.signed_in.user(),
         scopes: me.signed_in.scopes(),
         logout_path: &state.inner.logout_path,
+        logout_everywhere_path: &state.inner.logout_everywhere_path,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -110,6 +110,7 @@ impl TestAppBuilder {
             github_timeout: std::time::Duration::from_secs(3),
             page_memory: gistdesk::memo::DEFAULT_TTL,
             access: axum_github_login::AccessPolicy::anyone(),
+            policy_recheck: Some(std::time::Duration::from_secs(15 * 60)),
             connections: Default::default(),
             log_level: "debug".to_owned(),
             log_format: LogFormat::Text,

@@ -348,3 +348,131 @@ async fn a_session_cookie_naming_the_sign_in_key_reaches_nothing() {
     assert!(key_kept().await, "signing in deleted the key");
     assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
 }
+
+/// The session id a sign-in's callback set.
+fn session_id(callback: &reqwest::Response) -> String {
+    session_cookie(callback.headers())
+        .and_then(|cookie| {
+            let pair = cookie.split(';').next()?;
+            Some(pair.split_once('=')?.1.to_owned())
+        })
+        .expect("a session cookie at sign-in")
+}
+
+/// Whether GitHub (the emulator) still accepts `token`.
+async fn github_accepts(app: &TestApp, token: &str) -> bool {
+    let answer = client()
+        .get(format!("{}user", app.emulator.api_url()))
+        .bearer_auth(token)
+        .header("user-agent", "gistdesk-tests")
+        .send()
+        .await
+        .expect("the emulator answers");
+    match answer.status() {
+        StatusCode::OK => true,
+        StatusCode::UNAUTHORIZED => false,
+        other => panic!("GET /user answered {other}"),
+    }
+}
+
+/// Octocat signed in from two browsers (the app's one browser, its session cookie
+/// swapped): returns (the first browser's session, the second's, the first's token).
+/// The app's browser is left as the second.
+async fn one_person_in_two_browsers(app: &TestApp) -> (String, String, String) {
+    let first = session_id(&app.sign_in_from("/auth/github/login?next=/account").await);
+    let first_token = app.session_token(&first).await;
+    // A browser of its own: nothing of the first one's session in it.
+    app.plant_session_cookie("AAAAAAAAAAAAAAAAAAAAAA");
+    let second = session_id(&app.sign_in_from("/auth/github/login?next=/account").await);
+    assert_ne!(first, second);
+    for session in [&first, &second] {
+        app.plant_session_cookie(session);
+        let account = app.get("/account").await;
+        assert_eq!(account.status(), StatusCode::OK, "both browsers signed in");
+    }
+    (first, second, first_token)
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_signs_out_the_other_browser_and_says_why() {
+    let app = TestApp::spawn().await;
+    let (first, _second, first_token) = one_person_in_two_browsers(&app).await;
+
+    let page = app.get("/account").await.text().await.expect("body");
+    assert!(page.contains("Sign out everywhere"), "{page}");
+    let out = app
+        .post_with_csrf("/auth/github/logout/everywhere", &[])
+        .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let here = app.get("/account").await;
+    assert_eq!(
+        here.status(),
+        StatusCode::SEE_OTHER,
+        "signed out in the browser that asked"
+    );
+
+    app.plant_session_cookie(&first);
+    let there = app.get("/gists").await;
+    assert_eq!(
+        there.status(),
+        StatusCode::SEE_OTHER,
+        "signed out in the other browser"
+    );
+    let to = location(there.headers());
+    assert!(to.starts_with("/auth/github/login"), "{to}");
+    let told = app.get(&to).await.text().await.expect("body");
+    assert!(
+        told.contains("You signed out of this site in every browser and device"),
+        "the other browser is told why: {told}"
+    );
+    // Without the checkbox gistdesk stays authorized: the other session's token still
+    // works at GitHub, as the account page says.
+    assert!(github_accepts(&app, &first_token).await);
+
+    // Signing in again works, and is not undone by the old sign-out.
+    let landed = app.sign_in("/account").await;
+    assert_eq!(landed, "/account");
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_can_revoke_the_grant_at_github() {
+    let app = TestApp::spawn().await;
+    let (first, second, first_token) = one_person_in_two_browsers(&app).await;
+    let second_token = app.session_token(&second).await;
+
+    let out = app
+        .post_with_csrf("/auth/github/logout/everywhere", &[("revoke_grant", "1")])
+        .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    for token in [&first_token, &second_token] {
+        assert!(
+            !github_accepts(&app, token).await,
+            "every token of the grant is revoked"
+        );
+    }
+    app.plant_session_cookie(&first);
+    assert_eq!(app.get("/gists").await.status(), StatusCode::SEE_OTHER);
+    let log = logs();
+    for token in [&first_token, &second_token] {
+        assert!(!log.contains(token.as_str()), "a token in the logs");
+    }
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_needs_the_csrf_token() {
+    let app = TestApp::spawn().await;
+    let (first, second, _) = one_person_in_two_browsers(&app).await;
+    let forged = app
+        .post("/auth/github/logout/everywhere", &[("revoke_grant", "1")])
+        .await;
+    assert!(forged.status().is_client_error(), "{}", forged.status());
+    for session in [&second, &first] {
+        app.plant_session_cookie(session);
+        assert_eq!(
+            app.get("/account").await.status(),
+            StatusCode::OK,
+            "nobody was signed out"
+        );
+    }
+}

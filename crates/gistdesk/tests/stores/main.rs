@@ -85,6 +85,7 @@ async fn postgres() {
     );
     conformance(store.clone()).await;
     two_instances_behind_a_load_balancer(store.clone()).await;
+    signing_out_everywhere_reaches_the_other_instance(store.clone()).await;
     one_renewal_across_two_instances(store.clone()).await;
     a_locked_table_is_a_503_within_the_timeout(&url, store).await;
 }
@@ -100,6 +101,7 @@ async fn redis() {
     );
     conformance(store.clone()).await;
     two_instances_behind_a_load_balancer(store.clone()).await;
+    signing_out_everywhere_reaches_the_other_instance(store.clone()).await;
     one_renewal_across_two_instances(store).await;
 }
 
@@ -631,6 +633,7 @@ fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::P
         github_timeout: std::time::Duration::from_secs(3),
         page_memory: gistdesk::memo::DEFAULT_TTL,
         access: axum_github_login::AccessPolicy::anyone(),
+        policy_recheck: Some(Duration::from_secs(15 * 60)),
         connections: Default::default(),
         log_level: "info".to_owned(),
         log_format: LogFormat::Text,
@@ -800,6 +803,95 @@ async fn two_instances_behind_a_load_balancer(store: SessionStoreConfig) {
         StatusCode::SEE_OTHER,
         "signed out on A is signed out on B"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Two instances on one store, and one person signed in from two browsers, each kept
+/// on an instance of its own: signing out everywhere on one instance ends the session
+/// the other instance serves, which says why.
+async fn signing_out_everywhere_reaches_the_other_instance(store: SessionStoreConfig) {
+    let emulator = Emulator::builder()
+        .auto_approve("octocat")
+        .spawn()
+        .await
+        .expect("emulator starts");
+    let dir = std::env::temp_dir().join(format!("gistdesk-stores-everywhere-{}", random_hex()));
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let app = Application::build(app_config(&emulator, store.clone(), &dir))
+            .await
+            .expect("gistdesk starts");
+        bases.push(format!("http://{}", app.local_addr()));
+        tokio::spawn(app.run_until(std::future::pending()));
+    }
+    let (a, b) = (&bases[0], &bases[1]);
+    let (on_a, on_b) = (browser(), browser());
+    sign_in(&on_a, a).await;
+    sign_in(&on_b, b).await;
+    for (http, base) in [(&on_a, a), (&on_b, b)] {
+        let account = http
+            .get(format!("{base}/account"))
+            .send()
+            .await
+            .expect("account");
+        assert_eq!(account.status(), StatusCode::OK, "signed in on {base}");
+    }
+
+    let page = on_b
+        .get(format!("{b}/account"))
+        .send()
+        .await
+        .expect("account")
+        .text()
+        .await
+        .expect("body");
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = page.find(marker).expect("a CSRF token on the account page") + marker.len();
+    let token = &page[at..at + page[at..].find('"').expect("closing quote")];
+    let out = on_b
+        .post(format!("{b}/auth/github/logout/everywhere"))
+        .form(&[("csrf_token", token)])
+        .send()
+        .await
+        .expect("sign out everywhere on B");
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+
+    let after = on_a
+        .get(format!("{a}/account"))
+        .send()
+        .await
+        .expect("account on A");
+    assert_eq!(
+        after.status(),
+        StatusCode::SEE_OTHER,
+        "signed out everywhere on B is signed out on A"
+    );
+    let told = on_a
+        .get(format!("{a}{}", header(&after, LOCATION)))
+        .send()
+        .await
+        .expect("sign-in page on A")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        told.contains("You signed out of this site in every browser and device"),
+        "A says why: {told}"
+    );
+    // A new sign-in is not undone by the old sign-out, on either instance.
+    sign_in(&on_a, a).await;
+    for base in [a, b] {
+        let account = on_a
+            .get(format!("{base}/account"))
+            .send()
+            .await
+            .expect("account");
+        assert_eq!(
+            account.status(),
+            StatusCode::OK,
+            "signed in again, on {base}"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 
