@@ -270,6 +270,8 @@ pub(crate) struct Db {
     /// user code → device code
     pub(crate) user_codes: HashMap<String, String>,
     pub(crate) orgs: Vec<Org>,
+    /// The seed's first user, pre-selected on the consent page.
+    pub(crate) first_login: Option<String>,
     /// (user, client id) → the authorization and its tokens.
     pub(crate) grants: HashMap<(u64, String), Grant>,
     pub(crate) next_authorization_id: u64,
@@ -311,6 +313,7 @@ impl Db {
             devices: HashMap::new(),
             user_codes: HashMap::new(),
             orgs: Vec::new(),
+            first_login: None,
             grants: HashMap::new(),
             next_authorization_id: 1_000_000,
             next_comment_id: 1,
