@@ -34,6 +34,10 @@ pub struct EmulatorArgs {
     /// Seed file (JSON, format in the github-emulator README); the built-in seed otherwise.
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
+    /// Keep users, gists, tokens and grants in this JSON file across restarts (read at
+    /// start when it exists, replaced atomically after each change).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Extra OAuth app, repeatable.
     #[arg(long = "oauth-app", value_name = "CLIENT_ID:CLIENT_SECRET:CALLBACK_URL", value_parser = parse_app)]
     pub oauth_apps: Vec<OAuthAppSpec>,
@@ -105,6 +109,9 @@ pub async fn run(
     if let Some(addr) = args.control {
         builder = builder.control(addr);
     }
+    if let Some(path) = &args.state {
+        builder = builder.state_file(path.clone());
+    }
     let emu = builder.spawn().await?;
 
     let mut out = std::io::stdout().lock();
@@ -132,6 +139,9 @@ pub async fn run(
     }
     if let Some(addr) = emu.control_addr() {
         writeln!(out, "control_url=http://{addr}/")?;
+    }
+    if let Some(path) = emu.state_file() {
+        writeln!(out, "state={}", path.display())?;
     }
     out.flush()?;
     drop(out);

@@ -22,6 +22,7 @@ mod unread;
 mod web;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -35,8 +36,11 @@ pub use control::Control;
 pub use seed::{
     OAuthAppSpec, Seed, SeedEmail, SeedError, SeedGist, SeedMember, SeedOrg, SeedTeam, SeedUser,
 };
+pub use store::StateError;
 
-use store::{App, Db, Faults, ResolvedSeed, Settings, Shared, TokenPolicy, Urls};
+use store::{
+    App, Db, Faults, ResolvedSeed, Settings, Shared, Snapshot, StateFile, TokenPolicy, Urls,
+};
 
 /// Client id of the built-in OAuth app.
 pub const DEFAULT_CLIENT_ID: &str = "Ov23liEmulatorOAuth1";
@@ -71,6 +75,9 @@ pub enum EmulatorError {
     /// The seed or an extra app is invalid.
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// The state file cannot be read or written.
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -86,6 +93,8 @@ pub struct Emulator {
     stop: Option<oneshot::Sender<()>>,
     stop_control: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    state: Option<Arc<StateFile>>,
+    state_writer: Option<JoinHandle<()>>,
 }
 
 /// Configures an [`Emulator`] before it starts; see [`Emulator::builder`].
@@ -101,6 +110,8 @@ pub struct EmulatorBuilder {
     fail_rate: f64,
     rate_limit: u32,
     secondary_per_minute: u32,
+    state_file: Option<PathBuf>,
+    state_interval: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -127,6 +138,8 @@ impl Default for EmulatorBuilder {
             fail_rate: 0.0,
             rate_limit: 5000,
             secondary_per_minute: 0,
+            state_file: None,
+            state_interval: Duration::from_millis(100),
         }
     }
 }
@@ -177,6 +190,24 @@ impl EmulatorBuilder {
     /// can act as any user, so a non-loopback address is refused at spawn.
     pub fn control(mut self, addr: SocketAddr) -> Self {
         self.control = Some(addr);
+        self
+    }
+
+    /// Keeps users, gists (with revisions, forks, comments and stars), tokens, refresh
+    /// tokens and grants in this JSON file across restarts: read at spawn when it exists
+    /// (one that cannot be read or understood stops the spawn, and is left as it is),
+    /// written when it does not, then replaced atomically after changes (at most every
+    /// [`state_interval`](Self::state_interval)) and at shutdown. Apps and orgs still come
+    /// from the seed and the builder.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// How long the state file's writer waits after a change before writing, so that a
+    /// burst of changes costs one write (100 ms by default).
+    pub fn state_interval(mut self, interval: Duration) -> Self {
+        self.state_interval = bounded(interval);
         self
     }
 
@@ -316,8 +347,27 @@ impl EmulatorBuilder {
             .store(self.secondary_per_minute, Ordering::Relaxed);
 
         let urls_web = urls.web.clone();
-        let db = Db::from_seed(urls, seed, apps);
+        let mut db = Db::from_seed(urls, seed, apps);
+        let mut fresh_state = false;
+        if let Some(path) = &self.state_file {
+            match Snapshot::read(path)? {
+                Some(snapshot) => snapshot.restore_into(&mut db),
+                None => fresh_state = true,
+            }
+        }
         let shared = Arc::new(Shared::new(db, faults, self.settings));
+        let state = self.state_file.map(|path| Arc::new(StateFile::new(path)));
+        if let (Some(state), true) = (&state, fresh_state) {
+            // Written at once, so a path that cannot be written fails now, not later.
+            state.save(&shared)?;
+        }
+        let state_writer = state.as_ref().map(|state| {
+            tokio::spawn(write_state(
+                state.clone(),
+                shared.clone(),
+                self.state_interval,
+            ))
+        });
         let bases = public_url::Bases::new(urls_web, self.public_url.is_some());
         let router = web::router(shared.clone(), bases);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -353,7 +403,24 @@ impl EmulatorBuilder {
             stop: Some(stop),
             stop_control: Some(stop_control),
             task: Some(task),
+            state,
+            state_writer,
         })
+    }
+}
+
+/// The state file's writer: after a change, waits `interval` (more changes may come), then
+/// writes them all at once. A failed write is logged and tried again at the next change.
+async fn write_state(state: Arc<StateFile>, shared: Arc<Shared>, interval: Duration) {
+    loop {
+        shared.changed.notified().await;
+        tokio::time::sleep(interval).await;
+        let (s, sh) = (state.clone(), shared.clone());
+        match tokio::task::spawn_blocking(move || s.save(&sh)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the emulator's state was not saved"),
+            Err(e) => tracing::error!(error = %e, "the emulator's state writer failed"),
+        }
     }
 }
 
@@ -412,7 +479,21 @@ impl Emulator {
             })
     }
 
-    /// Stops serving and waits for open connections to finish.
+    /// Where the state is kept, when [`EmulatorBuilder::state_file`] asked for it.
+    pub fn state_file(&self) -> Option<&std::path::Path> {
+        self.state.as_deref().map(StateFile::path)
+    }
+
+    /// Writes the state file now if anything changed since its last write (it is also
+    /// written shortly after each change, and at shutdown).
+    pub fn save_state(&self) -> Result<(), StateError> {
+        match &self.state {
+            Some(state) => state.save(&self.shared),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops serving, waits for open connections to finish, then writes the state file.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop_control.take() {
             let _ = stop.send(());
@@ -422,6 +503,16 @@ impl Emulator {
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        self.final_save();
+    }
+
+    fn final_save(&mut self) {
+        if let Some(writer) = self.state_writer.take() {
+            writer.abort();
+        }
+        if let Err(e) = self.save_state() {
+            tracing::error!(error = %e, "the emulator's state was not saved");
         }
     }
 }
@@ -433,6 +524,11 @@ impl Drop for Emulator {
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        // Dropped without `shutdown` (a test's end, a panic): what changed since the last
+        // write is still written, once.
+        if self.state_writer.is_some() {
+            self.final_save();
         }
     }
 }

@@ -76,13 +76,19 @@ impl ConsentPage<'_> {
     }
 }
 
+/// What every page says first: a person who lands on one of these pages (from a demo, a
+/// test, a device code) must not take it for github.com nor type real credentials there.
+pub(crate) const EMULATOR_NOTICE: &str = "This is an offline GitHub emulator, not github.com: \
+     nothing here reaches GitHub, and its users, gists and tokens are made up.";
+
 /// A complete page.
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · GitHub</title>\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · GitHub emulator</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em}}\
-         button{{font-size:1em;margin-right:.5em}}label{{display:block;margin:.3em 0}}</style></head>\
-         <body>{body}</body></html>",
+         button{{font-size:1em;margin-right:.5em}}label{{display:block;margin:.3em 0}}\
+         .emulator{{background:#fff8c5;border:1px solid #d4a72c;padding:.5em 1em}}</style></head>\
+         <body><p class=\"emulator\" role=\"note\">{EMULATOR_NOTICE}</p>{body}</body></html>",
         escape(title)
     );
     let mut r = (status, axum::response::Html(html)).into_response();

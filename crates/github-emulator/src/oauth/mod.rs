@@ -219,7 +219,8 @@ async fn authorize(
 }
 
 /// The consent page for `request`, with the seeded users to choose from (`preselect`,
-/// the `login` parameter, checked if it names one; else the first).
+/// the `login` parameter, checked if it names one; else the seed's first user, the one
+/// its README tells people to sign in as: `octocat` in the built-in seed).
 fn consent_page(
     app: &Shared,
     app_name: &str,
@@ -235,12 +236,16 @@ fn consent_page(
         .map(|u| (u.login.clone(), u.name.clone()))
         .collect();
     users.sort();
-    let first_checked = !users.iter().any(|(l, _)| l.eq_ignore_ascii_case(preselect));
+    let named = users.iter().any(|(l, _)| l.eq_ignore_ascii_case(preselect));
+    let preselect = if named {
+        preselect.to_owned()
+    } else {
+        app.db().first_login.clone().unwrap_or_default()
+    };
     let users = users
         .into_iter()
-        .enumerate()
-        .map(|(i, (login, name))| UserChoice {
-            checked: login.eq_ignore_ascii_case(preselect) || (first_checked && i == 0),
+        .map(|(login, name)| UserChoice {
+            checked: login.eq_ignore_ascii_case(&preselect),
             login,
             name,
         })

@@ -6,6 +6,7 @@ mod model;
 mod operations;
 mod seed_loading;
 mod settings;
+mod snapshot;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -22,6 +23,8 @@ pub(crate) use model::{
 };
 pub(crate) use seed_loading::ResolvedSeed;
 pub(crate) use settings::{Faults, Settings, TokenPolicy};
+pub use snapshot::StateError;
+pub(crate) use snapshot::{Snapshot, StateFile};
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -38,6 +41,11 @@ pub(crate) struct Shared {
     request_prefix: u32,
     /// Key that binds CSRF tokens to browser cookies.
     csrf_key: String,
+    /// How many times the data was opened for writing: the state file's writer compares
+    /// it with the count it last wrote.
+    changes: AtomicU64,
+    /// Wakes the state file's writer.
+    pub(crate) changed: tokio::sync::Notify,
 }
 
 /// Recovers the data behind a poisoned lock: a panic elsewhere must not take the whole
@@ -55,8 +63,18 @@ impl Shared {
         read(&self.db)
     }
 
+    /// The data, to change. Counted as a change whether or not the caller changes
+    /// anything: a needless write of the state file costs less than a missed one.
     pub(crate) fn db_mut(&self) -> RwLockWriteGuard<'_, Db> {
-        write(&self.db)
+        let guard = write(&self.db);
+        self.changes.fetch_add(1, Ordering::Release);
+        self.changed.notify_one();
+        guard
+    }
+
+    /// See [`Shared::db_mut`].
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     pub(crate) fn settings(&self) -> Settings {
@@ -122,6 +140,8 @@ impl Shared {
             refresh_requests: AtomicU64::new(0),
             request_prefix: ids::random_u64() as u32,
             csrf_key: ids::random_hex(32),
+            changes: AtomicU64::new(0),
+            changed: tokio::sync::Notify::new(),
         }
     }
 }

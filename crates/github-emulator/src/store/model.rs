@@ -270,6 +270,8 @@ pub(crate) struct Db {
     /// user code → device code
     pub(crate) user_codes: HashMap<String, String>,
     pub(crate) orgs: Vec<Org>,
+    /// The seed's first user, pre-selected on the consent page.
+    pub(crate) first_login: Option<String>,
     /// (user, client id) → the authorization and its tokens.
     pub(crate) grants: HashMap<(u64, String), Grant>,
     pub(crate) next_authorization_id: u64,
@@ -311,6 +313,7 @@ impl Db {
             devices: HashMap::new(),
             user_codes: HashMap::new(),
             orgs: Vec::new(),
+            first_login: None,
             grants: HashMap::new(),
             next_authorization_id: 1_000_000,
             next_comment_id: 1,
@@ -330,19 +333,35 @@ impl Db {
 /// when they star or unstar; the lists of every public gist (asked for without a token)
 /// have one version of their own, bumped by any change. A sign-in, a token or someone
 /// else's gist leaves a person's lists (and their ETags) as they were, as on GitHub.
-#[derive(Debug, Default)]
+///
+/// Versions start from a number drawn at each start: the data a process starts with (a
+/// state file's, not only the seed's) may differ from what another process had under
+/// the same count, and a client's ETag from before a restart must not match it.
+#[derive(Debug)]
 pub(crate) struct ListVersions {
+    start: u64,
     people: HashMap<u64, u64>,
     public: u64,
+}
+
+impl Default for ListVersions {
+    fn default() -> Self {
+        ListVersions {
+            start: ids::random_u64(),
+            people: HashMap::new(),
+            public: 0,
+        }
+    }
 }
 
 impl ListVersions {
     /// The version of `user`'s lists, or of the public lists for `None`.
     pub(crate) fn version(&self, user: Option<u64>) -> u64 {
-        match user {
+        let n = match user {
             Some(id) => self.people.get(&id).copied().unwrap_or(0),
             None => self.public,
-        }
+        };
+        self.start.wrapping_add(n)
     }
 
     /// Gists shown in these people's lists changed.

@@ -254,6 +254,7 @@ impl Db {
     /// the place of a seeded app with the same client id).
     pub(crate) fn from_seed(urls: Urls, seed: ResolvedSeed<'_>, apps: Vec<App>) -> Self {
         let mut db = Db::new(urls);
+        db.first_login = seed.users.first().map(|u| u.seed.login.clone());
         for u in &seed.users {
             let su = u.seed;
             let created_at = su.created_at.unwrap_or(datetime!(2014-01-01 00:00:00 UTC));

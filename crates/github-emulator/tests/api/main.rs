@@ -14,5 +14,6 @@ mod oauth_apps_api;
 mod oauth_web;
 mod orgs;
 mod seed_file;
+mod state_file;
 mod token_endpoint;
 mod users;

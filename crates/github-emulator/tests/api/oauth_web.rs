@@ -329,3 +329,39 @@ async fn runtime_auto_approve_can_be_switched() {
         .expect("page");
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn with_no_login_the_consent_page_preselects_the_user_the_readme_names() {
+    let app = TestApp::spawn().await;
+    let (r, _) = consent_page(&app, &[("client_id", DEFAULT_CLIENT_ID)]).await;
+    let html = r.text().await.expect("html");
+    assert!(html.contains("value=\"octocat\" checked"), "{html}");
+    assert_eq!(html.matches(" checked").count(), 1);
+}
+
+#[tokio::test]
+async fn every_page_a_person_sees_says_it_is_an_offline_emulator() {
+    let app = TestApp::spawn().await;
+    let (consent, _) = consent_page(&app, &[("client_id", DEFAULT_CLIENT_ID)]).await;
+    let device = app
+        .http
+        .get(app.web("/login/device"))
+        .send()
+        .await
+        .expect("device page");
+    let missing = app
+        .http
+        .get(app.web("/no/such/page"))
+        .send()
+        .await
+        .expect("404 page");
+    for r in [consent, device, missing] {
+        let url = r.url().clone();
+        let html = r.text().await.expect("html");
+        assert!(
+            html.contains("offline GitHub emulator, not github.com"),
+            "{url}: {html}"
+        );
+        assert!(html.contains("<title>") && html.contains(" · GitHub emulator</title>"));
+    }
+}
