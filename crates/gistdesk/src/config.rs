@@ -164,6 +164,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SAVE_CONCURRENCY", default_value_t = crate::limits::DEFAULT_SAVE_CONCURRENCY)]
     pub save_concurrency: usize,
 
+    /// Port of the built-in emulator (used when no GITHUB_CLIENT_ID is set), on 127.0.0.1
+    /// [default: BIND's port + 1, or any free port when BIND's is 0].
+    #[arg(long, env = "EMULATOR_PORT")]
+    pub emulator_port: Option<u16>,
+
     /// Proxies whose X-Forwarded-For names the client in the access line (comma-separated
     /// addresses and CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8). None by default: the
     /// connection's peer is the client.
@@ -319,8 +324,13 @@ pub enum GithubTarget {
         /// The OAuth app's client secret.
         client_secret: ClientSecret,
     },
-    /// No client id given: run the built-in emulator in this process.
-    Emulator,
+    /// No client id given: run the built-in emulator in this process, keeping its data
+    /// in `DATA_DIR/emulator.json`.
+    Emulator {
+        /// Its port on 127.0.0.1, the same at every start so that raw links and command-line
+        /// sign-ins to it keep working (0: any free port).
+        port: u16,
+    },
 }
 
 /// Where sessions are kept.
@@ -473,7 +483,14 @@ impl Config {
                     "is required when GITHUB_CLIENT_SECRET is set (unset both to use the built-in emulator)",
                 ));
             }
-            (None, None) => GithubTarget::Emulator,
+            (None, None) => GithubTarget::Emulator {
+                port: args
+                    .emulator_port
+                    .unwrap_or_else(|| match args.bind.port() {
+                        0 => 0,
+                        port => port.checked_add(1).unwrap_or(0),
+                    }),
+            },
         };
 
         let public_url = match args.public_url {
@@ -756,7 +773,10 @@ mod tests {
     #[test]
     fn no_client_id_means_the_emulator() {
         let config = config(&[]).expect("defaults are valid");
-        assert!(matches!(config.github, GithubTarget::Emulator));
+        assert!(matches!(
+            config.github,
+            GithubTarget::Emulator { port: 3001 }
+        ));
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
         assert_eq!(
             axum_github_login::GithubLogin::callback_url_for(
@@ -786,7 +806,7 @@ mod tests {
             GithubTarget::Remote { api_url, .. } => {
                 assert_eq!(api_url.as_str(), "https://ghe.example.com/api/v3/");
             }
-            GithubTarget::Emulator => panic!("expected remote"),
+            GithubTarget::Emulator { .. } => panic!("expected remote"),
         }
     }
 
@@ -803,7 +823,7 @@ mod tests {
             GithubTarget::Remote { api_url, .. } => {
                 assert_eq!(api_url.as_str(), "https://api.github.com/");
             }
-            GithubTarget::Emulator => panic!("expected remote"),
+            GithubTarget::Emulator { .. } => panic!("expected remote"),
         }
         assert!(!format!("{config:?}").contains("s3cret"));
     }

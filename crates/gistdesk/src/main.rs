@@ -78,7 +78,7 @@ async fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_args(args)?;
     let _log = gistdesk::telemetry::init(&config.log_level, config.log_format)?;
-    let emulated = matches!(config.github, GithubTarget::Emulator);
+    let emulated = matches!(config.github, GithubTarget::Emulator { .. });
     let app = Application::build(config).await?;
     if let Some(emulator) = app.emulator().filter(|_| emulated) {
         println!(

@@ -97,7 +97,7 @@ fn private_options() -> OpenOptions {
 }
 
 /// Creates `dir` (and its missing parents) readable by this user only.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, PRIVATE_DIR_MODE);
     builder.recursive(true).create(dir)

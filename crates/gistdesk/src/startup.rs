@@ -49,6 +49,11 @@ pub enum StartError {
     #[error(transparent)]
     Metrics(#[from] crate::monitoring::MetricsError),
     /// The address could not be bound.
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address.
@@ -103,11 +108,21 @@ impl Application {
                 client_id,
                 client_secret,
             } => (web_url, api_url, client_id, client_secret, None),
-            GithubTarget::Emulator => {
+            GithubTarget::Emulator { port } => {
                 let client_id = ClientId::new("gistdesk-local");
                 let client_secret = ClientSecret::new(random_secret());
+                crate::sessions::private_dir(&config.data_dir).map_err(|source| {
+                    StartError::DataDir {
+                        path: config.data_dir.clone(),
+                        source,
+                    }
+                })?;
+                // Its data and its port outlive a restart: gists made in the demo, the
+                // tokens of signed-in browsers and raw links keep working.
                 let emulator = github_emulator::Emulator::builder()
                     .oauth_app(local_app(&client_id, &client_secret, &callback_url))
+                    .bind(SocketAddr::from(([127, 0, 0, 1], port)))
+                    .state_file(config.data_dir.join("emulator.json"))
                     .spawn()
                     .await?;
                 (

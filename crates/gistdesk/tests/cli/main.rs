@@ -732,6 +732,143 @@ async fn serve_logs_while_running_and_to_the_last_line() {
     );
 }
 
+/// `gistdesk serve` on the built-in emulator, started and stopped with SIGTERM; the
+/// addresses of gistdesk and of its emulator.
+#[cfg(unix)]
+async fn serve_demo(setup: &Setup, emulator_port: u16) -> (Running, String, String) {
+    let mut command = setup.command(&["serve"]);
+    for name in ["GITHUB_CLIENT_ID", "GITHUB_URL", "GITHUB_API_URL"] {
+        command.env_remove(name);
+    }
+    command
+        .env("BIND", "127.0.0.1:0")
+        .env("EMULATOR_PORT", emulator_port.to_string())
+        .env("RUST_LOG", "info");
+    let mut running = Running::start(command);
+    let emulator = running
+        .line_containing("GitHub is the built-in emulator at ")
+        .await
+        .split("emulator at ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("the emulator's address")
+        .trim_end_matches('/')
+        .to_owned();
+    let serving = running.line_containing("gistdesk is serving").await;
+    let addr = serving
+        .split("addr=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the address in the line")
+        .to_owned();
+    (running, format!("http://{addr}"), emulator)
+}
+
+#[cfg(unix)]
+async fn stop(running: Running) {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &running.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    running.finish().await.succeeded();
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden_value(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in:\n{page}"));
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').expect("the value ends")].to_owned()
+}
+
+/// The demo outlives a restart of `gistdesk serve`: the gist made before it is still
+/// there, the browser signed in before it is still signed in, and the emulator answers on
+/// the same port (its data is in DATA_DIR/emulator.json).
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_keeps_the_demo_across_a_restart() {
+    let setup = Setup::new("serve-restart").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("a client");
+
+    let (running, base, emulator) = serve_demo(&setup, port).await;
+    assert_eq!(emulator, format!("http://127.0.0.1:{port}"));
+    let consent = browser
+        .get(format!("{base}/auth/github/login?next=/account"))
+        .send()
+        .await
+        .expect("the sign-in starts")
+        .text()
+        .await
+        .expect("the consent page");
+    let signed_in = browser
+        .post(format!("{emulator}/login/oauth/authorize"))
+        .form(&[
+            (
+                "authenticity_token",
+                hidden_value(&consent, "authenticity_token"),
+            ),
+            ("consent", hidden_value(&consent, "consent")),
+            ("login", "octocat".to_owned()),
+            ("authorize", "1".to_owned()),
+        ])
+        .send()
+        .await
+        .expect("the consent is given");
+    assert_eq!(signed_in.url().path(), "/account");
+    let account = signed_in.text().await.expect("the account page");
+    assert!(account.contains("octocat"), "{account}");
+    let form = browser
+        .get(format!("{base}/gists/new"))
+        .send()
+        .await
+        .expect("the form")
+        .text()
+        .await
+        .expect("its page");
+    let created = browser
+        .post(format!("{base}/gists"))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf_token", hidden_value(&form, "csrf_token"))
+                .text("description", "made before the restart")
+                .text("visibility", "secret")
+                .text("file-0-name", "kept.md")
+                .text("file-0-content", "still here\n"),
+        )
+        .send()
+        .await
+        .expect("the gist is created");
+    let gist_page = created.url().clone();
+    assert!(gist_page.path().starts_with("/gists/"), "{gist_page}");
+    stop(running).await;
+    assert!(setup.data.0.join("emulator.json").is_file());
+
+    let (running, base_again, emulator_again) = serve_demo(&setup, port).await;
+    assert_eq!(emulator_again, emulator, "the same port");
+    let gist_path = gist_page.path();
+    let page = browser
+        .get(format!("{base_again}{gist_path}"))
+        .send()
+        .await
+        .expect("gistdesk answers");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let page = page.text().await.expect("the gist page");
+    assert!(page.contains("made before the restart"), "{page}");
+    assert!(page.contains("still here"), "{page}");
+    // Signed in still: the person's own controls, no sign-in link.
+    assert!(page.contains("/edit\">Edit</a>"), "{page}");
+    stop(running).await;
+}
+
 /// `gistdesk ARGS` with no DATA_DIR: the sign-in lives in the per-user configuration
 /// folder (`$XDG_CONFIG_HOME/gistdesk`), run from `cwd`.
 fn per_user_command(setup: &Setup, home: &Path, cwd: &Path, args: &[&str]) -> Command {
