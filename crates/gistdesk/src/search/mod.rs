@@ -135,9 +135,10 @@ pub struct Results {
     pub more: bool,
 }
 
-/// The anchor of line `number` of a file on gistdesk's gist page (`#L12`).
-pub fn line_anchor(number: usize) -> String {
-    format!("L{number}")
+/// The anchor of line `number` of file `filename` on gistdesk's gist page
+/// (`file-notes-md-L12`, GitHub's own form: a bare `L12` would not say which file).
+pub fn line_anchor(filename: &str, number: usize) -> String {
+    format!("{}-L{number}", crate::render::file_anchor(filename))
 }
 
 /// Where the command line keeps the index of one person on one GitHub:

@@ -91,7 +91,7 @@ async fn secret_gists_are_found_by_their_text_with_the_line_linked() {
 
     let page = search(&app, "tokio runtime").await;
     assert!(
-        page.contains(&format!("href=\"/gists/{secret}#L2\"")),
+        page.contains(&format!("href=\"/gists/{secret}#file-main-rs-L2\"")),
         "{page}"
     );
     assert!(
@@ -109,7 +109,10 @@ async fn secret_gists_are_found_by_their_text_with_the_line_linked() {
     );
 
     let page = search(&app, "\"tokio is not\"").await;
-    assert!(page.contains(&format!("/gists/{public}#L2")), "{page}");
+    assert!(
+        page.contains(&format!("/gists/{public}#file-run-sh-L2")),
+        "{page}"
+    );
     let page = search(&app, "tokio language:shell").await;
     assert!(page.contains(&format!("/gists/{public}")));
     assert!(!page.contains(&format!("/gists/{secret}")));
@@ -154,7 +157,7 @@ async fn a_change_made_here_is_found_at_once_and_one_made_elsewhere_after_a_refr
     assert!(
         search(&app, "bravo")
             .await
-            .contains(&format!("/gists/{second}#L1"))
+            .contains(&format!("/gists/{second}#file-b-txt-L1"))
     );
 
     // A gist added elsewhere (on GitHub itself), then a star given and taken back
@@ -179,7 +182,7 @@ async fn a_change_made_here_is_found_at_once_and_one_made_elsewhere_after_a_refr
     assert!(
         search(&app, "charlie")
             .await
-            .contains(&format!("/gists/{elsewhere}#L1"))
+            .contains(&format!("/gists/{elsewhere}#file-c-txt-L1"))
     );
     let spent = units_used(&app).await - before;
     assert!(
@@ -222,7 +225,7 @@ async fn with_no_page_memory_every_search_refreshes_and_an_unchanged_account_cos
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !search(&app, "bravo")
         .await
-        .contains(&format!("/gists/{added}#L1"))
+        .contains(&format!("/gists/{added}#file-b-txt-L1"))
     {
         assert!(tokio::time::Instant::now() < deadline, "never refreshed");
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -45,8 +45,8 @@ struct SearchPage {
 }
 
 impl SearchPage {
-    fn anchor(&self, number: &usize) -> String {
-        line_anchor(*number)
+    fn anchor(&self, file: &str, number: &usize) -> String {
+        line_anchor(file, *number)
     }
 }
 
