@@ -120,6 +120,8 @@ after(async () => {
 });
 
 const GIST_TITLE = "Browser test notes";
+/** The public "Rendering tour" gist's address, opened again signed out at the end. */
+let tourUrl;
 
 const TOUR_FILES = [
   ["tour.ts", "interface Point { x: number; y: number }\nconst url = `https://${host}/points`;\nexport function norm(p: Point): number {\n  return Math.hypot(p.x, p.y); // length\n}\n"],
@@ -237,6 +239,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.getByRole("button", { name: /create/i }).click();
     await page.waitForURL(/\/gists\/[0-9a-f]+$/);
     await page.getByRole("heading", { level: 1, name: "Rendering tour" }).waitFor();
+    tourUrl = page.url();
     const ts = page.getByRole("region", { name: "tour.ts" });
     assert.ok((await ts.locator("span[class^=hl-]").count()) > 3, "TypeScript highlighted");
     const md = page.getByRole("region", { name: "README.md" });
@@ -285,6 +288,72 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.goto(here);
   });
 
+  await step(t, "the gist's revisions and the diff of its last change", async () => {
+    const here = page.url();
+    await page.getByRole("link", { name: "Revisions (2)" }).click();
+    await page.getByRole("heading", { level: 1, name: "Revisions" }).waitFor();
+    assert.equal(await page.locator("ol.history > li").count(), 2, "created, then edited");
+    await snap("revisions");
+    await page.screenshot({ path: join(DOC_SHOTS, "revisions.png") });
+    await page.getByRole("link", { name: "Changes" }).first().click();
+    await page.getByRole("heading", { level: 1, name: /^Changes in/ }).waitFor();
+    assert.ok((await page.locator(".diff .add").count()) > 0, "added lines are marked");
+    assert.ok((await page.locator(".diff .del").count()) > 0, "removed lines are marked");
+    await snap("diff");
+    await page.screenshot({ path: join(DOC_SHOTS, "diff.png"), fullPage: true });
+    await page.goto(here);
+  });
+
+  await step(t, "comment, edit the comment, delete it", async () => {
+    await page.getByLabel("Add a comment").fill("Looks **good**");
+    await page.getByRole("button", { name: "Comment", exact: true }).click();
+    const comment = page.locator("article.comment").first();
+    await comment.locator("p strong", { hasText: "good" }).waitFor();
+    await snap("commented");
+    await comment.getByRole("link", { name: "Edit", exact: true }).click();
+    await page.getByLabel("Comment", { exact: true }).fill("Looks *great*");
+    await page.getByRole("button", { name: "Save" }).click();
+    const edited = page.locator("article.comment").first();
+    await edited.locator("em", { hasText: "great" }).waitFor();
+    await page.screenshot({ path: join(DOC_SHOTS, "comments.png"), fullPage: true });
+    await edited.getByRole("button", { name: /^Delete the comment/ }).click();
+    await page.getByRole("heading", { name: /^0 comments/ }).waitFor();
+    assert.equal(await page.locator("article.comment").count(), 0, "the comment is gone");
+    await snap("comment-deleted");
+  });
+
+  await step(t, "search finds a line and its link marks it on the gist page", async () => {
+    const here = page.url();
+    await page.goto(`${appUrl}/gists/search?q=${encodeURIComponent("hypot")}`);
+    // The first search builds the index; the page reloads itself until the results are in.
+    const hit = page.locator("ol.lines a").first();
+    await hit.waitFor({ timeout: 60000 });
+    await hit.locator("mark", { hasText: "hypot" }).waitFor();
+    await snap("search");
+    await page.screenshot({ path: join(DOC_SHOTS, "search.png") });
+    await hit.click();
+    await page.waitForURL(/#file-tour-ts-L4$/);
+    const marked = await page.locator("#file-tour-ts-L4").evaluate((row) => getComputedStyle(row).backgroundColor);
+    const plain = await page.locator("#file-tour-ts-L1").evaluate((row) => getComputedStyle(row).backgroundColor);
+    assert.notEqual(marked, plain, "the found line is marked");
+    await page.goto(here);
+  });
+
+  await step(t, "fork someone else's gist from their page", async () => {
+    const here = page.url();
+    await page.getByRole("link", { name: "Discover" }).click();
+    await page.getByRole("heading", { level: 1, name: "Discover gists" }).waitFor();
+    await page.goto(`${appUrl}/hubot`);
+    await page.getByRole("link", { name: "Greeting" }).click();
+    await page.waitForURL(/\/gists\/[0-9a-f]+$/);
+    assert.equal(await page.getByRole("link", { name: "Edit", exact: true }).count(), 0, "no Edit on someone else's gist");
+    await page.getByRole("button", { name: "Fork", exact: true }).click();
+    await page.locator("p.forked", { hasText: "forked from hubot/Greeting" }).waitFor();
+    await page.getByRole("link", { name: "Edit", exact: true }).waitFor();
+    await snap("forked");
+    await page.goto(here);
+  });
+
   await step(t, "delete it, after confirming", async () => {
     await page.getByRole("link", { name: /^Delete/ }).click();
     await page.getByRole("heading", { name: "Delete this gist?" }).waitFor();
@@ -299,7 +368,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
   await step(t, "sign out; /gists asks to sign in again", async () => {
     await page.getByRole("link", { name: "octocat" }).first().click();
     await page.getByRole("heading", { name: "Your account" }).waitFor();
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.waitForLoadState();
     assert.equal(await page.getByRole("link", { name: "Your gists" }).count(), 0, "no signed-in navigation after sign-out");
     await page.getByRole("link", { name: "Sign in with GitHub" }).waitFor();
@@ -308,5 +377,15 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.waitForURL(/\/login\/oauth\/authorize/);
     await page.getByRole("heading", { name: /^Authorize / }).waitFor();
     await snap("sign-in-again");
+  });
+
+  await step(t, "a shared link opens signed out, without a sign-in", async () => {
+    await page.goto(tourUrl);
+    await page.getByRole("heading", { level: 1, name: "Rendering tour" }).waitFor();
+    assert.equal(page.url(), tourUrl, "no detour through GitHub");
+    await page.getByRole("link", { name: /^Sign in to star/ }).waitFor();
+    await page.getByRole("region", { name: "tour.ts" }).waitFor();
+    await snap("shared-link-signed-out");
+    await page.screenshot({ path: join(DOC_SHOTS, "shared-signed-out.png") });
   });
 });
