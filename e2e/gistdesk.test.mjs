@@ -138,6 +138,19 @@ const TOUR_FILES = [
 ];
 
 
+/** Saves the page to docs/screenshots/NAME.png, and dark at 375 px to NAME-dark-375.png. */
+async function docShots(name) {
+  mkdirSync(DOC_SHOTS, { recursive: true });
+  await page.screenshot({ path: join(DOC_SHOTS, `${name}.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.setViewportSize({ width: 375, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.screenshot({ path: join(DOC_SHOTS, `${name}-dark-375.png`), fullPage: true });
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.emulateMedia({ colorScheme: "light" });
+  assert.ok(overflow <= 0, `${name}: nothing wider than a 375 px screen (${overflow} px over)`);
+}
+
 /** One step of the walk-through; on failure, a screenshot of what the browser showed. */
 function step(t, name, fn) {
   return t.test(name, async () => {
@@ -294,13 +307,13 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.getByRole("heading", { level: 1, name: "Revisions" }).waitFor();
     assert.equal(await page.locator("ol.history > li").count(), 2, "created, then edited");
     await snap("revisions");
-    await page.screenshot({ path: join(DOC_SHOTS, "revisions.png") });
+    await docShots("revisions");
     await page.getByRole("link", { name: "Changes" }).first().click();
     await page.getByRole("heading", { level: 1, name: /^Changes in/ }).waitFor();
     assert.ok((await page.locator(".diff .add").count()) > 0, "added lines are marked");
     assert.ok((await page.locator(".diff .del").count()) > 0, "removed lines are marked");
     await snap("diff");
-    await page.screenshot({ path: join(DOC_SHOTS, "diff.png"), fullPage: true });
+    await docShots("diff");
     await page.goto(here);
   });
 
@@ -315,7 +328,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.getByRole("button", { name: "Save" }).click();
     const edited = page.locator("article.comment").first();
     await edited.locator("em", { hasText: "great" }).waitFor();
-    await page.screenshot({ path: join(DOC_SHOTS, "comments.png"), fullPage: true });
+    await docShots("comments");
     await edited.getByRole("button", { name: /^Delete the comment/ }).click();
     await page.getByRole("heading", { name: /^0 comments/ }).waitFor();
     assert.equal(await page.locator("article.comment").count(), 0, "the comment is gone");
@@ -330,7 +343,7 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await hit.waitFor({ timeout: 60000 });
     await hit.locator("mark", { hasText: "hypot" }).waitFor();
     await snap("search");
-    await page.screenshot({ path: join(DOC_SHOTS, "search.png") });
+    await docShots("search");
     await hit.click();
     await page.waitForURL(/#file-tour-ts-L4$/);
     const marked = await page.locator("#file-tour-ts-L4").evaluate((row) => getComputedStyle(row).backgroundColor);
@@ -386,6 +399,6 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     await page.getByRole("link", { name: /^Sign in to star/ }).waitFor();
     await page.getByRole("region", { name: "tour.ts" }).waitFor();
     await snap("shared-link-signed-out");
-    await page.screenshot({ path: join(DOC_SHOTS, "shared-signed-out.png") });
+    await docShots("shared-signed-out");
   });
 });
