@@ -358,8 +358,9 @@ pub(crate) async fn update(
                 }
                 let file = match (existing, content) {
                     (Some(old), Some(new)) => {
-                        deletions += old.content.lines().count() as u64;
-                        additions += new.lines().count() as u64;
+                        let (added, removed) = line_changes(&old.content, new);
+                        additions += added;
+                        deletions += removed;
                         GistFile::new(new)
                     }
                     (Some(old), None) => old,
@@ -520,5 +521,31 @@ pub(crate) async fn raw_file(
             r
         }
         None => (StatusCode::NOT_FOUND, "404: Not Found").into_response(),
+    }
+}
+
+/// Lines added and removed between two versions of a file, as git counts them for a
+/// gist's history (`git diff --numstat`): an edited line is one removed and one added,
+/// the lines around it count for nothing.
+fn line_changes(old: &str, new: &str) -> (u64, u64) {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .fold((0, 0), |(added, removed), change| match change.tag() {
+            similar::ChangeTag::Insert => (added + 1, removed),
+            similar::ChangeTag::Delete => (added, removed + 1),
+            similar::ChangeTag::Equal => (added, removed),
+        })
+}
+
+#[cfg(test)]
+mod line_change_tests {
+    use super::line_changes;
+
+    #[test]
+    fn only_the_lines_that_changed_count() {
+        assert_eq!(line_changes("a\nb\nc\n", "a\nB\nc\n"), (1, 1));
+        assert_eq!(line_changes("a\n", "a\nb\n"), (1, 0));
+        assert_eq!(line_changes("a\nb\n", "b\n"), (0, 1));
+        assert_eq!(line_changes("same\n", "same\n"), (0, 0));
     }
 }
