@@ -67,16 +67,46 @@ pub(crate) async fn migrate(store: &Store) -> Result<(), sqlx::Error> {
 /// The generations of `backend`'s store, for
 /// [`GithubLoginBuilder::generations`](axum_github_login::GithubLoginBuilder::generations).
 pub(crate) fn for_backend(backend: &SessionBackend) -> StoreGenerations {
+    let store = backend.store().clone();
+    // A SQLite file has one writer, this process (a second one is refused), so what it
+    // last read or wrote is what the file holds: every signed-in request reads the
+    // generation, and a query handed to sqlx's worker thread and back would cost that
+    // request most of its time. PostgreSQL and Redis are shared with other instances,
+    // which may move a generation on at any moment: they are asked every time.
+    let known = matches!(store, Store::Sqlite(..)).then(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(KNOWN_GENERATIONS)
+            .build()
+    });
     StoreGenerations {
-        store: backend.store().clone(),
+        store,
         timeout: backend.timeout(),
+        known,
     }
 }
+
+/// People whose generation a single-writer store keeps in memory (a forgotten one is read
+/// again).
+const KNOWN_GENERATIONS: u64 = 100_000;
 
 /// Sign-out generations in the session store.
 pub(crate) struct StoreGenerations {
     store: Store,
     timeout: Duration,
+    /// The generations last read or written, when this process is the store's only writer.
+    known: Option<moka::sync::Cache<u64, u64>>,
+}
+
+impl StoreGenerations {
+    /// Keeps `generation` as `user_id`'s, never going back: generations only grow, so a
+    /// read that finishes after an advance cannot put the older value back.
+    fn remember(&self, user_id: u64, generation: u64) {
+        if let Some(known) = &self.known {
+            known
+                .entry(user_id)
+                .and_upsert_with(|kept| kept.map_or(generation, |k| (*k.value()).max(generation)));
+        }
+    }
 }
 
 impl StoreGenerations {
@@ -121,7 +151,31 @@ fn message(e: impl std::fmt::Display) -> String {
 
 impl Generations for StoreGenerations {
     fn current(&self, user_id: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(self.bounded("generation_read", async move {
+        if let Some(generation) = self.known.as_ref().and_then(|known| known.get(&user_id)) {
+            return Box::pin(std::future::ready(Ok(generation)));
+        }
+        Box::pin(self.read(user_id))
+    }
+
+    fn advance(&self, user_id: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let generation = self.write(user_id).await?;
+            self.remember(user_id, generation);
+            Ok(generation)
+        })
+    }
+}
+
+impl StoreGenerations {
+    /// `user_id`'s generation as the store holds it (then remembered, for SQLite).
+    async fn read(&self, user_id: u64) -> Result<u64, StoreError> {
+        let generation = self.read_store(user_id).await?;
+        self.remember(user_id, generation);
+        Ok(generation)
+    }
+
+    async fn read_store(&self, user_id: u64) -> Result<u64, StoreError> {
+        self.bounded("generation_read", async move {
             match &self.store {
                 Store::Redis(_, pool) => {
                     let n: Option<i64> = pool.get(redis_key(user_id)).await.map_err(message)?;
@@ -148,13 +202,14 @@ impl Generations for StoreGenerations {
                     Ok(n.unwrap_or(0))
                 }
             }
-        }))
+        })
+        .await
     }
 
-    fn advance(&self, user_id: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+    async fn write(&self, user_id: u64) -> Result<u64, StoreError> {
         // One statement each: two instances advancing at once both move the generation
         // on, neither reads a stale value.
-        Box::pin(self.bounded("generation_advance", async move {
+        self.bounded("generation_advance", async move {
             match &self.store {
                 Store::Redis(_, pool) => pool.incr(redis_key(user_id)).await.map_err(message),
                 Store::Postgres(_, pool) => sqlx::query_scalar(&format!(
@@ -176,7 +231,8 @@ impl Generations for StoreGenerations {
                 .await
                 .map_err(message),
             }
-        }))
+        })
+        .await
     }
 }
 
