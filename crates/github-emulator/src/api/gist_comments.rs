@@ -12,8 +12,8 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::gists::{GIST, writer};
-use super::{PageParams, PathOr404, paginate, query_pairs, with_link};
+use super::PathOr404;
+use super::gists::{gist_list_page, with_gist_scope, writer};
 use crate::envelope::{ApiError, Caller, json_response, no_content, read_json};
 use crate::render;
 use crate::store::{Comment, Shared};
@@ -41,11 +41,6 @@ fn comment_body(body: &Map<String, Value>, docs: &'static str) -> Result<String,
     }
 }
 
-fn with_gist_scope(mut r: Response) -> Response {
-    r.extensions_mut().insert(GIST);
-    r
-}
-
 /// `GET /gists/{gist_id}/comments`: oldest first.
 pub(crate) async fn list(
     State(app): State<Arc<Shared>>,
@@ -59,13 +54,12 @@ pub(crate) async fn list(
         .iter()
         .map(|c| render::gist_comment(&db, g, c))
         .collect();
-    let pairs = query_pairs(uri.query());
-    let self_url = format!("{}/gists/{id}/comments", db.urls.api);
-    let (page, link) = paginate(items, PageParams::from_pairs(&pairs), &self_url, &pairs);
-    Ok(with_gist_scope(with_link(
-        json_response(StatusCode::OK, &Value::Array(page)),
-        link,
-    )))
+    Ok(gist_list_page(
+        &db.urls.api,
+        &format!("/gists/{id}/comments"),
+        &uri,
+        items,
+    ))
 }
 
 /// `GET /gists/{gist_id}/comments/{comment_id}`.

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
-use serde_json::Value;
 
-use super::gists::{GIST, writer};
-use super::{PageParams, PathOr404, paginate, query_pairs, with_link};
+use super::PathOr404;
+use super::gists::{gist_list_page, with_gist_scope, writer};
 use crate::envelope::{ApiError, Caller, json_response};
 use crate::store::Shared;
 use crate::{ids, render};
@@ -18,15 +17,6 @@ use crate::{ids, render};
 const FORK_DOCS: &str = "https://docs.github.com/rest/gists/gists#fork-a-gist";
 
 /// One page of `items` at `path` (below the API base), with GitHub's `Link` header.
-fn list_page(api: &str, path: &str, uri: &Uri, items: Vec<Value>) -> Response {
-    let pairs = query_pairs(uri.query());
-    let params = PageParams::from_pairs(&pairs);
-    let (page, link) = paginate(items, params, &format!("{api}{path}"), &pairs);
-    let mut r = with_link(json_response(StatusCode::OK, &Value::Array(page)), link);
-    r.extensions_mut().insert(GIST);
-    r
-}
-
 /// `GET /gists/{gist_id}/commits`: the revisions, newest first.
 pub(crate) async fn commits(
     State(app): State<Arc<Shared>>,
@@ -40,7 +30,7 @@ pub(crate) async fn commits(
         .iter()
         .map(|r| render::gist_commit(&db, g, r))
         .collect();
-    Ok(list_page(
+    Ok(gist_list_page(
         &db.urls.api,
         &format!("/gists/{id}/commits"),
         &uri,
@@ -60,9 +50,10 @@ pub(crate) async fn revision(
         .iter()
         .find(|r| r.version == sha)
         .ok_or_else(ApiError::not_found)?;
-    let mut resp = json_response(StatusCode::OK, &render::gist_at(&db, g, r));
-    resp.extensions_mut().insert(GIST);
-    Ok(resp)
+    Ok(with_gist_scope(json_response(
+        StatusCode::OK,
+        &render::gist_at(&db, g, r),
+    )))
 }
 
 /// `GET /gists/{gist_id}/forks`: the forks that still exist, oldest first.
@@ -79,7 +70,7 @@ pub(crate) async fn forks(
         .filter_map(|f| db.gists.get(f))
         .map(|f| render::base_gist(&db, f))
         .collect();
-    Ok(list_page(
+    Ok(gist_list_page(
         &db.urls.api,
         &format!("/gists/{id}/forks"),
         &uri,
@@ -130,6 +121,5 @@ pub(crate) async fn fork(
     if let Ok(v) = HeaderValue::from_str(&format!("{}/gists/{fork_id}", db.urls.api)) {
         r.headers_mut().insert(header::LOCATION, v);
     }
-    r.extensions_mut().insert(GIST);
-    Ok(r)
+    Ok(with_gist_scope(r))
 }

@@ -22,6 +22,24 @@ use crate::store::{Db, Gist, GistFile, NewGist, Shared};
 use crate::{ids, render};
 
 pub(super) const GIST: AcceptedScopes = AcceptedScopes("");
+
+/// `r`, marked as a gist endpoint (what `X-Accepted-OAuth-Scopes` names).
+pub(super) fn with_gist_scope(mut r: Response) -> Response {
+    r.extensions_mut().insert(GIST);
+    r
+}
+
+/// One page of a gist's own list (`/gists/{id}/commits`, `/forks`, `/comments`) as
+/// `uri` asks for it, with its `Link` header.
+pub(super) fn gist_list_page(api: &str, path: &str, uri: &Uri, items: Vec<Value>) -> Response {
+    let pairs = query_pairs(uri.query());
+    let params = PageParams::from_pairs(&pairs);
+    let (page, link) = paginate(items, params, &format!("{api}{path}"), &pairs);
+    with_gist_scope(with_link(
+        json_response(StatusCode::OK, &Value::Array(page)),
+        link,
+    ))
+}
 const CREATE_DOCS: &str = "https://docs.github.com/rest/gists/gists#create-a-gist";
 const UPDATE_DOCS: &str = "https://docs.github.com/rest/gists/gists#update-a-gist";
 const LIST_DOCS: &str =
