@@ -41,7 +41,7 @@ enum Command {
     Logout(gistdesk::cli::LogoutArgs),
     /// Show who is signed in to which GitHub (`auth status`); `auth login`, `auth logout`.
     Auth(gistdesk::cli::AuthArgs),
-    /// List, view, create, edit, delete and star your gists.
+    /// List, search, view, create, edit, fork, delete and star your gists; see their history.
     Gists(gistdesk::cli::GistsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(gistdesk::cli::completions::CompletionsArgs),
