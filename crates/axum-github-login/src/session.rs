@@ -4,8 +4,7 @@
 //! tokens) stay in the store the application chose.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use github_oauth::{Scopes, TokenSet};
@@ -225,19 +224,26 @@ pub(crate) async fn read_auth(
 /// sign-in and when its token is renewed; a record is used again only when the stored
 /// text is the same, byte for byte, so what is read always is what the store holds
 /// (whichever instance wrote it).
-#[derive(Default)]
 pub(crate) struct ParsedRecords {
-    entries: Mutex<HashMap<Id, (String, Arc<AuthRecord>)>>,
+    /// The text each record was parsed from, and the record: behind one `Arc`, so a
+    /// hit clones a pointer, not the text.
+    entries: moka::sync::Cache<Id, Arc<(String, Arc<AuthRecord>)>>,
+}
+
+impl Default for ParsedRecords {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(Self::CAPACITY as u64)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
+        }
+    }
 }
 
 impl ParsedRecords {
-    /// Sessions remembered at most; past that, one is forgotten for each new one.
+    /// Sessions remembered at most; past that, the least recently used is forgotten.
     pub(crate) const CAPACITY: usize = 4096;
-
-    fn entries(&self) -> MutexGuard<'_, HashMap<Id, (String, Arc<AuthRecord>)>> {
-        // A map of finished values: whole after every statement.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 
     fn get_or_parse(
         &self,
@@ -247,33 +253,27 @@ impl ParsedRecords {
         let Some(id) = id else {
             return serde_json::from_str(&json).map(Arc::new);
         };
-        if let Some((text, auth)) = self.entries().get(&id)
-            && *text == json
+        if let Some(entry) = self.entries.get(&id)
+            && entry.0 == json
         {
-            return Ok(Arc::clone(auth));
+            return Ok(Arc::clone(&entry.1));
         }
         let auth = Arc::new(serde_json::from_str::<AuthRecord>(&json)?);
-        let mut entries = self.entries();
-        if entries.len() >= Self::CAPACITY
-            && !entries.contains_key(&id)
-            && let Some(other) = entries.keys().next().copied()
-        {
-            entries.remove(&other);
-        }
-        entries.insert(id, (json, Arc::clone(&auth)));
+        self.entries.insert(id, Arc::new((json, Arc::clone(&auth))));
         Ok(auth)
     }
 
     /// Forgets a session's record (it is ending).
     pub(crate) fn forget(&self, id: Option<Id>) {
         if let Some(id) = id {
-            self.entries().remove(&id);
+            self.entries.invalidate(&id);
         }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.entries().len()
+        self.entries.run_pending_tasks();
+        self.entries.entry_count() as usize
     }
 }
 

@@ -16,7 +16,6 @@
 //! read only fills the cache if no write of any session happened since it began
 //! (a generation counter, bumped by every write); otherwise it is simply not kept.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -97,18 +96,24 @@ impl<S: ExpiredDeletion> ExpiredDeletion for CachingStore<S> {
     }
 }
 
-/// Remembered session records, at most `capacity` of them.
-#[derive(Debug)]
+/// Remembered session records, at most `capacity` of them (moka: the least recently
+/// used leave first, and a record leaves by itself at its expiry date).
+///
+/// Reads go to moka alone. Writes and fills also take `writes`, so that a fill can check
+/// that no write happened since its ticket and keep its record with no write between
+/// the two; both are rare next to reads.
 struct SessionCache {
-    state: Mutex<State>,
-    capacity: usize,
+    records: moka::sync::Cache<Id, Record>,
+    /// Bumped by every write; a read that began before a write does not fill.
+    writes: Mutex<u64>,
 }
 
-#[derive(Debug, Default)]
-struct State {
-    records: HashMap<Id, Record>,
-    /// Bumped by every write; a read that began before a write does not fill.
-    generation: u64,
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCache")
+            .field("records", &self.records.entry_count())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A ticket taken before reading the store: the fill is kept only if no write happened
@@ -116,67 +121,98 @@ struct State {
 #[derive(Debug, Clone, Copy)]
 struct Ticket(u64);
 
+/// A record leaves the cache at its own expiry date: reading it after that would serve
+/// a session the store no longer holds.
+struct UntilExpiry;
+
+impl moka::Expiry<Id, Record> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _id: &Id,
+        record: &Record,
+        _created_at: std::time::Instant,
+    ) -> Option<std::time::Duration> {
+        Some(time_left(record))
+    }
+
+    fn expire_after_update(
+        &self,
+        _id: &Id,
+        record: &Record,
+        _updated_at: std::time::Instant,
+        _left: Option<std::time::Duration>,
+    ) -> Option<std::time::Duration> {
+        Some(time_left(record))
+    }
+}
+
+fn time_left(record: &Record) -> std::time::Duration {
+    (record.expiry_date - OffsetDateTime::now_utc())
+        .try_into()
+        .unwrap_or(std::time::Duration::ZERO)
+}
+
 impl SessionCache {
     /// A cache of at most `capacity` records (at least one).
     fn new(capacity: usize) -> Self {
         Self {
-            state: Mutex::new(State::default()),
-            capacity: capacity.max(1),
+            records: moka::sync::Cache::builder()
+                .max_capacity(capacity.max(1) as u64)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .expire_after(UntilExpiry)
+                .build(),
+            writes: Mutex::new(0),
         }
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        // The state is a map and a counter, consistent after every statement: a panic
-        // elsewhere while the lock was held leaves nothing half-done.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn writes(&self) -> MutexGuard<'_, u64> {
+        // A counter, whole after every statement: a panic elsewhere while the lock was
+        // held leaves nothing half-done.
+        self.writes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The remembered record of `id`, unless it has expired (then it is forgotten).
-    /// `Err` carries the ticket to take to the store on a miss.
+    /// The remembered record of `id`, unless it has expired. `Err` carries the ticket
+    /// to take to the store on a miss.
     fn get(&self, id: &Id, now: OffsetDateTime) -> Result<Record, Ticket> {
-        let mut state = self.state();
-        match state.records.get(id) {
-            Some(record) if record.expiry_date > now => Ok(record.clone()),
+        match self.records.get(id) {
+            Some(record) if record.expiry_date > now => Ok(record),
             Some(_) => {
-                state.records.remove(id);
-                Err(Ticket(state.generation))
+                self.records.invalidate(id);
+                Err(Ticket(*self.writes()))
             }
-            None => Err(Ticket(state.generation)),
+            None => Err(Ticket(*self.writes())),
         }
     }
 
     /// Keeps what the store answered for a read that began with `ticket`, unless a
     /// write happened since.
     fn fill(&self, ticket: Ticket, record: &Record) {
-        let mut state = self.state();
-        if state.generation == ticket.0 && !state.records.contains_key(&record.id) {
-            self.make_room(&mut state);
-            state.records.insert(record.id, record.clone());
+        let writes = self.writes();
+        if *writes == ticket.0 {
+            self.records.insert(record.id, record.clone());
         }
     }
 
     /// After `record` was written to the store: it is the record now.
     fn written(&self, record: &Record) {
-        let mut state = self.state();
-        state.generation = state.generation.wrapping_add(1);
-        if !state.records.contains_key(&record.id) {
-            self.make_room(&mut state);
-        }
-        state.records.insert(record.id, record.clone());
+        let mut writes = self.writes();
+        *writes = writes.wrapping_add(1);
+        self.records.insert(record.id, record.clone());
     }
 
     /// After `id` was deleted from the store, or a write to it failed (its stored
     /// state is then unknown): forget it.
     fn forget(&self, id: &Id) {
-        let mut state = self.state();
-        state.generation = state.generation.wrapping_add(1);
-        state.records.remove(id);
+        let mut writes = self.writes();
+        *writes = writes.wrapping_add(1);
+        self.records.invalidate(id);
     }
 
     /// How many records are remembered.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.state().records.len()
+        self.records.run_pending_tasks();
+        self.records.entry_count() as usize
     }
 
     /// Whether nothing is remembered.
@@ -184,30 +220,12 @@ impl SessionCache {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// Before an insert into a full cache: drop the expired records, and if that was not
-    /// enough, an eighth of the rest (any of them: a dropped record is read again from
-    /// the store when needed). Dropping a batch keeps the scan rare.
-    fn make_room(&self, state: &mut State) {
-        if state.records.len() < self.capacity {
-            return;
-        }
-        let now = OffsetDateTime::now_utc();
-        state.records.retain(|_, record| record.expiry_date > now);
-        let excess = state.records.len().saturating_sub(self.capacity - 1);
-        if excess > 0 {
-            let drop = excess.max(self.capacity / 8);
-            let victims: Vec<Id> = state.records.keys().take(drop).copied().collect();
-            for id in victims {
-                state.records.remove(&id);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
     use time::Duration;
 
     fn record(id: i128, lifetime: Duration, value: &str) -> Record {
@@ -284,7 +302,7 @@ mod tests {
     }
 
     #[test]
-    fn expired_records_make_room_first() {
+    fn expired_records_give_way_to_live_ones() {
         let cache = SessionCache::new(4);
         for id in 0..3 {
             cache.written(&record(id, Duration::seconds(-1), "expired"));
@@ -294,6 +312,11 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         assert!(cache.get(&Id(10), now).is_ok());
         assert!(cache.get(&Id(11), now).is_ok());
-        assert_eq!(cache.len(), 2, "the three expired records went first");
+        for id in 0..3 {
+            assert!(
+                cache.get(&Id(id), now).is_err(),
+                "expired record {id} served"
+            );
+        }
     }
 }
