@@ -433,7 +433,9 @@ pub(crate) async fn remove(
         return Err(ApiError::not_found());
     }
     db.gist_changed(&id);
+    let mut public = false;
     if let Some(g) = db.gists.remove(&id) {
+        public = g.public;
         for s in g.stargazers {
             if let Some(u) = db.users.get_mut(&s) {
                 u.starred.retain(|x| x != &id);
@@ -441,7 +443,11 @@ pub(crate) async fn remove(
         }
     }
     if let Some(u) = db.users.get_mut(&user) {
+        let before = u.gists.len();
         u.gists.retain(|x| x != &id);
+        if public && u.gists.len() < before {
+            u.public_gists -= 1;
+        }
     }
     db.refresh_user_json(user);
     Ok(no_content())

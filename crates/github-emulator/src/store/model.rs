@@ -39,6 +39,10 @@ pub(crate) struct User {
     /// Ids of the user's gists, newest update first (kept so by `Db::place_gist`; the lists
     /// rely on it and never sort).
     pub(crate) gists: Vec<String>,
+    /// How many of `gists` are public (a gist's visibility never changes), kept with the
+    /// list by `Db::place_gist` and the deletion, so that `/user`'s counts, rebuilt at
+    /// every change, cost no walk through every gist.
+    pub(crate) public_gists: usize,
     /// Ids of the gists the user starred, oldest first.
     pub(crate) starred: Vec<String>,
     /// `GET /user` body and its ETag, rebuilt when the user's gist counts change.

@@ -175,15 +175,22 @@ impl Db {
     /// (the order GitHub lists gists in), so listing never sorts. `listed`: the id may
     /// already be in the list (it is moved, not repeated).
     pub(crate) fn place_gist(&mut self, owner: u64, id: &str, listed: bool) {
-        let Some(key) = self.gists.get(id).map(|g| (g.updated_at, g.id.clone())) else {
+        let Some((key, public)) = self
+            .gists
+            .get(id)
+            .map(|g| ((g.updated_at, g.id.clone()), g.public))
+        else {
             return;
         };
         let gists = &self.gists;
         let Some(u) = self.users.get_mut(&owner) else {
             return;
         };
-        if listed && let Some(old) = u.gists.iter().position(|x| x == id) {
-            u.gists.remove(old);
+        match u.gists.iter().position(|x| x == id).filter(|_| listed) {
+            Some(old) => {
+                u.gists.remove(old);
+            }
+            None => u.public_gists += usize::from(public),
         }
         let pos = u.gists.partition_point(|other| {
             gists

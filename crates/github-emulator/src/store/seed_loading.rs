@@ -276,6 +276,7 @@ impl Db {
                     updated_at: created_at,
                     emails: su.emails.clone(),
                     gists: Vec::new(),
+                    public_gists: 0,
                     starred: Vec::new(),
                     private_json: (Bytes::new(), http::HeaderValue::from_static("")),
                 },

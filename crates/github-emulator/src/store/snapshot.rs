@@ -382,6 +382,7 @@ impl Snapshot {
                         })
                         .collect(),
                     gists: u.gists,
+                    public_gists: 0,
                     starred: u.starred,
                     private_json: (Bytes::new(), http::HeaderValue::from_static("")),
                 },
@@ -486,6 +487,14 @@ impl Snapshot {
             .collect();
         db.next_authorization_id = db.next_authorization_id.max(self.next_authorization_id);
         db.next_comment_id = db.next_comment_id.max(self.next_comment_id);
+        let gists = &db.gists;
+        for u in db.users.values_mut() {
+            u.public_gists = u
+                .gists
+                .iter()
+                .filter(|id| gists.get(*id).is_some_and(|g| g.public))
+                .count();
+        }
         let ids: Vec<u64> = db.users.keys().copied().collect();
         for id in ids {
             db.refresh_user_json(id);
