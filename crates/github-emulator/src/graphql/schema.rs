@@ -272,7 +272,7 @@ impl User {
         let mut gists: Vec<&GistRow> = owner
             .gists
             .iter()
-            .filter_map(|id| db.gists.get(id))
+            .filter_map(|id| db.gists.get(id).map(Arc::as_ref))
             .filter(|g| match privacy {
                 GistPrivacy::Public => g.public,
                 GistPrivacy::Secret => !g.public,

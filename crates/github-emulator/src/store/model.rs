@@ -104,8 +104,9 @@ pub(crate) struct Comment {
     pub(crate) updated_at: OffsetDateTime,
 }
 
-/// A gist.
-#[derive(Debug)]
+/// A gist. Shared (`Arc`) between the data and the state file's writer, which serialises
+/// a snapshot of them outside the lock; a change to a gist a snapshot holds copies it.
+#[derive(Debug, Clone)]
 pub(crate) struct Gist {
     pub(crate) id: String,
     pub(crate) node_id: String,
@@ -264,7 +265,7 @@ pub(crate) struct Db {
     pub(crate) urls: Urls,
     pub(crate) users: HashMap<u64, User>,
     pub(crate) logins: HashMap<String, u64>,
-    pub(crate) gists: HashMap<String, Gist>,
+    pub(crate) gists: HashMap<String, Arc<Gist>>,
     pub(crate) apps: HashMap<String, App>,
     pub(crate) tokens: HashMap<String, Token>,
     pub(crate) refresh_tokens: HashMap<String, RefreshToken>,
