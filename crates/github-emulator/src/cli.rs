@@ -50,7 +50,7 @@ pub struct EmulatorArgs {
     /// Fraction (0–1) of API requests answered with 502 or 503.
     #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = parse_fraction)]
     pub fail_rate: f64,
-    /// Requests per user per hour (0 for no limit).
+    /// REST requests, and GraphQL points, per user per hour: two budgets (0 for no limit).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub rate_limit: u32,
     /// Valid tokens kept per user, app and scopes before the oldest is revoked (10, as on

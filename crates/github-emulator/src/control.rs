@@ -60,7 +60,8 @@ impl Control {
         self.shared.faults.malformed_rate.set(rate);
     }
 
-    /// Requests per user per hour; 0 for no limit. Budgets already spent are kept.
+    /// REST requests (and GraphQL points) per user per hour; 0 for no limit. Budgets
+    /// already spent are kept.
     pub fn set_rate_limit(&self, per_hour: u32) {
         self.shared
             .faults

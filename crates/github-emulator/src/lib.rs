@@ -229,7 +229,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Requests per user per hour (5,000 as on GitHub); 0 for no limit.
+    /// REST requests per user per hour, and GraphQL points, each a budget of its own
+    /// (5,000 as on GitHub); 0 for no limit.
     pub fn rate_limit(mut self, per_hour: u32) -> Self {
         self.rate_limit = per_hour;
         self

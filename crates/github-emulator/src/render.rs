@@ -50,19 +50,14 @@ pub(crate) fn simple_user(urls: &Urls, u: &User) -> Value {
     })
 }
 
-fn gist_counts(db: &Db, u: &User) -> (usize, usize) {
-    let public = u
-        .gists
-        .iter()
-        .filter(|id| db.gists.get(*id).is_some_and(|g| g.public))
-        .count();
-    (public, u.gists.len() - public)
+fn gist_counts(u: &User) -> (usize, usize) {
+    (u.public_gists, u.gists.len().saturating_sub(u.public_gists))
 }
 
 /// `public-user` (what `GET /users/{username}` returns).
 pub(crate) fn public_user(db: &Db, u: &User) -> Value {
     let mut v = simple_user(&db.urls, u);
-    let (public_gists, _) = gist_counts(db, u);
+    let (public_gists, _) = gist_counts(u);
     if let Value::Object(m) = &mut v {
         m.insert("name".into(), json!(u.name));
         m.insert("company".into(), json!(u.company));
@@ -85,7 +80,7 @@ pub(crate) fn public_user(db: &Db, u: &User) -> Value {
 /// `private-user` (what `GET /user` returns to the user themself).
 pub(crate) fn private_user(db: &Db, u: &User) -> Value {
     let mut v = public_user(db, u);
-    let (_, private_gists) = gist_counts(db, u);
+    let (_, private_gists) = gist_counts(u);
     if let Value::Object(m) = &mut v {
         // The spec's discriminator: `private` → private-user, `public` → public-user.
         m.insert("user_view_type".into(), json!("private"));

@@ -96,7 +96,11 @@ pub(crate) async fn create(
     let mut db = app.db_mut();
     let comment_id = db.next_comment_id;
     // The gist may have gone while the body was read.
-    let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
+    let g = db
+        .gists
+        .get_mut(&id)
+        .map(Arc::make_mut)
+        .ok_or_else(ApiError::not_found)?;
     g.comments.push(Comment {
         id: comment_id,
         user,
@@ -139,7 +143,11 @@ pub(crate) async fn update(
     let text = comment_body(&read_json(&app, body).await?, UPDATE_DOCS)?;
     let now = app.now();
     let mut db = app.db_mut();
-    let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
+    let g = db
+        .gists
+        .get_mut(&id)
+        .map(Arc::make_mut)
+        .ok_or_else(ApiError::not_found)?;
     let c = g
         .comments
         .iter_mut()
@@ -167,7 +175,11 @@ pub(crate) async fn remove(
 ) -> Result<Response, ApiError> {
     let user = writer(&caller)?;
     let mut db = app.db_mut();
-    let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
+    let g = db
+        .gists
+        .get_mut(&id)
+        .map(Arc::make_mut)
+        .ok_or_else(ApiError::not_found)?;
     let pos = g
         .comments
         .iter()

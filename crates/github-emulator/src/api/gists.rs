@@ -75,7 +75,7 @@ fn filtered<'a>(
     ids: impl Iterator<Item = &'a String>,
     since: Option<OffsetDateTime>,
 ) -> Vec<&'a Gist> {
-    ids.filter_map(|id| db.gists.get(id))
+    ids.filter_map(|id| db.gists.get(id).map(Arc::as_ref))
         .filter(|g| since.is_none_or(|s| g.updated_at >= s))
         .collect()
 }
@@ -198,7 +198,7 @@ pub(crate) async fn starred(
             .starred
             .iter()
             .rev()
-            .filter_map(|g| db.gists.get(g))
+            .filter_map(|g| db.gists.get(g).map(Arc::as_ref))
             .filter(|g| since.is_none_or(|s| g.updated_at >= s))
             .collect();
         list_response(&db, gists, "/gists/starred", &pairs)
@@ -408,7 +408,7 @@ pub(crate) async fn update(
     } else {
         db.gist_changed(&id);
     }
-    if let Some(g) = db.gists.get_mut(&id) {
+    if let Some(g) = db.gists.get_mut(&id).map(Arc::make_mut) {
         if let Some(d) = new_description {
             g.description = d;
         }
@@ -433,15 +433,21 @@ pub(crate) async fn remove(
         return Err(ApiError::not_found());
     }
     db.gist_changed(&id);
+    let mut public = false;
     if let Some(g) = db.gists.remove(&id) {
-        for s in g.stargazers {
+        public = g.public;
+        for &s in &g.stargazers {
             if let Some(u) = db.users.get_mut(&s) {
                 u.starred.retain(|x| x != &id);
             }
         }
     }
     if let Some(u) = db.users.get_mut(&user) {
+        let before = u.gists.len();
         u.gists.retain(|x| x != &id);
+        if public && u.gists.len() < before {
+            u.public_gists -= 1;
+        }
     }
     db.refresh_user_json(user);
     Ok(no_content())
@@ -478,7 +484,11 @@ pub(crate) async fn star(
 ) -> Result<Response, ApiError> {
     let user = writer(&caller)?;
     let mut db = app.db_mut();
-    let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
+    let g = db
+        .gists
+        .get_mut(&id)
+        .map(Arc::make_mut)
+        .ok_or_else(ApiError::not_found)?;
     if g.stargazers.insert(user) {
         db.list_versions.changed([user]);
         if let Some(u) = db.users.get_mut(&user) {
@@ -496,7 +506,11 @@ pub(crate) async fn unstar(
 ) -> Result<Response, ApiError> {
     let user = writer(&caller)?;
     let mut db = app.db_mut();
-    let g = db.gists.get_mut(&id).ok_or_else(ApiError::not_found)?;
+    let g = db
+        .gists
+        .get_mut(&id)
+        .map(Arc::make_mut)
+        .ok_or_else(ApiError::not_found)?;
     if g.stargazers.remove(&user) {
         db.list_versions.changed([user]);
     }

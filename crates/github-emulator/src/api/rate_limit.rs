@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use crate::envelope::rate_limit::{self, RateKey};
+use crate::envelope::rate_limit::{self, RateBudget, RateKey, Resource};
 use crate::envelope::{Caller, json_response};
 use crate::store::Shared;
 
@@ -22,15 +22,19 @@ pub(crate) async fn show(
         (None, Some(id)) => RateKey::User(id),
         (None, None) => RateKey::anonymous(&extensions),
     };
-    let budget = rate_limit::peek(&app, &key);
-    let reset = budget.reset;
-    let core = json!({"limit": budget.limit, "remaining": budget.remaining, "reset": reset, "used": budget.used, "resource": "core"});
+    let shown = |b: RateBudget| json!({"limit": b.limit, "remaining": b.remaining, "reset": b.reset, "used": b.used, "resource": b.resource.name()});
+    let core = shown(rate_limit::peek(&app, &key, Resource::Core));
+    let reset = core["reset"].clone();
     let other = |name: &str, limit: u32| json!({"limit": limit, "remaining": limit, "reset": reset, "used": 0, "resource": name});
     let body = json!({
         "resources": {
             "core": core,
             "search": other("search", 30),
-            "graphql": other("graphql", 5000),
+            // GraphQL takes no anonymous calls: GitHub shows them a budget of 0.
+            "graphql": match key {
+                RateKey::Anonymous(_) => other("graphql", 0),
+                _ => shown(rate_limit::peek(&app, &key, Resource::Graphql)),
+            },
             "integration_manifest": other("integration_manifest", 5000),
             "code_search": other("code_search", 10),
         },

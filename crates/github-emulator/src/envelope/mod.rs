@@ -28,7 +28,7 @@ pub(crate) use request_body::read_json;
 
 use auth::Authenticated;
 use faults::Fault;
-use rate_limit::RateKey;
+use rate_limit::{Charged, RateKey, Resource};
 
 use crate::listener::Connection;
 use crate::store::Shared;
@@ -48,12 +48,13 @@ pub(crate) async fn api_envelope(
         .get::<ConnectInfo<Connection>>()
         .map(|c| c.0.clone());
     let anonymous = RateKey::anonymous(req.extensions());
+    let resource = resource_of(&req);
 
     let checked = request_checks::check(&req);
     let who = match checked.and_then(|()| auth::authenticate(&app, &req, &anonymous)) {
         Ok(who) => who,
         Err(e) => {
-            let budget = rate_limit::peek(&app, &anonymous);
+            let budget = rate_limit::peek(&app, &anonymous, resource);
             let who = Authenticated::anonymous(anonymous);
             return headers::finish(e.into_response(), &request_id, &budget, &who);
         }
@@ -61,7 +62,7 @@ pub(crate) async fn api_envelope(
     match faults::pick(&app) {
         Some(Fault::Drop) => return faults::drop_connection(conn.as_ref()),
         Some(Fault::Fail(e)) => {
-            let budget = rate_limit::peek(&app, &who.key);
+            let budget = rate_limit::peek(&app, &who.key, resource);
             return headers::finish(e.into_response(), &request_id, &budget, &who);
         }
         None => {}
@@ -69,15 +70,15 @@ pub(crate) async fn api_envelope(
     // Reading one's budget spends none of it, as on GitHub.
     let counted = req.uri().path() != "/rate_limit";
     let charged = if counted {
-        rate_limit::spend(&app, &who.key)
+        rate_limit::spend(&app, &who.key, resource)
     } else {
-        Ok(rate_limit::peek(&app, &who.key))
+        Ok(rate_limit::peek(&app, &who.key, resource))
     };
     let mut budget = match charged {
         Ok(budget) => budget,
         Err(limited) => {
-            let e = limited.error(&who.key, &request_id);
-            return headers::finish(e.into_response(), &request_id, limited.budget(), &who);
+            let r = limited.response(&who.key, &request_id);
+            return headers::finish(r, &request_id, limited.budget(), &who);
         }
     };
 
@@ -86,6 +87,9 @@ pub(crate) async fn api_envelope(
     req.extensions_mut().insert(who.caller.clone());
     req.extensions_mut().insert(who.key.clone());
     let answer = headers::accepted_scopes(next.run(req).await);
+    if let Some(Charged(spent)) = answer.extensions().get::<Charged>() {
+        budget = *spent;
+    }
     let tagged = etag::tag(&app, &method, if_none_match.as_ref(), answer).await;
     // GitHub waives a 304 only for a request "correctly authorized with an Authorization
     // header" (a token, or an app's credentials); an anonymous 304 costs its unit.
@@ -94,4 +98,17 @@ pub(crate) async fn api_envelope(
         budget = rate_limit::refund(&app, &who.key);
     }
     headers::finish(tagged.response, &request_id, &budget, &who)
+}
+
+/// `/api/graphql` spends the GraphQL budget; everything else under `/api/` the REST one.
+fn resource_of(req: &Request) -> Resource {
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or(req.uri().path(), |u| u.0.path());
+    if path == "/api/graphql" {
+        Resource::Graphql
+    } else {
+        Resource::Core
+    }
 }

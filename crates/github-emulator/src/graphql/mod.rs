@@ -1,10 +1,13 @@
 //! GitHub's GraphQL API at `POST /api/graphql` (the GitHub Enterprise Server layout), as
 //! `gh` uses it: `viewer`, `user(login:)`, a user's `gists` connection and `rateLimit`,
 //! in GitHub's names and types (see `schema`). Inside the REST envelope, so it has the same
-//! authentication, rate-limit headers and `X-OAuth-Scopes`. Query errors are HTTP 200 with
-//! `errors`, as on GitHub; a request without a token is a 401, as on GitHub.
+//! authentication, `X-OAuth-Scopes` and rate-limit headers, those of the `graphql` budget:
+//! each query is charged its cost (see `cost`) before it runs. Query errors are HTTP 200
+//! with `errors`, as on GitHub; a request without a token is a 401, as on GitHub.
 
+mod cost;
 mod schema;
+mod scopes;
 
 use std::sync::Arc;
 
@@ -15,8 +18,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::envelope::rate_limit::{self, Charged, RateBudget, RateKey};
 use crate::envelope::{AcceptedScopes, ApiError, Caller, json_response, read_json};
 use crate::store::Shared;
+
+/// What this query was charged, for `rateLimit` to show what the headers show.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Metered {
+    pub(crate) cost: cost::QueryCost,
+    /// The budget after the charge.
+    pub(crate) budget: RateBudget,
+}
 
 pub(crate) type GithubSchema = Schema<schema::Query, EmptyMutation, EmptySubscription>;
 
@@ -55,11 +67,57 @@ pub(crate) async fn execute(
             DOCS,
         ));
     }
-    let response = schema.execute(request.data(app).data(caller)).await;
-    let body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    let key = RateKey::User(caller.user_id.unwrap_or_default());
+    // A document that does not parse is charged nothing: execution answers its error.
+    let price = async_graphql::parser::parse_query(&request.query)
+        .ok()
+        .map(|doc| cost::of(&doc, request.operation_name.as_deref(), &request.variables));
+    let budget = match price {
+        Some(c) if !c.dry_run => rate_limit::charge(&app, &key, c.cost),
+        _ => rate_limit::peek(&app, &key, rate_limit::Resource::Graphql),
+    };
+    let metered = price.map(|cost| Metered { cost, budget });
+    let mut request = request.data(app).data(caller);
+    if let Some(m) = metered {
+        request = request.data(m);
+    }
+    let response = schema.execute(request).await;
+    let mut body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    hoist_error_types(&mut body);
     let mut r = json_response(StatusCode::OK, &body).into_response();
     r.extensions_mut().insert(AcceptedScopes("repo"));
+    r.extensions_mut().insert(Charged(budget));
     Ok(r)
+}
+
+/// GitHub writes an error's `type` (`NOT_FOUND`, `INSUFFICIENT_SCOPES`…) beside its
+/// `message`, where clients such as `gh` read it; resolvers set it as an extension.
+/// GitHub checks scopes before a query runs, so a query with a field beyond the token's
+/// scopes gets no `data` at all.
+fn hoist_error_types(body: &mut Value) {
+    let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let mut refused = false;
+    for e in errors.iter_mut().filter_map(Value::as_object_mut) {
+        let Some(Value::Object(ext)) = e.get_mut("extensions") else {
+            continue;
+        };
+        let Some(t) = ext.remove("type") else {
+            continue;
+        };
+        if ext.is_empty() {
+            e.remove("extensions");
+        }
+        if t == scopes::INSUFFICIENT_SCOPES {
+            refused = true;
+            e.remove("path");
+        }
+        e.insert("type".to_owned(), t);
+    }
+    if refused && let Some(body) = body.as_object_mut() {
+        body.remove("data");
+    }
 }
 
 #[cfg(test)]

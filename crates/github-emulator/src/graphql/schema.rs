@@ -12,7 +12,6 @@ use base64::Engine as _;
 use time::OffsetDateTime;
 
 use crate::envelope::Caller;
-use crate::envelope::rate_limit::{self, RateKey};
 use crate::render;
 use crate::store::{Db, Gist as GistRow, Shared, User as UserRow};
 
@@ -79,21 +78,20 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(name = "dryRun", default_with = "Some(false)")] _dry_run: Option<bool>,
     ) -> Result<Option<RateLimit>> {
-        let app = ctx.data::<Arc<Shared>>()?;
-        let caller = ctx.data::<Caller>()?;
-        let Some(id) = caller.user_id else {
+        // What the query was charged before it ran: the headers show the same budget.
+        let Some(m) = ctx.data_opt::<super::Metered>() else {
             return Ok(None);
         };
-        let budget = rate_limit::peek(app, &RateKey::User(id));
-        let reset =
-            OffsetDateTime::from_unix_timestamp(budget.reset).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let int = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+        let reset = OffsetDateTime::from_unix_timestamp(m.budget.reset)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         Ok(Some(RateLimit {
-            cost: 1,
-            limit: i32::try_from(budget.limit).unwrap_or(i32::MAX),
-            node_count: 1,
-            remaining: i32::try_from(budget.remaining).unwrap_or(i32::MAX),
+            cost: int(m.cost.cost.into()),
+            limit: int(m.budget.limit.into()),
+            node_count: int(m.cost.node_count),
+            remaining: int(m.budget.remaining.into()),
             reset_at: datetime(reset),
-            used: i32::try_from(budget.used).unwrap_or(i32::MAX),
+            used: int(m.budget.used.into()),
         }))
     }
 }
@@ -180,6 +178,7 @@ pub(crate) struct User {
     login: String,
     node_id: String,
     name: Option<String>,
+    email: String,
     web: String,
     /// The caller is this user: their secret gists may be listed.
     is_viewer: bool,
@@ -192,6 +191,7 @@ impl User {
             login: u.login.clone(),
             node_id: u.node_id.clone(),
             name: u.name.clone(),
+            email: u.public_email().unwrap_or_default().to_owned(),
             web: db.urls.web.clone(),
             is_viewer,
         }
@@ -216,6 +216,12 @@ impl User {
     /// The user's public profile name.
     async fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// The user's publicly visible profile email.
+    async fn email(&self, ctx: &Context<'_>) -> Result<&str> {
+        super::scopes::require(ctx, "email", &["user:email", "read:user"])?;
+        Ok(&self.email)
     }
 
     /// Identifies the primary key from the database.
@@ -254,16 +260,19 @@ impl User {
         let Some(owner) = db.users.get(&self.id) else {
             return Ok(GistConnection::empty());
         };
-        // Someone else's secret gists are never listed, whatever `privacy` says.
+        // Someone else's secret gists are never listed, whatever `privacy` says; nor are
+        // the viewer's without the `gist` scope (see the crate docs on scopes).
+        let caller = ctx.data::<Caller>()?;
         let privacy = match privacy.unwrap_or(GistPrivacy::Public) {
             GistPrivacy::Public => GistPrivacy::Public,
-            p if self.is_viewer => p,
-            _ => GistPrivacy::Public,
+            p if self.is_viewer && caller.has("gist") => p,
+            GistPrivacy::Secret => return Ok(GistConnection::empty()),
+            GistPrivacy::All => GistPrivacy::Public,
         };
         let mut gists: Vec<&GistRow> = owner
             .gists
             .iter()
-            .filter_map(|id| db.gists.get(id))
+            .filter_map(|id| db.gists.get(id).map(Arc::as_ref))
             .filter(|g| match privacy {
                 GistPrivacy::Public => g.public,
                 GistPrivacy::Secret => !g.public,
@@ -580,6 +589,7 @@ impl Gist {
             login: self.owner.login.clone(),
             node_id: self.owner.node_id.clone(),
             name: self.owner.name.clone(),
+            email: self.owner.email.clone(),
             web: self.owner.web.clone(),
             is_viewer: false,
         }))

@@ -39,6 +39,10 @@ pub(crate) struct User {
     /// Ids of the user's gists, newest update first (kept so by `Db::place_gist`; the lists
     /// rely on it and never sort).
     pub(crate) gists: Vec<String>,
+    /// How many of `gists` are public (a gist's visibility never changes), kept with the
+    /// list by `Db::place_gist` and the deletion, so that `/user`'s counts, rebuilt at
+    /// every change, cost no walk through every gist.
+    pub(crate) public_gists: usize,
     /// Ids of the gists the user starred, oldest first.
     pub(crate) starred: Vec<String>,
     /// `GET /user` body and its ETag, rebuilt when the user's gist counts change.
@@ -100,8 +104,9 @@ pub(crate) struct Comment {
     pub(crate) updated_at: OffsetDateTime,
 }
 
-/// A gist.
-#[derive(Debug)]
+/// A gist. Shared (`Arc`) between the data and the state file's writer, which serialises
+/// a snapshot of them outside the lock; a change to a gist a snapshot holds copies it.
+#[derive(Debug, Clone)]
 pub(crate) struct Gist {
     pub(crate) id: String,
     pub(crate) node_id: String,
@@ -260,7 +265,7 @@ pub(crate) struct Db {
     pub(crate) urls: Urls,
     pub(crate) users: HashMap<u64, User>,
     pub(crate) logins: HashMap<String, u64>,
-    pub(crate) gists: HashMap<String, Gist>,
+    pub(crate) gists: HashMap<String, Arc<Gist>>,
     pub(crate) apps: HashMap<String, App>,
     pub(crate) tokens: HashMap<String, Token>,
     pub(crate) refresh_tokens: HashMap<String, RefreshToken>,

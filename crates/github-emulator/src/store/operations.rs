@@ -95,7 +95,7 @@ impl Db {
             comments: Vec::new(),
         };
         // A new id is in no list yet: no need to look for it there (bulk loads stay linear).
-        let listed = self.gists.insert(id.clone(), gist).is_some();
+        let listed = self.gists.insert(id.clone(), Arc::new(gist)).is_some();
         self.place_gist(owner, &id, listed);
         self.list_versions.changed([owner]);
         id
@@ -113,7 +113,7 @@ impl Db {
         now: OffsetDateTime,
     ) {
         self.gist_changed(id);
-        let Some(g) = self.gists.get_mut(id) else {
+        let Some(g) = self.gists.get_mut(id).map(Arc::make_mut) else {
             return;
         };
         let version = revision_id(id, g.history.len(), now);
@@ -162,10 +162,10 @@ impl Db {
         };
         // Lists show no forks: the parent's lists (and their ETags) stay as they were;
         // its own body, which lists its forks, changes and so does its ETag.
-        if let Some(p) = self.gists.get_mut(parent) {
+        if let Some(p) = self.gists.get_mut(parent).map(Arc::make_mut) {
             p.forks.push(new_id.clone());
         }
-        self.gists.insert(new_id.clone(), gist);
+        self.gists.insert(new_id.clone(), Arc::new(gist));
         self.place_gist(owner, &new_id, false);
         self.list_versions.changed([owner]);
         Some(new_id)
@@ -175,15 +175,22 @@ impl Db {
     /// (the order GitHub lists gists in), so listing never sorts. `listed`: the id may
     /// already be in the list (it is moved, not repeated).
     pub(crate) fn place_gist(&mut self, owner: u64, id: &str, listed: bool) {
-        let Some(key) = self.gists.get(id).map(|g| (g.updated_at, g.id.clone())) else {
+        let Some((key, public)) = self
+            .gists
+            .get(id)
+            .map(|g| ((g.updated_at, g.id.clone()), g.public))
+        else {
             return;
         };
         let gists = &self.gists;
         let Some(u) = self.users.get_mut(&owner) else {
             return;
         };
-        if listed && let Some(old) = u.gists.iter().position(|x| x == id) {
-            u.gists.remove(old);
+        match u.gists.iter().position(|x| x == id).filter(|_| listed) {
+            Some(old) => {
+                u.gists.remove(old);
+            }
+            None => u.public_gists += usize::from(public),
         }
         let pos = u.gists.partition_point(|other| {
             gists

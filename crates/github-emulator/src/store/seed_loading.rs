@@ -276,6 +276,7 @@ impl Db {
                     updated_at: created_at,
                     emails: su.emails.clone(),
                     gists: Vec::new(),
+                    public_gists: 0,
                     starred: Vec::new(),
                     private_json: (Bytes::new(), http::HeaderValue::from_static("")),
                 },
@@ -316,7 +317,7 @@ impl Db {
             updated_at: updated,
         });
         for uid in g.stargazers {
-            if let Some(gist) = self.gists.get_mut(&id) {
+            if let Some(gist) = self.gists.get_mut(&id).map(std::sync::Arc::make_mut) {
                 gist.stargazers.insert(uid);
             }
             if let Some(u) = self.users.get_mut(&uid) {

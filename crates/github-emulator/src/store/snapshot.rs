@@ -186,42 +186,118 @@ fn gist_file(f: FileState) -> GistFile {
     }
 }
 
-impl Snapshot {
+/// What a write of the state takes while it holds the lock: the gists shared (an `Arc`
+/// each, no copy), the rest, which is small and bounded (tokens are capped per user, app
+/// and scopes), copied. Everything costly, the gists' conversion and the serialising, is
+/// done from it after the lock is released, so writers never wait for the file.
+pub(crate) struct Taken {
+    users: Vec<UserState>,
+    gists: Vec<Arc<Gist>>,
+    tokens: BTreeMap<String, TokenState>,
+    refresh_tokens: BTreeMap<String, RefreshState>,
+    grants: Vec<GrantState>,
+    next_authorization_id: u64,
+    next_comment_id: u64,
+}
+
+impl Taken {
     /// What `db` holds that outlives a restart.
     pub(crate) fn of(db: &Db) -> Self {
-        let mut users: Vec<UserState> = db
-            .users
-            .values()
-            .map(|u| UserState {
-                id: u.id,
-                login: u.login.clone(),
-                name: u.name.clone(),
-                company: u.company.clone(),
-                blog: u.blog.clone(),
-                location: u.location.clone(),
-                bio: u.bio.clone(),
-                twitter_username: u.twitter_username.clone(),
-                site_admin: u.site_admin,
-                created_at: u.created_at,
-                updated_at: u.updated_at,
-                emails: u
-                    .emails
-                    .iter()
-                    .map(|e| EmailState {
-                        email: e.email.clone(),
-                        primary: e.primary,
-                        verified: e.verified,
-                        visibility: e.visibility.clone(),
-                    })
-                    .collect(),
-                gists: u.gists.clone(),
-                starred: u.starred.clone(),
-            })
-            .collect();
+        Taken {
+            users: db
+                .users
+                .values()
+                .map(|u| UserState {
+                    id: u.id,
+                    login: u.login.clone(),
+                    name: u.name.clone(),
+                    company: u.company.clone(),
+                    blog: u.blog.clone(),
+                    location: u.location.clone(),
+                    bio: u.bio.clone(),
+                    twitter_username: u.twitter_username.clone(),
+                    site_admin: u.site_admin,
+                    created_at: u.created_at,
+                    updated_at: u.updated_at,
+                    emails: u
+                        .emails
+                        .iter()
+                        .map(|e| EmailState {
+                            email: e.email.clone(),
+                            primary: e.primary,
+                            verified: e.verified,
+                            visibility: e.visibility.clone(),
+                        })
+                        .collect(),
+                    gists: u.gists.clone(),
+                    starred: u.starred.clone(),
+                })
+                .collect(),
+            gists: db.gists.values().cloned().collect(),
+            tokens: db
+                .tokens
+                .iter()
+                .map(|(k, t)| {
+                    (
+                        k.clone(),
+                        TokenState {
+                            user_id: t.user_id,
+                            client_id: t.client_id.clone(),
+                            scopes: t.scopes.as_ref().clone(),
+                            github_app: t.github_app,
+                            expires_at: t.expires_at,
+                            authorization_id: t.authorization_id,
+                            created_at: t.created_at,
+                            updated_at: t.updated_at,
+                            refresh_token: t.refresh_token.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            refresh_tokens: db
+                .refresh_tokens
+                .iter()
+                .map(|(k, r)| {
+                    (
+                        k.clone(),
+                        RefreshState {
+                            access_token: r.access_token.clone(),
+                            expires_at: r.expires_at,
+                        },
+                    )
+                })
+                .collect(),
+            grants: db
+                .grants
+                .iter()
+                .map(|((user_id, client_id), g)| GrantState {
+                    user_id: *user_id,
+                    client_id: client_id.clone(),
+                    id: g.id,
+                    tokens: g.tokens.iter().cloned().collect(),
+                })
+                .collect(),
+            next_authorization_id: db.next_authorization_id,
+            next_comment_id: db.next_comment_id,
+        }
+    }
+}
+
+impl Snapshot {
+    /// The snapshot of what was taken, in a stable order (the same data, the same file).
+    pub(crate) fn of(taken: Taken) -> Self {
+        let Taken {
+            mut users,
+            gists,
+            tokens,
+            refresh_tokens,
+            mut grants,
+            next_authorization_id,
+            next_comment_id,
+        } = taken;
         users.sort_by_key(|u| u.id);
-        let mut gists: Vec<GistState> = db
-            .gists
-            .values()
+        let mut gists: Vec<GistState> = gists
+            .iter()
             .map(|g| {
                 let mut stargazers: Vec<u64> = g.stargazers.iter().copied().collect();
                 stargazers.sort_unstable();
@@ -266,57 +342,16 @@ impl Snapshot {
             })
             .collect();
         gists.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut grants: Vec<GrantState> = db
-            .grants
-            .iter()
-            .map(|((user_id, client_id), g)| GrantState {
-                user_id: *user_id,
-                client_id: client_id.clone(),
-                id: g.id,
-                tokens: g.tokens.iter().cloned().collect(),
-            })
-            .collect();
         grants.sort_by_key(|g| g.id);
         Snapshot {
             format: FORMAT,
             users,
             gists,
-            tokens: db
-                .tokens
-                .iter()
-                .map(|(k, t)| {
-                    (
-                        k.clone(),
-                        TokenState {
-                            user_id: t.user_id,
-                            client_id: t.client_id.clone(),
-                            scopes: t.scopes.as_ref().clone(),
-                            github_app: t.github_app,
-                            expires_at: t.expires_at,
-                            authorization_id: t.authorization_id,
-                            created_at: t.created_at,
-                            updated_at: t.updated_at,
-                            refresh_token: t.refresh_token.clone(),
-                        },
-                    )
-                })
-                .collect(),
-            refresh_tokens: db
-                .refresh_tokens
-                .iter()
-                .map(|(k, r)| {
-                    (
-                        k.clone(),
-                        RefreshState {
-                            access_token: r.access_token.clone(),
-                            expires_at: r.expires_at,
-                        },
-                    )
-                })
-                .collect(),
+            tokens,
+            refresh_tokens,
             grants,
-            next_authorization_id: db.next_authorization_id,
-            next_comment_id: db.next_comment_id,
+            next_authorization_id,
+            next_comment_id,
         }
     }
 
@@ -382,6 +417,7 @@ impl Snapshot {
                         })
                         .collect(),
                     gists: u.gists,
+                    public_gists: 0,
                     starred: u.starred,
                     private_json: (Bytes::new(), http::HeaderValue::from_static("")),
                 },
@@ -408,7 +444,7 @@ impl Snapshot {
             let files = history.first().map(|r| r.files.clone()).unwrap_or_default();
             db.gists.insert(
                 g.id.clone(),
-                Gist {
+                Arc::new(Gist {
                     node_id: ids::node_id("Gist", &g.id),
                     id: g.id,
                     owner: g.owner,
@@ -432,7 +468,7 @@ impl Snapshot {
                             updated_at: c.updated_at,
                         })
                         .collect(),
-                },
+                }),
             );
         }
         db.tokens = self
@@ -486,6 +522,14 @@ impl Snapshot {
             .collect();
         db.next_authorization_id = db.next_authorization_id.max(self.next_authorization_id);
         db.next_comment_id = db.next_comment_id.max(self.next_comment_id);
+        let gists = &db.gists;
+        for u in db.users.values_mut() {
+            u.public_gists = u
+                .gists
+                .iter()
+                .filter(|id| gists.get(*id).is_some_and(|g| g.public))
+                .count();
+        }
         let ids: Vec<u64> = db.users.keys().copied().collect();
         for id in ids {
             db.refresh_user_json(id);
@@ -514,7 +558,8 @@ impl StateFile {
         &self.path
     }
 
-    /// Writes the state if it changed since the last write.
+    /// Writes the state if it changed since the last write. The lock is held only to take
+    /// a [`Taken`]; converting and serialising it happen after, straight into the file.
     pub(crate) fn save(&self, shared: &Shared) -> Result<(), StateError> {
         let mut written = self
             .written
@@ -526,12 +571,12 @@ impl StateFile {
         if *written == changes {
             return Ok(());
         }
-        let bytes = {
-            let db = shared.db();
-            serde_json::to_vec(&Snapshot::of(&db))
-                .expect("a snapshot is plain data with string keys")
-        };
-        write_atomically(&self.path, &bytes).map_err(|source| StateError::Write {
+        let taken = Taken::of(&shared.db());
+        let snapshot = Snapshot::of(taken);
+        write_atomically(&self.path, |w| {
+            serde_json::to_writer(w, &snapshot).map_err(std::io::Error::from)
+        })
+        .map_err(|source| StateError::Write {
             path: self.path.clone(),
             source,
         })?;
@@ -540,17 +585,24 @@ impl StateFile {
     }
 }
 
-/// A temporary file beside `path` (a rename across file systems is not atomic), synced,
-/// then renamed over it: a reader, or a crash, sees the old file or the new one, whole.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// A temporary file beside `path` (a rename across file systems is not atomic), filled by
+/// `write`, synced, then renamed over it: a reader, or a crash, sees the old file or the
+/// new one, whole.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".emulator-state")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
+    write(&mut w)?;
+    w.flush()?;
+    drop(w);
     tmp.as_file().sync_data()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -266,3 +266,210 @@ async fn mistakes_get_githubs_answers() {
         .expect("json");
     assert_eq!(v, json!({"data": {"viewer": {"login": "octocat"}}}));
 }
+
+fn header_u32(r: &reqwest::Response, name: &str) -> u32 {
+    header(r, name).parse().expect("a number")
+}
+
+/// Two aliases, each 1 request for the viewer's gists plus 100 for their owners' gists:
+/// 202 requests, which GitHub's rule rounds to 2 points.
+const COSTS_TWO: &str = "{ a: viewer { gists(first: 100) { nodes { owner { ... on User { gists(first: 1) { totalCount } } } } } }
+  b: viewer { gists(first: 100) { nodes { owner { ... on User { gists(first: 1) { totalCount } } } } } }
+  rateLimit { cost used remaining limit nodeCount resetAt } }";
+
+#[tokio::test]
+async fn graphql_has_a_budget_of_its_own_shown_alike_everywhere() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let r = app.get("/user", Some(&token)).await;
+    assert_eq!(header(&r, "x-ratelimit-resource"), "core");
+    assert_eq!(header(&r, "x-ratelimit-used"), "1");
+
+    let q = "{ viewer { login } rateLimit { cost used remaining limit nodeCount resetAt } }";
+    let r = graphql(&app, Some(&token), q, json!({})).await;
+    assert_eq!(header(&r, "x-ratelimit-resource"), "graphql");
+    assert_eq!(
+        header(&r, "x-ratelimit-used"),
+        "1",
+        "not the REST call's unit"
+    );
+    assert_eq!(header(&r, "x-ratelimit-remaining"), "4999");
+    let reset: i64 = header(&r, "x-ratelimit-reset").parse().expect("number");
+    let v: Value = r.json().await.expect("json");
+    let rl = &v["data"]["rateLimit"];
+    assert_eq!(
+        (
+            &rl["cost"],
+            &rl["used"],
+            &rl["remaining"],
+            &rl["limit"],
+            &rl["nodeCount"]
+        ),
+        (&json!(1), &json!(1), &json!(4999), &json!(5000), &json!(0)),
+        "{v}"
+    );
+    let reset_at = time::OffsetDateTime::parse(
+        rl["resetAt"].as_str().expect("resetAt"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("an RFC 3339 time");
+    assert_eq!(reset_at.unix_timestamp(), reset);
+
+    // A query is charged what its connections cost, before it runs.
+    let r = graphql(&app, Some(&token), COSTS_TWO, json!({})).await;
+    assert_eq!(header(&r, "x-ratelimit-used"), "3");
+    let v: Value = r.json().await.expect("json");
+    let rl = &v["data"]["rateLimit"];
+    assert_eq!((&rl["cost"], &rl["used"]), (&json!(2), &json!(3)), "{v}");
+    assert_eq!(rl["nodeCount"], 2 * (100 + 100));
+
+    // A dry run tells the cost and charges nothing.
+    let r = graphql(
+        &app,
+        Some(&token),
+        "{ viewer { gists(first: 10) { totalCount } } rateLimit(dryRun: true) { cost used } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(header(&r, "x-ratelimit-used"), "3");
+
+    let v: Value = app
+        .get("/rate_limit", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["resources"]["graphql"]["used"], 3);
+    assert_eq!(v["resources"]["graphql"]["remaining"], 4997);
+    assert_eq!(v["resources"]["graphql"]["resource"], "graphql");
+    assert_eq!(v["resources"]["core"]["used"], 1);
+}
+
+#[tokio::test]
+async fn a_spent_graphql_budget_is_answered_as_github_does() {
+    let app = TestApp::spawn_with(|b| b.rate_limit(3)).await;
+    let token = app.token("octocat", &["gist"]);
+    let octocat_id = app
+        .get("/user", Some(&token))
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .clone();
+    // 2 points, then 2 more: let in while a point was left, so `used` passes the limit.
+    for used in ["2", "4"] {
+        let r = graphql(&app, Some(&token), COSTS_TWO, json!({})).await;
+        assert_eq!(header(&r, "x-ratelimit-used"), used);
+        let v: Value = r.json().await.expect("json");
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+    let r = graphql(&app, Some(&token), "{ viewer { login } }", json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-ratelimit-remaining"), "0");
+    assert_eq!(header(&r, "x-ratelimit-resource"), "graphql");
+    assert_eq!(
+        header_u32(&r, "x-ratelimit-used"),
+        4,
+        "a refusal costs nothing"
+    );
+    let reset: i64 = header(&r, "x-ratelimit-reset").parse().expect("number");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(
+        v,
+        json!({"errors": [{
+            "type": "RATE_LIMITED",
+            "message": format!("API rate limit exceeded for user ID {octocat_id}."),
+        }]})
+    );
+    // REST has its own budget.
+    let r = app.get("/user", Some(&token)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-ratelimit-resource"), "core");
+
+    // After the reset the queries run again.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let wait = u64::try_from(reset - now + 1).unwrap_or(3601);
+    app.emu
+        .control()
+        .advance_clock(std::time::Duration::from_secs(wait));
+    let r = graphql(&app, Some(&token), "{ viewer { login } }", json!({})).await;
+    assert_eq!(header(&r, "x-ratelimit-used"), "1");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v, json!({"data": {"viewer": {"login": "octocat"}}}));
+}
+
+const VIEWER_GISTS: &str = "query($p: GistPrivacy!){ viewer { gists(first: 100, privacy: $p) { totalCount nodes { isPublic } } } }";
+
+async fn viewer_gists(app: &TestApp, token: &str, privacy: &str) -> Vec<Value> {
+    let v: Value = graphql(app, Some(token), VIEWER_GISTS, json!({"p": privacy}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(v.get("errors").is_none(), "{v}");
+    let gists = &v["data"]["viewer"]["gists"];
+    let nodes = gists["nodes"].as_array().expect("nodes").clone();
+    assert_eq!(gists["totalCount"], nodes.len());
+    nodes
+}
+
+#[tokio::test]
+async fn secret_gists_need_the_gist_scope() {
+    let app = TestApp::spawn().await;
+    let with = app.token("octocat", &["gist"]);
+    let without = app.token("octocat", &["read:user"]);
+    let all = viewer_gists(&app, &with, "ALL").await;
+    let secret = viewer_gists(&app, &with, "SECRET").await;
+    assert!(!secret.is_empty() && secret.len() < all.len());
+
+    // Without `gist` the token sees what anyone sees: the public ones, and no error.
+    let shown = viewer_gists(&app, &without, "ALL").await;
+    assert_eq!(shown.len(), all.len() - secret.len());
+    assert!(shown.iter().all(|n| n["isPublic"] == true));
+    assert!(viewer_gists(&app, &without, "SECRET").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_field_beyond_the_tokens_scopes_is_insufficient_scopes() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist", "read:org"]);
+    let r = graphql(&app, Some(&token), "{ viewer { login email } }", json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-oauth-scopes"), "gist, read:org");
+    let v: Value = r.json().await.expect("json");
+    assert!(v["data"].is_null(), "{v}");
+    let e = &v["errors"][0];
+    assert_eq!(e["type"], "INSUFFICIENT_SCOPES", "{v}");
+    assert!(
+        e.get("path").is_none() && e.get("extensions").is_none(),
+        "{v}"
+    );
+    let message = e["message"].as_str().expect("message");
+    assert!(
+        message.starts_with(
+            "Your token has not been granted the required scopes to execute this query. \
+             The 'email' field requires one of the following scopes: ['user:email', 'read:user'], \
+             but your token has only been granted the: ['gist', 'read:org'] scopes."
+        ),
+        "{message}"
+    );
+
+    // `user` implies `read:user`.
+    let token = app.token("octocat", &["user"]);
+    let v: Value = graphql(&app, Some(&token), "{ viewer { email } }", json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let rest: Value = app
+        .get("/user", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        v["data"]["viewer"]["email"],
+        rest["email"].as_str().unwrap_or_default(),
+        "{v}"
+    );
+}

@@ -168,3 +168,49 @@ async fn an_unreadable_path_stops_the_start_and_is_named() {
     );
     assert!(path.is_dir(), "left as it was");
 }
+
+/// Gists created from many connections while the writer is saving (every 5 ms): each one
+/// answered 201 is in the file after a clean shutdown, with the content it was given.
+#[tokio::test]
+async fn every_acknowledged_creation_survives_a_clean_shutdown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("emulator.json");
+    let app =
+        TestApp::spawn_with(|b| b.state_file(&path).state_interval(Duration::from_millis(5))).await;
+    let token = app.token("hubot", &["gist"]);
+    let mut tasks = tokio::task::JoinSet::new();
+    for conn in 0..8 {
+        let (http, url, token) = (app.http.clone(), app.api("/gists"), token.clone());
+        tasks.spawn(async move {
+            let mut made = Vec::new();
+            for n in 0..25 {
+                let content = format!("connection {conn}, gist {n}");
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"public": n % 2 == 0, "files": {"n.txt": {"content": content}}}))
+                    .send()
+                    .await
+                    .expect("create");
+                assert_eq!(r.status(), 201);
+                let v: Value = r.json().await.expect("json");
+                made.push((v["id"].as_str().expect("id").to_owned(), content));
+            }
+            made
+        });
+    }
+    let mut made = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        made.extend(r.expect("task"));
+    }
+    assert_eq!(made.len(), 200);
+    app.emu.shutdown().await;
+
+    let app = spawn_on(&path).await;
+    for (id, content) in &made {
+        let r = app.get(&format!("/gists/{id}"), Some(&token)).await;
+        assert_eq!(r.status(), 200, "gist {id} was acknowledged, then lost");
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["files"]["n.txt"]["content"], content.as_str());
+    }
+}

@@ -149,3 +149,84 @@ async fn user_view_type_is_private_only_for_the_token_owner() {
         .expect("json");
     assert_eq!(gists[0]["owner"]["user_view_type"], "public");
 }
+
+async fn me(app: &TestApp, token: &str) -> Value {
+    app.get("/user", Some(token))
+        .await
+        .json()
+        .await
+        .expect("json")
+}
+
+/// `public_gists` and `private_gists` on `/user` and `/users/{login}` follow creations,
+/// forks and deletions, and are the same after a restart on a state file.
+#[tokio::test]
+async fn gist_counts_follow_changes_and_restarts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("state.json");
+    let app = TestApp::spawn_with(|b| b.state_file(&path)).await;
+    let token = app.token("hubot", &["gist"]);
+    let counts = |u: &Value| (u["public_gists"].clone(), u["private_gists"].clone());
+    let (public, secret) = counts(&me(&app, &token).await);
+    let (public, secret) = (
+        public.as_u64().expect("count"),
+        secret.as_u64().expect("count"),
+    );
+    let mut made = Vec::new();
+    for p in [true, false, true] {
+        let v: Value = app
+            .http
+            .post(app.api("/gists"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"public": p, "files": {"a.txt": {"content": "a"}}}))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("json");
+        made.push(v["id"].as_str().expect("id").to_owned());
+    }
+    let octocats = app
+        .get("/users/octocat/gists?per_page=1", Some(&token))
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .expect("json");
+    let fork = app
+        .http
+        .post(app.api(&format!(
+            "/gists/{}/forks",
+            octocats[0]["id"].as_str().expect("id")
+        )))
+        .bearer_auth(&token)
+        .header("content-length", "0")
+        .send()
+        .await
+        .expect("fork");
+    assert_eq!(fork.status(), 201);
+    let r = app
+        .http
+        .delete(app.api(&format!("/gists/{}", made[0])))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 204);
+    let expected = (
+        serde_json::json!(public + 1 + 1),
+        serde_json::json!(secret + 1),
+    );
+    assert_eq!(counts(&me(&app, &token).await), expected);
+    let hubot: Value = app
+        .get("/users/hubot", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(hubot["public_gists"], expected.0);
+    app.emu.shutdown().await;
+
+    let app = TestApp::spawn_with(|b| b.state_file(&path)).await;
+    assert_eq!(counts(&me(&app, &token).await), expected);
+}
