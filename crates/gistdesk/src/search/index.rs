@@ -589,22 +589,45 @@ fn segments(text: &str, spans: &[(usize, usize)]) -> Vec<Segment> {
     out
 }
 
-/// The first [`LINES_PER_FILE`] lines of `content` where a term is found, and how many
-/// lines have one.
+/// The first [`LINES_PER_FILE`] lines of `content` where a match starts, and how many
+/// lines have one. Terms are found in the whole text, as FTS5 finds them, so a phrase
+/// that goes on past a line break is shown on its first line, reaching the last.
 fn matching_lines(content: &str, terms: &[Term]) -> (Vec<Line>, usize) {
     if terms.is_empty() {
         return (Vec::new(), 0);
     }
+    let found = spans(content, terms);
     let mut shown = Vec::new();
     let mut count = 0;
-    for (number, line) in content.lines().enumerate() {
-        let found = spans(line, terms);
-        if found.is_empty() {
+    let mut next = found.iter().peekable();
+    let mut line_start = 0;
+    for (index, line) in content.lines().enumerate() {
+        let line_end = line_start + line.len();
+        let mut inside = Vec::new();
+        let mut last = index + 1;
+        while let Some(&&(start, end)) = next.peek() {
+            if start > line_end {
+                break;
+            }
+            next.next();
+            inside.push((start - line_start, end.min(line_end) - line_start));
+            if end > line_end {
+                last = last.max(index + 1 + content[line_end..end].matches('\n').count());
+            }
+        }
+        // `lines()` drops a `\n` or `\r\n` after each line.
+        line_start = match content[line_end..].strip_prefix("\r\n") {
+            Some(_) => line_end + 2,
+            None => line_end + 1,
+        };
+        if inside.is_empty() {
             continue;
         }
         count += 1;
         if shown.len() < LINES_PER_FILE {
-            shown.push(windowed(number + 1, line, &found));
+            let mut line = windowed(index + 1, line, &inside);
+            line.last = last;
+            shown.push(line);
         }
     }
     (shown, count)
@@ -615,6 +638,7 @@ fn windowed(number: usize, line: &str, found: &[(usize, usize)]) -> Line {
     if line.chars().count() <= LINE_WINDOW {
         return Line {
             number,
+            last: number,
             segments: segments(line, found),
             clipped_start: false,
             clipped_end: false,
@@ -640,6 +664,7 @@ fn windowed(number: usize, line: &str, found: &[(usize, usize)]) -> Line {
         .collect();
     Line {
         number,
+        last: number,
         segments: segments(&line[start..end], &inside),
         clipped_start: start > 0,
         clipped_end: end < line.len(),
@@ -691,6 +716,24 @@ mod tests {
         let (lines, _) = matching_lines("a b c\nb a c\n", &terms("\"a b\""));
         assert_eq!(lines.len(), 1);
         assert_eq!(marked(&lines[0].segments), "[a b] c");
+    }
+
+    #[test]
+    fn a_phrase_across_lines_reaches_its_last_line() {
+        let content = "one two\r\nthree\n\nfour\nfive two three";
+        let (lines, count) = matching_lines(content, &terms("\"two three\""));
+        assert_eq!(count, 2);
+        let shown: Vec<(usize, usize, String)> = lines
+            .iter()
+            .map(|l| (l.number, l.last, marked(&l.segments)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (1, 2, "one [two]".to_owned()),
+                (5, 5, "five [two three]".to_owned()),
+            ]
+        );
     }
 
     #[test]

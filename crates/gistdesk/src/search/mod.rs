@@ -84,6 +84,9 @@ impl Segment {
 pub struct Line {
     /// Its number, from 1.
     pub number: usize,
+    /// The last line a match starting on it reaches: a phrase can go on past a line
+    /// break (`number` when every match ends on the line).
+    pub last: usize,
     /// Its text, in pieces.
     pub segments: Vec<Segment>,
     /// Whether text before the pieces was left out (a long line).
@@ -139,6 +142,16 @@ pub struct Results {
 /// (`file-notes-md-L12`, GitHub's own form: a bare `L12` would not say which file).
 pub fn line_anchor(filename: &str, number: usize) -> String {
     format!("{}-L{number}", crate::render::file_anchor(filename))
+}
+
+/// Where a matching line of `filename` in gist `gist_id` is shown: its line on the gist
+/// page, or the lines it spans, marked, when a match goes on past a line break.
+pub fn line_link(gist_id: &str, filename: &str, line: &Line) -> String {
+    if line.last > line.number {
+        crate::render::LineRange::new(filename, line.number, line.last).path(gist_id)
+    } else {
+        format!("/gists/{gist_id}#{}", line_anchor(filename, line.number))
+    }
 }
 
 /// Where the command line keeps the index of one person on one GitHub:

@@ -246,3 +246,28 @@ async fn a_bad_query_says_what_to_do() {
     assert!(empty.contains("<form class=\"search\""));
     assert!(!empty.contains("No file of your gists matches"));
 }
+
+#[tokio::test]
+async fn a_phrase_across_a_line_break_links_to_the_lines_it_spans() {
+    let app = TestApp::signed_in().await;
+    let id = create(
+        &app,
+        &[
+            ("description", "Poem"),
+            ("visibility", "secret"),
+            ("file-0-name", "poem.txt"),
+            ("file-0-content", "roses are\nred violets\nare blue\n"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+
+    let page = search(&app, "\"are red violets are\"").await;
+    let link = format!("/gists/{id}?lines=poem.txt:1-3#file-poem-txt-L1");
+    assert!(page.contains(&format!("href=\"{link}\"")), "{page}");
+    assert!(page.contains("<span class=\"number\">1–3</span>"), "{page}");
+
+    // The link marks the three lines on the gist page.
+    let gist = app.get(&link).await.text().await.expect("body");
+    assert_eq!(gist.matches("class=\"marked\"").count(), 3, "{gist}");
+}
