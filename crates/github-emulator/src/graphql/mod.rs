@@ -1,5 +1,6 @@
 //! GitHub's GraphQL API at `POST /api/graphql` (the GitHub Enterprise Server layout), as
-//! `gh` uses it: `viewer`, `user(login:)`, a user's `gists` connection and `rateLimit`,
+//! `gh` uses it: `viewer`, `user(login:)`, a user's `gists` connection, `node(id:)` and
+//! `nodes(ids:)` for gists and users by their REST `node_id`, and `rateLimit`,
 //! in GitHub's names and types (see `schema`). Inside the REST envelope, so it has the same
 //! authentication, rate-limit headers and `X-OAuth-Scopes`. Query errors are HTTP 200 with
 //! `errors`, as on GitHub; a request without a token is a 401, as on GitHub.
@@ -56,7 +57,8 @@ pub(crate) async fn execute(
         ));
     }
     let response = schema.execute(request.data(app).data(caller)).await;
-    let body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    let mut body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    schema::github_error_types(&mut body);
     let mut r = json_response(StatusCode::OK, &body).into_response();
     r.extensions_mut().insert(AcceptedScopes("repo"));
     Ok(r)
