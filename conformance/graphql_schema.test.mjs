@@ -13,7 +13,7 @@ const github = JSON.parse(readFileSync(schemaFile, "utf8"));
 const githubTypes = new Map((github.data?.__schema ?? github.__schema).types.map((t) => [t.name, t]));
 
 const TYPE_REF = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
-const INTROSPECTION = `{ __schema { queryType { name } types { kind name
+const INTROSPECTION = `{ __schema { queryType { name } types { kind name interfaces { name }
   fields(includeDeprecated: true) { name args { name type { ${TYPE_REF} } } type { ${TYPE_REF} } }
   inputFields { name type { ${TYPE_REF} } }
   enumValues(includeDeprecated: true) { name } } } }`;
@@ -46,6 +46,9 @@ test("every type, field and argument the emulator serves is GitHub's", async () 
       const theirs = githubTypes.get(t.name);
       assert.ok(theirs, `GitHub has no type ${t.name}`);
       assert.equal(t.kind, theirs.kind, `${t.name} is a ${theirs.kind} on GitHub`);
+      for (const i of t.interfaces ?? []) {
+        assert.ok(theirs.interfaces?.some((x) => x.name === i.name), `GitHub's ${t.name} does not implement ${i.name}`);
+      }
       for (const f of t.fields ?? []) {
         const g = theirs.fields?.find((x) => x.name === f.name);
         assert.ok(g, `GitHub's ${t.name} has no field ${f.name}`);
@@ -68,7 +71,8 @@ test("every type, field and argument the emulator serves is GitHub's", async () 
     }
     // The fields the issue names are among those checked.
     for (const f of ["Query.viewer", "Query.user", "Query.rateLimit", "User.gists", "GistConnection.pageInfo",
-      "GistConnection.totalCount", "Gist.stargazerCount", "GistFile.text", "GistFile.encodedName", "Gist.owner"]) {
+      "GistConnection.totalCount", "Gist.stargazerCount", "GistFile.text", "GistFile.encodedName", "Gist.owner",
+      "Query.node", "Query.nodes", "Gist.isFork", "Node.id"]) {
       assert.ok(checked.includes(f), `${f} is not served`);
     }
   } finally {

@@ -74,6 +74,8 @@ struct Inner {
     /// Gists at a revision: a revision never changes, so they are kept until pushed out.
     revisions: memo::RevisionCache,
     security: Arc<security::SecurityHeaders>,
+    /// Where people reach this site, for links they copy.
+    public_url: url::Url,
     stylesheet: String,
     /// axum-github-login's sign-out route, for the account page's form.
     logout_path: String,
@@ -121,6 +123,7 @@ impl AppState {
                 public_memo: memo::PublicMemo::new(page_memory),
                 revisions: memo::RevisionCache::default(),
                 security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
+                public_url: public_url.clone(),
                 stylesheet,
             }),
             saves: limits::SavePermits::default(),
@@ -169,6 +172,11 @@ impl AppState {
 
     fn memo(&self) -> &memo::GithubMemo {
         &self.inner.memo
+    }
+
+    /// Where people reach this site (`PUBLIC_URL`).
+    fn public_url(&self) -> &url::Url {
+        &self.inner.public_url
     }
 
     /// The client that reads public data for visitors.

@@ -559,6 +559,26 @@ impl Client {
 
     // ---- building blocks for the typed calls ----
 
+    /// Sends a JSON body to `url`, which must be on the API's host (GraphQL's endpoint
+    /// is beside the REST base, not under it), and reads the answer.
+    pub(crate) async fn post_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &(impl Serialize + ?Sized),
+    ) -> Result<T, Error> {
+        if url.origin() != self.inner.shared.base.origin() {
+            return Err(Error::InvalidUrl(format!(
+                "{url} is not on GitHub's API host; not sending the token there"
+            )));
+        }
+        let body = json_body(body)?;
+        let f = self
+            .fetch(method, url, Some(body), |b| self.decode(b))
+            .await?;
+        Ok(f.value)
+    }
+
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,

@@ -1,4 +1,4 @@
-//! Errors of the REST client.
+//! Errors of the REST (and GraphQL) client.
 //!
 //! Policy: a variant per thing the caller would act on differently: sign in again
 //! (`Unauthorized`), wait (`RateLimited`), fix the input (`Validation`), try later
@@ -84,6 +84,14 @@ pub enum Error {
     /// The `User-Agent` given to the builder cannot be sent in an HTTP header.
     #[error("the User-Agent contains characters that cannot be sent in an HTTP header")]
     InvalidUserAgent,
+    /// A GraphQL query GitHub could not answer (HTTP 200 with `errors` and no data).
+    #[error("GitHub's GraphQL API refused the query: {message}")]
+    Graphql {
+        /// GitHub's kind of error (`type`), if it gave one.
+        kind: Option<String>,
+        /// GitHub's message.
+        message: String,
+    },
     /// A gist file without a `raw_url`, so its full content cannot be fetched.
     #[error("GitHub gave no raw_url for the file {filename:?}")]
     MissingRawUrl {

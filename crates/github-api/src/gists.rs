@@ -376,6 +376,13 @@ impl Client {
     }
 }
 
+impl<'a> Gists<'a> {
+    /// The client the calls go through.
+    pub(crate) fn client(&self) -> &'a Client {
+        self.client
+    }
+}
+
 const STREAM_PAGE_SIZE: u8 = 100;
 
 /// A revision id as GitHub writes them (40 lowercase hex digits; up to 64 for SHA-256

@@ -5,6 +5,7 @@ mod cache;
 mod client;
 mod error;
 mod gists;
+mod graphql;
 mod link;
 mod observe;
 mod rate_limit;
@@ -19,6 +20,7 @@ pub use gists::{
     GistUpdate, Gists, InvalidGistId, NewGist,
 };
 pub use github_oauth::{AccessToken, ClientId, ClientSecret};
+pub use graphql::{GraphqlAnswer, GraphqlError, MAX_NODE_IDS};
 pub use link::{Links, page_number};
 pub use rate_limit::RateLimit;
 pub use renewal::{RenewalError, Renewer};

@@ -7,12 +7,14 @@
 
 mod cache;
 mod highlight;
+mod lines;
 mod markdown;
 mod notebook;
 mod table;
 
 pub use cache::RenderCache;
 pub use highlight::Highlighter;
+pub use lines::{LineRange, LineRangeError, mark_lines};
 pub use markdown::render_markdown;
 
 /// HTML that this module produced and vouches for (escaped or sanitized).

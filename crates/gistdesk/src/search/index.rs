@@ -17,8 +17,16 @@ use time::OffsetDateTime;
 use super::query::{Query, Term, Visibility, language_key, words};
 use super::{Hit, Line, Results, SearchError, Segment};
 
-/// Version of the layout below; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "1";
+/// Version of the layout below; an index of another version is upgraded in place when
+/// [`UPGRADES`] knows how, else rebuilt.
+const SCHEMA_VERSION: &str = "2";
+
+/// How an index of an older layout becomes the current one without reading everything
+/// from GitHub again: the version it has, and the statements that bring it up to date.
+const UPGRADES: &[(&str, &[&str])] = &[
+    // Version 2 knows which gists are forks; NULL until the next refresh learns it.
+    ("1", &["ALTER TABLE gists ADD COLUMN fork INTEGER"]),
+];
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -31,7 +39,8 @@ const SCHEMA: &[&str] = &[
         starred INTEGER NOT NULL,
         comments INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
+        updated_at INTEGER NOT NULL,
+        fork INTEGER
     )",
     "CREATE TABLE IF NOT EXISTS files (
         gist_id TEXT NOT NULL,
@@ -69,6 +78,8 @@ pub struct Index {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Known {
     pub(crate) description: String,
+    /// Whether it is a fork (`None`: not learnt yet).
+    pub(crate) fork: Option<bool>,
     /// File name → raw URL (which names the file's revision).
     pub(crate) files: HashMap<String, Option<String>>,
 }
@@ -85,6 +96,9 @@ pub(crate) struct GistRow {
     pub(crate) comments: u64,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) updated_at: OffsetDateTime,
+    /// Whether it is a fork (`None`: not known yet). It never changes, so it is learnt
+    /// once per gist.
+    pub(crate) fork: Option<bool>,
 }
 
 /// A file to (re)index: its content when it was fetched, else `None` (keep the text
@@ -138,22 +152,41 @@ impl Index {
                 .fetch_optional(&self.pool)
                 .await
                 .unwrap_or(None);
-        if version.as_ref().is_some_and(|(v,)| v != SCHEMA_VERSION) {
-            // Another layout: it is only a copy of what GitHub holds, so start again.
-            for table in ["meta", "gists", "files", "docs", "etags"] {
-                sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
-                    .execute(&self.pool)
-                    .await?;
-            }
-        }
-        for statement in SCHEMA {
-            sqlx::query(statement).execute(&self.pool).await?;
+        let upgrade = match version.as_ref().map(|(v,)| v.as_str()) {
+            None => None,
+            Some(SCHEMA_VERSION) => None,
+            Some(old) => match UPGRADES.iter().find(|(from, _)| *from == old) {
+                Some((_, statements)) => Some(*statements),
+                None => {
+                    // A layout with no way up: it is only a copy of what GitHub holds,
+                    // so start again.
+                    for table in ["meta", "gists", "files", "docs", "etags"] {
+                        sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
+                            .execute(&self.pool)
+                            .await?;
+                    }
+                    None
+                }
+            },
+        };
+        let mut tx = self.pool.begin().await?;
+        for statement in SCHEMA.iter().chain(upgrade.unwrap_or_default()) {
+            sqlx::query(statement).execute(&mut *tx).await?;
         }
         sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)")
             .bind(SCHEMA_VERSION)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The ids of the indexed gists that are forks.
+    pub async fn forks(&self) -> Result<std::collections::HashSet<String>, SearchError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM gists WHERE fork = 1")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// When the index was last brought up to date with GitHub (`None`: never).
@@ -254,6 +287,9 @@ impl Index {
         if query.starred {
             sql.push_str(" AND g.starred = 1");
         }
+        if query.fork {
+            sql.push_str(" AND g.fork = 1");
+        }
         sql.push_str(if expression.is_some() {
             " ORDER BY rank, g.updated_at DESC LIMIT ?"
         } else {
@@ -322,16 +358,18 @@ impl Index {
     // ---- kept for the refresh ----
 
     pub(crate) async fn known(&self) -> Result<HashMap<String, Known>, SearchError> {
-        let gists: Vec<(String, String)> = sqlx::query_as("SELECT id, description FROM gists")
-            .fetch_all(&self.pool)
-            .await?;
+        let gists: Vec<(String, String, Option<bool>)> =
+            sqlx::query_as("SELECT id, description, fork FROM gists")
+                .fetch_all(&self.pool)
+                .await?;
         let mut known: HashMap<String, Known> = gists
             .into_iter()
-            .map(|(id, description)| {
+            .map(|(id, description, fork)| {
                 (
                     id,
                     Known {
                         description,
+                        fork,
                         files: HashMap::new(),
                     },
                 )
@@ -500,8 +538,8 @@ enum Bind {
 async fn put_meta(tx: &mut Transaction<'_, Sqlite>, gist: &GistRow) -> Result<(), SearchError> {
     sqlx::query(
         "INSERT OR REPLACE INTO gists \
-         (id, description, public, owner, mine, starred, comments, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (id, description, public, owner, mine, starred, comments, created_at, updated_at, fork) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&gist.id)
     .bind(&gist.description)
@@ -512,6 +550,7 @@ async fn put_meta(tx: &mut Transaction<'_, Sqlite>, gist: &GistRow) -> Result<()
     .bind(i64::try_from(gist.comments).unwrap_or(i64::MAX))
     .bind(gist.created_at.unix_timestamp())
     .bind(gist.updated_at.unix_timestamp())
+    .bind(gist.fork)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -589,22 +628,45 @@ fn segments(text: &str, spans: &[(usize, usize)]) -> Vec<Segment> {
     out
 }
 
-/// The first [`LINES_PER_FILE`] lines of `content` where a term is found, and how many
-/// lines have one.
+/// The first [`LINES_PER_FILE`] lines of `content` where a match starts, and how many
+/// lines have one. Terms are found in the whole text, as FTS5 finds them, so a phrase
+/// that goes on past a line break is shown on its first line, reaching the last.
 fn matching_lines(content: &str, terms: &[Term]) -> (Vec<Line>, usize) {
     if terms.is_empty() {
         return (Vec::new(), 0);
     }
+    let found = spans(content, terms);
     let mut shown = Vec::new();
     let mut count = 0;
-    for (number, line) in content.lines().enumerate() {
-        let found = spans(line, terms);
-        if found.is_empty() {
+    let mut next = found.iter().peekable();
+    let mut line_start = 0;
+    for (index, line) in content.lines().enumerate() {
+        let line_end = line_start + line.len();
+        let mut inside = Vec::new();
+        let mut last = index + 1;
+        while let Some(&&(start, end)) = next.peek() {
+            if start > line_end {
+                break;
+            }
+            next.next();
+            inside.push((start - line_start, end.min(line_end) - line_start));
+            if end > line_end {
+                last = last.max(index + 1 + content[line_end..end].matches('\n').count());
+            }
+        }
+        // `lines()` drops a `\n` or `\r\n` after each line.
+        line_start = match content[line_end..].strip_prefix("\r\n") {
+            Some(_) => line_end + 2,
+            None => line_end + 1,
+        };
+        if inside.is_empty() {
             continue;
         }
         count += 1;
         if shown.len() < LINES_PER_FILE {
-            shown.push(windowed(number + 1, line, &found));
+            let mut line = windowed(index + 1, line, &inside);
+            line.last = last;
+            shown.push(line);
         }
     }
     (shown, count)
@@ -615,6 +677,7 @@ fn windowed(number: usize, line: &str, found: &[(usize, usize)]) -> Line {
     if line.chars().count() <= LINE_WINDOW {
         return Line {
             number,
+            last: number,
             segments: segments(line, found),
             clipped_start: false,
             clipped_end: false,
@@ -640,6 +703,7 @@ fn windowed(number: usize, line: &str, found: &[(usize, usize)]) -> Line {
         .collect();
     Line {
         number,
+        last: number,
         segments: segments(&line[start..end], &inside),
         clipped_start: start > 0,
         clipped_end: end < line.len(),
@@ -691,6 +755,64 @@ mod tests {
         let (lines, _) = matching_lines("a b c\nb a c\n", &terms("\"a b\""));
         assert_eq!(lines.len(), 1);
         assert_eq!(marked(&lines[0].segments), "[a b] c");
+    }
+
+    #[test]
+    fn a_phrase_across_lines_reaches_its_last_line() {
+        let content = "one two\r\nthree\n\nfour\nfive two three";
+        let (lines, count) = matching_lines(content, &terms("\"two three\""));
+        assert_eq!(count, 2);
+        let shown: Vec<(usize, usize, String)> = lines
+            .iter()
+            .map(|l| (l.number, l.last, marked(&l.segments)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (1, 2, "one [two]".to_owned()),
+                (5, 5, "five [two three]".to_owned()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_index_of_the_first_layout_is_upgraded_in_place() {
+        let path = std::env::temp_dir().join(format!(
+            "gistdesk-index-v1-{}-{}.sqlite",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        {
+            let options = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = SqlitePool::connect_with(options).await.expect("opens");
+            for statement in [
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                "INSERT INTO meta VALUES ('schema', '1'), ('synced_at', '1700000000')",
+                "CREATE TABLE gists (id TEXT PRIMARY KEY, description TEXT NOT NULL, \
+                 public INTEGER NOT NULL, owner TEXT, mine INTEGER NOT NULL, \
+                 starred INTEGER NOT NULL, comments INTEGER NOT NULL, \
+                 created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
+                "INSERT INTO gists VALUES ('abc', 'kept', 1, NULL, 1, 0, 0, 1, 2)",
+            ] {
+                sqlx::query(statement)
+                    .execute(&pool)
+                    .await
+                    .expect("v1 layout");
+            }
+            pool.close().await;
+        }
+        let index = Index::open(Some(&path)).await.expect("upgraded");
+        let known = index.known().await.expect("readable");
+        assert_eq!(known["abc"].description, "kept", "nothing is rebuilt");
+        assert_eq!(known["abc"].fork, None, "to be learnt at the next refresh");
+        assert!(index.synced_at().await.expect("readable").is_some());
+        assert!(index.forks().await.expect("readable").is_empty());
+        drop(index);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 
     #[test]

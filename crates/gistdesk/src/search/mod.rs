@@ -18,7 +18,7 @@ mod index;
 mod query;
 pub mod sync;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -84,6 +84,9 @@ impl Segment {
 pub struct Line {
     /// Its number, from 1.
     pub number: usize,
+    /// The last line a match starting on it reaches: a phrase can go on past a line
+    /// break (`number` when every match ends on the line).
+    pub last: usize,
     /// Its text, in pieces.
     pub segments: Vec<Segment>,
     /// Whether text before the pieces was left out (a long line).
@@ -139,6 +142,16 @@ pub struct Results {
 /// (`file-notes-md-L12`, GitHub's own form: a bare `L12` would not say which file).
 pub fn line_anchor(filename: &str, number: usize) -> String {
     format!("{}-L{number}", crate::render::file_anchor(filename))
+}
+
+/// Where a matching line of `filename` in gist `gist_id` is shown: its line on the gist
+/// page, or the lines it spans, marked, when a match goes on past a line break.
+pub fn line_link(gist_id: &str, filename: &str, line: &Line) -> String {
+    if line.last > line.number {
+        crate::render::LineRange::new(filename, line.number, line.last).path(gist_id)
+    } else {
+        format!("/gists/{gist_id}#{}", line_anchor(filename, line.number))
+    }
 }
 
 /// Where the command line keeps the index of one person on one GitHub:
@@ -263,13 +276,28 @@ impl Searches {
         limit: usize,
     ) -> Result<Answer, SearchError> {
         let person = self.person(user_id);
-        let index = self.index(user_id, &person).await?;
         if let Some(reason) = person.status().failed.take() {
             return Err(SearchError::RefreshFailed(reason));
         }
+        match self.current(user_id, &person, github).await? {
+            Some(index) => Ok(Answer::Found(index.search(query, limit).await?)),
+            None => Ok(Answer::Building(person.status().progress)),
+        }
+    }
+
+    /// The person's index as a page needs it: `None` while it is built for the first
+    /// time (which this starts); refreshed first when the person changed something
+    /// through this instance, in the background when it is old.
+    async fn current(
+        &self,
+        user_id: u64,
+        person: &Arc<Person>,
+        github: &github_api::Client,
+    ) -> Result<Option<Index>, SearchError> {
+        let index = self.index(user_id, person).await?;
         if index.synced_at().await?.is_none() {
-            self.refresh_in_background(&person, index, github);
-            return Ok(Answer::Building(person.status().progress));
+            self.refresh_in_background(person, index, github);
+            return Ok(None);
         }
         let (stale, old) = {
             let status = person.status();
@@ -281,11 +309,27 @@ impl Searches {
         if stale {
             let _turn = person.refresh.lock().await;
             person.status().stale = false;
-            refresh(&person, &index, github).await?;
+            refresh(person, &index, github).await?;
         } else if old {
-            self.refresh_in_background(&person, index.clone(), github);
+            self.refresh_in_background(person, index.clone(), github);
         }
-        Ok(Answer::Found(index.search(query, limit).await?))
+        Ok(Some(index))
+    }
+
+    /// The ids of the person's gists (and starred gists) that are forks, for the list
+    /// page's "Forked" filter: GitHub's REST lists do not say, the index does. `None`
+    /// until the index has been built, which this starts; a change the person made
+    /// through this instance (a fork) is waited for, as a search waits for it.
+    pub async fn forks(
+        &self,
+        user_id: u64,
+        github: &github_api::Client,
+    ) -> Result<Option<HashSet<String>>, SearchError> {
+        let person = self.person(user_id);
+        match self.current(user_id, &person, github).await? {
+            Some(index) => Ok(Some(index.forks().await?)),
+            None => Ok(None),
+        }
     }
 
     /// The opening text of files, for the list page's previews: from the person's

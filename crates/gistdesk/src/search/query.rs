@@ -1,6 +1,6 @@
 //! The search box's language, spelled as GitHub's search spells it: words, `"quoted
 //! phrases"`, `language:rust`, `filename:Cargo.toml`, `extension:rs`, `is:secret`,
-//! `is:public`, `is:starred`. Every word must be found; words are matched whole and in
+//! `is:public`, `is:starred`, `is:fork`. Every word must be found; words are matched whole and in
 //! any case, as the index splits text ([`words`]). Parsing never fails on text: only a
 //! qualifier GitHub would also refuse (`is:nonsense`) or a query too long is an error.
 
@@ -26,6 +26,8 @@ pub struct Query {
     pub visibility: Option<Visibility>,
     /// `is:starred`.
     pub starred: bool,
+    /// `is:fork`.
+    pub fork: bool,
 }
 
 /// A word or a phrase, as the lower-case words it is made of.
@@ -69,7 +71,7 @@ pub enum QueryError {
     #[error("The search has too many words: {MAX_TERMS} at most.")]
     TooManyTerms,
     /// `is:` with a value it does not take.
-    #[error("is: takes public, secret or starred, not {0:?}.")]
+    #[error("is: takes public, secret, starred or fork, not {0:?}.")]
     UnknownIs(String),
     /// A qualifier with nothing after the colon.
     #[error("{0}: needs a value, as in {0}:{1}.")]
@@ -110,6 +112,7 @@ impl Query {
             && self.extensions.is_empty()
             && self.visibility.is_none()
             && !self.starred
+            && !self.fork
     }
 
     fn add(&mut self, piece: Piece) -> Result<(), QueryError> {
@@ -155,6 +158,7 @@ impl Query {
                 "public" => self.visibility = Some(Visibility::Public),
                 "secret" | "private" => self.visibility = Some(Visibility::Secret),
                 "starred" => self.starred = true,
+                "fork" | "forked" => self.fork = true,
                 _ => return Err(QueryError::UnknownIs(value.to_owned())),
             },
             // Not a qualifier: `http://x` or `a:b` is text, as on GitHub.
@@ -324,6 +328,7 @@ mod tests {
         assert_eq!(q.visibility, Some(Visibility::Secret));
         assert!(q.starred);
         assert_eq!(q.match_expression(), None);
+        assert_eq!(Query::parse("is:fork").map(|q| q.fork), Ok(true));
         assert_eq!(
             Query::parse("is:public").expect("parses").visibility,
             Some(Visibility::Public)
@@ -369,7 +374,7 @@ mod tests {
         assert!(
             QueryError::UnknownIs("x".into())
                 .to_string()
-                .contains("public, secret or starred")
+                .contains("public, secret, starred or fork")
         );
     }
 

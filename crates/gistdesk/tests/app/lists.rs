@@ -265,14 +265,14 @@ async fn rows_show_languages_counts_times_and_a_preview_of_the_first_file() {
 #[tokio::test]
 async fn unknown_filters_and_sorts_are_refused_with_what_they_take() {
     let app = TestApp::signed_in().await;
-    let filter = app.get("/gists?filter=forked").await;
+    let filter = app.get("/gists?filter=remixed").await;
     assert_eq!(filter.status(), StatusCode::BAD_REQUEST);
     assert!(
         filter
             .text()
             .await
             .expect("body")
-            .contains("all, public, secret")
+            .contains("all, public, secret, forked")
     );
     let sort = app.get("/gists?sort=stars").await;
     assert_eq!(sort.status(), StatusCode::BAD_REQUEST);

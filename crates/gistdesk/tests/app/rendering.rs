@@ -231,6 +231,101 @@ async fn pages_are_compressed_with_brotli_or_gzip() {
 }
 
 /// The `<tr>` of line anchor `id`.
+#[tokio::test]
+async fn a_range_of_lines_is_marked_with_its_link_to_share() {
+    let app = TestApp::spawn().await;
+    let id = kitchen_sink(&app).await;
+    let response = app.get(&format!("/gists/{id}?lines=notes.txt:3-2")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.expect("body");
+    let marked: Vec<&str> = page
+        .match_indices("class=\"marked\"")
+        .map(|(at, _)| &page[page[..at].rfind("<tr").unwrap_or(0)..at])
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            "<tr id=\"file-notes-txt-L2\" ",
+            "<tr id=\"file-notes-txt-L3\" "
+        ]
+    );
+    let share = format!("/gists/{id}?lines=notes.txt:2-3#file-notes-txt-L2");
+    assert!(
+        page.contains(&format!("value=\"{}\"", app.url(&share))),
+        "the link to copy is the whole address: {page}"
+    );
+    let start = page
+        .find("<div class=\"range\">")
+        .expect("the range's link");
+    let end = start + page[start..].find("</div>").expect("closed");
+    let mut settings = snapshot_settings();
+    settings.add_filter(&id, "[id]");
+    settings.bind(|| {
+        insta::assert_snapshot!(&page[start..end], @r#"
+        <div class="range">
+        <label for="range-link">Link to lines 2–3 of notes.txt</label>
+        <input type="text" id="range-link" value="http://127.0.0.1:[port]/gists/[id]?lines=notes.txt:2-3#file-notes-txt-L2" readonly>
+        <p class="hint"><a href="/gists/[id]?lines=notes.txt:2-3#file-notes-txt-L2">Go to the lines</a> · <a href="/gists/[id]">unmark</a></p>
+        "#);
+    });
+
+    // A range past a file's end is cut there; one in a file shown without numbered
+    // lines is not marked, and the page says why.
+    let page = app
+        .get(&format!("/gists/{id}?lines=notes.txt:2-99"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(page.matches("class=\"marked\"").count(), 2);
+    assert!(page.contains("Link to lines 2–3 of notes.txt"));
+    let page = app
+        .get(&format!("/gists/{id}?lines=guide.md:1-2"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(!page.contains("class=\"marked\""));
+    assert!(
+        page.contains(
+            "guide.md is not shown as numbered lines; the line range in this link is not marked."
+        ),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_range_that_cannot_be_marked_leaves_the_page_readable() {
+    let app = TestApp::spawn().await;
+    let id = kitchen_sink(&app).await;
+    for (lines, says) in [
+        (
+            "notes.txt",
+            "This link&#39;s line range cannot be read (a line range is written FILE:FIRST-LAST, as in notes.md:12-20)",
+        ),
+        ("notes.txt:0-2", "line numbers are whole numbers from 1"),
+        ("notes.txt:two", "line numbers are whole numbers from 1"),
+        (
+            "notes.txt:99999999999999999999999",
+            "line numbers are whole numbers from 1",
+        ),
+        (
+            "missing.txt:1",
+            "This gist has no file named &#34;missing.txt&#34;",
+        ),
+        ("notes.txt:4-9", "notes.txt has 3 lines"),
+        ("%ff%fe:1", "This gist has no file named"),
+    ] {
+        let response = app.get(&format!("/gists/{id}?lines={lines}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "{lines}");
+        let page = response.text().await.expect("body");
+        assert!(page.contains(says), "{lines}: {page}");
+        assert!(!page.contains("class=\"marked\""), "{lines}");
+        assert!(!page.contains("id=\"range-link\""), "{lines}");
+        assert!(page.contains("<tr id=\"file-notes-txt-L3\">"), "{lines}");
+    }
+}
+
 fn row<'a>(page: &'a str, id: &str) -> &'a str {
     let start = page
         .find(&format!("<tr id=\"{id}\">"))

@@ -239,10 +239,116 @@ async fn a_bad_query_says_what_to_do() {
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.expect("body");
     assert!(
-        page.contains("is: takes public, secret or starred"),
+        page.contains("is: takes public, secret, starred or fork"),
         "{page}"
     );
     let empty = app.get("/gists/search").await.text().await.expect("body");
     assert!(empty.contains("<form class=\"search\""));
     assert!(!empty.contains("No file of your gists matches"));
+}
+
+#[tokio::test]
+async fn a_phrase_across_a_line_break_links_to_the_lines_it_spans() {
+    let app = TestApp::signed_in().await;
+    let id = create(
+        &app,
+        &[
+            ("description", "Poem"),
+            ("visibility", "secret"),
+            ("file-0-name", "poem.txt"),
+            ("file-0-content", "roses are\nred violets\nare blue\n"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+
+    let page = search(&app, "\"are red violets are\"").await;
+    let link = format!("/gists/{id}?lines=poem.txt:1-3#file-poem-txt-L1");
+    assert!(page.contains(&format!("href=\"{link}\"")), "{page}");
+    assert!(page.contains("<span class=\"number\">1–3</span>"), "{page}");
+
+    // The link marks the three lines on the gist page.
+    let gist = app.get(&link).await.text().await.expect("body");
+    assert_eq!(gist.matches("class=\"marked\"").count(), 3, "{gist}");
+}
+
+#[tokio::test]
+async fn a_fork_shows_under_forked_and_is_fork_and_an_unchanged_account_still_costs_nothing() {
+    let app = TestApp::builder()
+        .auto_approve("octocat")
+        .with_config(|c| c.page_memory = Duration::ZERO)
+        .spawn()
+        .await;
+    app.sign_in("/gists").await;
+    let control = app.emulator.control();
+    let theirs = control
+        .add_gist(
+            "hubot",
+            Some("Hubot's tips"),
+            true,
+            &[("tips.md", "forkable words")],
+        )
+        .expect("hubot exists");
+    let own = control
+        .add_gist(
+            "octocat",
+            Some("Mine"),
+            true,
+            &[("mine.md", "forkable too")],
+        )
+        .expect("octocat exists");
+
+    // GitHub's lists do not say which gists are forks: until the index is built, the
+    // filter says so.
+    let page = app.get("/gists?filter=forked").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("body");
+    assert!(
+        page.contains("your search index does, and it is being built"),
+        "{page}"
+    );
+    assert!(page.contains("<a href=\"/gists?filter=forked\" aria-current=\"page\">Forked</a>"));
+
+    let r = app
+        .post_with_csrf(&format!("/gists/{theirs}/fork"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let fork = location(r.headers());
+
+    let page = search(&app, "forkable is:fork").await;
+    assert!(
+        page.contains(&format!("href=\"{fork}#file-tips-md-L1\"")),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("/gists/{own}")), "{page}");
+
+    let page = app
+        .get("/gists?filter=forked")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("<h1>Your forked gists</h1>"), "{page}");
+    assert!(page.contains(&format!("href=\"{fork}\"")), "{page}");
+    assert!(!page.contains(&format!("href=\"/gists/{own}\"")), "{page}");
+
+    // Whether a gist is a fork is learnt once: refreshes of an unchanged account, for
+    // searches and for the filter, cost no rate-limit unit.
+    let before = units_used(&app).await;
+    for _ in 0..3 {
+        assert!(search(&app, "forkable is:fork").await.contains(&fork));
+        assert!(
+            app.get("/gists?filter=forked")
+                .await
+                .text()
+                .await
+                .expect("body")
+                .contains(&fork)
+        );
+    }
+    assert_eq!(
+        units_used(&app).await,
+        before,
+        "an unchanged account costs 0 units"
+    );
 }

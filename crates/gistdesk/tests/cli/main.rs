@@ -1778,7 +1778,7 @@ async fn search_finds_lines_in_secret_gists_and_costs_nothing_when_unchanged() {
     setup
         .run(&["gists", "search", "is:everything"])
         .await
-        .failed_with(&["is: takes public, secret or starred"]);
+        .failed_with(&["is: takes public, secret, starred or fork"]);
 }
 
 #[tokio::test]

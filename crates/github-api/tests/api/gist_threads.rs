@@ -356,3 +356,29 @@ async fn an_apps_credentials_read_public_things_on_the_apps_budget_and_304s_are_
     let e = wrong.gists().get(&public).await.unwrap_err();
     assert!(matches!(e, Error::Unauthorized), "{e:?}");
 }
+
+#[tokio::test]
+async fn graphql_tells_which_gists_are_forks() {
+    let app = TestApp::spawn().await;
+    let octocat = app.client("octocat");
+    let hubot = app.client("hubot");
+    let id = new_gist(&octocat, true, "share me\n").await;
+    let fork = hubot.gists().fork(&id).await.expect("forked");
+    let original = octocat.gists().get(&id).await.expect("original");
+
+    let fork_node = fork.node_id.clone().expect("a node id");
+    let original_node = original.node_id.clone().expect("a node id");
+    // 150 ids: two queries of at most 100; an id GitHub does not know is left out.
+    let mut ids = vec![
+        fork_node.as_str(),
+        original_node.as_str(),
+        "MDQ6R2lzdG5vcGU=",
+    ];
+    ids.extend(std::iter::repeat_n(fork_node.as_str(), 147));
+    let forks = hubot.gists().forks_among(&ids).await.expect("answered");
+    assert_eq!(forks.len(), 2, "{forks:?}");
+    assert_eq!(forks.get(&fork_node), Some(&true));
+    assert_eq!(forks.get(&original_node), Some(&false));
+    // The emulator has GitHub Enterprise Server's layout: `/api/v3/` and `/api/graphql`.
+    assert!(hubot.graphql_url().as_str().ends_with("/api/graphql"));
+}

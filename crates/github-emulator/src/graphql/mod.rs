@@ -1,5 +1,6 @@
 //! GitHub's GraphQL API at `POST /api/graphql` (the GitHub Enterprise Server layout), as
-//! `gh` uses it: `viewer`, `user(login:)`, a user's `gists` connection and `rateLimit`,
+//! `gh` uses it: `viewer`, `user(login:)`, a user's `gists` connection, `node(id:)` and
+//! `nodes(ids:)` for gists and users by their REST `node_id`, and `rateLimit`,
 //! in GitHub's names and types (see `schema`). Inside the REST envelope, so it has the same
 //! authentication, `X-OAuth-Scopes` and rate-limit headers, those of the `graphql` budget:
 //! each query is charged its cost (see `cost`) before it runs. Query errors are HTTP 200

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, Enum, ErrorExtensions, ID, InputObject, Interface, Object, Result, SimpleObject,
+    Context, Enum, ErrorExtensions, ID, InputObject, Interface, Object, PathSegment, Result,
+    SimpleObject,
 };
 use base64::Engine as _;
 use time::OffsetDateTime;
@@ -72,6 +73,51 @@ impl Query {
         }
     }
 
+    /// Fetches an object given its ID.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let app = ctx.data::<Arc<Shared>>()?;
+        let db = app.db();
+        // GitHub answers `data.node: null` with a NOT_FOUND error.
+        resolve_node(&db, &id)
+            .map(Some)
+            .ok_or_else(|| not_found_node(&id))
+    }
+
+    /// Lookup nodes by a list of IDs.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODE_IDS {
+            return Err(async_graphql::Error::new(format!(
+                "You may not provide more than {MAX_NODE_IDS} node ids; you provided {}.",
+                ids.len()
+            ))
+            .extend_with(|_, e| e.set("type", "ARGUMENT_LIMIT")));
+        }
+        let app = ctx.data::<Arc<Shared>>()?;
+        let db = app.db();
+        // Where `nodes` stands in the response (its alias, if any).
+        let path: Vec<PathSegment> = ctx
+            .path_node
+            .and_then(|node| serde_json::to_value(node).ok())
+            .and_then(|path| serde_json::from_value(path).ok())
+            .unwrap_or_default();
+        // An unknown id is a `null` in its place and a NOT_FOUND error naming that place;
+        // the others still resolve, as on GitHub.
+        Ok(ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let node = resolve_node(&db, id);
+                if node.is_none() {
+                    let mut error = not_found_node(id).into_server_error(ctx.item.pos);
+                    error.path = path.clone();
+                    error.path.push(PathSegment::Index(i));
+                    ctx.add_error(error);
+                }
+                node
+            })
+            .collect())
+    }
+
     /// The client's rate limit information.
     async fn rate_limit(
         &self,
@@ -94,6 +140,46 @@ impl Query {
             used: int(m.budget.used.into()),
         }))
     }
+}
+
+/// GitHub refuses `nodes(ids:)` with more ids than this.
+const MAX_NODE_IDS: usize = 100;
+
+/// An object with an ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub(crate) enum Node {
+    Gist(Gist),
+    User(User),
+}
+
+/// The gist or user whose `node_id` (the one REST bodies carry) is `id`.
+fn resolve_node(db: &Db, id: &ID) -> Option<Node> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(id.as_str())
+        .ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    // The legacy form: `0{len}:{Type}{id}` (see `ids::node_id`).
+    let (_, typed) = raw.split_once(':')?;
+    if let Some(gist_id) = typed.strip_prefix("Gist") {
+        let gist = db.gists.get(gist_id).filter(|g| g.node_id == id.as_str())?;
+        let owner = db.users.get(&gist.owner)?;
+        return Some(Node::Gist(Gist::of(db, gist, owner)));
+    }
+    let user_id = typed.strip_prefix("User")?.parse::<u64>().ok()?;
+    let user = db
+        .users
+        .get(&user_id)
+        .filter(|u| u.node_id == id.as_str())?;
+    Some(Node::User(User::of(db, user, false)))
+}
+
+fn not_found_node(id: &ID) -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "Could not resolve to a node with the global id of '{}'",
+        id.as_str()
+    ))
+    .extend_with(|_, e| e.set("type", "NOT_FOUND"))
 }
 
 /// Represents the client's rate limit.
@@ -474,6 +560,7 @@ pub(crate) struct Gist {
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     stargazers: usize,
+    fork: bool,
     files: Vec<(String, Arc<str>)>,
     html_url: String,
     owner: User,
@@ -490,6 +577,7 @@ impl Gist {
             created_at: g.created_at,
             updated_at: g.updated_at,
             stargazers: g.stargazers.len(),
+            fork: g.fork_of.is_some(),
             files: g
                 .files
                 .iter()
@@ -525,7 +613,7 @@ impl Gist {
 
     /// Identifies if the gist is a fork.
     async fn is_fork(&self) -> bool {
-        false
+        self.fork
     }
 
     /// Identifies the date and time when the object was created.

@@ -473,3 +473,106 @@ async fn a_field_beyond_the_tokens_scopes_is_insufficient_scopes() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn nodes_resolve_rest_node_ids_and_tell_forks() {
+    let app = TestApp::spawn().await;
+    let token = app.token("octocat", &["gist"]);
+    let original = app
+        .emu
+        .control()
+        .add_gist("hubot", Some("to fork"), true, &[("a.txt", "a")])
+        .expect("hubot exists");
+    let fork: Value = app
+        .http
+        .post(app.api(&format!("/gists/{original}/forks")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request completes")
+        .json()
+        .await
+        .expect("json");
+    let rest: Value = app
+        .get(&format!("/gists/{original}"), Some(&token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids = [
+        fork["node_id"].as_str().expect("a node_id"),
+        "MDQ6R2lzdG5vcGU=",
+        rest["node_id"].as_str().expect("a node_id"),
+        "not base64!",
+    ];
+    let v: Value = graphql(
+        &app,
+        Some(&token),
+        "query($ids:[ID!]!){ found: nodes(ids:$ids){ __typename id ... on Gist { name isFork } } }",
+        json!({"ids": ids}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(
+        v["data"]["found"],
+        json!([
+            {"__typename": "Gist", "id": ids[0], "name": fork["id"], "isFork": true},
+            null,
+            {"__typename": "Gist", "id": ids[2], "name": original, "isFork": false},
+            null,
+        ]),
+        "{v}"
+    );
+    // One NOT_FOUND error per unknown id, at its place, with GitHub's `type` beside the
+    // message (not under `extensions`).
+    let errors = v["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{v}");
+    assert_eq!(errors[0]["type"], "NOT_FOUND");
+    assert_eq!(errors[0]["path"], json!(["found", 1]));
+    assert_eq!(
+        errors[0]["message"],
+        "Could not resolve to a node with the global id of 'MDQ6R2lzdG5vcGU='"
+    );
+    assert!(errors[0].get("extensions").is_none(), "{v}");
+    assert_eq!(errors[1]["path"], json!(["found", 3]));
+
+    // `node(id:)` and users too.
+    let user: Value = app
+        .get("/users/hubot", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let v: Value = graphql(
+        &app,
+        Some(&token),
+        "query($id:ID!){ node(id:$id){ ... on User { login } } }",
+        json!({"id": user["node_id"]}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(v["data"]["node"]["login"], "hubot", "{v}");
+
+    // More than 100 ids: GitHub's ARGUMENT_LIMIT, and no data.
+    let many = vec![ids[0]; 101];
+    let v: Value = graphql(
+        &app,
+        Some(&token),
+        "query($ids:[ID!]!){ nodes(ids:$ids){ id } }",
+        json!({"ids": many}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(v["errors"][0]["type"], "ARGUMENT_LIMIT", "{v}");
+    assert_eq!(
+        v["errors"][0]["message"],
+        "You may not provide more than 100 node ids; you provided 101."
+    );
+    assert!(v["data"].is_null(), "{v}");
+}

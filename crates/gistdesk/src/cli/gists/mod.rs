@@ -55,7 +55,7 @@ pub enum GistsCommand {
     /// Unstar gists.
     Unstar(star::StarArgs),
     /// Search every gist of yours, secret ones included: words, "phrases",
-    /// language:rust, filename:Cargo.toml, is:secret, is:starred.
+    /// language:rust, filename:Cargo.toml, is:secret, is:starred, is:fork.
     Search(search::SearchArgs),
     /// List a gist's revisions, newest first (view one with `view --rev`).
     History(history::HistoryArgs),

@@ -1,5 +1,5 @@
 //! `gistdesk gists search QUERY`: the web app's search (words, "phrases", `language:`,
-//! `filename:`, `extension:`, `is:secret`, `is:public`, `is:starred`) across every gist
+//! `filename:`, `extension:`, `is:secret`, `is:public`, `is:starred`, `is:fork`) across every gist
 //! of the person, secret ones included. The index is kept in the per-user cache folder
 //! (DATA_DIR/search when set) and brought up to date before each search with
 //! conditional requests: nothing changed costs no rate-limit unit.
@@ -25,7 +25,7 @@ use crate::search::{Hit, Index, Query, SearchError, Segment, cli_index_path, syn
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// What to look for: words, "quoted phrases", language:rust, filename:Cargo.toml,
-    /// extension:rs, is:secret, is:public, is:starred.
+    /// extension:rs, is:secret, is:public, is:starred, is:fork.
     #[arg(required = true, num_args = 1.., value_name = "QUERY")]
     query: Vec<String>,
     /// Show at most this many files.

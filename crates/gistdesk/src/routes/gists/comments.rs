@@ -106,7 +106,7 @@ async fn refused_comment(
         body: body.clone(),
         error: Some(message.clone()),
     };
-    match gist_page(state, &viewer, id, form).await {
+    match gist_page(state, &viewer, id, form, None).await {
         Ok(mut response) => {
             *response.status_mut() = status;
             Ok(response)

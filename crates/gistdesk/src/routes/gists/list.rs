@@ -1,13 +1,15 @@
 //! The person's gists and their starred gists, 30 a page with page numbers; filtered
-//! (public, secret) and sorted (updated, created) without JavaScript.
+//! (public, secret, forked) and sorted (updated, created) without JavaScript.
 //!
 //! GitHub lists gists most recently updated first and filters nothing: that view is
 //! one API page (the fast path, as the benchmarks measure it); a filter or another
 //! sort reads the whole list (ETag-cached, so an unchanged list costs no rate limit)
 //! and pages it here. Previews come from the search index, never from a request per
-//! gist, and only when it holds the revision GitHub listed.
+//! gist, and only when it holds the revision GitHub listed. GitHub's lists do not say
+//! which gists are forks; the search index does (it asks GraphQL once per gist), so the
+//! "Forked" filter needs it built, and says so until it is.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -42,6 +44,7 @@ enum Filter {
     All,
     Public,
     Secret,
+    Forked,
 }
 
 /// In which order.
@@ -88,8 +91,9 @@ impl ListQuery {
             None | Some("" | "all") => Ok(Filter::All),
             Some("public") => Ok(Filter::Public),
             Some("secret") => Ok(Filter::Secret),
+            Some("forked") => Ok(Filter::Forked),
             Some(_) => Err(AppError::BadRequest(
-                "The filter must be one of: all, public, secret.".to_owned(),
+                "The filter must be one of: all, public, secret, forked.".to_owned(),
             )),
         }
     }
@@ -170,6 +174,8 @@ struct ListPage {
     next: Option<String>,
     numbers: Vec<PageLink>,
     cut_short: bool,
+    /// The "Forked" filter waits for the search index to be built.
+    index_building: bool,
     /// How many gists a filtered list reads at most.
     whole_max: u32,
 }
@@ -193,6 +199,7 @@ impl View {
             Filter::All => {}
             Filter::Public => pairs.push("filter=public".to_owned()),
             Filter::Secret => pairs.push("filter=secret".to_owned()),
+            Filter::Forked => pairs.push("filter=forked".to_owned()),
         }
         if self.sort == Sort::Created {
             pairs.push("sort=created".to_owned());
@@ -274,11 +281,44 @@ async fn list(
             })
         } else {
             let whole = memo.whole(me.user_id(), kind, &github).await?;
-            Ok(slice_of(&whole.gists, view, number, whole.cut_short))
+            if view.filter == Filter::Forked {
+                // Paged once the index has said which are forks.
+                return Ok(Slice {
+                    gists: whole.gists.clone(),
+                    last: None,
+                    prev: None,
+                    next: None,
+                    cut_short: whole.cut_short,
+                });
+            }
+            Ok(slice_of(
+                &whole.gists,
+                view,
+                &HashSet::new(),
+                number,
+                whole.cut_short,
+            ))
         }
     };
-    let (starred_ids, slice) = tokio::join!(starred_ids, slice);
-    let slice = slice?;
+    let forks = async {
+        if view.filter != Filter::Forked {
+            return Ok(None);
+        }
+        state
+            .searches()
+            .forks(me.user_id(), &github)
+            .await
+            .map_err(AppError::from)
+    };
+    let (starred_ids, slice, forks) = tokio::join!(starred_ids, slice, forks);
+    let mut slice = slice?;
+    let forks = forks?;
+    let index_building = view.filter == Filter::Forked && forks.is_none();
+    match &forks {
+        Some(forks) => slice = slice_of(&slice.gists, view, forks, number, slice.cut_short),
+        None if index_building => slice.gists.clear(),
+        None => {}
+    }
 
     let openings = previews(&state, &me, &github, &slice.gists).await;
     let now = OffsetDateTime::now_utc();
@@ -309,6 +349,10 @@ async fn list(
             "Starred secret gists",
             "You have not starred any secret gist.",
         ),
+        (ListKind::Mine, Filter::Forked) => ("Your forked gists", "You have not forked any gist."),
+        (ListKind::Starred, Filter::Forked) => {
+            ("Starred forks", "You have not starred any fork of a gist.")
+        }
     };
     page(&ListPage {
         layout: me.layout.clone(),
@@ -326,18 +370,27 @@ async fn list(
         next: slice.next.map(|n| view.href(n)),
         numbers: numbers(view, number, slice.last),
         cut_short: slice.cut_short,
+        index_building,
         whole_max: WHOLE_MAX_PAGES * u32::from(WHOLE_PER_PAGE),
     })
 }
 
-/// Page `number` of the whole list, filtered and sorted as `view` asks.
-fn slice_of(whole: &[Gist], view: View, number: u32, cut_short: bool) -> Slice {
+/// Page `number` of the whole list, filtered and sorted as `view` asks; `forks` are the
+/// ids of the gists that are forks.
+fn slice_of(
+    whole: &[Gist],
+    view: View,
+    forks: &HashSet<String>,
+    number: u32,
+    cut_short: bool,
+) -> Slice {
     let mut chosen: Vec<&Gist> = whole
         .iter()
         .filter(|gist| match view.filter {
             Filter::All => true,
             Filter::Public => gist.public,
             Filter::Secret => !gist.public,
+            Filter::Forked => forks.contains(gist.id.as_str()),
         })
         .collect();
     if view.sort == Sort::Created {
@@ -369,6 +422,7 @@ fn filters(view: View) -> Vec<Choice> {
         ("All", Filter::All),
         ("Public", Filter::Public),
         ("Secret", Filter::Secret),
+        ("Forked", Filter::Forked),
     ]
     .into_iter()
     .map(|(label, filter)| Choice {

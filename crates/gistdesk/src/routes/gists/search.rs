@@ -1,5 +1,6 @@
 //! `/gists/search?q=…`: search across all of the person's gists, secret ones included,
-//! with GitHub's search syntax; each matching line links to its line on the gist page.
+//! with GitHub's search syntax; each matching line links to its line on the gist page
+//! (to the lines it spans, marked, when a phrase goes on past a line break).
 //! The first search builds the person's index: the page says how far it is and reloads
 //! itself (a `Refresh` header, so no JavaScript is needed).
 
@@ -10,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::routes::Me;
-use crate::search::{Answer, Hit, Query, line_anchor};
+use crate::search::{Answer, Hit, Line, Query, line_link};
 use crate::views::{Layout, format_time, machine_time};
 use crate::{AppError, AppState};
 
@@ -45,8 +46,8 @@ struct SearchPage {
 }
 
 impl SearchPage {
-    fn anchor(&self, file: &str, number: &usize) -> String {
-        line_anchor(file, *number)
+    fn link(&self, hit: &Hit, line: &Line) -> String {
+        line_link(&hit.gist_id, &hit.file, line)
     }
 }
 

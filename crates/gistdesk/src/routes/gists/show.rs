@@ -9,15 +9,16 @@
 //! `templates/gists/show/`, so a new section is a new include.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use serde::Deserialize;
 use std::sync::Arc;
 
 use futures_util::future::join_all;
 use github_api::{Gist, GistComment, GistFile, GistId};
 
 use super::{page, parse_id, title};
-use crate::render::{self, SafeHtml};
+use crate::render::{self, FileKind, LineRange, LineRangeError, SafeHtml};
 use crate::routes::Viewer;
 use crate::views::{Layout, format_time, machine_time};
 use crate::{AppError, AppState};
@@ -34,7 +35,25 @@ pub(crate) struct FileView {
     size: String,
     lines: Option<usize>,
     note: Option<String>,
+    kind: FileKind,
     html: SafeHtml,
+}
+
+/// What a gist page's address may ask for besides the gist.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ShowParams {
+    /// Lines to mark, `FILE:FIRST-LAST` ([`LineRange::parse`]).
+    lines: Option<String>,
+}
+
+/// The marked lines, with the link that shares them.
+pub(crate) struct RangeView {
+    /// `lines 12–20 of notes.md`.
+    label: String,
+    /// The link, from the site's root.
+    path: String,
+    /// The same, with the site's address, for copying.
+    url: String,
 }
 
 /// Who may do what on a gist page: the person's own controls only where GitHub allows
@@ -92,6 +111,10 @@ struct ShowPage {
     updated_iso: String,
     files: Vec<FileView>,
     fork_of: Option<(String, String)>,
+    /// The lines the address marks.
+    range: Option<RangeView>,
+    /// Why the lines the address asks for are not marked.
+    range_note: Option<String>,
     forks: usize,
     revisions: usize,
     revision: Option<RevisionBanner>,
@@ -137,17 +160,21 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(params): Query<ShowParams>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    gist_page(&state, &viewer, &id, CommentForm::default()).await
+    let lines = params.lines.as_deref().map(LineRange::parse);
+    gist_page(&state, &viewer, &id, CommentForm::default(), lines).await
 }
 
-/// The gist page, with `form` in its comment box (a failed comment comes back in it).
+/// The gist page, with `form` in its comment box (a failed comment comes back in it)
+/// and the `lines` its address asks for marked.
 pub(crate) async fn gist_page(
     state: &AppState,
     viewer: &Viewer,
     id: &GistId,
     form: CommentForm,
+    lines: Option<Result<LineRange, LineRangeError>>,
 ) -> Result<Response, AppError> {
     let github = viewer.github(state)?;
     let (gist, starred, comments) = match &viewer.me {
@@ -170,7 +197,17 @@ pub(crate) async fn gist_page(
             (gist?, false, comments?)
         }
     };
-    let files = rendered_files(state, &github, &gist).await?;
+    let mut files = rendered_files(state, &github, &gist).await?;
+    let (range, range_note) = match lines {
+        None => (None, None),
+        Some(lines) => match mark_range(&mut files, lines) {
+            Ok(range) => (
+                Some(range_view(&range, id.as_str(), state.public_url())),
+                None,
+            ),
+            Err(note) => (None, Some(note)),
+        },
+    };
     let owner = gist.owner.as_ref().map(|owner| owner.login.clone());
     let mine = owner.is_some() && owner.as_deref() == viewer.login();
     let comments = comments
@@ -195,6 +232,8 @@ pub(crate) async fn gist_page(
         updated_iso: machine_time(gist.updated_at),
         files,
         fork_of: fork_of(&gist),
+        range,
+        range_note,
         forks: gist.forks.len(),
         revisions: gist.history.len(),
         revision: None,
@@ -234,6 +273,8 @@ pub(crate) async fn revision_page(
         updated_iso: banner.when_iso.clone(),
         files,
         fork_of: None,
+        range: None,
+        range_note: None,
         forks: 0,
         revisions: 0,
         revision: Some(banner),
@@ -242,6 +283,52 @@ pub(crate) async fn revision_page(
         form: CommentForm::default(),
         sign_in: String::new(),
     })
+}
+
+/// Marks the lines of `lines` in its file; the range as marked (cut at the file's end),
+/// or why nothing is marked, in words for the page. A link stays shareable after the
+/// gist changed, so a range that no longer fits is told about, never an error.
+fn mark_range(
+    files: &mut [FileView],
+    lines: Result<LineRange, LineRangeError>,
+) -> Result<LineRange, String> {
+    let ignored = "the line range in this link is not marked";
+    let range = lines
+        .map_err(|err| format!("This link's line range cannot be read ({err}); {ignored}."))?;
+    let Some(file) = files.iter_mut().find(|file| file.name == range.file()) else {
+        return Err(format!(
+            "This gist has no file named {:?}; {ignored}.",
+            range.file()
+        ));
+    };
+    let numbered = matches!(file.kind, FileKind::Code | FileKind::Text);
+    let Some(count) = file.lines.filter(|_| numbered) else {
+        return Err(format!(
+            "{} is not shown as numbered lines; {ignored}.",
+            file.name
+        ));
+    };
+    let Some(range) = range.within(count) else {
+        return Err(format!(
+            "{} has {count} line{}; {ignored}.",
+            file.name,
+            if count == 1 { "" } else { "s" }
+        ));
+    };
+    file.html = render::mark_lines(&file.html, &file.anchor, range.first(), range.last());
+    Ok(range)
+}
+
+/// The marked range as the page shows it, with its link on this site.
+fn range_view(range: &LineRange, gist_id: &str, public_url: &url::Url) -> RangeView {
+    let path = range.path(gist_id);
+    RangeView {
+        label: range.label(),
+        url: public_url
+            .join(&path)
+            .map_or_else(|_| path.clone(), String::from),
+        path,
+    }
 }
 
 /// Where a visitor signs in to come back to `path`.
@@ -420,6 +507,7 @@ fn render_one(state: &AppState, file: &GistFile, ready: Ready) -> FileView {
         size: human_size(file.size),
         lines: rendered.lines,
         note,
+        kind: rendered.kind,
         html: rendered.html,
     }
 }
