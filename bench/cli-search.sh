@@ -177,14 +177,25 @@ gh_list="gh gist list -L 1000 | grep -i $WORD"
 # count CMD: lines it prints (what it found).
 count() { bash -c "$1" 2>/dev/null | wc -l; }
 
-# units_of NAME CMD N: runs CMD N times, records the units.
+# units_of NAME CMD N: runs CMD N times, records the units and, from nginx's access log,
+# the API requests by status (raw file downloads apart: they are no API call).
 units_of() {
-    local name=$1 cmd=$2 n=$3 u0 u1 i lines
+    local name=$1 cmd=$2 n=$3 u0 u1 i lines l0 requests
+    l0=$(wc -l <"$tls/access.log")
     u0=$(units)
     for i in $(seq 1 "$n"); do lines=$(count "$cmd"); done
     u1=$(units)
-    record "{\"name\":\"units_$name\",\"runs\":$n,\"units\":$((u1 - u0)),\"lines\":$lines}"
-    log "$name: $((u1 - u0)) units in $n runs, $lines lines printed"
+    requests=$(tail -n +$((l0 + 1)) "$tls/access.log" | python3 -c '
+import collections, json, sys
+c = collections.Counter()
+for line in sys.stdin:
+    parts = line.split()
+    if len(parts) > 8:
+        kind = "raw" if "/raw/" in parts[6] else ("graphql" if "graphql" in parts[6] else "rest")
+        c[f"{kind} {parts[8]}"] += 1
+print(json.dumps(dict(sorted(c.items()))))')
+    record "{\"name\":\"units_$name\",\"runs\":$n,\"units\":$((u1 - u0)),\"lines\":$lines,\"requests\":$requests}"
+    log "$name: $((u1 - u0)) units in $n runs, $lines lines printed, requests $requests"
 }
 
 log "first runs: the index built from nothing ($FIRST_RUNS times, then once more for its units)"
@@ -240,14 +251,16 @@ print("Machine and settings:\n\n```\n" + open(f"{out}/machine.txt").read().strip
 f = one["time_first"]
 u = one["units_gistdesk_first"]
 ix = one["index"]
+reqs = ", ".join(f"{v} {k}" for k, v in u.get("requests", {}).items())
 print(f"First run (no index): `{f['command']}`, {len(f['times_s'])} runs: median **{f['median_s']:.2f} s** "
-      f"({', '.join(f'{t:.2f}' for t in f['times_s'])} s); **{u['units']} units**; index {ix['db_bytes'] / 1e6:.1f} MB "
+      f"({', '.join(f'{t:.2f}' for t in f['times_s'])} s); **{u['units']} units** (requests: {reqs}); index {ix['db_bytes'] / 1e6:.1f} MB "
       f"(+ WAL {ix['wal_bytes'] / 1e6:.1f} MB).\n")
 gh = next((c for c in times if c.startswith("gh ")), None)
 print(f"Later runs, nothing changed: hyperfine medians, median over {max(len(v) for v in times.values())} rounds; "
-      "units per run from `GET /rate_limit` before and after 3 runs:\n")
-print("| command | what it searches | time | per round | units per run | lines printed | gh ÷ this, round by round |")
-print("|---|---|---:|---|---:|---:|---:|")
+      "units per run from `GET /rate_limit` before and after 3 runs (the emulator counts gh's GraphQL "
+      "requests on the same budget; GitHub counts them on its separate GraphQL budget, in points); requests from nginx's log:\n")
+print("| command | what it searches | time | per round | units per run | requests per run (kind, status) | lines printed | gh ÷ this, round by round |")
+print("|---|---|---:|---|---:|---|---:|---:|")
 for cmd, by in times.items():
     if cmd.startswith("gh "):
         uk, what = "units_gh_list", "description, else first file name (as printed)"
@@ -263,8 +276,9 @@ for cmd, by in times.items():
         rs = [times[gh][k] / by[k] for k in by if k in times[gh] and by[k] > 0]
         ratio = f"{med(rs):.1f}×"
     shown = cmd.replace("|", "\\|")
+    reqs = ", ".join(f"{v / uu['runs']:g} {k}" for k, v in uu.get("requests", {}).items())
     print(f"| `{shown}` | {what} | {med(by.values()) * 1000:,.0f} ms | {', '.join(f'{v * 1000:,.0f}' for v in by.values())} "
-          f"| {uu['units'] / uu['runs']:.2f} | {uu['lines']} | {ratio} |")
+          f"| {uu['units'] / uu['runs']:.2f} | {reqs} | {uu['lines']} | {ratio} |")
 ok = one["units_gistdesk_search"]["units"] == 0 and one["units_gistdesk_search_text"]["units"] == 0
 print(f"\nTarget 0 units for a later `gistdesk gists search` with nothing changed: **{'met' if ok else 'not met'}**.")
 EOF
