@@ -136,7 +136,14 @@ async fn a_gist_over_the_limit_gets_a_page_naming_the_limit() {
 
 #[tokio::test]
 async fn a_gist_just_under_the_limit_is_created_and_edited() {
-    let app = TestApp::signed_in().await;
+    // Ten MiB through a debug-built emulator can take longer than the tests' usual 3 s
+    // GitHub timeout on a busy machine; what this test is about is the size limit.
+    let app = TestApp::builder()
+        .auto_approve("octocat")
+        .with_config(|c| c.github_timeout = std::time::Duration::from_secs(60))
+        .spawn()
+        .await;
+    app.sign_in("/gists").await;
     let token = app.csrf_token().await;
     let just_under = |fields: &[(&str, &str)], fill: char| {
         let mut body = form(fields);
