@@ -5,6 +5,7 @@ import http.client
 import json
 import re
 import socket
+import statistics
 import ssl
 import sys
 import urllib.parse
@@ -155,8 +156,10 @@ def report(log, phase, start, end):
 
 def rss_verdicts(path, warmup):
     """'t name pid kB' lines (every 10 s) into one entry per process: a restarted instance
-    is a new process. Its warm-up is the first `warmup` seconds of load it served; growth
-    is its highest RSS after that against its RSS when the warm-up ended."""
+    is a new process. Its warm-up is the first `warmup` seconds of load it served. Growth
+    is the median RSS of its last minute against the median of the minute after warm-up:
+    single samples move by ±10% with the requests in flight at that instant, a leak moves
+    the median. The peak after warm-up is kept beside it."""
     procs = {}
     for line in open(path):
         parts = line.split()
@@ -164,18 +167,21 @@ def rss_verdicts(path, warmup):
             procs.setdefault((parts[1], parts[2]), []).append((int(parts[0]), int(parts[3])))
     out = []
     for (name, pid), samples in procs.items():
-        first_t = samples[0][0]
-        after = [(t, kb) for t, kb in samples if t >= first_t + warmup]
-        entry = {"name": name, "pid": int(pid), "from_s": first_t, "to_s": samples[-1][0],
+        first_t, last_t = samples[0][0], samples[-1][0]
+        warm = [kb for t, kb in samples if first_t + warmup <= t < first_t + warmup + 60]
+        end = [kb for t, kb in samples if t > last_t - 60]
+        entry = {"name": name, "pid": int(pid), "from_s": first_t, "to_s": last_t,
                  "first_kb": samples[0][1], "samples": len(samples)}
-        if len(after) < 2:
+        # Both minutes must be whole and apart: at least warm-up + two minutes of samples.
+        if last_t - first_t < warmup + 120 - 10:
             entry["verdict"] = "too short"
         else:
-            base, peak, last = after[0][1], max(kb for _, kb in after), after[-1][1]
+            base, last = statistics.median(warm), statistics.median(end)
+            peak = max(kb for t, kb in samples if t >= first_t + warmup)
             entry.update(warm_kb=base, peak_kb=peak, last_kb=last,
-                         growth_pct=round((peak - base) / base * 100, 1),
-                         last_growth_pct=round((last - base) / base * 100, 1))
-            entry["verdict"] = "met" if peak < base * 1.10 else "missed"
+                         growth_pct=round((last - base) / base * 100, 1),
+                         peak_growth_pct=round((peak - base) / base * 100, 1))
+            entry["verdict"] = "met" if last < base * 1.10 else "missed"
         out.append(entry)
     return out
 
@@ -248,8 +254,8 @@ def markdown(path):
         cells = [", ".join(f"{k}×{v:,}" for k, v in t.items()) for t in r["thirds"]]
         print(f'| {r["phase"]} | ' + " | ".join(cells) + " |")
     print()
-    print("| phase | process | served (s) | RSS at start → after warm-up → peak → last (MB) "
-          "| growth after warm-up (peak; last) | < 10% |")
+    print("| phase | process | served (s) | RSS (MB): start → minute after warm-up → last minute "
+          "(medians); peak | growth (peak) | < 10% |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         for p in r["rss"]:
@@ -258,8 +264,8 @@ def markdown(path):
                       f'{mb(p["first_kb"])} | — | too short to tell |')
                 continue
             print(f'| {r["phase"]} | {p["name"]} (pid {p["pid"]}) | {p["from_s"]}–{p["to_s"]} | '
-                  f'{mb(p["first_kb"])} → {mb(p["warm_kb"])} → {mb(p["peak_kb"])} → {mb(p["last_kb"])} | '
-                  f'{p["growth_pct"]:+}%; {p["last_growth_pct"]:+}% | {p["verdict"]} |')
+                  f'{mb(p["first_kb"])} → {mb(p["warm_kb"])} → {mb(p["last_kb"])}; {mb(p["peak_kb"])} | '
+                  f'{p["growth_pct"]:+}% ({p["peak_growth_pct"]:+}%) | {p["verdict"]} |')
     print()
     print("| phase | route | n | p50 ms | p99 ms | statuses |")
     print("|---|---|---:|---:|---:|---|")
