@@ -6,22 +6,25 @@
 #   redis            two instances on Redis
 #   instance_restart the same; instance 1 killed (SIGKILL) at 1/3 of the run, started at 2/3
 #   redis_restart    the same; Redis shut down (saving) at 1/3, started again at 2/3
-#   postgres         two instances on PostgreSQL (the shared server: never restarted here)
+#   postgres         two instances on a PostgreSQL server of this run's own (initdb in
+#                    $OUT/tmp: the machine's shared server is never stopped)
+#   postgres_restart the same; that server stopped (fast) at 1/3, started again at 2/3
 #   sqlite           one instance on its SQLite file (both upstream entries point to it)
 #
 # Each: wrk, CONNS connections for DURATION seconds; per-route p50/p99 and every status
-# from nginx's log (what people saw), RSS of each instance every 10 s, CPU of each
-# instance and of the store, panics in the instances' logs. Results: $OUT/results.jsonl,
-# $OUT/results.md. Knobs: DURATION (300), CONNS (64), SESSIONS (2000), PHASES, OUT,
-# GISTDESK_BIN (default: the release build), POSTGRES_URL.
+# from nginx's log (what people saw), RSS of each instance every 10 s with the growth
+# after WARMUP seconds judged against 10%, CPU of each instance and of the store, the
+# machine's other load, panics in the logs. Results: $OUT/results.jsonl, $OUT/results.md.
+# Knobs: DURATION (300), CONNS (64), SESSIONS (2000), WARMUP (60), PHASES, OUT,
+# GISTDESK_BIN (default: the release build).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 DURATION=${DURATION:-300}
 CONNS=${CONNS:-64}
 SESSIONS=${SESSIONS:-2000}
-PHASES=${PHASES:-"redis instance_restart redis_restart postgres sqlite"}
-POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+WARMUP=${WARMUP:-60}
+PHASES=${PHASES:-"redis instance_restart redis_restart postgres postgres_restart sqlite"}
 BIN=${GISTDESK_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/gistdesk-target}/release/gistdesk}
 OUT=${OUT:-/tmp/gistdesk-bench/bad-day-$(date +%Y%m%d-%H%M%S)}
 export BENCH_DIR OUT
@@ -29,11 +32,15 @@ mkdir -p "$OUT/raw" "$OUT/logs" "$OUT/tmp"
 : >"$OUT/results.jsonl"
 # shellcheck source=bench/lib.sh
 . "$BENCH_DIR/lib.sh"
-trap 'stop_all; [ -f "$OUT/tmp/nginx.pid" ] && kill "$(cat "$OUT/tmp/nginx.pid")" 2>/dev/null; true' EXIT
+trap 'stop_all; [ -f "$OUT/tmp/nginx.pid" ] && kill "$(cat "$OUT/tmp/nginx.pid")" 2>/dev/null; type stop_postgres >/dev/null 2>&1 && stop_postgres; true' EXIT
 trap 'exit 130' INT TERM
-for tool in wrk nginx envsubst openssl redis-server redis-cli python3; do
-  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install wrk nginx gettext-base openssl redis-server)"
+for tool in wrk nginx envsubst openssl redis-server redis-cli python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install wrk nginx gettext-base openssl redis-server time)"
 done
+PG_BIN=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n1)
+case " $PHASES " in
+  *" postgres"*) [ -x "$PG_BIN/initdb" ] || die "no /usr/lib/postgresql/*/bin/initdb (apt-get install postgresql)" ;;
+esac
 [ -x "$BIN" ] || die "missing $BIN (cargo build --release -p gistdesk)"
 
 H=127.0.0.1
@@ -46,6 +53,7 @@ P1=$(free_port)
 P2=$(free_port)
 EPORT=$(free_port)
 RPORT=$(free_port)
+PGPORT=$(free_port)
 SITE="https://$GISTDESK_HOST:$GISTDESK_HTTPS_PORT"
 APP_ID=Ov23liBadDayGistdesk1
 APP_SECRET=bad0day0secret000000000000000000000000a1
@@ -54,6 +62,7 @@ APP_SECRET=bad0day0secret000000000000000000000000a1
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)"
   echo "cpu: $(nproc) cores; load before: $(uptime | sed 's/.*load average: //')"
+  echo "gistdesk: $BIN ($(stat -c %y "$BIN" | cut -d. -f1))"
   echo "settings: DURATION=${DURATION}s CONNS=$CONNS SESSIONS=$SESSIONS PHASES=\"$PHASES\""
 } | tee "$OUT/machine.txt" >&2
 
@@ -109,6 +118,37 @@ start_redis() {
   die "redis did not start"
 }
 
+# A PostgreSQL server of this run's own, on a free port with its socket in $OUT/tmp/pg, so
+# that stopping it touches nobody else. initdb refuses to run as root: then the cluster
+# belongs to the postgres user. Trust on loopback: nothing but this run reaches the port.
+PGDATA="$OUT/tmp/pg/data"
+POSTGRES_URL="postgres://postgres@$H:$PGPORT/gistdesk"
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+start_postgres() {
+  if [ ! -d "$PGDATA" ]; then
+    mkdir -p "$OUT/tmp/pg"
+    touch "$OUT/logs/postgres.log"
+    [ "$(id -u)" = 0 ] && chown postgres: "$OUT/tmp/pg" "$OUT/logs/postgres.log"
+    as_postgres "$PG_BIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --no-sync >"$OUT/logs/initdb.log" 2>&1 ||
+      die "initdb failed (see $OUT/logs/initdb.log)"
+  fi
+  as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$OUT/logs/postgres.log" -w -t 60 \
+    -o "-p $PGPORT -c listen_addresses=$H -k $OUT/tmp/pg" start >/dev/null ||
+    die "PostgreSQL did not start (see $OUT/logs/postgres.log)"
+  as_postgres "$PG_BIN/psql" -h "$H" -p "$PGPORT" -U postgres -Atqc \
+    "SELECT 1 FROM pg_database WHERE datname = 'gistdesk'" postgres | grep -q 1 ||
+    as_postgres "$PG_BIN/createdb" -h "$H" -p "$PGPORT" -U postgres gistdesk
+  log "PostgreSQL on $H:$PGPORT (postmaster pid $(postmaster_pid))"
+}
+postmaster_pid() { head -n1 "$PGDATA/postmaster.pid" 2>/dev/null; }
+# stop_postgres: a fast shutdown (sessions are ended, what was committed stays).
+stop_postgres() {
+  [ -n "${PGDATA:-}" ] && [ -n "$(postmaster_pid)" ] || return 0
+  as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+}
+
 # instance N PORT STORE PHASE
 instance() {
   mkdir -p "$OUT/tmp/data-$1"
@@ -121,85 +161,133 @@ instance() {
   wait_http "http://$H:$2/readyz" 60 || die "instance $1 did not start"
 }
 
-# rss_every_10s PHASE: "seconds name kB" lines while the phase runs (bounded by DURATION).
+# rss_every_10s PHASE: "seconds name pid kB" lines while the phase runs (bounded by
+# DURATION); a restarted instance shows as a new pid under the same name.
 rss_every_10s() {
-  local phase=$1 t=0
+  local phase=$1 t=0 pid
   while [ "$t" -le "$DURATION" ]; do
     for name in inst1 inst2; do
-      [ -s "$OUT/tmp/$name.pid" ] && echo "$t $name $(rss_kb "$(cat "$OUT/tmp/$name.pid")" VmRSS)"
+      pid=$(cat "$OUT/tmp/$name.pid" 2>/dev/null || true)
+      [ -n "$pid" ] && echo "$t $name $pid $(rss_kb "$pid" VmRSS)"
     done
     sleep 10
     t=$((t + 10))
   done >"$OUT/raw/$phase.rss"
 }
 
-store_cpu() {
+# store_ticks KIND: CPU ticks of the store's processes alive now (redis, postgres; 0 for
+# sqlite, which runs inside the instance). PostgreSQL's backends come and go: the
+# postmaster's own ticks, those of the children it has reaped (cutime, cstime) and those
+# of the children alive now.
+store_ticks() {
+  local pm
   case "$1" in
-    redis*) cpu_ticks "$redis_PID" ;;
-    postgres) pgrep -u postgres | while read -r p; do cpu_ticks "$p"; done | awk '{s+=$1} END {print s+0}' ;;
+    redis) if [ -n "${redis_PID:-}" ]; then cpu_ticks "$redis_PID"; else echo 0; fi ;;
+    postgres)
+      pm=$(postmaster_pid)
+      if [ -z "$pm" ]; then echo 0; return; fi
+      { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat" 2>/dev/null
+        pgrep -P "$pm" | while read -r p; do cpu_ticks "$p"; done; } | awk '{s+=$1} END {print s+0}' ;;
     *) echo 0 ;;
   esac
 }
+# busy_ticks: ticks the whole machine spent busy so far, every core (/proc/stat).
+busy_ticks() { awk '$1=="cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+nginx_ticks() {
+  local master p sum=0
+  master=$(cat "$OUT/tmp/nginx.pid" 2>/dev/null || true)
+  [ -n "$master" ] || { echo 0; return; }
+  for p in "$master" $(pgrep -P "$master"); do sum=$((sum + $(cpu_ticks "$p"))); done
+  echo "$sum"
+}
+# A process stopped during a phase takes its ticks with it: they are added here first.
+GONE_APP=0 GONE_STORE=0
+app_ticks() {
+  local sum=$GONE_APP p
+  for p in ${inst1_PID:-} ${inst2_PID:-}; do sum=$((sum + $(cpu_ticks "$p"))); done
+  echo "$sum"
+}
+# ticks KIND: "app store emulator nginx busy" now.
+ticks() {
+  echo "$(app_ticks) $((GONE_STORE + $(store_ticks "$1"))) $(cpu_ticks "$emulator_PID") $(nginx_ticks) $(busy_ticks)"
+}
 
+# machine_every_10s PHASE: the 1-minute load average and how many compilers (rustc, cc,
+# ld: other people's builds) run, every 10 s while the phase runs.
+machine_every_10s() {
+  local t=0
+  while [ "$t" -le "$DURATION" ]; do
+    echo "$t $(cut -d' ' -f1 /proc/loadavg) $(pgrep -c -x 'rustc|cc1|cc1plus|ld|ld.lld|cc' || true)"
+    sleep 10
+    t=$((t + 10))
+  done >"$OUT/raw/$1.machine"
+}
+
+# run_phase PHASE STORE_URL TWO_INSTANCES STORE_KIND
 run_phase() {
-  local phase=$1 store=$2 two=$3
+  local phase=$1 store=$2 two=$3 kind=$4
   log "phase $phase"
-  inst1_PID="" inst2_PID=""
+  inst1_PID="" inst2_PID="" GONE_APP=0 GONE_STORE=0
   rm -f "$OUT/tmp/inst1.pid" "$OUT/tmp/inst2.pid"
   instance 1 "$P1" "$store" "$phase"
   if [ "$two" = 1 ]; then instance 2 "$P2" "$store" "$phase"; start_nginx "$P1" "$P2"; else start_nginx "$P1" "$P1"; fi
   log "signing in $SESSIONS sessions"
   python3 "$BENCH_DIR/bad_day.py" signins "$SITE" "$GISTDESK_TLS_CERT" "$SESSIONS" "$OUT/tmp/sessions.tsv" ||
     die "sign-ins failed"
-  curl -s --cacert "$GISTDESK_TLS_CERT" --resolve "$GISTDESK_HOST:$GISTDESK_HTTPS_PORT:$H" \
-    -H "Cookie: $(head -n1 "$OUT/tmp/sessions.tsv" | cut -f1)" "$SITE/gists" |
-    sed -n 's|.*<a class="title" href="/gists/\([^"]*\)".*|\1|p' | head -n 10 >"$OUT/tmp/gists.txt"
-  [ -s "$OUT/tmp/gists.txt" ] || die "no gist ids on the list page"
+  # The gists read: the first ten on the list when the run starts (the seed's), the same
+  # in every phase. Taken again per phase, they would be the one-line gists the previous
+  # phase created, far cheaper pages than the first phase's.
+  if [ ! -s "$OUT/tmp/gists.txt" ]; then
+    curl -s --cacert "$GISTDESK_TLS_CERT" --resolve "$GISTDESK_HOST:$GISTDESK_HTTPS_PORT:$H" \
+      -H "Cookie: $(head -n1 "$OUT/tmp/sessions.tsv" | cut -f1)" "$SITE/gists" |
+      sed -n 's|.*<a class="title" href="/gists/\([^"]*\)".*|\1|p' | head -n 10 >"$OUT/tmp/gists.txt"
+    [ -s "$OUT/tmp/gists.txt" ] || die "no gist ids on the list page"
+  fi
 
   rss_every_10s "$phase" &
-  local sampler=$! c0 s0 start_t end_t
-  c0="$(cpu_ticks "$inst1_PID") $( [ -n "$inst2_PID" ] && cpu_ticks "$inst2_PID" || echo 0)"
-  s0=$(store_cpu "$phase")
+  local sampler=$!
+  machine_every_10s "$phase" &
+  local machine=$!
+  local t0 t1 start_t end_t load0 load1
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  t0=$(ticks "$kind")
   start_t=$(date +%s.%N)
+  # wrk under time(1): its user and system CPU, timeout's waited-for child included.
   BAD_DAY_SESSIONS="$OUT/tmp/sessions.tsv" BAD_DAY_GISTS="$OUT/tmp/gists.txt" \
     BAD_DAY_HOST="$GISTDESK_HOST:$GISTDESK_HTTPS_PORT" BENCH_REPORT="$BENCH_DIR/wrk/report.lua" \
+    /usr/bin/time -f "%U %S" -o "$OUT/raw/$phase.wrk-times" \
     timeout $((DURATION + 60)) wrk --latency -t2 -c"$CONNS" -d"${DURATION}s" --timeout 15s \
     -s "$BENCH_DIR/wrk/bad_day.lua" "https://$H:$GISTDESK_HTTPS_PORT" >"$OUT/raw/$phase.wrk" 2>&1 &
   local wrk_pid=$!
   case "$phase" in
     instance_restart)
-      sleep $((DURATION / 3)); log "killing instance 1"; kill -KILL "$inst1_PID"
+      sleep $((DURATION / 3)); log "killing instance 1"
+      GONE_APP=$(cpu_ticks "$inst1_PID"); kill -KILL "$inst1_PID"
       sleep $((DURATION / 3)); log "starting instance 1 again"; instance 1 "$P1" "$store" "$phase-again" ;;
     redis_restart)
-      sleep $((DURATION / 3)); log "shutting Redis down (saving)"; redis-cli -p "$RPORT" shutdown save >/dev/null 2>&1 || true
+      sleep $((DURATION / 3)); log "shutting Redis down (saving)"
+      GONE_STORE=$(store_ticks redis)
+      redis-cli -p "$RPORT" shutdown save >/dev/null 2>&1 || true
       sleep $((DURATION / 3)); log "starting Redis again"; start_redis ;;
+    postgres_restart)
+      sleep $((DURATION / 3)); log "stopping PostgreSQL (fast)"
+      GONE_STORE=$(store_ticks postgres)
+      stop_postgres || log "pg_ctl stop exited non-zero"
+      sleep $((DURATION / 3)); log "starting PostgreSQL again"; start_postgres ;;
   esac
   wait "$wrk_pid" || log "wrk exited non-zero"
   end_t=$(date +%s.%N)
-  local c1 s1
-  c1="$(cpu_ticks "$inst1_PID") $( [ -n "$inst2_PID" ] && cpu_ticks "$inst2_PID" || echo 0)"
-  s1=$(store_cpu "$phase")
-  kill "$sampler" 2>/dev/null || true
+  t1=$(ticks "$kind")
+  load1=$(cut -d' ' -f1-3 /proc/loadavg)
+  kill "$sampler" "$machine" 2>/dev/null || true
   # nginx writes its buffered access log at exit, which stop_nginx waits for.
   stop_nginx
   local panics
-  panics=$(cat "$OUT/logs/$phase"*-instance-*.log | grep -c 'panicked' || true)
+  panics=$(cat "$OUT/logs/$phase"*-instance-*.log "$OUT/logs/emulator.log" | grep -c 'panicked' || true)
   python3 "$BENCH_DIR/bad_day.py" report "$OUT/logs/nginx-access.log" "$phase" "$start_t" "$end_t" |
-    python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-c0, c1 = [list(map(float, s.split())) for s in sys.argv[1:3]]
-tck = float(sys.argv[5]); n = max(r["requests"], 1)
-r["panics"] = int(sys.argv[3])
-r["app_cpu_ms_per_req"] = round(sum(b - a for a, b in zip(c0, c1)) / tck * 1000 / n, 3)
-r["store_cpu_ms_per_req"] = round((float(sys.argv[7]) - float(sys.argv[6])) / tck * 1000 / n, 3)
-rss = {}
-for line in open(sys.argv[4]):
-    parts = line.split()  # "t name" alone while an instance is down
-    if len(parts) == 3 and parts[2].isdigit():
-        rss.setdefault(parts[1], []).append((int(parts[0]), int(parts[2])))
-r["rss_kb"] = rss
-print(json.dumps(r))' "$c0" "$c1" "$panics" "$OUT/raw/$phase.rss" "$CLK_TCK" "$s0" "$s1" >>"$OUT/results.jsonl"
+    python3 "$BENCH_DIR/bad_day.py" finish "$phase" "$t0" "$t1" "$OUT/raw/$phase.wrk-times" "$CLK_TCK" \
+      "$(nproc)" "$panics" "$OUT/raw/$phase.rss" "$WARMUP" "$OUT/raw/$phase.machine" "$load0" "$load1" \
+      "$kind" >>"$OUT/results.jsonl"
   : >"$OUT/logs/nginx-access.log"
   stop_pid "$inst1_PID"
   [ -n "$inst2_PID" ] && stop_pid "$inst2_PID"
@@ -210,27 +298,14 @@ for phase in $PHASES; do
   case "$phase" in
     redis | instance_restart | redis_restart)
       [ -n "${redis_PID:-}" ] && kill -0 "$redis_PID" 2>/dev/null || start_redis
-      run_phase "$phase" "redis://$H:$RPORT" 1 ;;
-    postgres) run_phase postgres "$POSTGRES_URL" 1 ;;
-    sqlite) run_phase sqlite "sqlite://$OUT/tmp/data-1/sessions.db" 0 ;;
+      run_phase "$phase" "redis://$H:$RPORT" 1 redis ;;
+    postgres | postgres_restart)
+      [ -n "$(postmaster_pid)" ] || start_postgres
+      run_phase "$phase" "$POSTGRES_URL" 1 postgres ;;
+    sqlite) run_phase sqlite "sqlite://$OUT/tmp/data-1/sessions.db" 0 sqlite ;;
     *) die "unknown phase $phase" ;;
   esac
 done
-python3 - "$OUT/results.jsonl" >"$OUT/results.md" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print("| phase | requests | 500s | unmapped | panics | statuses | app CPU ms/req | store CPU ms/req | RSS first→last (MB) |")
-print("|---|---:|---:|---:|---:|---|---:|---:|---|")
-for r in rows:
-    rss = "; ".join(f"{k} {v[0][1]/1024:.0f}→{v[-1][1]/1024:.0f}" for k, v in r["rss_kb"].items() if v)
-    st = ", ".join(f"{k}×{v}" for k, v in r["statuses"].items())
-    print(f'| {r["phase"]} | {r["requests"]} | {r["status_500"]} | {r["unmapped"]} | {r["panics"]} | {st} | {r["app_cpu_ms_per_req"]} | {r["store_cpu_ms_per_req"]} | {rss} |')
-print()
-print("| phase | route | n | p50 ms | p99 ms | statuses |")
-print("|---|---|---:|---:|---:|---|")
-for r in rows:
-    for route, v in r["routes"].items():
-        st = ", ".join(f"{k}×{c}" for k, c in sorted(v["statuses"].items()))
-        print(f'| {r["phase"]} | {route} | {v["n"]} | {v["p50_ms"]} | {v["p99_ms"]} | {st} |')
-PY
+stop_postgres
+python3 "$BENCH_DIR/bad_day.py" markdown "$OUT/results.jsonl" >"$OUT/results.md"
 cat "$OUT/results.md"

@@ -5,6 +5,7 @@ import http.client
 import json
 import re
 import socket
+import statistics
 import ssl
 import sys
 import urllib.parse
@@ -115,6 +116,8 @@ def pct(values, p):
 def report(log, phase, start, end):
     """nginx lines 'msec status request_time "METHOD URI"' between start and end."""
     by_route, statuses, route_statuses = {}, {}, {}
+    # Statuses in each third of the run: before, during and after a restart's outage.
+    thirds = [{}, {}, {}]
     total = 0
     with open(log) as f:
         for line in f:
@@ -130,6 +133,8 @@ def report(log, phase, start, end):
             per = route_statuses.setdefault(route, {})
             per[str(status)] = per.get(str(status), 0) + 1
             statuses[status] = statuses.get(status, 0) + 1
+            third = thirds[min(2, int((t - start) / (end - start) * 3))]
+            third[str(status)] = third.get(str(status), 0) + 1
             total += 1
     unmapped = sum(c for s, c in statuses.items() if s not in MAPPED)
     out = {
@@ -139,6 +144,7 @@ def report(log, phase, start, end):
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "status_500": statuses.get(500, 0),
         "unmapped": unmapped,
+        "thirds": [dict(sorted(t.items())) for t in thirds],
         "routes": {
             r: {"n": len(v), "p50_ms": round(pct(v, 50), 1), "p99_ms": round(pct(v, 99), 1),
                 "statuses": route_statuses[r]}
@@ -148,8 +154,133 @@ def report(log, phase, start, end):
     print(json.dumps(out))
 
 
+def rss_verdicts(path, warmup):
+    """'t name pid kB' lines (every 10 s) into one entry per process: a restarted instance
+    is a new process. Its warm-up is the first `warmup` seconds of load it served. Growth
+    is the median RSS of its last minute against the median of the minute after warm-up:
+    single samples move by ±10% with the requests in flight at that instant, a leak moves
+    the median. The peak after warm-up is kept beside it."""
+    procs = {}
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 4 and parts[3].isdigit() and int(parts[3]) > 0:
+            procs.setdefault((parts[1], parts[2]), []).append((int(parts[0]), int(parts[3])))
+    out = []
+    for (name, pid), samples in procs.items():
+        first_t, last_t = samples[0][0], samples[-1][0]
+        warm = [kb for t, kb in samples if first_t + warmup <= t < first_t + warmup + 60]
+        end = [kb for t, kb in samples if t > last_t - 60]
+        entry = {"name": name, "pid": int(pid), "from_s": first_t, "to_s": last_t,
+                 "first_kb": samples[0][1], "samples": len(samples)}
+        # Both minutes must be whole and apart: at least warm-up + two minutes of samples.
+        if last_t - first_t < warmup + 120 - 10:
+            entry["verdict"] = "too short"
+        else:
+            base, last = statistics.median(warm), statistics.median(end)
+            peak = max(kb for t, kb in samples if t >= first_t + warmup)
+            entry.update(warm_kb=base, peak_kb=peak, last_kb=last,
+                         growth_pct=round((last - base) / base * 100, 1),
+                         peak_growth_pct=round((peak - base) / base * 100, 1))
+            entry["verdict"] = "met" if last < base * 1.10 else "missed"
+        out.append(entry)
+    return out
+
+
+def finish(phase, t0, t1, wrk_times, tck, ncpu, panics, rss, warmup, machine, load0, load1, kind):
+    """The per-route report (stdin) with CPU per request, RSS verdicts and the machine's
+    state added. t0/t1: 'app store emulator nginx busy' ticks at the start and the end."""
+    r = json.load(sys.stdin)
+    a, b = [list(map(float, s.split())) for s in (t0, t1)]
+    d = [y - x for x, y in zip(a, b)]
+    tck, ncpu, secs = float(tck), int(ncpu), r["secs"]
+    n = max(r["requests"], 1)
+    # time(1) -f "%U %S"; a line before it when the command exited non-zero.
+    wrk_s = sum(float(v) for v in open(wrk_times).read().split()[-2:])
+    ours_s = sum(d[:4]) / tck + wrk_s
+    busy_s = d[4] / tck
+    loads = [float(line.split()[1]) for line in open(machine) if len(line.split()) == 3]
+    compilers = [int(line.split()[2]) for line in open(machine) if len(line.split()) == 3]
+    r.update(
+        store=kind,
+        panics=int(panics),
+        rps=round(r["requests"] / secs, 1),
+        app_cpu_ms_per_req=round(d[0] / tck * 1000 / n, 3),
+        store_cpu_ms_per_req=None if kind == "sqlite" else round(d[1] / tck * 1000 / n, 3),
+        emulator_cpu_ms_per_req=round(d[2] / tck * 1000 / n, 3),
+        nginx_cpu_ms_per_req=round(d[3] / tck * 1000 / n, 3),
+        wrk_cpu_s=round(wrk_s, 1),
+        machine={
+            "cores": ncpu,
+            "busy_cores": round(busy_s / secs, 2),
+            "this_run_cores": round(ours_s / secs, 2),
+            "others_cores": round(max(busy_s - ours_s, 0) / secs, 2),
+            "load_start": load0, "load_end": load1,
+            "load1_min": min(loads, default=0), "load1_max": max(loads, default=0),
+            "compilers_mean": round(sum(compilers) / max(len(compilers), 1), 1),
+        },
+        rss=rss_verdicts(rss, int(warmup)),
+    )
+    print(json.dumps(r))
+
+
+NAMES = {
+    "redis": "two instances, Redis",
+    "instance_restart": "the same, instance 1 killed at 1/3, started at 2/3",
+    "redis_restart": "the same, Redis shut down at 1/3, started at 2/3",
+    "postgres": "two instances, PostgreSQL",
+    "postgres_restart": "the same, PostgreSQL stopped at 1/3, started at 2/3",
+    "sqlite": "one instance, SQLite",
+}
+
+
+def markdown(path):
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    mb = lambda kb: f"{kb / 1024:.0f}"  # noqa: E731
+    print("| phase | requests (req/s) | 500s | unmapped | panics | statuses | gistdesk CPU ms/req "
+          "| store CPU ms/req | machine: busy / this run / others (cores), load 1 min |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---|")
+    for r in rows:
+        st = ", ".join(f"{k}×{v:,}" for k, v in r["statuses"].items())
+        store = "in process" if r["store_cpu_ms_per_req"] is None else r["store_cpu_ms_per_req"]
+        m = r["machine"]
+        print(f'| {NAMES.get(r["phase"], r["phase"])} | {r["requests"]:,} ({r["rps"]}) | '
+              f'{r["status_500"]} | {r["unmapped"]} | {r["panics"]} | {st} | '
+              f'{r["app_cpu_ms_per_req"]} | {store} | {m["busy_cores"]} / {m["this_run_cores"]} / '
+              f'{m["others_cores"]}, {m["load1_min"]}–{m["load1_max"]} |')
+    print()
+    print("| phase | statuses, first third | second third | last third |")
+    print("|---|---|---|---|")
+    for r in rows:
+        cells = [", ".join(f"{k}×{v:,}" for k, v in t.items()) for t in r["thirds"]]
+        print(f'| {r["phase"]} | ' + " | ".join(cells) + " |")
+    print()
+    print("| phase | process | served (s) | RSS (MB): start → minute after warm-up → last minute "
+          "(medians); peak | growth (peak) | < 10% |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        for p in r["rss"]:
+            if p["verdict"] == "too short":
+                print(f'| {r["phase"]} | {p["name"]} (pid {p["pid"]}) | {p["from_s"]}–{p["to_s"]} | '
+                      f'{mb(p["first_kb"])} | — | too short to tell |')
+                continue
+            print(f'| {r["phase"]} | {p["name"]} (pid {p["pid"]}) | {p["from_s"]}–{p["to_s"]} | '
+                  f'{mb(p["first_kb"])} → {mb(p["warm_kb"])} → {mb(p["last_kb"])}; {mb(p["peak_kb"])} | '
+                  f'{p["growth_pct"]:+}% ({p["peak_growth_pct"]:+}%) | {p["verdict"]} |')
+    print()
+    print("| phase | route | n | p50 ms | p99 ms | statuses |")
+    print("|---|---|---:|---:|---:|---|")
+    for r in rows:
+        for route, v in r["routes"].items():
+            st = ", ".join(f"{k}×{c:,}" for k, c in sorted(v["statuses"].items()))
+            print(f'| {r["phase"]} | {route} | {v["n"]:,} | {v["p50_ms"]} | {v["p99_ms"]} | {st} |')
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "signins":
         signins(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == "report":
         report(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]))
+    elif sys.argv[1] == "finish":
+        finish(*sys.argv[2:15])
+    elif sys.argv[1] == "markdown":
+        markdown(sys.argv[2])

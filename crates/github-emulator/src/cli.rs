@@ -47,6 +47,10 @@ pub struct EmulatorArgs {
     /// Latency added to every response, in milliseconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub latency_ms: u64,
+    /// With it, each response's latency is drawn at random between --latency-ms and this
+    /// many milliseconds.
+    #[arg(long, value_name = "N")]
+    pub latency_max_ms: Option<u64>,
     /// Fraction (0–1) of API requests answered with 502 or 503.
     #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = parse_fraction)]
     pub fail_rate: f64,
@@ -57,6 +61,22 @@ pub struct EmulatorArgs {
     /// GitHub); raise it for benchmarks signing one user in from many connections.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub tokens_per_scopes: u32,
+}
+
+impl EmulatorArgs {
+    /// The latency range every response gets: `--latency-ms` alone is a fixed one.
+    fn latency_range(&self) -> Result<(Duration, Duration), String> {
+        let min = self.latency_ms;
+        match self.latency_max_ms {
+            Some(max) if max < min => Err(format!(
+                "--latency-max-ms {max} is below --latency-ms {min}"
+            )),
+            max => Ok((
+                Duration::from_millis(min),
+                Duration::from_millis(max.unwrap_or(min)),
+            )),
+        }
+    }
 }
 
 fn parse_app(s: &str) -> Result<OAuthAppSpec, String> {
@@ -87,13 +107,14 @@ pub async fn run(
         Some(path) => Seed::from_json_file(path)?,
         None => Seed::builtin(),
     };
+    let (latency_min, latency_max) = args.latency_range()?;
     let mut builder = Emulator::builder()
         .seed(seed)
         .bind(
             args.bind
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], args.port))),
         )
-        .latency(Duration::from_millis(args.latency_ms))
+        .latency_range(latency_min, latency_max)
         .fail_rate(args.fail_rate)
         .rate_limit(args.rate_limit)
         .tokens_per_scopes(args.tokens_per_scopes as usize);
@@ -153,6 +174,8 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::Parser;
 
     use super::EmulatorArgs;
@@ -172,6 +195,21 @@ mod tests {
         assert_eq!(cli.args.tokens_per_scopes, 100_000);
         assert!(Cli::try_parse_from(["emulator", "--tokens-per-scopes", "0"]).is_err());
         assert!(Cli::try_parse_from(["emulator", "--tokens-per-scopes", "many"]).is_err());
+    }
+
+    #[test]
+    fn latency_is_fixed_or_a_range_whose_maximum_is_not_below_its_minimum() {
+        let ms = Duration::from_millis;
+        let cli = Cli::try_parse_from(["emulator", "--latency-ms", "50"]).expect("a latency");
+        assert_eq!(cli.args.latency_range(), Ok((ms(50), ms(50))));
+        let cli = Cli::try_parse_from(["emulator", "--latency-max-ms", "100"]).expect("a range");
+        assert_eq!(cli.args.latency_range(), Ok((ms(0), ms(100))));
+        let cli = Cli::try_parse_from(["emulator", "--latency-ms", "20", "--latency-max-ms", "10"])
+            .expect("flags that parse");
+        assert_eq!(
+            cli.args.latency_range(),
+            Err("--latency-max-ms 10 is below --latency-ms 20".to_owned())
+        );
     }
 
     #[test]
