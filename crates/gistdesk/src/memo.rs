@@ -12,7 +12,35 @@ use std::time::Duration;
 use github_api::{Gist, GistComment, GistCommit, GistId, Page};
 
 /// Starred gist ids of one person.
-pub type StarredIds = Arc<HashSet<String>>;
+pub type StarredIds = Arc<Stars>;
+
+/// The gists one person starred, as far as they were read.
+#[derive(Debug, Default)]
+pub struct Stars {
+    ids: HashSet<String>,
+    /// Every page was read: a gist not in `ids` is not starred.
+    complete: bool,
+}
+
+impl Stars {
+    /// Whether gist `id` is among the stars read (a list page's star mark).
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Whether gist `id` is starred, if the stars read tell: `None` when it is not among
+    /// them and they were cut short (more than [`STARRED_MAX_PAGES`] pages, or a failed
+    /// read), so that only GitHub's own answer for that gist can tell.
+    pub fn knows(&self, id: &str) -> Option<bool> {
+        if self.ids.contains(id) {
+            Some(true)
+        } else if self.complete {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
 
 /// Starred gists are read in pages of GitHub's largest size…
 const STARRED_PER_PAGE: u8 = 100;
@@ -178,27 +206,31 @@ impl GithubMemo {
         }
         let ticket = self.stars.ticket();
         let gists = github.gists();
-        let mut ids = HashSet::new();
+        let mut stars = Stars::default();
         let mut number = 1;
         for _ in 0..STARRED_MAX_PAGES {
             match gists.starred_page(number, STARRED_PER_PAGE).await {
                 Ok(page) => {
-                    ids.extend(page.items.iter().map(|gist| gist.id.as_str().to_owned()));
+                    let ids = page.items.iter().map(|gist| gist.id.as_str().to_owned());
+                    stars.ids.extend(ids);
                     match page.next {
                         Some(next) if next > number => number = next,
-                        _ => break,
+                        _ => {
+                            stars.complete = true;
+                            break;
+                        }
                     }
                 }
                 Err(err) => {
                     // Nothing is remembered: the next page view asks again.
                     tracing::warn!(error = %err, "could not read starred gists");
-                    return Arc::new(ids);
+                    return Arc::new(stars);
                 }
             }
         }
-        let ids: StarredIds = Arc::new(ids);
-        self.stars.insert(user_id, Arc::clone(&ids), ticket);
-        ids
+        let stars: StarredIds = Arc::new(stars);
+        self.stars.insert(user_id, Arc::clone(&stars), ticket);
+        stars
     }
 
     /// One page of a person's list: remembered, or read from GitHub.
@@ -495,6 +527,23 @@ impl RevisionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stars_read_in_full_tell_both_ways_and_cut_short_only_what_they_hold() {
+        let ids: HashSet<String> = ["a".to_owned()].into();
+        let full = Stars {
+            ids: ids.clone(),
+            complete: true,
+        };
+        assert_eq!(full.knows("a"), Some(true));
+        assert_eq!(full.knows("b"), Some(false));
+        let cut = Stars {
+            ids,
+            complete: false,
+        };
+        assert_eq!(cut.knows("a"), Some(true));
+        assert_eq!(cut.knows("b"), None, "only GitHub can tell");
+    }
 
     #[test]
     fn entries_expire_and_are_forgotten_per_person() {

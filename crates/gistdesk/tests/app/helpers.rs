@@ -267,6 +267,29 @@ impl TestApp {
         field_value(&page, "csrf_token").expect("the page has a CSRF token")
     }
 
+    /// The rate-limit units `login` has used so far, as GitHub's `/rate_limit` (free)
+    /// tells them.
+    pub async fn units_used(&self, login: &str) -> u64 {
+        let token = self
+            .emulator
+            .control()
+            .issue_token(login, &["gist"])
+            .expect("the user exists");
+        let body: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}rate_limit", self.emulator.api_url()))
+            .bearer_auth(token)
+            .header("user-agent", "gistdesk-tests")
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+        body["resources"]["core"]["used"]
+            .as_u64()
+            .expect("core.used")
+    }
+
     /// Signs in through the whole flow, starting at `start`, and returns where it lands.
     pub async fn sign_in(&self, start: &str) -> String {
         let to_login = self.get(start).await;

@@ -165,6 +165,41 @@ async fn an_unchanged_anonymous_view_costs_no_rate_limit_unit() {
 }
 
 #[tokio::test]
+async fn an_unchanged_signed_in_view_costs_no_rate_limit_unit_and_shows_the_star() {
+    // No page memory: every view asks GitHub, conditionally.
+    let app = TestApp::builder()
+        .auto_approve("octocat")
+        .with_config(|c| c.page_memory = std::time::Duration::ZERO)
+        .spawn()
+        .await;
+    app.sign_in("/gists").await;
+    let id = gist_of(&app, "hubot", true, "Theirs").await;
+    let path = format!("/gists/{id}");
+    let starred = |page: &str| page.contains(&format!("action=\"/gists/{id}/unstar\""));
+
+    let (_, first) = text(&app, &app.client, &path).await;
+    assert!(!starred(&first), "not starred yet");
+    let before = app.units_used("octocat").await;
+    let (status, again) = text(&app, &app.client, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!starred(&again));
+    assert_eq!(
+        app.units_used("octocat").await - before,
+        0,
+        "the gist, its comments and the starred list all answer 304"
+    );
+
+    let r = app.post_with_csrf(&format!("{path}/star"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = text(&app, &app.client, &path).await;
+    assert!(starred(&page), "the star shows at once");
+    let before = app.units_used("octocat").await;
+    let (_, page) = text(&app, &app.client, &path).await;
+    assert!(starred(&page));
+    assert_eq!(app.units_used("octocat").await - before, 0);
+}
+
+#[tokio::test]
 async fn with_page_memory_a_burst_of_visitors_asks_github_once() {
     let app = TestApp::spawn().await;
     let id = gist_of(&app, "hubot", true, "Popular").await;

@@ -16,28 +16,6 @@ async fn create(app: &TestApp, fields: &[(&str, &str)]) -> String {
         .to_owned()
 }
 
-/// Octocat's rate-limit units used so far, as GitHub's `/rate_limit` (free) tells them.
-async fn units_used(app: &TestApp) -> u64 {
-    let token = app
-        .emulator
-        .control()
-        .issue_token("octocat", &["gist"])
-        .expect("octocat exists");
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}rate_limit", app.emulator.api_url()))
-        .bearer_auth(token)
-        .header("user-agent", "gistdesk-tests")
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
-    body["resources"]["core"]["used"]
-        .as_u64()
-        .expect("core.used")
-}
-
 /// The search page for `q`, once the first build of the index is over: until then the
 /// page says so and asks to be reloaded (a `Refresh` header), which this does.
 async fn search(app: &TestApp, q: &str) -> String {
@@ -178,13 +156,13 @@ async fn a_change_made_here_is_found_at_once_and_one_made_elsewhere_after_a_refr
         let response = app.post_with_csrf(&path, &[("return_to", "/gists")]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     }
-    let before = units_used(&app).await;
+    let before = app.units_used("octocat").await;
     assert!(
         search(&app, "charlie")
             .await
             .contains(&format!("/gists/{elsewhere}#file-c-txt-L1"))
     );
-    let spent = units_used(&app).await - before;
+    let spent = app.units_used("octocat").await - before;
     assert!(
         (1..=2).contains(&spent),
         "{spent} units: one per changed list page"
@@ -206,12 +184,12 @@ async fn with_no_page_memory_every_search_refreshes_and_an_unchanged_account_cos
     assert!(search(&app, "alpha").await.contains("<mark>alpha</mark>"));
 
     // Every search now starts a refresh in the background: nothing changed, no unit.
-    let before = units_used(&app).await;
+    let before = app.units_used("octocat").await;
     for _ in 0..5 {
         assert!(search(&app, "alpha").await.contains("<mark>alpha</mark>"));
     }
     assert_eq!(
-        units_used(&app).await,
+        app.units_used("octocat").await,
         before,
         "an unchanged account costs 0 units"
     );
@@ -334,7 +312,7 @@ async fn a_fork_shows_under_forked_and_is_fork_and_an_unchanged_account_still_co
 
     // Whether a gist is a fork is learnt once: refreshes of an unchanged account, for
     // searches and for the filter, cost no rate-limit unit.
-    let before = units_used(&app).await;
+    let before = app.units_used("octocat").await;
     for _ in 0..3 {
         assert!(search(&app, "forkable is:fork").await.contains(&fork));
         assert!(
@@ -347,7 +325,7 @@ async fn a_fork_shows_under_forked_and_is_fork_and_an_unchanged_account_still_co
         );
     }
     assert_eq!(
-        units_used(&app).await,
+        app.units_used("octocat").await,
         before,
         "an unchanged account costs 0 units"
     );

@@ -178,17 +178,24 @@ pub(crate) async fn gist_page(
 ) -> Result<Response, AppError> {
     let github = viewer.github(state)?;
     let (gist, starred, comments) = match &viewer.me {
-        Some(_) => {
+        Some(me) => {
             let gists = github.gists();
-            let (gist, starred, comments) = tokio::join!(
+            // The star comes from the person's starred list, which conditional requests
+            // keep current for nothing; GitHub's per-gist check (`GET /gists/{id}/star`)
+            // has no ETag and costs a unit each time, so it is asked only when the list
+            // cannot tell.
+            let (gist, stars, comments) = tokio::join!(
                 gists.get(id),
-                gists.is_starred(id),
+                state.memo().starred_ids(me.user_id(), &github),
                 crate::memo::all_comments(id, &github)
             );
-            let starred = starred.unwrap_or_else(|err| {
-                tracing::warn!(error = %err, "could not read the star; showing it as not starred");
-                false
-            });
+            let starred = match stars.knows(id.as_str()) {
+                Some(starred) => starred,
+                None => gists.is_starred(id).await.unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "could not read the star; showing it as not starred");
+                    false
+                }),
+            };
             (Arc::new(gist?), starred, Arc::new(comments?))
         }
         None => {
