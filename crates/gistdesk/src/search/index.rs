@@ -251,15 +251,21 @@ impl Index {
     /// Runs `query`: at most `limit` files, best match first (newest first for a query
     /// of qualifiers only), each with up to [`LINES_PER_FILE`] matching lines.
     pub async fn search(&self, query: &Query, limit: usize) -> Result<Results, SearchError> {
-        let mut sql = String::from(
-            "SELECT g.id, g.description, g.public, g.owner, g.mine, g.starred, g.updated_at, \
-             f.name, f.language, docs.content \
-             FROM files f JOIN gists g ON g.id = f.gist_id JOIN docs ON docs.rowid = f.doc WHERE 1",
-        );
-        let mut binds: Vec<Bind> = Vec::new();
+        // The files are chosen and ordered first, by their ids and sort keys only; the
+        // text of just the `limit` chosen ones is read after. Selected together, every
+        // matching file's full text would be copied into SQLite's sorter (a common word
+        // matches nearly every file) before all but `limit` of them were thrown away.
         let expression = query.match_expression();
+        let mut sql = String::from(if expression.is_some() {
+            "SELECT f.rowid AS file, rank AS score, g.updated_at AS updated \
+             FROM files f JOIN gists g ON g.id = f.gist_id JOIN docs ON docs.rowid = f.doc \
+             WHERE docs MATCH ?"
+        } else {
+            "SELECT f.rowid AS file, 0 AS score, g.updated_at AS updated \
+             FROM files f JOIN gists g ON g.id = f.gist_id WHERE 1"
+        });
+        let mut binds: Vec<Bind> = Vec::new();
         if let Some(expression) = &expression {
-            sql.push_str(" AND docs MATCH ?");
             binds.push(Bind::Text(expression.clone()));
         }
         if !query.languages.is_empty() {
@@ -293,12 +299,15 @@ impl Index {
         if query.fork {
             sql.push_str(" AND g.fork = 1");
         }
-        sql.push_str(if expression.is_some() {
-            " ORDER BY rank, g.updated_at DESC LIMIT ?"
-        } else {
-            " ORDER BY g.updated_at DESC, f.name LIMIT ?"
-        });
+        sql.push_str(" ORDER BY score, updated DESC, f.name LIMIT ?");
         binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1));
+        let sql = format!(
+            "SELECT g.id, g.description, g.public, g.owner, g.mine, g.starred, g.updated_at, \
+             f.name, f.language, docs.content \
+             FROM ({sql}) AS top JOIN files f ON f.rowid = top.file \
+             JOIN gists g ON g.id = f.gist_id JOIN docs ON docs.rowid = f.doc \
+             ORDER BY top.score, top.updated DESC, f.name"
+        );
 
         type Row = (
             String,
