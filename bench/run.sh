@@ -9,7 +9,10 @@
 # Knobs (environment): RUNS (3), DURATION seconds per wrk run (5), CONNS (64),
 # WRK_THREADS (2), LATENCIES ("0 50", ms added by the emulator), SECTIONS, OUT (results
 # folder), SKIP_SETUP=1 (no install/build), PEER_DIR, PEER_VENV, GISTDESK_NOAPI_PATH
-# (signed-in page that calls no GitHub API, default /account), EXTRA_GISTS (10000).
+# (signed-in page that calls no GitHub API, default /account), EXTRA_GISTS (10000),
+# EMULATOR for the emulator section: `gistdesk` (`gistdesk emulator`, the default; it
+# shares gistdesk's allocator, mimalloc) or `github-emulator` (the emulator's own binary,
+# with the system allocator).
 # Results: $OUT/results.jsonl (every run), $OUT/results.md (medians), $OUT/raw, $OUT/logs.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +29,12 @@ PEER_DIR=${PEER_DIR:-$REPO/../shared/peers/tornado_seed}
 PEER_VENV=${PEER_VENV:-$HOME/.cache/tornado-peer}
 NOAPI_PATH=${GISTDESK_NOAPI_PATH:-/account}
 EXTRA_GISTS=${EXTRA_GISTS:-10000}
+EMULATOR=${EMULATOR:-gistdesk}
+case $EMULATOR in
+    gistdesk) EMULATOR_CMD=("$BIN/gistdesk" emulator) ;;
+    github-emulator) EMULATOR_CMD=("$BIN/github-emulator") ;;
+    *) echo "EMULATOR is gistdesk or github-emulator, not '$EMULATOR'" >&2; exit 2 ;;
+esac
 # Sign-ins in flight through an application. GitHub (and the emulator) keep at most 10
 # tokens per user, app and scopes and revoke the oldest: with more than ~10 sign-ins of
 # the one auto-approved user in flight, a token can be revoked before the application's
@@ -55,6 +64,7 @@ command -v wrk >/dev/null || die "wrk is missing (run bench/setup.sh)"
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) (binaries built at $(cat "$BIN/COMMIT" 2>/dev/null))"
+    echo "emulator: ${EMULATOR_CMD[*]}"
     echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)"
     echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
     echo "kernel: $(uname -r)"
@@ -79,7 +89,7 @@ PEER_COOKIE_SECRET=bench-peer-cookie-secret-0123456789abcdef
 # start_emulator NAME PORT FLAGS...
 start_emulator() {
     local name=$1 port=$2; shift 2
-    start "$name" "$OUT/logs/$name.log" "$BIN/gistdesk" emulator --port "$port" \
+    start "$name" "$OUT/logs/$name.log" "${EMULATOR_CMD[@]}" --port "$port" \
         --auto-approve octocat "$@"
     wait_http "http://$H:$port/api/v3/" 60 || die "$name did not start (see $OUT/logs/$name.log)"
 }

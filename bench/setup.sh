@@ -31,9 +31,9 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     touch "$REPO"/crates/*/src/lib.rs "$REPO/crates/gistdesk/src/main.rs" \
         "$BENCH_DIR/hello-axum/src/main.rs" "$BENCH_DIR/loadgen/src/main.rs" \
         "$BENCH_DIR/client-cpu/src/main.rs"
-    (cd "$REPO" && cargo build --release -p gistdesk -p hello-axum -p gistdesk-loadgen -p gistdesk-client-cpu)
+    (cd "$REPO" && cargo build --release -p gistdesk -p github-emulator -p hello-axum -p gistdesk-loadgen -p gistdesk-client-cpu)
     mkdir -p "$BENCH_BIN"
-    for b in gistdesk hello-axum gistdesk-loadgen gistdesk-client-cpu; do
+    for b in gistdesk github-emulator hello-axum gistdesk-loadgen gistdesk-client-cpu; do
         cp -f "$CARGO_TARGET_DIR/release/$b" "$BENCH_BIN/$b"
     done
     git -C "$REPO" rev-parse --short HEAD >"$BENCH_BIN/COMMIT"

@@ -262,6 +262,17 @@ pub struct Word {
 /// The words of a text as the index splits it (SQLite FTS5's `unicode61` tokenizer):
 /// runs of letters and digits; everything else separates them.
 pub fn words(text: &str) -> impl Iterator<Item = Word> + '_ {
+    word_bounds(text).map(|(start, end)| Word {
+        start,
+        end,
+        text: text[start..end].to_lowercase(),
+    })
+}
+
+/// Where the words of `text` are (as [`words`] splits it), as byte ranges, without
+/// lower-casing them: a search's matching lines look through whole files, and most of
+/// their words are compared once and thrown away.
+pub(crate) fn word_bounds(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut rest = text.char_indices().peekable();
     std::iter::from_fn(move || {
         let (start, _) = loop {
@@ -278,17 +289,36 @@ pub fn words(text: &str) -> impl Iterator<Item = Word> + '_ {
             }
             rest.next();
         }
-        Some(Word {
-            start,
-            end,
-            text: text[start..end].to_lowercase(),
-        })
+        Some((start, end))
     })
+}
+
+/// Whether `word` lower-cased is `lower` (already lower case), as [`words`] compares
+/// them; ASCII words are compared in place.
+pub(crate) fn is_lowercase_of(word: &str, lower: &str) -> bool {
+    if word.is_ascii() {
+        word.len() == lower.len() && word.eq_ignore_ascii_case(lower)
+    } else {
+        word.to_lowercase() == lower
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_compare_lower_cased_in_place_or_not() {
+        assert!(is_lowercase_of("Tokio", "tokio"));
+        assert!(!is_lowercase_of("Tokio", "toki"));
+        assert!(is_lowercase_of("ÄRGER", "ärger"));
+        assert!(!is_lowercase_of("ÄRGER", "arger"));
+        let text = "Ärger, tokio::Spawn";
+        let bounds: Vec<_> = word_bounds(text).collect();
+        let lowered: Vec<_> = words(text).map(|w| (w.start, w.end)).collect();
+        assert_eq!(bounds, lowered);
+        assert_eq!(&text[bounds[0].0..bounds[0].1], "Ärger");
+    }
 
     fn word(w: &str) -> Term {
         Term::Word(w.to_owned())

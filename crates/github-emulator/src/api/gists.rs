@@ -343,7 +343,7 @@ pub(crate) async fn update(
         .get(&id)
         .filter(|g| g.owner == user)
         .ok_or_else(ApiError::not_found)?;
-    let mut files = g.files.clone();
+    let mut files = BTreeMap::clone(&g.files);
     let (mut additions, mut deletions) = (0u64, 0u64);
     for (name, change) in &changes {
         match change {
@@ -401,7 +401,7 @@ pub(crate) async fn update(
     let files_changed = files.len() != g.files.len()
         || files
             .iter()
-            .zip(&g.files)
+            .zip(g.files.iter())
             .any(|((a, fa), (b, fb))| a != b || fa.revision != fb.revision);
     if files_changed {
         db.commit_files(&id, user, files, (additions, deletions), now);

@@ -81,6 +81,11 @@ impl GistFile {
     }
 }
 
+/// A gist's files at one revision, by name. One map is shared by a gist and its newest
+/// revision, and by a fork and the revisions it copied: a gist's data is counted once
+/// however many places name it (10,000 gists are a memory budget, not a rare case).
+pub(crate) type Files = Arc<BTreeMap<String, GistFile>>;
+
 /// One entry of a gist's history: who committed it, and the files as they were then
 /// (contents are shared with the other revisions, so a snapshot costs its map only).
 #[derive(Debug, Clone)]
@@ -91,7 +96,7 @@ pub(crate) struct Revision {
     pub(crate) committed_at: OffsetDateTime,
     pub(crate) additions: u64,
     pub(crate) deletions: u64,
-    pub(crate) files: BTreeMap<String, GistFile>,
+    pub(crate) files: Files,
 }
 
 /// A comment on a gist.
@@ -115,7 +120,8 @@ pub(crate) struct Gist {
     pub(crate) public: bool,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) updated_at: OffsetDateTime,
-    pub(crate) files: BTreeMap<String, GistFile>,
+    /// The same map as the newest revision's.
+    pub(crate) files: Files,
     /// Newest first, as GitHub lists it.
     pub(crate) history: Vec<Revision>,
     pub(crate) stargazers: HashSet<u64>,

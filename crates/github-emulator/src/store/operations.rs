@@ -68,6 +68,7 @@ impl Db {
             created_at,
             updated_at,
         } = new;
+        let files = Arc::new(files);
         let additions = files
             .values()
             .map(|f| f.content.lines().count() as u64)
@@ -86,7 +87,7 @@ impl Db {
                 committed_at: updated_at,
                 additions,
                 deletions: 0,
-                files: files.clone(),
+                files: Arc::clone(&files),
             }],
             files,
             stargazers: HashSet::new(),
@@ -117,6 +118,7 @@ impl Db {
             return;
         };
         let version = revision_id(id, g.history.len(), now);
+        let files = Arc::new(files);
         g.history.insert(
             0,
             Revision {
@@ -125,7 +127,7 @@ impl Db {
                 committed_at: now,
                 additions,
                 deletions,
-                files: files.clone(),
+                files: Arc::clone(&files),
             },
         );
         g.files = files;

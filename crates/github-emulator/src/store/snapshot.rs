@@ -434,14 +434,18 @@ impl Snapshot {
                     committed_at: r.committed_at,
                     additions: r.additions,
                     deletions: r.deletions,
-                    files: r
-                        .files
-                        .into_iter()
-                        .map(|(k, f)| (k, gist_file(f)))
-                        .collect(),
+                    files: Arc::new(
+                        r.files
+                            .into_iter()
+                            .map(|(k, f)| (k, gist_file(f)))
+                            .collect(),
+                    ),
                 })
                 .collect();
-            let files = history.first().map(|r| r.files.clone()).unwrap_or_default();
+            let files = history
+                .first()
+                .map(|r| Arc::clone(&r.files))
+                .unwrap_or_default();
             db.gists.insert(
                 g.id.clone(),
                 Arc::new(Gist {
