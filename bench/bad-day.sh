@@ -15,7 +15,10 @@
 # from nginx's log (what people saw), RSS of each instance every 10 s with the growth
 # after WARMUP seconds judged against 10%, CPU of each instance and of the store, the
 # machine's other load, panics in the logs. Results: $OUT/results.jsonl, $OUT/results.md.
-# Knobs: DURATION (300), CONNS (64), SESSIONS (2000), WARMUP (60), PHASES, OUT,
+# After the load, each instance's RSS is read again every 10 s for REST seconds with no
+# request (RSS at rest: memory that is the allocator's cache comes back, a leak does not),
+# into $OUT/raw/PHASE.rest and one "rest" line of results.jsonl.
+# Knobs: DURATION (300), CONNS (64), SESSIONS (2000), WARMUP (60), REST (60), PHASES, OUT,
 # GISTDESK_BIN (default: the release build).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +27,7 @@ DURATION=${DURATION:-300}
 CONNS=${CONNS:-64}
 SESSIONS=${SESSIONS:-2000}
 WARMUP=${WARMUP:-60}
+REST=${REST:-60}
 PHASES=${PHASES:-"redis instance_restart redis_restart postgres postgres_restart sqlite"}
 BIN=${GISTDESK_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/gistdesk-target}/release/gistdesk}
 OUT=${OUT:-/tmp/gistdesk-bench/bad-day-$(date +%Y%m%d-%H%M%S)}
@@ -175,6 +179,43 @@ rss_every_10s() {
   done >"$OUT/raw/$phase.rss"
 }
 
+# rss_at_rest PHASE: after the load, "seconds name pid kB" every 10 s for REST seconds with
+# no request, and a results line with the first and last reading of each instance.
+rss_at_rest() {
+  local phase=$1 t=0 pid
+  while [ "$t" -le "$REST" ]; do
+    for name in inst1 inst2; do
+      pid=$(cat "$OUT/tmp/$name.pid" 2>/dev/null || true)
+      [ -n "$pid" ] && echo "$t $name $pid $(rss_kb "$pid" VmRSS)"
+    done
+    [ "$t" -lt "$REST" ] && sleep 10
+    t=$((t + 10))
+  done >"$OUT/raw/$phase.rest"
+  python3 - "$phase" "$OUT/raw/$phase.rest" "$OUT/raw/$phase.rss" >>"$OUT/results.jsonl" <<'PY'
+import json, sys
+phase, rest, load = sys.argv[1:4]
+def readings(path):
+    out = {}
+    for line in open(path):
+        t, name, pid, kb = line.split()
+        out.setdefault(name, []).append((int(t), int(kb)))
+    return out
+rest_r, load_r = readings(rest), readings(load)
+instances = {}
+for name, values in rest_r.items():
+    during = [kb for _, kb in load_r.get(name, [])]
+    instances[name] = {
+        "highest_under_load_kb": max(during) if during else None,
+        "last_under_load_kb": during[-1] if during else None,
+        "rest_first_kb": values[0][1],
+        "rest_last_kb": values[-1][1],
+        "rest_seconds": values[-1][0],
+    }
+print(json.dumps({"phase": phase, "kind": "rest", "instances": instances}))
+PY
+  log "RSS at rest after $phase: $(tail -n1 "$OUT/results.jsonl")"
+}
+
 # store_ticks KIND: CPU ticks of the store's processes alive now (redis, postgres; 0 for
 # sqlite, which runs inside the instance). PostgreSQL's backends come and go: the
 # postmaster's own ticks, those of the children it has reaped (cutime, cstime) and those
@@ -280,7 +321,7 @@ run_phase() {
   t1=$(ticks "$kind")
   load1=$(cut -d' ' -f1-3 /proc/loadavg)
   kill "$sampler" "$machine" 2>/dev/null || true
-  # nginx writes its buffered access log at exit, which stop_nginx waits for.
+  rss_at_rest "$phase"
   stop_nginx
   local panics
   panics=$(cat "$OUT/logs/$phase"*-instance-*.log "$OUT/logs/emulator.log" | grep -c 'panicked' || true)

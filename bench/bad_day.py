@@ -234,7 +234,9 @@ NAMES = {
 
 
 def markdown(path):
-    rows = [json.loads(line) for line in open(path) if line.strip()]
+    every = [json.loads(line) for line in open(path) if line.strip()]
+    rows = [r for r in every if r.get("kind") != "rest"]
+    rests = [r for r in every if r.get("kind") == "rest"]
     mb = lambda kb: f"{kb / 1024:.0f}"  # noqa: E731
     print("| phase | requests (req/s) | 500s | unmapped | panics | statuses | gistdesk CPU ms/req "
           "| store CPU ms/req | machine: busy / this run / others (cores), load 1 min |")
@@ -267,6 +269,17 @@ def markdown(path):
                   f'{mb(p["first_kb"])} → {mb(p["warm_kb"])} → {mb(p["last_kb"])}; {mb(p["peak_kb"])} | '
                   f'{p["growth_pct"]:+}% ({p["peak_growth_pct"]:+}%) | {p["verdict"]} |')
     print()
+    if rests:
+        print("| phase | process | RSS (MB): last reading under load; highest | at rest: first → "
+              "last reading (seconds after the load) |")
+        print("|---|---|---|---|")
+        for r in rests:
+            for name, v in sorted(r["instances"].items()):
+                under = (f'{mb(v["last_under_load_kb"])}; {mb(v["highest_under_load_kb"])}'
+                         if v["last_under_load_kb"] is not None else "—")
+                print(f'| {r["phase"]} | {name} | {under} | {mb(v["rest_first_kb"])} → '
+                      f'{mb(v["rest_last_kb"])} ({v["rest_seconds"]} s) |')
+        print()
     print("| phase | route | n | p50 ms | p99 ms | statuses |")
     print("|---|---|---:|---:|---:|---|")
     for r in rows:
