@@ -56,7 +56,12 @@ pub const WHOLE_MAX_PAGES: u32 = 30;
 /// and bursts, short enough that changes made elsewhere (on github.com, through
 /// another instance) show up soon. `PAGE_MEMORY` sets it; zero turns it off.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(10);
-const MAX_ENTRIES: u64 = 10_000;
+/// What each memory keeps at most, by the size of its answers as GitHub sent them (JSON):
+/// a count of entries alone would let 10,000 gists with their files, or 10,000 people's
+/// list pages, hold gigabytes.
+const MAX_BYTES: u64 = 16 * 1024 * 1024;
+/// The least an entry weighs, so that tiny entries are bounded in number too (16,384).
+const MIN_WEIGHT: u64 = 1024;
 
 /// Which list a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,7 +73,7 @@ pub enum ListKind {
 }
 
 /// Values kept for a while, keyed with the person's user id first: the least recently
-/// used leave first when `MAX_ENTRIES` are kept.
+/// used leave first when the entries weigh [`MAX_BYTES`] (see [`Weigh`]).
 ///
 /// A fetch that began before the person changed something may finish after
 /// [`forget_user`](Self::forget_user) and would then keep the answer from before the
@@ -93,11 +98,18 @@ impl<K, V> std::fmt::Debug for Memo<K, V> {
 impl<K, V> Memo<K, V>
 where
     K: Eq + Hash + UserKey + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    V: Clone + Weigh + Send + Sync + 'static,
 {
     fn new(ttl: Duration) -> Self {
+        Self::with_capacity(ttl, MAX_BYTES)
+    }
+
+    fn with_capacity(ttl: Duration, max_bytes: u64) -> Self {
         let mut entries = moka::sync::Cache::builder()
-            .max_capacity(MAX_ENTRIES)
+            .max_capacity(max_bytes)
+            .weigher(|_key: &K, value: &V| {
+                u32::try_from(value.weight().max(MIN_WEIGHT)).unwrap_or(u32::MAX)
+            })
             .eviction_policy(moka::policy::EvictionPolicy::lru());
         if !ttl.is_zero() {
             entries = entries.time_to_live(ttl);
@@ -143,6 +155,74 @@ where
                 }
             }
         }
+    }
+}
+
+/// How much an answer weighs: the size of the JSON GitHub sent for it, counted by
+/// writing it out again (done once per answer, after the call to GitHub it follows).
+/// Parsed, an answer takes about as much memory again as its JSON.
+trait Weigh {
+    fn weight(&self) -> u64;
+}
+
+/// Counts bytes written, keeping none.
+#[derive(Default)]
+struct ByteCount(u64);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn json_bytes<T: serde::Serialize + ?Sized>(value: &T) -> u64 {
+    let mut count = ByteCount::default();
+    // Writing into a counter cannot fail; a value that cannot be written weighs the least.
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => MIN_WEIGHT,
+    }
+}
+
+impl Weigh for Arc<Gist> {
+    fn weight(&self) -> u64 {
+        json_bytes(&**self)
+    }
+}
+
+impl Weigh for Arc<Page<Gist>> {
+    fn weight(&self) -> u64 {
+        json_bytes(&self.items)
+    }
+}
+
+impl Weigh for Arc<Page<GistCommit>> {
+    fn weight(&self) -> u64 {
+        json_bytes(&self.items)
+    }
+}
+
+impl Weigh for Arc<Vec<GistComment>> {
+    fn weight(&self) -> u64 {
+        json_bytes(&**self)
+    }
+}
+
+impl Weigh for Arc<Whole> {
+    fn weight(&self) -> u64 {
+        json_bytes(&self.gists)
+    }
+}
+
+impl Weigh for StarredIds {
+    fn weight(&self) -> u64 {
+        // An id and its place in the set.
+        self.ids.len() as u64 * 64
     }
 }
 
@@ -456,7 +536,7 @@ impl PublicMemo {
 }
 
 /// The remembered value of `key`, or `fetch`'s answer (then remembered).
-async fn remembered<V: Clone + Send + Sync + 'static, F>(
+async fn remembered<V: Clone + Weigh + Send + Sync + 'static, F>(
     memo: &Memo<PublicKey, V>,
     key: PublicKey,
     fetch: impl FnOnce() -> F,
@@ -527,6 +607,48 @@ impl RevisionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A test value weighs what it says.
+    impl Weigh for u32 {
+        fn weight(&self) -> u64 {
+            u64::from(*self)
+        }
+    }
+
+    #[test]
+    fn what_is_kept_weighs_at_most_the_capacity() {
+        let memo: Memo<(u64, ListKind, u32), u32> =
+            Memo::with_capacity(Duration::from_secs(60), 10 * MIN_WEIGHT);
+        for page in 0..20 {
+            memo.insert((1, ListKind::Mine, page), 1, memo.ticket());
+        }
+        let kept = (0..20)
+            .filter(|page| memo.get(&(1, ListKind::Mine, *page)).is_some())
+            .count();
+        assert_eq!(kept, 10, "twenty entries of the least weight, room for ten");
+        // One answer as heavy as eight small ones makes room for itself.
+        let heavy = u32::try_from(8 * MIN_WEIGHT).expect("small");
+        memo.insert((2, ListKind::Mine, 1), heavy, memo.ticket());
+        assert_eq!(memo.get(&(2, ListKind::Mine, 1)), Some(heavy));
+        let kept = (0..20)
+            .filter(|page| memo.get(&(1, ListKind::Mine, *page)).is_some())
+            .count();
+        assert_eq!(kept, 2);
+        // One heavier than everything is not kept at all.
+        memo.insert((3, ListKind::Mine, 1), heavy * 2, memo.ticket());
+        assert_eq!(memo.get(&(3, ListKind::Mine, 1)), None);
+    }
+
+    #[test]
+    fn an_answer_weighs_its_json() {
+        let comments: Arc<Vec<GistComment>> = Arc::new(Vec::new());
+        assert_eq!(comments.weight(), 2, "[]");
+        let stars: StarredIds = Arc::new(Stars {
+            ids: ["a".to_owned(), "b".to_owned()].into(),
+            complete: true,
+        });
+        assert_eq!(stars.weight(), 128);
+    }
 
     #[test]
     fn stars_read_in_full_tell_both_ways_and_cut_short_only_what_they_hold() {
