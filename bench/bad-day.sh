@@ -165,32 +165,28 @@ instance() {
   wait_http "http://$H:$2/readyz" 60 || die "instance $1 did not start"
 }
 
-# rss_every_10s PHASE: "seconds name pid kB" lines while the phase runs (bounded by
-# DURATION); a restarted instance shows as a new pid under the same name.
-rss_every_10s() {
-  local phase=$1 t=0 pid
-  while [ "$t" -le "$DURATION" ]; do
+# rss_readings SECONDS FILE: "seconds name pid kB" lines every 10 s for SECONDS into FILE;
+# a restarted instance shows as a new pid under the same name.
+rss_readings() {
+  local seconds=$1 file=$2 t=0 pid
+  while [ "$t" -le "$seconds" ]; do
     for name in inst1 inst2; do
       pid=$(cat "$OUT/tmp/$name.pid" 2>/dev/null || true)
       [ -n "$pid" ] && echo "$t $name $pid $(rss_kb "$pid" VmRSS)"
     done
-    sleep 10
+    [ "$t" -lt "$seconds" ] && sleep 10
     t=$((t + 10))
-  done >"$OUT/raw/$phase.rss"
+  done >"$file"
 }
+
+# rss_every_10s PHASE: RSS readings while the phase runs (bounded by DURATION).
+rss_every_10s() { rss_readings "$DURATION" "$OUT/raw/$1.rss"; }
 
 # rss_at_rest PHASE: after the load, "seconds name pid kB" every 10 s for REST seconds with
 # no request, and a results line with the first and last reading of each instance.
 rss_at_rest() {
-  local phase=$1 t=0 pid
-  while [ "$t" -le "$REST" ]; do
-    for name in inst1 inst2; do
-      pid=$(cat "$OUT/tmp/$name.pid" 2>/dev/null || true)
-      [ -n "$pid" ] && echo "$t $name $pid $(rss_kb "$pid" VmRSS)"
-    done
-    [ "$t" -lt "$REST" ] && sleep 10
-    t=$((t + 10))
-  done >"$OUT/raw/$phase.rest"
+  local phase=$1
+  rss_readings "$REST" "$OUT/raw/$phase.rest"
   python3 - "$phase" "$OUT/raw/$phase.rest" "$OUT/raw/$phase.rss" >>"$OUT/results.jsonl" <<'PY'
 import json, sys
 phase, rest, load = sys.argv[1:4]
