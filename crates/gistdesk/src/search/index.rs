@@ -67,7 +67,7 @@ const SCHEMA: &[&str] = &[
 ];
 
 /// How much of an index file searches read through a memory map (address space, not
-/// memory: an index of 1,000 gists and 20 MB of text is about 35 MB).
+/// memory). A larger index is mapped up to this size and read with read calls past it.
 const MMAP_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Matching lines shown per file.

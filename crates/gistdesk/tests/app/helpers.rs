@@ -270,24 +270,7 @@ impl TestApp {
     /// The rate-limit units `login` has used so far, as GitHub's `/rate_limit` (free)
     /// tells them.
     pub async fn units_used(&self, login: &str) -> u64 {
-        let token = self
-            .emulator
-            .control()
-            .issue_token(login, &["gist"])
-            .expect("the user exists");
-        let body: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}rate_limit", self.emulator.api_url()))
-            .bearer_auth(token)
-            .header("user-agent", "gistdesk-tests")
-            .send()
-            .await
-            .expect("answers")
-            .json()
-            .await
-            .expect("JSON");
-        body["resources"]["core"]["used"]
-            .as_u64()
-            .expect("core.used")
+        crate::units::units_used(&self.emulator, login).await
     }
 
     /// Signs in through the whole flow, starting at `start`, and returns where it lands.

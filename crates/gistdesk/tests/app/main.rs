@@ -17,4 +17,6 @@ mod rendering;
 mod search;
 mod security;
 mod sign_in;
+#[path = "../support/units.rs"]
+mod units;
 mod writing;

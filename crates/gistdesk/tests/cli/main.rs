@@ -6,6 +6,8 @@
 
 #[cfg(unix)]
 mod pty;
+#[path = "../support/units.rs"]
+mod units;
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -1643,25 +1645,9 @@ async fn completions_and_manual_pages() {
     assert_eq!(setup.run(&["completions", "tcsh"]).await.code(), Some(2));
 }
 
-/// Octocat's rate-limit units used so far (`/rate_limit` itself costs nothing).
+/// Octocat's rate-limit units used so far.
 async fn units_used(emu: &Emulator) -> u64 {
-    let token = emu
-        .control()
-        .issue_token("octocat", &["gist"])
-        .expect("octocat exists");
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}rate_limit", emu.api_url()))
-        .bearer_auth(token)
-        .header("user-agent", "gistdesk-tests")
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
-    body["resources"]["core"]["used"]
-        .as_u64()
-        .expect("core.used")
+    units::units_used(emu, "octocat").await
 }
 
 #[tokio::test]
