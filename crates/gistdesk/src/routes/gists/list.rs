@@ -10,6 +10,7 @@
 //! "Forked" filter needs it built, and says so until it is.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -19,7 +20,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{PER_PAGE, page, title};
-use crate::memo::{ListKind, WHOLE_MAX_PAGES, WHOLE_PER_PAGE};
+use crate::memo::{ListKind, WHOLE_MAX_PAGES, WHOLE_PER_PAGE, Whole};
 use crate::routes::Me;
 use crate::views::{Layout, format_time, machine_time, relative_time};
 use crate::{AppError, AppState};
@@ -246,6 +247,13 @@ struct Slice {
     cut_short: bool,
 }
 
+/// What GitHub's list gave: one of its pages as it is, or the whole list to filter or
+/// sort here.
+enum Listed {
+    Page(Slice),
+    Whole(Arc<Whole>),
+}
+
 async fn list(
     state: AppState,
     me: Me,
@@ -266,37 +274,22 @@ async fn list(
             ListKind::Starred => None,
         }
     };
-    let slice = async {
+    let listed = async {
         if view.is_githubs() {
             let listed = memo
                 .list_page(me.user_id(), kind, number, PER_PAGE, &github)
                 .await?;
-            Ok::<_, AppError>(Slice {
+            Ok::<_, AppError>(Listed::Page(Slice {
                 gists: listed.items.clone(),
                 // GitHub leaves `last` out on the last page itself.
                 last: listed.last.or(listed.next.is_none().then_some(number)),
                 prev: listed.prev,
                 next: listed.next,
                 cut_short: false,
-            })
+            }))
         } else {
-            let whole = memo.whole(me.user_id(), kind, &github).await?;
-            if view.filter == Filter::Forked {
-                // Paged once the index has said which are forks.
-                return Ok(Slice {
-                    gists: whole.gists.clone(),
-                    last: None,
-                    prev: None,
-                    next: None,
-                    cut_short: whole.cut_short,
-                });
-            }
-            Ok(slice_of(
-                &whole.gists,
-                view,
-                &HashSet::new(),
-                number,
-                whole.cut_short,
+            Ok(Listed::Whole(
+                memo.whole(me.user_id(), kind, &github).await?,
             ))
         }
     };
@@ -310,15 +303,27 @@ async fn list(
             .await
             .map_err(AppError::from)
     };
-    let (starred_ids, slice, forks) = tokio::join!(starred_ids, slice, forks);
-    let mut slice = slice?;
+    let (starred_ids, listed, forks) = tokio::join!(starred_ids, listed, forks);
     let forks = forks?;
     let index_building = view.filter == Filter::Forked && forks.is_none();
-    match &forks {
-        Some(forks) => slice = slice_of(&slice.gists, view, forks, number, slice.cut_short),
-        None if index_building => slice.gists.clear(),
-        None => {}
-    }
+    let slice = match listed? {
+        Listed::Page(slice) => slice,
+        // "Forked" is paged once the index has said which gists are forks.
+        Listed::Whole(whole) if index_building => Slice {
+            gists: Vec::new(),
+            last: None,
+            prev: None,
+            next: None,
+            cut_short: whole.cut_short,
+        },
+        Listed::Whole(whole) => slice_of(
+            &whole.gists,
+            view,
+            forks.as_ref().unwrap_or(&HashSet::new()),
+            number,
+            whole.cut_short,
+        ),
+    };
 
     let openings = previews(&state, &me, &github, &slice.gists).await;
     let now = OffsetDateTime::now_utc();
