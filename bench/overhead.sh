@@ -15,9 +15,13 @@
 # drift within a round falls on both sides alike; the figure is the median of the
 # per-round ratios, with their quartiles and extremes.
 #
+# With SAME_BYTES=1, a second hello-axum answers with the first build's page as it was
+# served (its headers and body, saved once): the share of the gap that is the page's
+# bytes on the wire, not gistdesk's work.
+#
 # Knobs: ROUNDS (20), WINDOW seconds (2), WARMUP seconds (2), CONNS (64), WRK_THREADS (2),
 # PAGE (/account), BUILDS (name=path of a gistdesk binary, several allowed), HELLO
-# (hello-axum binary), OUT. Results: $OUT/overhead.jsonl (every window) and
+# (hello-axum binary), SAME_BYTES (0), OUT. Results: $OUT/overhead.jsonl (every window) and
 # $OUT/overhead.md (the table). Everything talks to 127.0.0.1 only; every loop is bounded.
 set -euo pipefail
 
@@ -32,6 +36,7 @@ WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 PAGE=${PAGE:-/account}
+SAME_BYTES=${SAME_BYTES:-0}
 OUT=${OUT:-/tmp/gistdesk-bench/overhead-$(date -u +%Y%m%dT%H%M%SZ)}
 BUILDS=${BUILDS:-$(git -C "$ROOT" rev-parse --short HEAD)=$CARGO_TARGET_DIR/release/gistdesk}
 HELLO=${HELLO:-$CARGO_TARGET_DIR/release/hello-axum}
@@ -53,6 +58,7 @@ trap 'exit 130' INT TERM
     echo "load before: $(uptime | sed 's/.*load average: //')"
     echo "settings: ROUNDS=$ROUNDS WINDOW=${WINDOW}s CONNS=$CONNS WRK_THREADS=$WRK_THREADS PAGE=$PAGE"
     echo "builds: $BUILDS"
+    [ "$SAME_BYTES" = 1 ] && echo "same-bytes: hello-axum answering with the first build's $PAGE"
 } | tee "$OUT/machine.txt" >&2
 
 # One emulator (auto-approving octocat, no rate limit) for every gistdesk; /account asks it
@@ -92,12 +98,22 @@ for build in $BUILDS; do
     status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://$H:$port$PAGE")
     [ "$status" = 200 ] || die "$name: $PAGE answered $status signed in"
     targets+=("$name|http://$H:$port$PAGE|$cookie")
+    if [ "$SAME_BYTES" = 1 ] && [ "$i" = 0 ]; then
+        curl -s -D "$OUT/tmp/page.headers" -o "$OUT/tmp/page.body" -H "Cookie: $cookie" \
+            "http://$H:$port$PAGE"
+    fi
     i=$((i + 1))
 done
 hport=$(free_port)
 start HELLO "$OUT/logs/hello.log" "$HELLO" "$H:$hport"
 wait_http "http://$H:$hport/" 30 || die "hello-axum did not start"
 targets+=("hello|http://$H:$hport/|")
+if [ "$SAME_BYTES" = 1 ]; then
+    sport=$(free_port)
+    start SAME "$OUT/logs/same-bytes.log" "$HELLO" "$H:$sport" "$OUT/tmp/page.headers" "$OUT/tmp/page.body"
+    wait_http "http://$H:$sport/" 30 || die "hello-axum with the saved page did not start"
+    targets+=("same-bytes|http://$H:$sport/|")
+fi
 
 # window NAME URL COOKIE ROUND SECONDS: one wrk window; prints its requests/s.
 window() {
@@ -171,5 +187,20 @@ for n in names:
     med_h = statistics.median(r["rps"] for r in by["hello"].values())
     print(f"| {n} | **{statistics.median(ratios):.1%}** | {q(ratios, .25):.1%}–{q(ratios, .75):.1%} "
           f"| {min(ratios):.1%}–{max(ratios):.1%} | {len(ratios)} | {med_n / med_h:.1%} |")
+if "same-bytes" in by:
+    print()
+    print("Ratio to hello-axum answering with the same page (same bytes, no work):")
+    print()
+    print("| server | median | quartiles | min–max | rounds |")
+    print("|---|---|---|---|---|")
+    same = by["same-bytes"]
+    for n in names:
+        if n == "same-bytes":
+            continue
+        ratios = [by[n][k]["rps"] / same[k]["rps"] for k in rounds
+                  if k in by[n] and k in same and same[k]["rps"] > 0]
+        if ratios:
+            print(f"| {n} | **{statistics.median(ratios):.1%}** | {q(ratios, .25):.1%}–{q(ratios, .75):.1%} "
+                  f"| {min(ratios):.1%}–{max(ratios):.1%} | {len(ratios)} |")
 EOF
 cat "$OUT/overhead.md"
