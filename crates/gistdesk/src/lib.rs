@@ -17,6 +17,7 @@ pub mod limits;
 pub mod memo;
 mod monitoring;
 mod pages;
+mod previews;
 mod render;
 mod renewal_lock;
 mod request_context;
@@ -73,6 +74,8 @@ struct Inner {
     public_memo: memo::PublicMemo,
     /// Gists at a revision: a revision never changes, so they are kept until pushed out.
     revisions: memo::RevisionCache,
+    /// The list page's previews, by the raw URL (revision) of each file.
+    previews: previews::Previews,
     security: Arc<security::SecurityHeaders>,
     /// Where people reach this site, for links they copy.
     public_url: url::Url,
@@ -122,6 +125,7 @@ impl AppState {
                 public_github,
                 public_memo: memo::PublicMemo::new(page_memory),
                 revisions: memo::RevisionCache::default(),
+                previews: previews::Previews::default(),
                 security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
                 public_url: public_url.clone(),
                 stylesheet,
@@ -172,6 +176,10 @@ impl AppState {
 
     fn memo(&self) -> &memo::GithubMemo {
         &self.inner.memo
+    }
+
+    fn previews(&self) -> &previews::Previews {
+        &self.inner.previews
     }
 
     /// Where people reach this site (`PUBLIC_URL`).

@@ -25,13 +25,6 @@ use crate::routes::Me;
 use crate::views::{Layout, format_time, machine_time, relative_time};
 use crate::{AppError, AppState};
 
-/// Lines of the first file shown under a gist…
-const PREVIEW_LINES: usize = 4;
-/// …each cut to this many characters…
-const PREVIEW_LINE_CHARS: usize = 120;
-/// …read from at most this much of its text.
-const PREVIEW_CHARS: usize = 2_000;
-
 #[derive(Debug, Deserialize)]
 pub(crate) struct ListQuery {
     page: Option<String>,
@@ -122,7 +115,7 @@ pub(crate) struct GistSummary {
     created: When,
     starred: bool,
     /// The first lines of the first file, when the search index holds them.
-    preview: Option<String>,
+    preview: Option<Arc<str>>,
 }
 
 pub(crate) struct FileSummary {
@@ -325,7 +318,10 @@ async fn list(
         ),
     };
 
-    let openings = previews(&state, &me, &github, &slice.gists).await;
+    let previews = state
+        .previews()
+        .of(state.searches(), me.user_id(), &github, &slice.gists)
+        .await;
     let now = OffsetDateTime::now_utc();
     let gists = slice
         .gists
@@ -334,7 +330,7 @@ async fn list(
             let starred = starred_ids
                 .as_ref()
                 .is_none_or(|ids| ids.contains(gist.id.as_str()));
-            summary(gist, me.login(), starred, &openings, now)
+            summary(gist, me.login(), starred, &previews, now)
         })
         .collect();
 
@@ -482,57 +478,12 @@ fn numbers(view: View, current: u32, last: Option<u32>) -> Vec<PageLink> {
     links
 }
 
-/// The first lines of each gist's first file, from the person's search index. A page
-/// without them is still a page: a failure here is logged, never shown.
-async fn previews(
-    state: &AppState,
-    me: &Me,
-    github: &github_api::Client,
-    gists: &[Gist],
-) -> HashMap<String, String> {
-    let files: Vec<(&str, &str, &str)> = gists
-        .iter()
-        .filter_map(|gist| {
-            let (name, file) = gist.files.iter().next()?;
-            Some((gist.id.as_str(), name.as_str(), file.raw_url.as_deref()?))
-        })
-        .collect();
-    match state
-        .searches()
-        .openings(me.user_id(), github, &files, PREVIEW_CHARS)
-        .await
-    {
-        Ok(openings) => openings,
-        Err(err) => {
-            tracing::warn!(error = %err, "could not read gist previews from the search index");
-            HashMap::new()
-        }
-    }
-}
-
-/// The first few lines of a text, each cut short; `None` when it is blank.
-fn preview_of(text: &str) -> Option<String> {
-    let lines: Vec<String> = text
-        .lines()
-        .take(PREVIEW_LINES)
-        .map(|line| {
-            let line = line.trim_end();
-            match line.char_indices().nth(PREVIEW_LINE_CHARS) {
-                Some((cut, _)) => format!("{}…", &line[..cut]),
-                None => line.to_owned(),
-            }
-        })
-        .collect();
-    let preview = lines.join("\n");
-    (!preview.trim().is_empty()).then_some(preview)
-}
-
 /// The owner is shown when the gist is someone else's (a starred gist).
 fn summary(
     gist: &Gist,
     me: &str,
     starred: bool,
-    openings: &HashMap<String, String>,
+    previews: &HashMap<String, Arc<str>>,
     now: OffsetDateTime,
 ) -> GistSummary {
     GistSummary {
@@ -556,9 +507,7 @@ fn summary(
         updated: When::of(gist.updated_at, now),
         created: When::of(gist.created_at, now),
         starred,
-        preview: openings
-            .get(gist.id.as_str())
-            .and_then(|text| preview_of(text)),
+        preview: previews.get(gist.id.as_str()).cloned(),
     }
 }
 
@@ -615,21 +564,5 @@ mod tests {
             ["1", "…", "8", "9", "[10]", "11", "12", "…", "34"]
         );
         assert_eq!(shown(34, 34), ["1", "…", "32", "33", "[34]"]);
-    }
-
-    #[test]
-    fn previews_are_the_first_lines_cut_short() {
-        let long = "x".repeat(200);
-        let text = format!("fn main() {{   \n{long}\n  a\n  b\n  c\n");
-        let preview = preview_of(&text).expect("a preview");
-        let lines: Vec<&str> = preview.lines().collect();
-        assert_eq!(lines.len(), PREVIEW_LINES);
-        assert_eq!(lines[0], "fn main() {");
-        assert_eq!(lines[1].chars().count(), PREVIEW_LINE_CHARS + 1);
-        assert!(lines[1].ends_with('…'));
-        assert_eq!(preview_of("\n  \n"), None);
-        // A multi-byte character at the cut is not split.
-        let wide = "é".repeat(200);
-        assert!(preview_of(&wide).is_some_and(|p| p.ends_with('…')));
     }
 }
