@@ -9,7 +9,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use github_api::{Gist, GistComment, GistCommit, GistId, Page};
+use github_api::{Gist, GistComment, GistCommit, GistId, Page, Revalidated};
 
 /// Starred gist ids of one person.
 pub type StarredIds = Arc<Stars>;
@@ -85,6 +85,8 @@ struct Memo<K, V> {
     /// no forget falls between the two.
     forgets: Mutex<u64>,
     ttl: Duration,
+    /// Nothing is kept (a memory of `ttl` zero).
+    off: bool,
 }
 
 impl<K, V> std::fmt::Debug for Memo<K, V> {
@@ -118,6 +120,16 @@ where
             entries: entries.build(),
             forgets: Mutex::new(0),
             ttl,
+            off: ttl.is_zero(),
+        }
+    }
+
+    /// Values kept until pushed out, however old: for copies that are checked with
+    /// GitHub before each use ([`Kept`]).
+    fn untimed() -> Self {
+        Self {
+            off: false,
+            ..Self::with_capacity(Duration::ZERO, MAX_BYTES)
         }
     }
 
@@ -131,7 +143,7 @@ where
     }
 
     fn insert(&self, key: K, value: V, ticket: u64) {
-        if self.ttl.is_zero() {
+        if self.off {
             return;
         }
         let Ok(forgets) = self.forgets.lock() else {
@@ -219,6 +231,12 @@ impl Weigh for Arc<Whole> {
     }
 }
 
+impl<V: Weigh> Weigh for Kept<V> {
+    fn weight(&self) -> u64 {
+        self.value.weight() + self.etag.len() as u64
+    }
+}
+
 impl Weigh for StarredIds {
     fn weight(&self) -> u64 {
         // An id and its place in the set.
@@ -248,12 +266,34 @@ impl UserKey for (u64, ListKind, u32) {
     }
 }
 
+impl UserKey for (u64, ListKind, u32, u8) {
+    fn user_id(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A list page as GitHub last sent it, with its `ETag`: asked again with
+/// `If-None-Match`, a page GitHub answers `304` for is this copy, and the JSON is not
+/// parsed again. Reading the page's JSON (30 gists with their files) was most of the
+/// CPU time of a list view that asks GitHub (measured in docs/BENCHMARKS.md).
+#[derive(Clone)]
+struct Kept<V> {
+    etag: String,
+    value: V,
+}
+
+/// (person, list, page number, page size).
+type PageKey = (u64, ListKind, u32, u8);
+
 /// The memories.
 #[derive(Debug)]
 pub struct GithubMemo {
     stars: Memo<u64, StarredIds>,
     lists: Memo<(u64, ListKind, u32), Arc<Page<Gist>>>,
     wholes: Memo<(u64, ListKind), Arc<Whole>>,
+    /// The list pages last read, checked with GitHub before each use; kept past `ttl`
+    /// (and with a `ttl` of zero), as the client keeps their JSON.
+    pages: Memo<PageKey, Kept<Arc<Page<Gist>>>>,
 }
 
 /// A whole list, in GitHub's order (most recently updated first).
@@ -272,6 +312,45 @@ impl GithubMemo {
             stars: Memo::new(ttl),
             lists: Memo::new(ttl),
             wholes: Memo::new(ttl),
+            pages: Memo::untimed(),
+        }
+    }
+
+    /// A page of a list, asked of GitHub with the `ETag` of the copy kept, if any: the
+    /// kept copy when GitHub says it is unchanged, else the page as read now (then kept).
+    async fn page(
+        &self,
+        key: PageKey,
+        github: &github_api::Client,
+    ) -> Result<Arc<Page<Gist>>, github_api::Error> {
+        let (_, kind, number, per_page) = key;
+        let kept = self.pages.get(&key);
+        let known = kept.as_ref().map(|kept| kept.etag.as_str());
+        let gists = github.gists();
+        let answer = match kind {
+            ListKind::Mine => gists.list_page_revalidated(number, per_page, known).await?,
+            ListKind::Starred => {
+                gists
+                    .starred_page_revalidated(number, per_page, known)
+                    .await?
+            }
+        };
+        match (answer, kept) {
+            (Revalidated::Unchanged, Some(kept)) => Ok(kept.value),
+            // Only a copy that was named can be unchanged; asked without one, read it.
+            (Revalidated::Unchanged, None) => Ok(Arc::new(match kind {
+                ListKind::Mine => gists.list_page(number, per_page).await?,
+                ListKind::Starred => gists.starred_page(number, per_page).await?,
+            })),
+            (Revalidated::Read { value, etag }, _) => {
+                let page = Arc::new(value);
+                if let Some(etag) = etag {
+                    let ticket = self.pages.ticket();
+                    let value = Arc::clone(&page);
+                    self.pages.insert(key, Kept { etag, value }, ticket);
+                }
+                Ok(page)
+            }
         }
     }
 
@@ -285,11 +364,11 @@ impl GithubMemo {
             return ids;
         }
         let ticket = self.stars.ticket();
-        let gists = github.gists();
         let mut stars = Stars::default();
         let mut number = 1;
         for _ in 0..STARRED_MAX_PAGES {
-            match gists.starred_page(number, STARRED_PER_PAGE).await {
+            let key = (user_id, ListKind::Starred, number, STARRED_PER_PAGE);
+            match self.page(key, github).await {
                 Ok(page) => {
                     let ids = page.items.iter().map(|gist| gist.id.as_str().to_owned());
                     stars.ids.extend(ids);
@@ -329,11 +408,7 @@ impl GithubMemo {
             return Ok(page);
         }
         let ticket = self.lists.ticket();
-        let gists = github.gists();
-        let page = Arc::new(match kind {
-            ListKind::Mine => gists.list_page(number, per_page).await?,
-            ListKind::Starred => gists.starred_page(number, per_page).await?,
-        });
+        let page = self.page((user_id, kind, number, per_page), github).await?;
         self.lists.insert(key, Arc::clone(&page), ticket);
         Ok(page)
     }

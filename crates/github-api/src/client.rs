@@ -364,10 +364,37 @@ impl<T> Page<T> {
     }
 }
 
+/// A conditional read against a copy the caller keeps (see
+/// [`Gists::list_page_revalidated`](crate::Gists::list_page_revalidated)).
+#[derive(Debug)]
+pub enum Revalidated<T> {
+    /// GitHub answered `304 Not Modified` to the `ETag` the caller's copy was read
+    /// with: the copy is current, and the body was not parsed again.
+    Unchanged,
+    /// The value as read now, with the `ETag` to keep beside it (`None` when GitHub
+    /// sent none).
+    Read {
+        /// The value.
+        value: T,
+        /// Its `ETag`.
+        etag: Option<String>,
+    },
+}
+
 /// A response that passed the status checks, read by the caller's parser.
 struct Fetched<T> {
     link: Option<String>,
     value: T,
+}
+
+/// What [`Client::fetch_against`] gave.
+enum Outcome<T> {
+    /// A `304` for the copy the caller named: nothing parsed.
+    Same,
+    Parsed {
+        fetched: Fetched<T>,
+        etag: Option<String>,
+    },
 }
 
 impl Client {
@@ -636,16 +663,46 @@ impl Client {
         let f = self
             .fetch(Method::GET, url, None, |b| self.decode(b))
             .await?;
+        Ok(Self::page_of(f))
+    }
+
+    /// One page of a list, unless it is still the copy the caller read with the `ETag`
+    /// `known`: GitHub is asked either way (with `If-None-Match`), but a `304` for that
+    /// copy is not parsed again.
+    pub(crate) async fn page_revalidated<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        page: u32,
+        per_page: u8,
+        known: Option<&str>,
+    ) -> Result<Revalidated<Page<T>>, Error> {
+        let mut url = self.segments_url(segments);
+        url.query_pairs_mut()
+            .append_pair("per_page", &per_page.clamp(1, 100).to_string())
+            .append_pair("page", &page.max(1).to_string());
+        match self
+            .fetch_against(Method::GET, url, None, known, |b| self.decode(b))
+            .await?
+        {
+            Outcome::Same => Ok(Revalidated::Unchanged),
+            Outcome::Parsed { fetched, etag } => Ok(Revalidated::Read {
+                value: Self::page_of(fetched),
+                etag,
+            }),
+        }
+    }
+
+    fn page_of<T>(f: Fetched<Vec<T>>) -> Page<T> {
         let links = f.link.as_deref().map(Links::parse).unwrap_or_default();
         let number = |link: &Option<Url>| link.as_ref().and_then(page_number);
-        Ok(Page {
+        Page {
             items: f.value,
             first: number(&links.first),
             prev: number(&links.prev),
             next: number(&links.next),
             last: number(&links.last),
             next_url: links.next,
-        })
+        }
     }
 
     /// Every item, page after page as GitHub links them.
@@ -810,6 +867,28 @@ impl Client {
         body: Option<Bytes>,
         parse: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<Fetched<T>, Error> {
+        match self.fetch_against(method, url, body, None, parse).await? {
+            Outcome::Parsed { fetched, .. } => Ok(fetched),
+            // Only a named copy is ever the same.
+            Outcome::Same => Err(Error::Decode {
+                what: type_name::<T>().to_owned(),
+                reason: "a 304 answered a copy that was not named".to_owned(),
+                excerpt: String::new(),
+            }),
+        }
+    }
+
+    /// [`fetch`](Self::fetch), where the caller may keep a copy already parsed from the
+    /// body with the `ETag` `known`: a `304` for that very body is [`Outcome::Same`],
+    /// and `parse` is not run.
+    async fn fetch_against<T>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+        known: Option<&str>,
+        parse: impl FnOnce(&[u8]) -> Result<T, Error>,
+    ) -> Result<Outcome<T>, Error> {
         let cache = self
             .inner
             .shared
@@ -845,23 +924,28 @@ impl Client {
         if status == 304
             && let Some(c) = cached
         {
+            if known == Some(c.etag.as_str()) {
+                return Ok(Outcome::Same);
+            }
             let value = parse(&c.body).inspect_err(|_| forget())?;
-            return Ok(Fetched {
-                link: link.or(c.link),
-                value,
+            return Ok(Outcome::Parsed {
+                fetched: Fetched {
+                    link: link.or(c.link),
+                    value,
+                },
+                etag: Some(c.etag),
             });
         }
         if !(200..300).contains(&status) {
             return Err(self.status_error(status, &headers, &bytes));
         }
         let value = parse(&bytes).inspect_err(|_| forget())?;
-        if let (Some(cache), Some(key)) = (cache, key)
-            && let Some(etag) = header_str(&headers, &header::ETAG)
-        {
+        let etag = header_str(&headers, &header::ETAG).map(str::to_owned);
+        if let (Some(cache), Some(key), Some(etag)) = (cache, key, &etag) {
             cache.put(
                 key,
                 CachedResponse {
-                    etag: etag.to_owned(),
+                    etag: etag.clone(),
                     link: link.clone(),
                     // A body in a buffer of its own (joined from several chunks) is
                     // kept as it is; a slice of the connection's read buffer is copied,
@@ -874,7 +958,10 @@ impl Client {
                 },
             );
         }
-        Ok(Fetched { link, value })
+        Ok(Outcome::Parsed {
+            fetched: Fetched { link, value },
+            etag,
+        })
     }
 
     /// Where a GET of `url` with this client's token is kept: the token's hash comes

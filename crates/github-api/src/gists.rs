@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::{Client, Error, Page, SimpleUser};
+use crate::{Client, Error, Page, Revalidated, SimpleUser};
 
 /// A gist id as GitHub issues them: lowercase hex digits (20 or 32 of them today, a
 /// decimal number for the oldest gists), so it is always one safe path segment and never
@@ -410,6 +410,20 @@ impl Gists<'_> {
         self.client.page(&["gists"], page, per_page).await
     }
 
+    /// [`list_page`](Self::list_page) against a copy the caller keeps, read with the
+    /// `ETag` `known`: GitHub is asked (a `304` costs no rate limit), and an unchanged page
+    /// is [`Revalidated::Unchanged`] without being parsed again.
+    pub async fn list_page_revalidated(
+        &self,
+        page: u32,
+        per_page: u8,
+        known: Option<&str>,
+    ) -> Result<Revalidated<Page<Gist>>, Error> {
+        self.client
+            .page_revalidated(&["gists"], page, per_page, known)
+            .await
+    }
+
     /// All of the signed-in user's gists, newest first, page after page as GitHub links them.
     pub fn list(&self) -> impl Stream<Item = Result<Gist, Error>> + Send + use<> {
         self.client.paginate(&["gists"], STREAM_PAGE_SIZE)
@@ -419,6 +433,19 @@ impl Gists<'_> {
     pub async fn starred_page(&self, page: u32, per_page: u8) -> Result<Page<Gist>, Error> {
         self.client
             .page(&["gists", "starred"], page, per_page)
+            .await
+    }
+
+    /// [`starred_page`](Self::starred_page) against a copy the caller keeps (see
+    /// [`list_page_revalidated`](Self::list_page_revalidated)).
+    pub async fn starred_page_revalidated(
+        &self,
+        page: u32,
+        per_page: u8,
+        known: Option<&str>,
+    ) -> Result<Revalidated<Page<Gist>>, Error> {
+        self.client
+            .page_revalidated(&["gists", "starred"], page, per_page, known)
             .await
     }
 

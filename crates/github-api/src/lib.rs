@@ -13,7 +13,7 @@ pub mod renewal;
 mod users;
 
 pub use cache::{CachedResponse, EtagCache, MemoryCache};
-pub use client::{Client, ClientBuilder, ClientFactory, Page};
+pub use client::{Client, ClientBuilder, ClientFactory, Page, Revalidated};
 pub use error::{Error, ValidationError};
 pub use gists::{
     ChangeStatus, FileChange, Gist, GistComment, GistCommit, GistFile, GistFork, GistId,

@@ -269,7 +269,8 @@ async fn a_gist_made_elsewhere_shows_after_the_page_memory() {
         .await;
     app.sign_in("/gists").await;
     assert_eq!(app.get("/gists").await.status(), StatusCode::OK);
-    app.emulator
+    let id = app
+        .emulator
         .control()
         .add_gist(
             "octocat",
@@ -280,6 +281,33 @@ async fn a_gist_made_elsewhere_shows_after_the_page_memory() {
         .expect("octocat exists");
     let list = app.get("/gists").await.text().await.expect("body");
     assert!(list.contains("Made on GitHub"), "nothing kept");
+    assert!(
+        list.contains("aria-label=\"Star Made on GitHub\""),
+        "{list}"
+    );
+
+    // Unchanged, the list is the same page again; starred on GitHub, the star shows at
+    // once (the starred list is asked too).
+    let again = app.get("/gists").await.text().await.expect("body");
+    assert!(again.contains("aria-label=\"Star Made on GitHub\""));
+    let octocat = app.emulator.issue_token("octocat", &["gist"]);
+    let starred = reqwest::Client::new()
+        .put(format!(
+            "{}/gists/{id}/star",
+            app.emulator.api_url().as_str().trim_end_matches('/')
+        ))
+        .bearer_auth(&octocat)
+        .header("user-agent", "gistdesk-tests")
+        .header("content-length", "0")
+        .send()
+        .await
+        .expect("GitHub answers");
+    assert_eq!(starred.status(), reqwest::StatusCode::NO_CONTENT);
+    let list = app.get("/gists").await.text().await.expect("body");
+    assert!(
+        list.contains("aria-label=\"Unstar Made on GitHub\""),
+        "{list}"
+    );
 }
 
 /// A person with more starred gists than GitHub returns on one page still sees the

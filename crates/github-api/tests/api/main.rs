@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use github_api::{
     AccessToken, Client, ClientFactory, Error, GistId, GistUpdate, MemoryCache, Method, NewGist,
-    primary_verified_email,
+    Revalidated, primary_verified_email,
 };
 use github_emulator::Emulator;
 
@@ -401,6 +401,62 @@ async fn etags_make_unchanged_resources_free_and_never_cross_users() {
         .unwrap();
     let after = octocat.gists().get(&g.id).await.unwrap();
     assert_ne!(before.files["e.txt"].content, after.files["e.txt"].content);
+}
+
+#[tokio::test]
+async fn a_kept_list_page_is_confirmed_by_a_304_without_being_read_again() {
+    let app = TestApp::with(Emulator::builder().rate_limit(100)).await;
+    let cache = Arc::new(MemoryCache::new(100));
+    let github = ClientFactory::builder(app.emu.api_url())
+        .user_agent("github-api-tests")
+        .cache(cache.clone())
+        .factory()
+        .unwrap();
+    let octocat = github
+        .for_token(&app.token("octocat", &["gist", "user"]))
+        .unwrap();
+    let gists = octocat.gists();
+    let Revalidated::Read { value: first, etag } =
+        gists.list_page_revalidated(1, 10, None).await.unwrap()
+    else {
+        panic!("nothing kept yet: the page is read");
+    };
+    let etag = etag.expect("GitHub sends an ETag with a list page");
+    let before = octocat.rate_limit().unwrap().remaining;
+
+    // The copy read with that ETag is current: GitHub answers 304, at no cost.
+    let again = gists
+        .list_page_revalidated(1, 10, Some(&etag))
+        .await
+        .unwrap();
+    assert!(matches!(again, Revalidated::Unchanged), "{again:?}");
+    assert_eq!(octocat.rate_limit().unwrap().remaining, before);
+
+    // A copy kept under another ETag is not the one GitHub confirmed: read again.
+    let other = gists
+        .list_page_revalidated(1, 10, Some("\"another\""))
+        .await
+        .unwrap();
+    let Revalidated::Read { value, etag: same } = other else {
+        panic!("another copy's ETag is not confirmed");
+    };
+    assert_eq!(value.items, first.items);
+    assert_eq!(same.as_deref(), Some(etag.as_str()));
+
+    // A change: the list is read again, with a new ETag.
+    gists
+        .create(&NewGist::new(false).file("r.txt", "1"))
+        .await
+        .unwrap();
+    let Revalidated::Read { value, etag: new } = gists
+        .list_page_revalidated(1, 10, Some(&etag))
+        .await
+        .unwrap()
+    else {
+        panic!("a changed list is read");
+    };
+    assert_ne!(new.as_deref(), Some(etag.as_str()));
+    assert!(value.items.iter().any(|g| g.files.contains_key("r.txt")));
 }
 
 #[tokio::test]
