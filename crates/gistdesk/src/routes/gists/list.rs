@@ -233,11 +233,27 @@ pub(crate) async fn starred(
 /// One page of a list: its gists, the page numbers (`last` when known) and whether the
 /// list was cut short.
 struct Slice {
-    gists: Vec<Gist>,
+    gists: Rows,
     last: Option<u32>,
     prev: Option<u32>,
     next: Option<u32>,
     cut_short: bool,
+}
+
+/// A page's gists: GitHub's page as it is kept (shared, not copied), or those picked
+/// from the whole list.
+enum Rows {
+    Page(Arc<github_api::Page<Gist>>),
+    Picked(Vec<Gist>),
+}
+
+impl Rows {
+    fn gists(&self) -> &[Gist] {
+        match self {
+            Self::Page(page) => &page.items,
+            Self::Picked(gists) => gists,
+        }
+    }
 }
 
 /// What GitHub's list gave: one of its pages as it is, or the whole list to filter or
@@ -273,7 +289,7 @@ async fn list(
                 .list_page(me.user_id(), kind, number, PER_PAGE, &github)
                 .await?;
             Ok::<_, AppError>(Listed::Page(Slice {
-                gists: listed.items.clone(),
+                gists: Rows::Page(Arc::clone(&listed)),
                 // GitHub leaves `last` out on the last page itself.
                 last: listed.last.or(listed.next.is_none().then_some(number)),
                 prev: listed.prev,
@@ -303,7 +319,7 @@ async fn list(
         Listed::Page(slice) => slice,
         // "Forked" is paged once the index has said which gists are forks.
         Listed::Whole(whole) if index_building => Slice {
-            gists: Vec::new(),
+            gists: Rows::Picked(Vec::new()),
             last: None,
             prev: None,
             next: None,
@@ -320,11 +336,12 @@ async fn list(
 
     let previews = state
         .previews()
-        .of(state.searches(), me.user_id(), &github, &slice.gists)
+        .of(state.searches(), me.user_id(), &github, slice.gists.gists())
         .await;
     let now = OffsetDateTime::now_utc();
     let gists = slice
         .gists
+        .gists()
         .iter()
         .map(|gist| {
             let starred = starred_ids
@@ -410,7 +427,7 @@ fn slice_of(
         .cloned()
         .collect();
     Slice {
-        gists,
+        gists: Rows::Picked(gists),
         last: Some(last),
         prev: (number > 1).then(|| (number - 1).min(last)),
         next: (number < last).then_some(number + 1),
