@@ -38,6 +38,17 @@ impl TestApp {
         self.builder(login).build().expect("client builds")
     }
 
+    /// A factory whose clients share one ETag cache, returned beside it.
+    fn cached_factory(&self) -> (Arc<MemoryCache>, ClientFactory) {
+        let cache = Arc::new(MemoryCache::new(100));
+        let factory = ClientFactory::builder(self.emu.api_url())
+            .user_agent("github-api-tests")
+            .cache(cache.clone())
+            .factory()
+            .expect("the factory builds");
+        (cache, factory)
+    }
+
     fn builder(&self, login: &str) -> github_api::ClientBuilder {
         Client::builder(
             self.emu.api_url(),
@@ -357,12 +368,7 @@ async fn revoked_bogus_and_long_tokens_are_unauthorized() {
 #[tokio::test]
 async fn etags_make_unchanged_resources_free_and_never_cross_users() {
     let app = TestApp::with(Emulator::builder().rate_limit(100)).await;
-    let cache = Arc::new(MemoryCache::new(100));
-    let github = ClientFactory::builder(app.emu.api_url())
-        .user_agent("github-api-tests")
-        .cache(cache.clone())
-        .factory()
-        .unwrap();
+    let (cache, github) = app.cached_factory();
     let octocat = github
         .for_token(&app.token("octocat", &["gist", "user", "read:org"]))
         .unwrap();
@@ -406,12 +412,7 @@ async fn etags_make_unchanged_resources_free_and_never_cross_users() {
 #[tokio::test]
 async fn a_kept_list_page_is_confirmed_by_a_304_without_being_read_again() {
     let app = TestApp::with(Emulator::builder().rate_limit(100)).await;
-    let cache = Arc::new(MemoryCache::new(100));
-    let github = ClientFactory::builder(app.emu.api_url())
-        .user_agent("github-api-tests")
-        .cache(cache.clone())
-        .factory()
-        .unwrap();
+    let (_cache, github) = app.cached_factory();
     let octocat = github
         .for_token(&app.token("octocat", &["gist", "user"]))
         .unwrap();
