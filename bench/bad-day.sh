@@ -254,7 +254,7 @@ ticks() {
 machine_every_10s() {
   local t=0
   while [ "$t" -le "$DURATION" ]; do
-    echo "$t $(cut -d' ' -f1 /proc/loadavg) $(pgrep -c -x 'rustc|cc1|cc1plus|ld|ld.lld|cc' || true)"
+    echo "$t $(cut -d' ' -f1 /proc/loadavg) $(ps -eo comm= | grep -c -x -E 'rustc|cc1|cc1plus|ld|ld.lld|cc' || true)"
     sleep 10
     t=$((t + 10))
   done >"$OUT/raw/$1.machine"
