@@ -11,6 +11,11 @@
 #   postgres_restart the same; that server stopped (fast) at 1/3, started again at 2/3
 #   sqlite           one instance on its SQLite file (both upstream entries point to it)
 #
+# The sessions belong to PEOPLE people (`person-0`..., 10 gists each in the seed, signed in
+# through the emulator's consent page), SESSIONS / PEOPLE sessions each, and each creates
+# its share of the gists; PEOPLE=0 signs every session in as octocat, whose one account
+# then grows by thousands of gists a phase (every index refresh reads it whole).
+#
 # Each: wrk, CONNS connections for DURATION seconds; per-route p50/p99 and every status
 # from nginx's log (what people saw), RSS of each instance every 10 s with the growth
 # after WARMUP seconds judged against 10%, CPU of each instance and of the store, the
@@ -18,7 +23,8 @@
 # After the load, each instance's RSS is read again every 10 s for REST seconds with no
 # request (RSS at rest: memory that is the allocator's cache comes back, a leak does not),
 # into $OUT/raw/PHASE.rest and one "rest" line of results.jsonl.
-# Knobs: DURATION (300), CONNS (64), SESSIONS (2000), WARMUP (60), REST (60), PHASES, OUT,
+# Knobs: DURATION (300), CONNS (64), SESSIONS (2000), PEOPLE (200), INSTANCE_ENV (more
+# NAME=VALUE settings for the instances, e.g. MALLOC_ARENA_MAX=2), WARMUP (60), REST (60), PHASES, OUT,
 # GISTDESK_BIN (default: the release build).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +32,8 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 DURATION=${DURATION:-300}
 CONNS=${CONNS:-64}
 SESSIONS=${SESSIONS:-2000}
+PEOPLE=${PEOPLE:-200}
+INSTANCE_ENV=${INSTANCE_ENV:-}
 WARMUP=${WARMUP:-60}
 REST=${REST:-60}
 PHASES=${PHASES:-"redis instance_restart redis_restart postgres postgres_restart sqlite"}
@@ -67,14 +75,20 @@ APP_SECRET=bad0day0secret000000000000000000000000a1
   echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)"
   echo "cpu: $(nproc) cores; load before: $(uptime | sed 's/.*load average: //')"
   echo "gistdesk: $BIN ($(stat -c %y "$BIN" | cut -d. -f1))"
-  echo "settings: DURATION=${DURATION}s CONNS=$CONNS SESSIONS=$SESSIONS PHASES=\"$PHASES\""
+  echo "settings: DURATION=${DURATION}s CONNS=$CONNS SESSIONS=$SESSIONS PEOPLE=$PEOPLE PHASES=\"$PHASES\""
 } | tee "$OUT/machine.txt" >&2
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$GISTDESK_HOST" \
   -addext "subjectAltName=DNS:$GISTDESK_HOST" \
   -keyout "$GISTDESK_TLS_KEY" -out "$GISTDESK_TLS_CERT" 2>/dev/null
 
-start emulator "$OUT/logs/emulator.log" "$BIN" emulator --port "$EPORT" --auto-approve octocat \
+if [ "$PEOPLE" -gt 0 ]; then
+  python3 "$BENCH_DIR/make_seed.py" "$OUT/tmp/seed.json" 0 "$PEOPLE" >&2
+  who=(--seed "$OUT/tmp/seed.json")
+else
+  who=(--auto-approve octocat)
+fi
+start emulator "$OUT/logs/emulator.log" "$BIN" emulator --port "$EPORT" "${who[@]}" \
   --fail-rate 0.01 --latency-ms 0 --latency-max-ms 100 --rate-limit 0 --tokens-per-scopes 1000000 \
   --oauth-app "$APP_ID:$APP_SECRET:$SITE/auth/github/callback"
 wait_http "http://$H:$EPORT/api/v3/" 60 || die "the emulator did not start"
@@ -159,7 +173,7 @@ instance() {
   start "inst$1" "$OUT/logs/$4-instance-$1.log" env GITHUB_CLIENT_ID=$APP_ID GITHUB_CLIENT_SECRET=$APP_SECRET \
     GITHUB_URL="http://$H:$EPORT" GITHUB_API_URL="http://$H:$EPORT/api/v3" \
     PUBLIC_URL="$SITE" BIND="$H:$2" SESSION_STORE="$3" TRUSTED_PROXIES=127.0.0.1 \
-    DATA_DIR="$OUT/tmp/data-$1" RUST_LOG=info "$BIN" serve
+    DATA_DIR="$OUT/tmp/data-$1" RUST_LOG=info $INSTANCE_ENV "$BIN" serve
   local pid_var="inst$1_PID"
   echo "${!pid_var}" >"$OUT/tmp/inst$1.pid"
   wait_http "http://$H:$2/readyz" 60 || die "instance $1 did not start"
@@ -269,9 +283,10 @@ run_phase() {
   instance 1 "$P1" "$store" "$phase"
   if [ "$two" = 1 ]; then instance 2 "$P2" "$store" "$phase"; start_nginx "$P1" "$P2"; else start_nginx "$P1" "$P1"; fi
   log "signing in $SESSIONS sessions"
-  python3 "$BENCH_DIR/bad_day.py" signins "$SITE" "$GISTDESK_TLS_CERT" "$SESSIONS" "$OUT/tmp/sessions.tsv" ||
+  python3 "$BENCH_DIR/bad_day.py" signins "$SITE" "$GISTDESK_TLS_CERT" "$SESSIONS" "$OUT/tmp/sessions.tsv" "$PEOPLE" ||
     die "sign-ins failed"
-  # The gists read: the first ten on the list when the run starts (the seed's), the same
+  # The gists read: the first ten on the first person's list when the run starts (the
+  # seed's; every session may read them, as a shared link), the same
   # in every phase. Taken again per phase, they would be the one-line gists the previous
   # phase created, far cheaper pages than the first phase's.
   if [ ! -s "$OUT/tmp/gists.txt" ]; then

@@ -34,9 +34,10 @@ class Conn(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.name)
 
 
-def sign_in(site, cert, _):
-    """One complete sign-in (login, the emulator's auto-approval, callback); returns
-    'cookie-header TAB csrf-token'."""
+def sign_in(site, cert, login):
+    """One complete sign-in as `login` (gistdesk's login, the emulator's consent page
+    answered, the callback); returns 'cookie-header TAB csrf-token'. An emulator started
+    with --auto-approve answers the authorization at once, as that user."""
     url = urllib.parse.urlsplit(site)
     ctx = ssl.create_default_context(cafile=cert)
 
@@ -51,11 +52,28 @@ def sign_in(site, cert, _):
     r, _ = get("/auth/github/login?next=%2Fgists")
     pending = "; ".join(f"{k}={v}" for k, v in cookies_of(r).items())
     authorize = urllib.parse.urlsplit(r.getheader("Location"))
+    query = authorize.query + "&" + urllib.parse.urlencode({"login": login})
     emu = http.client.HTTPConnection(authorize.hostname, authorize.port, timeout=30)
-    emu.request("GET", authorize.path + "?" + authorize.query)
+    emu.request("GET", authorize.path + "?" + query)
     back = emu.getresponse()
-    back.read()
+    consent = back.read().decode()
     emu.close()
+    if back.status == 200:
+        # The consent page: authorize as `login`, with its form's token and the browser
+        # cookie the emulator set.
+        fields = dict(re.findall(r'name="(authenticity_token|consent)" value="([^"]*)"', consent))
+        if len(fields) != 2:
+            raise RuntimeError("no consent form on the emulator's authorize page")
+        body = urllib.parse.urlencode({**fields, "login": login, "authorize": "1"})
+        browser = "; ".join(f"{k}={v}" for k, v in cookies_of(back).items())
+        emu = http.client.HTTPConnection(authorize.hostname, authorize.port, timeout=30)
+        emu.request("POST", authorize.path, body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": browser})
+        back = emu.getresponse()
+        back.read()
+        emu.close()
+    if back.status != 302:
+        raise RuntimeError(f"the emulator's authorization answered {back.status}")
     callback = urllib.parse.urlsplit(back.getheader("Location"))
     r, _ = get(callback.path + "?" + callback.query, pending)
     if r.status != 303:
@@ -68,21 +86,24 @@ def sign_in(site, cert, _):
     return f"{session}\t{m.group(1)}"
 
 
-def sign_in_retrying(site, cert, i):
+def sign_in_retrying(site, cert, i, people):
     """A sign-in that met a mapped failure (the emulator's 1% of failures, a store that
     was slow: 502/503/504) is tried again, at most three times in all."""
     for attempt in range(3):
         try:
-            return sign_in(site, cert, i)
+            return sign_in(site, cert, f"person-{i % people}" if people else "octocat")
         except RuntimeError as e:
             if attempt == 2:
                 raise
             print(f"sign-in {i}: {e}; trying again", file=sys.stderr)
 
 
-def signins(site, cert, count, out):
+def signins(site, cert, count, out, people):
+    """`count` sign-ins, taken in turn by `people` people (`person-0`...; octocat alone
+    when 0)."""
+    people = int(people)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        lines = list(pool.map(lambda i: sign_in_retrying(site, cert, i), range(count)))
+        lines = list(pool.map(lambda i: sign_in_retrying(site, cert, i, people), range(count)))
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -290,7 +311,7 @@ def markdown(path):
 
 if __name__ == "__main__":
     if sys.argv[1] == "signins":
-        signins(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        signins(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
     elif sys.argv[1] == "report":
         report(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]))
     elif sys.argv[1] == "finish":

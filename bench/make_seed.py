@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes an emulator seed (format: crates/github-emulator/README.md) that is the built-in
 seed (octocat with 80 gists, hubot with 3, monalisa, org `github` with its team) plus
-EXTRA gists owned by octocat, for the emulator's memory benchmark.
+EXTRA gists owned by octocat, for the emulator's memory benchmark, and PEOPLE more users
+(`person-0`, `person-1`, ...) with 10 gists each, for a load of many people signed in.
 
-Usage: bench/make_seed.py OUT.json [EXTRA=10000]
+Usage: bench/make_seed.py OUT.json [EXTRA=10000] [PEOPLE=0]
 """
 import datetime as dt
 import json
@@ -62,6 +63,7 @@ def main():
         sys.exit(__doc__)
     out = sys.argv[1]
     extra = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    people = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     octocat = user("octocat", 583231, "The Octocat", "2011-01-25T18:44:36Z",
                    "octocat@github.com", "public")
     octocat["emails"].append({"email": "octocat@users.noreply.github.com", "primary": False,
@@ -80,8 +82,14 @@ def main():
     ]
     monalisa = user("monalisa", 2138, "Mona Lisa", "2012-06-01T00:00:00Z",
                     "monalisa@example.com", "private", verified=False)
+    others = []
+    for i in range(people):
+        person = user(f"person-{i}", 90_000_000 + i, f"Person {i}", "2020-01-01T00:00:00Z",
+                      f"person-{i}@example.com", "private")
+        person["gists"] = [octocat_gist(i * 10 + n) for n in range(10)]
+        others.append(person)
     seed = {
-        "users": [octocat, hubot, monalisa],
+        "users": [octocat, hubot, monalisa] + others,
         "orgs": [{
             "login": "github", "id": 9919, "name": "GitHub",
             "description": "How people build software.",
@@ -94,7 +102,7 @@ def main():
     with open(out, "w") as f:
         json.dump(seed, f)
     total = sum(len(u["gists"]) for u in seed["users"])
-    print(f"{out}: {len(seed['users'])} users, {total} gists ({extra} beyond the built-in seed)")
+    print(f"{out}: {len(seed['users'])} users, {total} gists ({extra} beyond the built-in seed, {people} more people)")
 
 
 if __name__ == "__main__":
