@@ -172,8 +172,17 @@ pub fn cli_index_path(dir: &Path, host: &str, user_id: u64) -> PathBuf {
         .join(format!("{user_id}.sqlite"))
 }
 
-/// People's indexes kept open at once by a web instance; past it, idle ones are closed.
-const MAX_OPEN: usize = 256;
+/// People whose refresh status an instance keeps; past it, those not in use are let go
+/// (their next search or list refreshes their index in the background once more).
+const MAX_PEOPLE: usize = 4096;
+
+/// Indexes kept open at once by a web instance, and for how long one is kept open
+/// unused. An open index holds its SQLite connections, each with a thread of its own
+/// and that thread's allocator pages (about a megabyte); left open for every person
+/// seen, an instance serving many people grew by megabytes a person (see
+/// `docs/BENCHMARKS.md`). Opening one again costs a file open and a few reads.
+const OPEN_INDEXES: u64 = 32;
+const OPEN_IDLE: Duration = Duration::from_secs(60);
 
 /// The web app's indexes: one per signed-in person, in `dir` (`DATA_DIR/search`) or in
 /// memory, refreshed in the background when older than `freshness`, and at once after
@@ -188,11 +197,15 @@ struct SearchesInner {
     dir: Option<PathBuf>,
     freshness: Duration,
     people: Mutex<HashMap<u64, Arc<Person>>>,
+    /// The open indexes. One in memory (`dir` is `None`) is never closed for being
+    /// idle: closing it would lose it.
+    open: moka::sync::Cache<u64, Index>,
 }
 
 #[derive(Debug)]
 struct Person {
-    index: tokio::sync::OnceCell<Index>,
+    /// Held while the person's index is being opened: one opening at a time.
+    opening: tokio::sync::Mutex<()>,
     /// Held by the refresh in progress: one at a time per person.
     refresh: Arc<tokio::sync::Mutex<()>>,
     status: Mutex<Status>,
@@ -223,40 +236,67 @@ pub enum Answer {
 impl Searches {
     /// Indexes in `dir` (`None`: in memory, gone with the process).
     pub fn new(dir: Option<PathBuf>, freshness: Duration) -> Self {
+        Self::with_open_indexes(dir, freshness, OPEN_INDEXES, OPEN_IDLE)
+    }
+
+    /// Indexes in `dir`, at most `open` of them open at once, each closed after `idle`
+    /// unused (a file's; one in memory stays open while there is room).
+    fn with_open_indexes(
+        dir: Option<PathBuf>,
+        freshness: Duration,
+        open: u64,
+        idle: Duration,
+    ) -> Self {
+        let open = moka::sync::Cache::builder()
+            .max_capacity(open)
+            .eviction_policy(moka::policy::EvictionPolicy::lru());
+        let open = if dir.is_some() {
+            open.time_to_idle(idle).build()
+        } else {
+            open.build()
+        };
         Self {
             inner: Arc::new(SearchesInner {
                 dir,
                 freshness,
                 people: Mutex::new(HashMap::new()),
+                open,
             }),
         }
     }
 
     fn person(&self, user_id: u64) -> Arc<Person> {
         let mut people = self.inner.people.lock().unwrap_or_else(|p| p.into_inner());
-        if people.len() >= MAX_OPEN && !people.contains_key(&user_id) {
+        if people.len() >= MAX_PEOPLE && !people.contains_key(&user_id) {
             people.retain(|_, person| Arc::strong_count(person) > 1);
         }
         Arc::clone(people.entry(user_id).or_insert_with(|| {
             Arc::new(Person {
-                index: tokio::sync::OnceCell::new(),
+                opening: tokio::sync::Mutex::new(()),
                 refresh: Arc::new(tokio::sync::Mutex::new(())),
                 status: Mutex::new(Status::default()),
             })
         }))
     }
 
+    /// The person's index, opened when it is not open. A search or refresh in progress
+    /// keeps its own handle: closing an idle index never cuts one short.
     async fn index(&self, user_id: u64, person: &Person) -> Result<Index, SearchError> {
+        if let Some(index) = self.inner.open.get(&user_id) {
+            return Ok(index);
+        }
+        let _opening = person.opening.lock().await;
+        if let Some(index) = self.inner.open.get(&user_id) {
+            return Ok(index);
+        }
         let path = self
             .inner
             .dir
             .as_ref()
             .map(|dir| dir.join(format!("{user_id}.sqlite")));
-        person
-            .index
-            .get_or_try_init(|| Index::open(path.as_deref()))
-            .await
-            .cloned()
+        let index = Index::open(path.as_deref()).await?;
+        self.inner.open.insert(user_id, index.clone());
+        Ok(index)
     }
 
     /// Marks the person's index out of date (they changed a gist through this
@@ -397,4 +437,47 @@ async fn refresh(
         status.refreshed = Some(started);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_index_closed_to_make_room_opens_again_with_what_it_held() {
+        let dir = std::env::temp_dir().join(format!(
+            "gistdesk-open-indexes-{}-{}",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        let idle = Duration::from_secs(60);
+        let searches = Searches::with_open_indexes(Some(dir.clone()), idle, 1, idle);
+        let (first, second) = (searches.person(1), searches.person(2));
+
+        let index = searches.index(1, &first).await.expect("opens");
+        let synced = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("a time");
+        index.finish_sync(Vec::new(), synced).await.expect("writes");
+        drop(index);
+        searches.index(2, &second).await.expect("opens");
+        searches.inner.open.run_pending_tasks();
+        assert_eq!(
+            searches.inner.open.entry_count(),
+            1,
+            "one index open at a time"
+        );
+        assert!(
+            searches.inner.open.contains_key(&2),
+            "the newest one is kept open"
+        );
+
+        let again = searches.index(1, &first).await.expect("opens again");
+        assert_eq!(
+            again.synced_at().await.expect("reads"),
+            Some(synced),
+            "nothing is rebuilt"
+        );
+        drop(again);
+        drop(searches);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
