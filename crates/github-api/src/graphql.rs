@@ -1,5 +1,6 @@
-//! GitHub's GraphQL API, for what REST does not say: one typed call,
-//! [`Gists::forks_among`](crate::Gists::forks_among), on top of [`Client::graphql`].
+//! GitHub's GraphQL API, for what REST does not say: two typed calls,
+//! [`Gists::forks_among`](crate::Gists::forks_among) and
+//! [`Gists::stars_among`](crate::Gists::stars_among), on top of [`Client::graphql`].
 //! GraphQL has a point budget of its own, so these calls never spend REST units; the
 //! token is sent only to GitHub's own GraphQL endpoint beside the REST base.
 
@@ -92,24 +93,60 @@ impl Gists<'_> {
     /// not say, GraphQL's `Gist.isFork` does. One GraphQL query per [`MAX_NODE_IDS`] ids.
     /// A gist GitHub no longer has (or never had) is left out of the answer.
     pub async fn forks_among(&self, node_ids: &[&str]) -> Result<HashMap<String, bool>, Error> {
-        const QUERY: &str =
-            "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Gist { id isFork } } }";
         #[derive(Deserialize)]
-        struct Data {
-            nodes: Vec<Option<Node>>,
-        }
-        #[derive(Deserialize)]
-        struct Node {
-            // Absent for a node that is not a gist (the fragment selects nothing).
-            id: Option<String>,
+        struct IsFork {
             #[serde(rename = "isFork")]
             is_fork: Option<bool>,
         }
-        let mut forks = HashMap::with_capacity(node_ids.len());
+        self.each_gist::<IsFork, _>("isFork", node_ids, |f| f.is_fork)
+            .await
+    }
+
+    /// How many people starred each of these gists, named by their `node_id`: GitHub's
+    /// REST gist objects do not say, GraphQL's `Gist.stargazerCount` does. One GraphQL
+    /// query per [`MAX_NODE_IDS`] ids; a gist GitHub no longer has is left out.
+    pub async fn stars_among(&self, node_ids: &[&str]) -> Result<HashMap<String, u64>, Error> {
+        #[derive(Deserialize)]
+        struct Stars {
+            #[serde(rename = "stargazerCount")]
+            count: Option<u64>,
+        }
+        self.each_gist::<Stars, _>("stargazerCount", node_ids, |s| s.count)
+            .await
+    }
+
+    /// `field` of each gist named in `node_ids` (`nodes(ids:)`, one query per
+    /// [`MAX_NODE_IDS`]), read from `F` by `value`, by node id.
+    async fn each_gist<F, V>(
+        &self,
+        field: &str,
+        node_ids: &[&str],
+        value: impl Fn(F) -> Option<V>,
+    ) -> Result<HashMap<String, V>, Error>
+    where
+        F: DeserializeOwned,
+    {
+        #[derive(Deserialize)]
+        #[serde(bound(deserialize = "F: DeserializeOwned"))]
+        struct Data<F> {
+            nodes: Vec<Option<Node<F>>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(bound(deserialize = "F: DeserializeOwned"))]
+        struct Node<F> {
+            // Absent for a node that is not a gist (the fragment selects nothing).
+            id: Option<String>,
+            #[serde(flatten)]
+            fields: F,
+        }
+        let query = format!(
+            "query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Gist {{ id {field} }} }} }}"
+        );
+        let mut found = HashMap::with_capacity(node_ids.len());
         for ids in node_ids.chunks(MAX_NODE_IDS) {
-            let answer: GraphqlAnswer<Data> = self
+            let answer: GraphqlAnswer<Data<F>> = self
                 .client()
-                .graphql(QUERY, &serde_json::json!({ "ids": ids }))
+                .graphql(&query, &serde_json::json!({ "ids": ids }))
                 .await?;
             // NOT_FOUND for a gist deleted since it was listed is an answer, not a failure.
             let failure = answer
@@ -120,12 +157,12 @@ impl Gists<'_> {
                 return Err(graphql_failure(failure));
             };
             for node in data.nodes.into_iter().flatten() {
-                if let (Some(id), Some(is_fork)) = (node.id, node.is_fork) {
-                    forks.insert(id, is_fork);
+                if let (Some(id), Some(v)) = (node.id, value(node.fields)) {
+                    found.insert(id, v);
                 }
             }
         }
-        Ok(forks)
+        Ok(found)
     }
 }
 

@@ -382,3 +382,42 @@ async fn graphql_tells_which_gists_are_forks() {
     // The emulator has GitHub Enterprise Server's layout: `/api/v3/` and `/api/graphql`.
     assert!(hubot.graphql_url().as_str().ends_with("/api/graphql"));
 }
+
+#[tokio::test]
+async fn graphql_tells_how_many_people_starred_each_gist() {
+    let app = TestApp::spawn().await;
+    let octocat = app.client("octocat");
+    let hubot = app.client("hubot");
+    let starred = new_gist(&octocat, true, "star me\n").await;
+    let plain = new_gist(&octocat, true, "leave me\n").await;
+    octocat.gists().star(&starred).await.expect("starred");
+    hubot.gists().star(&starred).await.expect("starred");
+    let starred_node = octocat
+        .gists()
+        .get(&starred)
+        .await
+        .expect("read")
+        .node_id
+        .expect("a node id");
+    let plain_node = octocat
+        .gists()
+        .get(&plain)
+        .await
+        .expect("read")
+        .node_id
+        .expect("a node id");
+
+    let ids = [
+        starred_node.as_str(),
+        plain_node.as_str(),
+        "MDQ6R2lzdG5vcGU=",
+    ];
+    let stars = octocat.gists().stars_among(&ids).await.expect("answered");
+    assert_eq!(
+        stars.len(),
+        2,
+        "an id GitHub does not know is left out: {stars:?}"
+    );
+    assert_eq!(stars.get(&starred_node), Some(&2));
+    assert_eq!(stars.get(&plain_node), Some(&0));
+}
