@@ -28,6 +28,7 @@ pub mod server;
 mod session_cache;
 pub mod sessions;
 pub mod sign_in_key;
+mod stars;
 pub mod startup;
 pub mod telemetry;
 mod views;
@@ -76,6 +77,8 @@ struct Inner {
     revisions: memo::RevisionCache,
     /// The list page's previews, by the raw URL (revision) of each file.
     previews: previews::Previews,
+    /// How many people starred each gist, for list rows.
+    stars: stars::StarCounts,
     security: Arc<security::SecurityHeaders>,
     /// Where people reach this site, for links they copy.
     public_url: url::Url,
@@ -126,6 +129,7 @@ impl AppState {
                 public_memo: memo::PublicMemo::new(page_memory),
                 revisions: memo::RevisionCache::default(),
                 previews: previews::Previews::default(),
+                stars: stars::StarCounts::default(),
                 security: Arc::new(security::SecurityHeaders::new(public_url, github_web_url)),
                 public_url: public_url.clone(),
                 stylesheet,
@@ -180,6 +184,10 @@ impl AppState {
 
     fn previews(&self) -> &previews::Previews {
         &self.inner.previews
+    }
+
+    fn stars(&self) -> &stars::StarCounts {
+        &self.inner.stars
     }
 
     /// Where people reach this site (`PUBLIC_URL`).

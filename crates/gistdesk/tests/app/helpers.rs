@@ -273,6 +273,11 @@ impl TestApp {
         crate::units::units_used(&self.emulator, login).await
     }
 
+    /// The GraphQL points `login` has used so far.
+    pub async fn graphql_points_used(&self, login: &str) -> u64 {
+        crate::units::graphql_points_used(&self.emulator, login).await
+    }
+
     /// Signs in through the whole flow, starting at `start`, and returns where it lands.
     pub async fn sign_in(&self, start: &str) -> String {
         let to_login = self.get(start).await;

@@ -1,5 +1,6 @@
 //! The person's list: filters (public, secret), sorts (updated, created), page numbers,
-//! and rows with languages, counts, relative times and a preview of the first file.
+//! and rows with languages, counts, star counts, relative times and a preview of the
+//! first file.
 
 use std::time::Duration;
 
@@ -291,4 +292,89 @@ async fn filtered_list_snapshot() {
     let page = body(&app, "/gists?filter=public&sort=created").await;
     let _settings = snapshot_settings().bind_to_scope();
     insta::assert_snapshot!("gists_public_by_creation", page);
+}
+
+#[tokio::test]
+async fn rows_say_how_many_people_starred_each_gist() {
+    let app = TestApp::signed_in().await;
+    let id = create(
+        &app,
+        &[
+            ("description", "Star me"),
+            ("visibility", "public"),
+            ("file-0-name", "a.txt"),
+            ("file-0-content", "a"),
+            ("intent", "save"),
+        ],
+    )
+    .await;
+    let hubot = github_api::Client::new(
+        app.emulator.api_url(),
+        github_oauth::AccessToken::new(app.emulator.issue_token("hubot", &["gist"])),
+    )
+    .expect("client");
+    let gist = github_api::GistId::parse(&id).expect("an id");
+    hubot.gists().star(&gist).await.expect("starred");
+    let first_row = |page: &str| {
+        page.split("<li>\n<div class=\"summary\">")
+            .nth(1)
+            .expect("a first row")
+            .to_owned()
+    };
+
+    // The search index asks GraphQL which gists are forks when it is built: built first,
+    // it leaves the list's own queries to count.
+    build_index(&app).await;
+    let before = app.graphql_points_used("octocat").await;
+    let page = body(&app, "/gists").await;
+    assert_eq!(ids(&page)[0], id);
+    assert!(
+        first_row(&page).contains("0 comments · 1 star · updated"),
+        "{page}"
+    );
+    assert!(page.contains(" · 0 stars · "), "the seed's unstarred gists");
+    assert_eq!(
+        app.graphql_points_used("octocat").await - before,
+        1,
+        "one GraphQL query for the page's 30 gists"
+    );
+    let page = body(&app, "/gists").await;
+    assert!(first_row(&page).contains(" · 1 star · "));
+    assert_eq!(
+        app.graphql_points_used("octocat").await - before,
+        1,
+        "counts are kept: shown again, nothing is asked"
+    );
+
+    // Starred here: the new count shows at once.
+    let r = app.post_with_csrf(&format!("/gists/{id}/star"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(first_row(&body(&app, "/gists").await).contains(" · 2 stars · "));
+}
+
+#[tokio::test]
+async fn without_graphql_the_list_shows_without_star_counts() {
+    let app = TestApp::signed_in().await;
+    // REST keeps room; octocat's GraphQL points are spent to the last.
+    let limit = u32::try_from(app.units_used("octocat").await).expect("a few units") + 40;
+    app.emulator.control().set_rate_limit(limit);
+    // Each reading of the rate limit mints a token (ten are kept per user): read it once.
+    let spent = app.graphql_points_used("octocat").await;
+    let octocat = github_api::Client::new(
+        app.emulator.api_url(),
+        github_oauth::AccessToken::new(app.emulator.issue_token("octocat", &["gist"])),
+    )
+    .expect("client");
+    for _ in spent..u64::from(limit) {
+        let _: github_api::GraphqlAnswer<serde_json::Value> = octocat
+            .graphql("query { viewer { login } }", &serde_json::json!({}))
+            .await
+            .expect("answered");
+    }
+    assert!(app.graphql_points_used("octocat").await >= u64::from(limit));
+
+    let page = body(&app, "/gists").await;
+    assert!(!ids(&page).is_empty(), "the gists are listed");
+    assert!(page.contains(" · 0 comments · updated "), "{page}");
+    assert!(!page.contains(" star · ") && !page.contains(" stars · "));
 }

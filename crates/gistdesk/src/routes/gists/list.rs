@@ -7,7 +7,8 @@
 //! and pages it here. Previews come from the search index, never from a request per
 //! gist, and only when it holds the revision GitHub listed. GitHub's lists do not say
 //! which gists are forks; the search index does (it asks GraphQL once per gist), so the
-//! "Forked" filter needs it built, and says so until it is.
+//! "Forked" filter needs it built, and says so until it is. Star counts come from
+//! GraphQL, kept for a minute ([`crate::stars`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -114,8 +115,22 @@ pub(crate) struct GistSummary {
     updated: When,
     created: When,
     starred: bool,
+    /// How many people starred it, when GitHub said.
+    stars: Option<Stars>,
     /// The first lines of the first file, when the search index holds them.
     preview: Option<Arc<str>>,
+}
+
+/// A star count as a row says it: "1 star", "3 stars".
+pub(crate) struct Stars(u64);
+
+impl std::fmt::Display for Stars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 star"),
+            n => write!(f, "{n} stars"),
+        }
+    }
 }
 
 pub(crate) struct FileSummary {
@@ -334,10 +349,12 @@ async fn list(
         ),
     };
 
-    let previews = state
-        .previews()
-        .of(state.searches(), me.user_id(), &github, slice.gists.gists())
-        .await;
+    let (previews, stars) = tokio::join!(
+        state
+            .previews()
+            .of(state.searches(), me.user_id(), &github, slice.gists.gists()),
+        state.stars().of(&github, slice.gists.gists()),
+    );
     let now = OffsetDateTime::now_utc();
     let gists = slice
         .gists
@@ -347,7 +364,8 @@ async fn list(
             let starred = starred_ids
                 .as_ref()
                 .is_none_or(|ids| ids.contains(gist.id.as_str()));
-            summary(gist, me.login(), starred, &previews, now)
+            let stars = stars.get(gist.id.as_str()).copied();
+            summary(gist, me.login(), (starred, stars), &previews, now)
         })
         .collect();
 
@@ -499,7 +517,7 @@ fn numbers(view: View, current: u32, last: Option<u32>) -> Vec<PageLink> {
 fn summary(
     gist: &Gist,
     me: &str,
-    starred: bool,
+    (starred, stars): (bool, Option<u64>),
     previews: &HashMap<String, Arc<str>>,
     now: OffsetDateTime,
 ) -> GistSummary {
@@ -524,6 +542,7 @@ fn summary(
         updated: When::of(gist.updated_at, now),
         created: When::of(gist.created_at, now),
         starred,
+        stars: stars.map(Stars),
         preview: previews.get(gist.id.as_str()).cloned(),
     }
 }

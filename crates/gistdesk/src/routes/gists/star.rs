@@ -46,6 +46,7 @@ async fn change(
         me.github()?.gists().unstar(&gist).await?;
     }
     state.forget_about(me.user_id());
+    state.stars().forget(gist.as_str());
     let back = form
         .return_to
         .as_deref()
