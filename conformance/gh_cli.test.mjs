@@ -116,10 +116,12 @@ test("gh auth login: the device flow, approved by the suite", async () => {
   let approved = false;
   const r = await gh(["auth", "login", "--hostname", HOST, "--web", "-p", "https"], {
     onStderr: (err) => {
+      // gh writes the code and the page to open in separate writes: both are waited for.
       const code = err.match(/one-time code: ([0-9A-Z]{4}-[0-9A-Z]{4})/);
-      if (code && !approved) {
+      const page = err.match(/(\S+\/login\/device)\b/);
+      if (code && page && !approved) {
         approved = true;
-        assert.ok(err.includes(`https://${HOST}/login/device`), `the proxy's device page: ${err}`);
+        assert.equal(page[1], `https://${HOST}/login/device`, `the proxy's device page: ${err}`);
         control("device/approve", { user_code: code[1], login: "octocat" });
       }
     },
