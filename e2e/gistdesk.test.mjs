@@ -186,6 +186,8 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     // the README's picture: what a person sees on opening the list (not the whole page)
     mkdirSync(join(ROOT, "docs", "screenshots"), { recursive: true });
     await page.screenshot({ path: README_SHOT });
+    // the whole list, and dark at 375 px: rows with their counts must fit a phone
+    await docShots("list");
   });
 
   await step(t, "create a secret gist with a Markdown file and see it rendered", async () => {
