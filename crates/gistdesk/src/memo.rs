@@ -84,15 +84,24 @@ struct Memo<K, V> {
     /// Bumped by every `forget_user`; held while an answer is checked and kept, so that
     /// no forget falls between the two.
     forgets: Mutex<u64>,
-    ttl: Duration,
-    /// Nothing is kept (a memory of `ttl` zero).
-    off: bool,
+    lifetime: Lifetime,
+}
+
+/// How long a memory keeps what it is given.
+#[derive(Debug, Clone, Copy)]
+enum Lifetime {
+    /// Nothing is kept (a memory of zero).
+    Off,
+    /// Each value for this long.
+    For(Duration),
+    /// Until pushed out by newer values, however old.
+    UntilPushedOut,
 }
 
 impl<K, V> std::fmt::Debug for Memo<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Memo")
-            .field("ttl", &self.ttl)
+            .field("lifetime", &self.lifetime)
             .finish_non_exhaustive()
     }
 }
@@ -107,29 +116,34 @@ where
     }
 
     fn with_capacity(ttl: Duration, max_bytes: u64) -> Self {
+        let lifetime = if ttl.is_zero() {
+            Lifetime::Off
+        } else {
+            Lifetime::For(ttl)
+        };
+        Self::kept(lifetime, max_bytes)
+    }
+
+    /// Values kept until pushed out, however old: for copies that are checked with
+    /// GitHub before each use ([`Kept`]).
+    fn untimed() -> Self {
+        Self::kept(Lifetime::UntilPushedOut, MAX_BYTES)
+    }
+
+    fn kept(lifetime: Lifetime, max_bytes: u64) -> Self {
         let mut entries = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_key: &K, value: &V| {
                 u32::try_from(value.weight().max(MIN_WEIGHT)).unwrap_or(u32::MAX)
             })
             .eviction_policy(moka::policy::EvictionPolicy::lru());
-        if !ttl.is_zero() {
+        if let Lifetime::For(ttl) = lifetime {
             entries = entries.time_to_live(ttl);
         }
         Self {
             entries: entries.build(),
             forgets: Mutex::new(0),
-            ttl,
-            off: ttl.is_zero(),
-        }
-    }
-
-    /// Values kept until pushed out, however old: for copies that are checked with
-    /// GitHub before each use ([`Kept`]).
-    fn untimed() -> Self {
-        Self {
-            off: false,
-            ..Self::with_capacity(Duration::ZERO, MAX_BYTES)
+            lifetime,
         }
     }
 
@@ -143,7 +157,7 @@ where
     }
 
     fn insert(&self, key: K, value: V, ticket: u64) {
-        if self.off {
+        if let Lifetime::Off = self.lifetime {
             return;
         }
         let Ok(forgets) = self.forgets.lock() else {
@@ -335,14 +349,17 @@ impl GithubMemo {
                     .await?
             }
         };
-        match (answer, kept) {
-            (Revalidated::Unchanged, Some(kept)) => Ok(kept.value),
-            // Only a copy that was named can be unchanged; asked without one, read it.
-            (Revalidated::Unchanged, None) => Ok(Arc::new(match kind {
-                ListKind::Mine => gists.list_page(number, per_page).await?,
-                ListKind::Starred => gists.starred_page(number, per_page).await?,
-            })),
-            (Revalidated::Read { value, etag }, _) => {
+        match answer {
+            // The client answers `Unchanged` only to the `ETag` of a copy named to it.
+            Revalidated::Unchanged => {
+                kept.map(|kept| kept.value)
+                    .ok_or_else(|| github_api::Error::Decode {
+                        what: "a page of gists".to_owned(),
+                        reason: "a 304 answered a copy that was not named".to_owned(),
+                        excerpt: String::new(),
+                    })
+            }
+            Revalidated::Read { value, etag } => {
                 let page = Arc::new(value);
                 if let Some(etag) = etag {
                     let ticket = self.pages.ticket();

@@ -4,8 +4,10 @@
 //! file's raw URL names its revision, so the same URL always has the same preview and an
 //! entry never goes stale; an edited file has a new URL and is read again. Without this,
 //! every view of a list page read the opening text of every file of its 30 gists from
-//! SQLite (measured in docs/BENCHMARKS.md). Entries are per person, as the index is.
-//! Bounded by size; the least recently used leave first.
+//! SQLite (measured in docs/BENCHMARKS.md). Entries are by raw URL alone: the preview of
+//! a revision is the same for everyone who lists it (a secret gist's raw URL is known
+//! only to those who can read it), so a page's lookups need no key of their own. Bounded
+//! by size; the least recently used leave first.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,10 +25,10 @@ const READ_CHARS: usize = 2_000;
 /// Total size of the previews kept.
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
 
-/// (person, raw URL) → the preview, `None` when the file's opening is blank.
+/// Raw URL → the preview, `None` when the file's opening is blank.
 #[derive(Debug)]
 pub struct Previews {
-    entries: moka::sync::Cache<(u64, String), Option<Arc<str>>>,
+    entries: moka::sync::Cache<String, Option<Arc<str>>>,
 }
 
 impl Default for Previews {
@@ -34,8 +36,8 @@ impl Default for Previews {
         Self {
             entries: moka::sync::Cache::builder()
                 .max_capacity(MAX_BYTES)
-                .weigher(|(_, url): &(u64, String), preview: &Option<Arc<str>>| {
-                    let size = 8 + url.len() + preview.as_ref().map_or(0, |p| p.len());
+                .weigher(|url: &String, preview: &Option<Arc<str>>| {
+                    let size = url.len() + preview.as_ref().map_or(0, |p| p.len());
                     u32::try_from(size).unwrap_or(u32::MAX)
                 })
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
@@ -66,7 +68,7 @@ impl Previews {
             let Some(raw_url) = file.raw_url.as_deref() else {
                 continue;
             };
-            match self.entries.get(&(user_id, raw_url.to_owned())) {
+            match self.entries.get(raw_url) {
                 Some(Some(preview)) => {
                     found.insert(gist.id.as_str().to_owned(), preview);
                 }
@@ -92,8 +94,7 @@ impl Previews {
                 continue;
             };
             let preview: Option<Arc<str>> = preview_of(text).map(Arc::from);
-            self.entries
-                .insert((user_id, raw_url.to_owned()), preview.clone());
+            self.entries.insert(raw_url.to_owned(), preview.clone());
             if let Some(preview) = preview {
                 found.insert(gist_id.to_owned(), preview);
             }
