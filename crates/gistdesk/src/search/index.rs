@@ -1,7 +1,8 @@
-//! One person's search index: a SQLite database with an FTS5 table of their gists'
-//! files (name, language, the gist's description, full text), the gists' metadata, and
-//! the `ETag`s of the list pages it was built from. It only ever holds one person's
-//! gists, so no query can reach another person's secret ones.
+//! One person's search index: a SQLite database of their gists' metadata, their files'
+//! text and the `ETag`s of the list pages it was built from, and beside it a ranked
+//! text index of the files (name, language, the gist's description, full text; see
+//! [`super::text`]). It only ever holds one person's gists, so no query can reach
+//! another person's secret ones.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,17 +16,28 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 
 use super::query::{Query, Term, Visibility, is_lowercase_of, language_key, word_bounds};
+use super::text::{TextDoc, TextIndex};
 use super::{Hit, Line, Results, SearchError, Segment};
 
 /// Version of the layout below; an index of another version is upgraded in place when
 /// [`UPGRADES`] knows how, else rebuilt.
-const SCHEMA_VERSION: &str = "2";
+const SCHEMA_VERSION: &str = "3";
 
 /// How an index of an older layout becomes the current one without reading everything
-/// from GitHub again: the version it has, and the statements that bring it up to date.
+/// from GitHub again: each version, and the statements that bring it to the next. They
+/// run after [`SCHEMA`], which creates the tables a version did not have yet.
 const UPGRADES: &[(&str, &[&str])] = &[
     // Version 2 knows which gists are forks; NULL until the next refresh learns it.
     ("1", &["ALTER TABLE gists ADD COLUMN fork INTEGER"]),
+    // Version 3 keeps the text in a plain table, ranked by the text index beside it
+    // (rebuilt from this table when it is first opened).
+    (
+        "2",
+        &[
+            "INSERT INTO texts (id, content) SELECT rowid, content FROM docs",
+            "DROP TABLE docs",
+        ],
+    ),
 ];
 
 const SCHEMA: &[&str] = &[
@@ -53,16 +65,12 @@ const SCHEMA: &[&str] = &[
         doc INTEGER NOT NULL,
         PRIMARY KEY (gist_id, name)
     )",
-    // A search joins every matching document to its file: without this, SQLite scans
-    // every file for each document FTS5 finds.
+    // A search finds files by the key of their text: without this, SQLite scans every
+    // file for each one the text index finds.
     "CREATE INDEX IF NOT EXISTS files_doc ON files(doc)",
-    // unicode61 without diacritic folding: words are compared exactly as
-    // `query::words` splits and lower-cases them, so every file FTS5 finds has its
-    // matching lines found again for highlighting.
-    "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
-        name, language, description, content,
-        tokenize = 'unicode61 remove_diacritics 0'
-    )",
+    // The text index keys its documents by `id`: AUTOINCREMENT, so that a key is never
+    // used again for another text while the text index may still hold the old one.
+    "CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS etags (key TEXT PRIMARY KEY, etag TEXT NOT NULL, link TEXT, body BLOB NOT NULL)",
 ];
 
@@ -79,6 +87,7 @@ const LINE_WINDOW: usize = 160;
 #[derive(Debug, Clone)]
 pub struct Index {
     pool: SqlitePool,
+    text: TextIndex,
 }
 
 /// What the index knows of one gist, to tell what changed.
@@ -153,9 +162,84 @@ impl Index {
             .idle_timeout(Some(Duration::from_secs(300)))
             .connect_with(options)
             .await?;
-        let index = Self { pool };
+        // `USER_ID.sqlite` → `USER_ID.text/`.
+        let text_dir = path.map(|path| path.with_extension("text"));
+        let text = tokio::task::spawn_blocking(move || TextIndex::open(text_dir.as_deref()))
+            .await
+            .map_err(|e| SearchError::Text(e.to_string()))??;
+        let index = Self { pool, text };
         index.migrate().await?;
+        index.rebuild_text_if_behind().await?;
         Ok(index)
+    }
+
+    /// What the text index must reflect to agree with SQLite: the index's identity and
+    /// its generation, a count every change to the text moves on.
+    async fn text_generation(&self) -> Result<String, SearchError> {
+        let mut connection = self.pool.acquire().await?;
+        generation_of(&mut connection).await
+    }
+
+    /// Rebuilds the text index from SQLite when it does not reflect what SQLite holds:
+    /// never written, written by a process that stopped before it caught up, deleted,
+    /// or beside a SQLite file that was replaced.
+    async fn rebuild_text_if_behind(&self) -> Result<(), SearchError> {
+        let wanted = self.text_generation().await?;
+        let text = self.text.clone();
+        let written = tokio::task::spawn_blocking(move || text.generation())
+            .await
+            .map_err(|e| SearchError::Text(e.to_string()))??;
+        if written.as_deref() == Some(wanted.as_str()) {
+            return Ok(());
+        }
+        // Written in parts when large, under a generation that matches nothing, so
+        // that a rebuild cut short is started again at the next opening.
+        const PART: &str = "rebuilding";
+        let mut first = true;
+        let mut after = 0_i64;
+        loop {
+            let rows: Vec<(i64, String, Option<String>, String, String)> = sqlx::query_as(
+                "SELECT f.doc, f.name, f.language, g.description, t.content \
+                 FROM files f JOIN gists g ON g.id = f.gist_id JOIN texts t ON t.id = f.doc \
+                 WHERE f.doc > ? ORDER BY f.doc LIMIT 500",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last().map(|row| row.0) else {
+                break;
+            };
+            after = last;
+            let docs = rows
+                .into_iter()
+                .map(|(key, name, language, description, content)| TextDoc {
+                    key: key.max(0) as u64,
+                    name,
+                    language: language.unwrap_or_default(),
+                    description,
+                    content,
+                })
+                .collect();
+            if self.text.queue([], docs, PART.to_owned()) {
+                self.write_text_replacing(first).await?;
+                first = false;
+            }
+        }
+        // Also when nothing is queued: the empty index is written with its generation.
+        self.text.queue([], Vec::new(), wanted);
+        self.write_text_replacing(first).await
+    }
+
+    async fn write_text_replacing(&self, replace_all: bool) -> Result<(), SearchError> {
+        let text = self.text.clone();
+        tokio::task::spawn_blocking(move || text.write(replace_all))
+            .await
+            .map_err(|e| SearchError::Text(e.to_string()))?
+    }
+
+    /// Writes the text changes queued by the refresh and makes them searchable.
+    pub(crate) async fn write_text(&self) -> Result<(), SearchError> {
+        self.write_text_replacing(false).await
     }
 
     async fn migrate(&self) -> Result<(), SearchError> {
@@ -167,12 +251,17 @@ impl Index {
         let upgrade = match version.as_ref().map(|(v,)| v.as_str()) {
             None => None,
             Some(SCHEMA_VERSION) => None,
-            Some(old) => match UPGRADES.iter().find(|(from, _)| *from == old) {
-                Some((_, statements)) => Some(*statements),
+            Some(old) => match UPGRADES.iter().position(|(from, _)| *from == old) {
+                Some(at) => Some(
+                    UPGRADES[at..]
+                        .iter()
+                        .flat_map(|(_, statements)| statements.iter().copied())
+                        .collect::<Vec<_>>(),
+                ),
                 None => {
                     // A layout with no way up: it is only a copy of what GitHub holds,
                     // so start again.
-                    for table in ["meta", "gists", "files", "docs", "etags"] {
+                    for table in ["meta", "gists", "files", "docs", "texts", "etags"] {
                         sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
                             .execute(&self.pool)
                             .await?;
@@ -182,13 +271,22 @@ impl Index {
             },
         };
         let mut tx = self.pool.begin().await?;
-        for statement in SCHEMA.iter().chain(upgrade.unwrap_or_default()) {
+        for statement in SCHEMA.iter().copied().chain(upgrade.unwrap_or_default()) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
         sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)")
             .bind(SCHEMA_VERSION)
             .execute(&mut *tx)
             .await?;
+        // A new identity for a new database: a text index left beside a SQLite file
+        // that was deleted and made again cannot pass for its own.
+        let id = getrandom::u64().map_err(|e| SearchError::Text(e.to_string()))?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('text_id', ?), ('generation', '0')",
+        )
+        .bind(format!("{id:016x}"))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -237,8 +335,8 @@ impl Index {
             return Ok(found);
         }
         let sql = format!(
-            "SELECT f.gist_id, f.name, f.raw_url, substr(docs.content, 1, ?) \
-             FROM files f JOIN docs ON docs.rowid = f.doc WHERE f.gist_id IN ({})",
+            "SELECT f.gist_id, f.name, f.raw_url, substr(t.content, 1, ?) \
+             FROM files f JOIN texts t ON t.id = f.doc WHERE f.gist_id IN ({})",
             vec!["?"; files.len()].join(", ")
         );
         let mut query = sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(&sql)
@@ -260,65 +358,54 @@ impl Index {
     /// Runs `query`: at most `limit` files, best match first (newest first for a query
     /// of qualifiers only), each with up to [`LINES_PER_FILE`] matching lines.
     pub async fn search(&self, query: &Query, limit: usize) -> Result<Results, SearchError> {
-        // The files are chosen and ordered first, by their ids and sort keys only; the
-        // text of just the `limit` chosen ones is read after. Selected together, every
-        // matching file's full text would be copied into SQLite's sorter (a common word
-        // matches nearly every file) before all but `limit` of them were thrown away.
-        let expression = query.match_expression();
-        let mut sql = String::from(if expression.is_some() {
-            "SELECT f.rowid AS file, rank AS score, g.updated_at AS updated \
-             FROM files f JOIN gists g ON g.id = f.gist_id JOIN docs ON docs.rowid = f.doc \
-             WHERE docs MATCH ?"
-        } else {
-            "SELECT f.rowid AS file, 0 AS score, g.updated_at AS updated \
-             FROM files f JOIN gists g ON g.id = f.gist_id WHERE 1"
-        });
-        let mut binds: Vec<Bind> = Vec::new();
-        if let Some(expression) = &expression {
-            binds.push(Bind::Text(expression.clone()));
-        }
-        if !query.languages.is_empty() {
-            sql.push_str(" AND f.language_key IN (");
-            sql.push_str(&vec!["?"; query.languages.len()].join(", "));
-            sql.push(')');
-            binds.extend(query.languages.iter().cloned().map(Bind::Text));
-        }
-        if !query.filenames.is_empty() {
-            let any = vec!["instr(f.name_key, ?) > 0"; query.filenames.len()].join(" OR ");
-            sql.push_str(&format!(" AND ({any})"));
-            binds.extend(query.filenames.iter().cloned().map(Bind::Text));
-        }
-        if !query.extensions.is_empty() {
-            let any = vec!["substr(f.name_key, -?) = ?"; query.extensions.len()].join(" OR ");
-            sql.push_str(&format!(" AND ({any})"));
-            for extension in &query.extensions {
-                let suffix = format!(".{extension}");
-                binds.push(Bind::Int(suffix.chars().count() as i64));
-                binds.push(Bind::Text(suffix));
+        // The qualifiers (`language:`, `is:secret`, …) are SQLite's; the words are the
+        // text index's, which ranks them and keeps the best `limit` (one more, to tell
+        // whether there are more). The text of just those files is read after.
+        let (mut filter, binds) = filters(query);
+        let chosen: Vec<(f32, i64)> = if query.terms.is_empty() {
+            filter.push_str(" ORDER BY g.updated_at DESC, f.name LIMIT ?");
+            let sql = format!(
+                "SELECT f.doc FROM files f JOIN gists g ON g.id = f.gist_id WHERE 1{filter}"
+            );
+            let mut statement = sqlx::query_as::<_, (i64,)>(&sql);
+            for bind in binds {
+                statement = bind.to(statement);
             }
+            statement
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|(doc,)| (0.0, doc))
+                .collect()
+        } else {
+            let allowed = if filter.is_empty() {
+                None
+            } else {
+                let sql = format!(
+                    "SELECT f.doc FROM files f JOIN gists g ON g.id = f.gist_id WHERE 1{filter}"
+                );
+                let mut statement = sqlx::query_as::<_, (i64,)>(&sql);
+                for bind in binds {
+                    statement = bind.to(statement);
+                }
+                let docs = statement.fetch_all(&self.pool).await?;
+                Some(docs.into_iter().map(|(doc,)| doc.max(0) as u64).collect())
+            };
+            // In place, not on a blocking thread: ranking a person's files takes well
+            // under a millisecond (docs/BENCHMARKS.md, "Search").
+            self.text
+                .top(&query.terms, allowed, limit.saturating_add(1))?
+                .into_iter()
+                .map(|(score, key)| (score, i64::try_from(key).unwrap_or(i64::MAX)))
+                .collect()
+        };
+        if chosen.is_empty() {
+            return Ok(Results::default());
         }
-        match query.visibility {
-            Some(Visibility::Public) => sql.push_str(" AND g.public = 1"),
-            Some(Visibility::Secret) => sql.push_str(" AND g.public = 0"),
-            None => {}
-        }
-        if query.starred {
-            sql.push_str(" AND g.starred = 1");
-        }
-        if query.fork {
-            sql.push_str(" AND g.fork = 1");
-        }
-        sql.push_str(" ORDER BY score, updated DESC, f.name LIMIT ?");
-        binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1));
-        let sql = format!(
-            "SELECT g.id, g.description, g.public, g.owner, g.mine, g.starred, g.updated_at, \
-             f.name, f.language, docs.content \
-             FROM ({sql}) AS top JOIN files f ON f.rowid = top.file \
-             JOIN gists g ON g.id = f.gist_id JOIN docs ON docs.rowid = f.doc \
-             ORDER BY top.score, top.updated DESC, f.name"
-        );
 
         type Row = (
+            i64,
             String,
             String,
             bool,
@@ -330,20 +417,35 @@ impl Index {
             Option<String>,
             String,
         );
+        let sql = format!(
+            "SELECT f.doc, g.id, g.description, g.public, g.owner, g.mine, g.starred, \
+             g.updated_at, f.name, f.language, t.content \
+             FROM files f JOIN gists g ON g.id = f.gist_id JOIN texts t ON t.id = f.doc \
+             WHERE f.doc IN ({})",
+            vec!["?"; chosen.len()].join(", ")
+        );
         let mut statement = sqlx::query_as::<_, Row>(&sql);
-        for bind in binds {
-            statement = match bind {
-                Bind::Text(text) => statement.bind(text),
-                Bind::Int(n) => statement.bind(n),
-            };
+        for (_, doc) in &chosen {
+            statement = statement.bind(doc);
         }
-        let rows = statement.fetch_all(&self.pool).await?;
+        let mut rows = statement.fetch_all(&self.pool).await?;
+        // A file the text index still holds after a refresh dropped it (the refresh
+        // writes its text changes when it ends) is simply not found in SQLite.
+        let score: HashMap<i64, f32> = chosen.iter().map(|&(s, doc)| (doc, s)).collect();
+        rows.sort_by(|a, b| {
+            let (sa, sb) = (score.get(&a.0), score.get(&b.0));
+            sb.partial_cmp(&sa)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(b.7.cmp(&a.7))
+                .then_with(|| a.8.cmp(&b.8))
+        });
         let more = rows.len() > limit;
         let hits = rows
             .into_iter()
             .take(limit)
             .map(
                 |(
+                    _,
                     id,
                     description,
                     public,
@@ -409,7 +511,9 @@ impl Index {
     }
 
     /// Writes one gist: its metadata, and its files (those in `files` replace the ones
-    /// indexed; any other indexed file of the gist is dropped).
+    /// indexed; any other indexed file of the gist is dropped). The text index takes the
+    /// change when the refresh writes it ([`Self::write_text`]), or at once when much
+    /// text is waiting.
     pub(crate) async fn put_gist(
         &self,
         gist: &GistRow,
@@ -423,9 +527,12 @@ impl Index {
                 .fetch_all(&mut *tx)
                 .await?;
         let old: HashMap<String, i64> = old.into_iter().collect();
+        let mut removed = Vec::new();
+        let mut added = Vec::new();
         for (name, doc) in &old {
             if !files.iter().any(|f| &f.name == name) {
                 delete_file(&mut tx, &gist.id, name, *doc).await?;
+                removed.push(*doc);
             }
         }
         for file in files {
@@ -433,7 +540,7 @@ impl Index {
                 (Some(content), _) => content.clone(),
                 (None, Some(doc)) => {
                     let kept: Option<(String,)> =
-                        sqlx::query_as("SELECT content FROM docs WHERE rowid = ?")
+                        sqlx::query_as("SELECT content FROM texts WHERE id = ?")
                             .bind(doc)
                             .fetch_optional(&mut *tx)
                             .await?;
@@ -443,17 +550,13 @@ impl Index {
             };
             if let Some(doc) = old.get(&file.name) {
                 delete_file(&mut tx, &gist.id, &file.name, *doc).await?;
+                removed.push(*doc);
             }
-            let doc = sqlx::query(
-                "INSERT INTO docs (name, language, description, content) VALUES (?, ?, ?, ?)",
-            )
-            .bind(&file.name)
-            .bind(file.language.as_deref().unwrap_or(""))
-            .bind(&gist.description)
-            .bind(&content)
-            .execute(&mut *tx)
-            .await?
-            .last_insert_rowid();
+            let doc = sqlx::query("INSERT INTO texts (content) VALUES (?)")
+                .bind(&content)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
             sqlx::query(
                 "INSERT INTO files (gist_id, name, name_key, language, language_key, raw_url, size, doc) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -468,8 +571,29 @@ impl Index {
             .bind(doc)
             .execute(&mut *tx)
             .await?;
+            added.push(TextDoc {
+                key: doc.max(0) as u64,
+                name: file.name.clone(),
+                language: file.language.clone().unwrap_or_default(),
+                description: gist.description.clone(),
+                content,
+            });
         }
+        let generation = next_generation(&mut tx).await?;
         tx.commit().await?;
+        self.queue_text(removed, added, generation).await
+    }
+
+    async fn queue_text(
+        &self,
+        removed: Vec<i64>,
+        added: Vec<TextDoc>,
+        generation: String,
+    ) -> Result<(), SearchError> {
+        let removed = removed.into_iter().map(|doc| doc.max(0) as u64);
+        if self.text.queue(removed, added, generation) {
+            self.write_text().await?;
+        }
         Ok(())
     }
 
@@ -485,7 +609,11 @@ impl Index {
 
     /// Drops gists GitHub no longer lists.
     pub(crate) async fn remove_gists(&self, ids: &[String]) -> Result<(), SearchError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
+        let mut removed = Vec::new();
         for id in ids {
             let docs: Vec<(String, i64)> =
                 sqlx::query_as("SELECT name, doc FROM files WHERE gist_id = ?")
@@ -494,14 +622,16 @@ impl Index {
                     .await?;
             for (name, doc) in docs {
                 delete_file(&mut tx, id, &name, doc).await?;
+                removed.push(doc);
             }
             sqlx::query("DELETE FROM gists WHERE id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
+        let generation = next_generation(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        self.queue_text(removed, Vec::new(), generation).await
     }
 
     /// The `ETag`s kept from the last refresh.
@@ -556,6 +686,57 @@ enum Bind {
     Int(i64),
 }
 
+impl Bind {
+    fn to<'q, O>(
+        self,
+        statement: sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+        match self {
+            Self::Text(text) => statement.bind(text),
+            Self::Int(n) => statement.bind(n),
+        }
+    }
+}
+
+/// The SQL conditions (each starting with ` AND`) for the query's qualifiers, over
+/// `files f JOIN gists g`, and what they bind.
+fn filters(query: &Query) -> (String, Vec<Bind>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    if !query.languages.is_empty() {
+        sql.push_str(" AND f.language_key IN (");
+        sql.push_str(&vec!["?"; query.languages.len()].join(", "));
+        sql.push(')');
+        binds.extend(query.languages.iter().cloned().map(Bind::Text));
+    }
+    if !query.filenames.is_empty() {
+        let any = vec!["instr(f.name_key, ?) > 0"; query.filenames.len()].join(" OR ");
+        sql.push_str(&format!(" AND ({any})"));
+        binds.extend(query.filenames.iter().cloned().map(Bind::Text));
+    }
+    if !query.extensions.is_empty() {
+        let any = vec!["substr(f.name_key, -?) = ?"; query.extensions.len()].join(" OR ");
+        sql.push_str(&format!(" AND ({any})"));
+        for extension in &query.extensions {
+            let suffix = format!(".{extension}");
+            binds.push(Bind::Int(suffix.chars().count() as i64));
+            binds.push(Bind::Text(suffix));
+        }
+    }
+    match query.visibility {
+        Some(Visibility::Public) => sql.push_str(" AND g.public = 1"),
+        Some(Visibility::Secret) => sql.push_str(" AND g.public = 0"),
+        None => {}
+    }
+    if query.starred {
+        sql.push_str(" AND g.starred = 1");
+    }
+    if query.fork {
+        sql.push_str(" AND g.fork = 1");
+    }
+    (sql, binds)
+}
+
 async fn put_meta(tx: &mut Transaction<'_, Sqlite>, gist: &GistRow) -> Result<(), SearchError> {
     sqlx::query(
         "INSERT OR REPLACE INTO gists \
@@ -577,13 +758,35 @@ async fn put_meta(tx: &mut Transaction<'_, Sqlite>, gist: &GistRow) -> Result<()
     Ok(())
 }
 
+/// Moves the text's generation on, in the transaction that changes the text, and gives
+/// what the text index must reflect once it has taken the change.
+async fn next_generation(tx: &mut Transaction<'_, Sqlite>) -> Result<String, SearchError> {
+    sqlx::query("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        .execute(&mut **tx)
+        .await?;
+    generation_of(tx).await
+}
+
+async fn generation_of(connection: &mut sqlx::SqliteConnection) -> Result<String, SearchError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT key, value FROM meta WHERE key IN ('text_id', 'generation') ORDER BY key",
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect::<Vec<_>>()
+        .join(":"))
+}
+
 async fn delete_file(
     tx: &mut Transaction<'_, Sqlite>,
     gist: &str,
     name: &str,
     doc: i64,
 ) -> Result<(), SearchError> {
-    sqlx::query("DELETE FROM docs WHERE rowid = ?")
+    sqlx::query("DELETE FROM texts WHERE id = ?")
         .bind(doc)
         .execute(&mut **tx)
         .await?;
@@ -816,6 +1019,16 @@ mod tests {
                  starred INTEGER NOT NULL, comments INTEGER NOT NULL, \
                  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
                 "INSERT INTO gists VALUES ('abc', 'kept', 1, NULL, 1, 0, 0, 1, 2)",
+                "CREATE TABLE files (gist_id TEXT NOT NULL, name TEXT NOT NULL, \
+                 name_key TEXT NOT NULL, language TEXT, language_key TEXT NOT NULL, \
+                 raw_url TEXT, size INTEGER NOT NULL, doc INTEGER NOT NULL, \
+                 PRIMARY KEY (gist_id, name))",
+                "CREATE VIRTUAL TABLE docs USING fts5(name, language, description, content, \
+                 tokenize = 'unicode61 remove_diacritics 0')",
+                "INSERT INTO docs (rowid, name, language, description, content) \
+                 VALUES (7, 'notes.md', 'Markdown', 'kept', 'the old layout held this needle')",
+                "INSERT INTO files VALUES ('abc', 'notes.md', 'notes.md', 'Markdown', \
+                 'markdown', 'https://x/raw/1/notes.md', 31, 7)",
             ] {
                 sqlx::query(statement)
                     .execute(&pool)
@@ -830,10 +1043,200 @@ mod tests {
         assert_eq!(known["abc"].fork, None, "to be learnt at the next refresh");
         assert!(index.synced_at().await.expect("readable").is_some());
         assert!(index.forks().await.expect("readable").is_empty());
+        let found = index
+            .search(&Query::parse("needle").expect("parses"), 10)
+            .await
+            .expect("searches");
+        assert_eq!(found.hits.len(), 1, "the text moved over and was indexed");
+        assert_eq!(found.hits[0].lines[0].number, 1);
         drop(index);
+        remove_index(&path);
+    }
+
+    fn temp_index(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "gistdesk-{name}-{}-{}.sqlite",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ))
+    }
+
+    fn remove_index(path: &Path) {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+        let _ = std::fs::remove_dir_all(path.with_extension("text"));
+    }
+
+    fn gist(id: &str, description: &str) -> GistRow {
+        GistRow {
+            id: id.to_owned(),
+            description: description.to_owned(),
+            public: true,
+            owner: None,
+            mine: true,
+            starred: false,
+            comments: 0,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            fork: Some(false),
+        }
+    }
+
+    fn file(name: &str, content: &str) -> FileRow {
+        FileRow {
+            name: name.to_owned(),
+            language: Some("Rust".to_owned()),
+            raw_url: Some(format!("https://x/raw/{name}")),
+            size: content.len() as u64,
+            content: Some(content.to_owned()),
+        }
+    }
+
+    async fn found(index: &Index, query: &str) -> Vec<String> {
+        index
+            .search(&Query::parse(query).expect("parses"), 10)
+            .await
+            .expect("searches")
+            .hits
+            .into_iter()
+            .map(|hit| format!("{}/{}", hit.gist_id, hit.file))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_text_index_is_made_again_from_sqlite_when_it_falls_behind() {
+        let path = temp_index("text-behind");
+        {
+            let index = Index::open(Some(&path)).await.expect("opens");
+            index
+                .put_gist(&gist("a", "first"), &[file("one.rs", "fn alpha() {}")])
+                .await
+                .expect("writes");
+            index.write_text().await.expect("written");
+            // Taken by SQLite, never written to the text index: as if the process
+            // stopped before the refresh ended.
+            index
+                .put_gist(&gist("b", "second"), &[file("two.rs", "fn beta() {}")])
+                .await
+                .expect("writes");
+            assert_eq!(found(&index, "beta").await, Vec::<String>::new());
+        }
+        let index = Index::open(Some(&path)).await.expect("opens again");
+        assert_eq!(found(&index, "alpha").await, ["a/one.rs"]);
+        assert_eq!(found(&index, "beta").await, ["b/two.rs"]);
+        drop(index);
+
+        // The text index deleted by hand: made again, whole.
+        std::fs::remove_dir_all(path.with_extension("text")).expect("removed");
+        let index = Index::open(Some(&path)).await.expect("opens again");
+        assert_eq!(found(&index, "fn").await.len(), 2);
+        drop(index);
+        remove_index(&path);
+    }
+
+    #[tokio::test]
+    async fn a_text_index_beside_another_database_is_not_taken_for_its_own() {
+        // Two indexes at the same generation, one file each under the same key; the
+        // second's database then copied over the first's (a restored backup, a file
+        // moved between instances), beside the first's text index.
+        let (here, there) = (temp_index("text-here"), temp_index("text-there"));
+        for (path, words) in [(&here, "stale words"), (&there, "fresh words")] {
+            let index = Index::open(Some(path)).await.expect("opens");
+            index
+                .put_gist(&gist("a", ""), &[file("notes.rs", words)])
+                .await
+                .expect("writes");
+            index.write_text().await.expect("written");
+            index.pool.close().await;
+        }
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", here.display()));
+        }
+        std::fs::copy(&there, &here).expect("copied");
+        let index = Index::open(Some(&here)).await.expect("opens");
+        assert_eq!(found(&index, "fresh").await, ["a/notes.rs"]);
+        assert_eq!(found(&index, "stale").await, Vec::<String>::new());
+        drop(index);
+        remove_index(&here);
+        remove_index(&there);
+    }
+
+    #[tokio::test]
+    async fn edited_and_removed_files_leave_the_text_index() {
+        let index = Index::open(None).await.expect("opens");
+        index
+            .put_gist(
+                &gist("a", "tools"),
+                &[
+                    file("keep.rs", "fn kept() {}"),
+                    file("gone.rs", "fn gone() {}"),
+                ],
+            )
+            .await
+            .expect("writes");
+        index.write_text().await.expect("written");
+        index
+            .put_gist(&gist("a", "tools"), &[file("keep.rs", "fn edited() {}")])
+            .await
+            .expect("writes");
+        index.write_text().await.expect("written");
+        assert_eq!(found(&index, "edited").await, ["a/keep.rs"]);
+        assert_eq!(found(&index, "kept").await, Vec::<String>::new());
+        assert_eq!(found(&index, "gone").await, Vec::<String>::new());
+        assert_eq!(
+            found(&index, "tools").await,
+            ["a/keep.rs"],
+            "the description"
+        );
+        assert_eq!(index.text.len(), 1);
+        index
+            .remove_gists(&["a".to_owned()])
+            .await
+            .expect("removes");
+        index.write_text().await.expect("written");
+        assert_eq!(found(&index, "edited").await, Vec::<String>::new());
+        assert_eq!(index.text.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_best_matches_come_first_and_qualifiers_narrow_them() {
+        let index = Index::open(None).await.expect("opens");
+        let mut one = file("many.py", "token token token other words here");
+        one.language = Some("Python".to_owned());
+        index
+            .put_gist(&gist("a", ""), &[one])
+            .await
+            .expect("writes");
+        index
+            .put_gist(
+                &gist("b", ""),
+                &[file("once.rs", &format!("token {}", "filler ".repeat(200)))],
+            )
+            .await
+            .expect("writes");
+        index
+            .put_gist(&gist("c", ""), &[file("token.rs", "nothing else")])
+            .await
+            .expect("writes");
+        index.write_text().await.expect("written");
+        let order = found(&index, "token").await;
+        assert_eq!(order.len(), 3);
+        assert_eq!(order[2], "b/once.rs", "one use in a long file ranks last");
+        assert_eq!(found(&index, "token language:rust").await.len(), 2);
+        assert_eq!(found(&index, "token extension:py").await, ["a/many.py"]);
+        let one = index
+            .search(&Query::parse("token").expect("parses"), 1)
+            .await
+            .expect("searches");
+        assert_eq!((one.hits.len(), one.more), (1, true));
+    }
+
+    #[test]
+    fn the_text_index_splits_words_as_highlighting_does() {
+        let text = "let été = HashMap::new(); // x2 spawn_blocking ÄRGER 日本語 ½";
+        let highlighted: Vec<String> = crate::search::words(text).map(|w| w.text).collect();
+        assert_eq!(super::super::text::tokens(text), highlighted);
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! ([`Searches`]) and the command line (`gistdesk gists search`): a query language
 //! ([`Query`]), a per-person index ([`Index`]) and its refresh from GitHub ([`sync`]).
 //!
-//! The index is SQLite's FTS5 through sqlx, which the workspace already builds for the
-//! session store: no second database engine or search library to compile, one file per
-//! person, transactional updates, and a query planner that joins the full text with
-//! the metadata filters (`language:`, `is:secret`). A search library such as tantivy
-//! would rank better on large corpora, but a person's gists are megabytes, not
-//! gigabytes, and it would add an engine of its own to build and operate.
+//! The index is two files per person. SQLite (through sqlx, which the workspace already
+//! builds for the session store) holds the record: the gists' metadata, their files'
+//! text, the `ETag`s of the list pages, in transactions, and answers the qualifiers
+//! (`language:`, `is:secret`) in SQL. tantivy ranks the words: it keeps the best matches
+//! as it goes and skips postings that cannot make the cut, where SQLite's FTS5 scores
+//! every matching file before keeping any, and a common word matches nearly every file
+//! of an account (measured in `docs/BENCHMARKS.md`, "Search"). The tantivy index is
+//! derived from SQLite, written at the end of each refresh, and made again from it
+//! whenever the two may disagree.
 //!
 //! An index is a copy of what GitHub holds, never the only one: it can be deleted at
 //! any time and is rebuilt (see `docs/SEARCH.md` for where it lives with several
@@ -17,6 +20,7 @@
 mod index;
 mod query;
 pub mod sync;
+mod text;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -35,6 +39,9 @@ pub enum SearchError {
     /// The index could not be read or written.
     #[error("the search index could not be used: {0}")]
     Store(#[from] sqlx::Error),
+    /// Its ranked text index could not be read or written.
+    #[error("the search index could not be used: {0}")]
+    Text(String),
     /// Its folder could not be made.
     #[error("cannot create {}: {source}", .path.display())]
     Io {

@@ -176,20 +176,6 @@ impl Query {
             _ => self.terms.push(Term::Phrase(found)),
         }
     }
-
-    /// The FTS5 expression for the words and phrases (`None` without any): every term
-    /// quoted, so no word is read as an FTS5 operator (`AND`, `NEAR`, `*`).
-    pub(crate) fn match_expression(&self) -> Option<String> {
-        if self.terms.is_empty() {
-            return None;
-        }
-        let quoted: Vec<String> = self
-            .terms
-            .iter()
-            .map(|term| format!("\"{}\"", term.words().join(" ").replace('"', "\"\"")))
-            .collect();
-        Some(quoted.join(" AND "))
-    }
 }
 
 impl fmt::Display for Term {
@@ -339,10 +325,6 @@ mod tests {
                 word("runtime")
             ]
         );
-        assert_eq!(
-            q.match_expression().as_deref(),
-            Some(r#""tokio" AND "spawn blocking task" AND "runtime""#)
-        );
     }
 
     #[test]
@@ -357,7 +339,6 @@ mod tests {
         assert_eq!(q.extensions, ["rs"]);
         assert_eq!(q.visibility, Some(Visibility::Secret));
         assert!(q.starred);
-        assert_eq!(q.match_expression(), None);
         assert_eq!(Query::parse("is:fork").map(|q| q.fork), Ok(true));
         assert_eq!(
             Query::parse("is:public").expect("parses").visibility,
@@ -367,7 +348,8 @@ mod tests {
 
     #[test]
     fn operators_and_quotes_stay_text() {
-        // FTS5 operators, stray quotes and unknown qualifiers never reach FTS5 unquoted.
+        // Operators of other search syntaxes, stray quotes and unknown qualifiers are
+        // words like any other.
         let q = Query::parse(r#"NEAR AND * http://x.y a:b "unclosed phrase"#).expect("parses");
         assert_eq!(
             q.terms,
@@ -379,8 +361,6 @@ mod tests {
                 phrase(&["unclosed", "phrase"]),
             ]
         );
-        let expression = q.match_expression().expect("terms");
-        assert!(!expression.contains("\"\"\""), "{expression}");
     }
 
     #[test]
