@@ -143,8 +143,11 @@ db=$(find "$idx_dir" -name '*.sqlite' | head -1)
 [ -n "$db" ] || die "no index file in $idx_dir"
 db_bytes=$(stat -c %s "$db")
 wal_bytes=$(stat -c %s "$db-wal" 2>/dev/null || echo 0)
-record "{\"name\":\"search_build\",\"gists\":$GISTS,\"seconds\":$build_s,\"units\":$((u1 - u0)),\"db_bytes\":$db_bytes,\"wal_bytes\":$wal_bytes,\"rss_before_kb\":$rss_before,\"rss_after_kb\":$rss_after,\"hwm_after_kb\":$hwm_after,\"text_bytes\":$(python3 -c "import json; s=json.load(open('$seed')); print(sum(len(c) for g in s['users'][0]['gists'] for c in g['files'].values()))")}"
-log "built in ${build_s}s for $((u1 - u0)) units; index $((db_bytes / 1024)) kB (+ WAL $((wal_bytes / 1024)) kB); RSS $((rss_before / 1024)) -> $((rss_after / 1024)) MB (peak $((hwm_after / 1024)) MB)"
+# The ranked text index beside it (a folder; absent in builds before it existed).
+ranked_bytes=$(du -sb "${db%.sqlite}.text" 2>/dev/null | cut -f1 || true)
+ranked_bytes=${ranked_bytes:-0}
+record "{\"name\":\"search_build\",\"gists\":$GISTS,\"seconds\":$build_s,\"units\":$((u1 - u0)),\"db_bytes\":$db_bytes,\"wal_bytes\":$wal_bytes,\"ranked_bytes\":$ranked_bytes,\"rss_before_kb\":$rss_before,\"rss_after_kb\":$rss_after,\"hwm_after_kb\":$hwm_after,\"text_bytes\":$(python3 -c "import json; s=json.load(open('$seed')); print(sum(len(c) for g in s['users'][0]['gists'] for c in g['files'].values()))")}"
+log "built in ${build_s}s for $((u1 - u0)) units; index $((db_bytes / 1024)) kB (+ WAL $((wal_bytes / 1024)) kB, + text index $((ranked_bytes / 1024)) kB); RSS $((rss_before / 1024)) -> $((rss_after / 1024)) MB (peak $((hwm_after / 1024)) MB)"
 
 log "units per search, nothing changed: $VIEWS back to back"
 u0=$(units)
@@ -258,7 +261,7 @@ print("|---|---|---|")
 print(f"| first index build, {b['gists']:,} gists ({3 * b['gists']:,} files, {b['text_bytes'] / 1e6:.1f} MB of text): time "
       f"(first `GET /gists/search` to the first answer with results) | {b['seconds']:.1f} s | — |")
 print(f"| first index build: REST rate-limit units | {b['units']} | — |")
-print(f"| index on disk (SQLite file + WAL) | {b['db_bytes'] / 1e6:.1f} MB + {b['wal_bytes'] / 1e6:.1f} MB | — |")
+print(f"| index on disk (SQLite file + WAL + text index) | {b['db_bytes'] / 1e6:.1f} MB + {b['wal_bytes'] / 1e6:.1f} MB + {b.get('ranked_bytes', 0) / 1e6:.1f} MB | — |")
 print(f"| gistdesk RSS before / after the build (peak during it) | {mb(b['rss_before_kb'])} / {mb(b['rss_after_kb'])} ({mb(b['hwm_after_kb'])}) | — |")
 w, s, l = one["search_units_warm"], one["search_units_stale"], one["search_units_load"]
 ok = w["units"] == 0 and s["units"] == 0 and l["units"] == 0

@@ -15,7 +15,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 
-use super::query::{Query, Term, Visibility, is_lowercase_of, language_key, word_bounds};
+use super::find::Finder;
+use super::query::{Query, Visibility, language_key};
 use super::text::{TextDoc, TextIndex};
 use super::{Hit, Line, Results, SearchError, Segment};
 
@@ -440,6 +441,7 @@ impl Index {
                 .then_with(|| a.8.cmp(&b.8))
         });
         let more = rows.len() > limit;
+        let finder = Finder::new(&query.terms);
         let hits = rows
             .into_iter()
             .take(limit)
@@ -457,7 +459,7 @@ impl Index {
                     language,
                     content,
                 )| {
-                    let (lines, matching_lines) = matching_lines(&content, &query.terms);
+                    let (lines, matching_lines) = matching_lines(&content, &finder);
                     Hit {
                         gist_id: id,
                         description,
@@ -466,7 +468,7 @@ impl Index {
                         starred,
                         updated_at: OffsetDateTime::from_unix_timestamp(updated)
                             .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                        name_segments: highlight(&name, &query.terms),
+                        name_segments: highlight(&name, &finder),
                         file: name,
                         language,
                         lines,
@@ -798,39 +800,9 @@ async fn delete_file(
     Ok(())
 }
 
-/// Where the terms are in `text`: byte ranges, sorted, overlaps joined.
-fn spans(text: &str, terms: &[Term]) -> Vec<(usize, usize)> {
-    let found: Vec<(usize, usize)> = word_bounds(text).collect();
-    let mut spans = Vec::new();
-    for term in terms {
-        let wanted = term.words();
-        if wanted.is_empty() || wanted.len() > found.len() {
-            continue;
-        }
-        for at in 0..=found.len() - wanted.len() {
-            if wanted
-                .iter()
-                .zip(&found[at..])
-                .all(|(want, &(start, end))| is_lowercase_of(&text[start..end], want))
-            {
-                spans.push((found[at].0, found[at + wanted.len() - 1].1));
-            }
-        }
-    }
-    spans.sort_unstable();
-    let mut joined: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
-    for (start, end) in spans {
-        match joined.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => joined.push((start, end)),
-        }
-    }
-    joined
-}
-
 /// `text` cut into plain and highlighted pieces.
-fn highlight(text: &str, terms: &[Term]) -> Vec<Segment> {
-    segments(text, &spans(text, terms))
+fn highlight(text: &str, terms: &Finder<'_>) -> Vec<Segment> {
+    segments(text, &terms.spans(text))
 }
 
 fn segments(text: &str, spans: &[(usize, usize)]) -> Vec<Segment> {
@@ -855,11 +827,11 @@ fn segments(text: &str, spans: &[(usize, usize)]) -> Vec<Segment> {
 /// The first [`LINES_PER_FILE`] lines of `content` where a match starts, and how many
 /// lines have one. Terms are found in the whole text, as FTS5 finds them, so a phrase
 /// that goes on past a line break is shown on its first line, reaching the last.
-fn matching_lines(content: &str, terms: &[Term]) -> (Vec<Line>, usize) {
+fn matching_lines(content: &str, terms: &Finder<'_>) -> (Vec<Line>, usize) {
     if terms.is_empty() {
         return (Vec::new(), 0);
     }
-    let found = spans(content, terms);
+    let found = terms.spans(content);
     let mut shown = Vec::new();
     let mut count = 0;
     let mut next = found.iter().peekable();
@@ -938,8 +910,9 @@ fn windowed(number: usize, line: &str, found: &[(usize, usize)]) -> Line {
 mod tests {
     use super::*;
 
-    fn terms(q: &str) -> Vec<Term> {
-        Query::parse(q).expect("parses").terms
+    fn lines(content: &str, q: &str) -> (Vec<Line>, usize) {
+        let terms = Query::parse(q).expect("parses").terms;
+        matching_lines(content, &Finder::new(&terms))
     }
 
     fn marked(segments: &[Segment]) -> String {
@@ -958,7 +931,7 @@ mod tests {
     #[test]
     fn lines_are_found_and_marked() {
         let content = "use tokio::spawn;\nfn main() {}\n// Spawn a TASK, spawn\nlet task = 1;";
-        let (lines, count) = matching_lines(content, &terms("spawn task"));
+        let (lines, count) = lines(content, "spawn task");
         assert_eq!(count, 3);
         let shown: Vec<(usize, String)> = lines
             .iter()
@@ -976,7 +949,7 @@ mod tests {
 
     #[test]
     fn phrases_match_words_in_a_row() {
-        let (lines, _) = matching_lines("a b c\nb a c\n", &terms("\"a b\""));
+        let (lines, _) = lines("a b c\nb a c\n", "\"a b\"");
         assert_eq!(lines.len(), 1);
         assert_eq!(marked(&lines[0].segments), "[a b] c");
     }
@@ -984,7 +957,7 @@ mod tests {
     #[test]
     fn a_phrase_across_lines_reaches_its_last_line() {
         let content = "one two\r\nthree\n\nfour\nfive two three";
-        let (lines, count) = matching_lines(content, &terms("\"two three\""));
+        let (lines, count) = lines(content, "\"two three\"");
         assert_eq!(count, 2);
         let shown: Vec<(usize, usize, String)> = lines
             .iter()
@@ -1242,7 +1215,7 @@ mod tests {
     #[test]
     fn a_long_line_is_cut_around_its_match() {
         let line = format!("{}needle{}", "é ".repeat(300), " x".repeat(300));
-        let (lines, _) = matching_lines(&line, &terms("needle"));
+        let (lines, _) = lines(&line, "needle");
         let shown = &lines[0];
         assert!(shown.clipped_start && shown.clipped_end);
         let text: String = shown.segments.iter().map(|s| s.text.as_str()).collect();

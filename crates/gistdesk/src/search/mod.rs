@@ -17,6 +17,7 @@
 //! any time and is rebuilt (see `docs/SEARCH.md` for where it lives with several
 //! instances).
 
+mod find;
 mod index;
 mod query;
 pub mod sync;

@@ -271,10 +271,11 @@ impl TextIndex {
             self.inner.reader.reload()?;
             Ok(())
         })();
-        if result.is_err() {
+        if let Err(error) = &result {
             // Nothing is lost: SQLite holds it all, and a generation that does not
             // match makes the next opening rebuild from it.
             tracing::warn!(
+                %error,
                 "the search text index could not be written; it is rebuilt when next opened"
             );
         }
