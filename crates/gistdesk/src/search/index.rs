@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -79,6 +81,9 @@ const SCHEMA: &[&str] = &[
 /// memory). A larger index is mapped up to this size and read with read calls past it.
 const MMAP_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Rows sqlx's worker thread may read ahead of the page that takes them.
+const ROW_BUFFER: usize = 128;
+
 /// Matching lines shown per file.
 pub const LINES_PER_FILE: usize = 5;
 /// A long line is shown as this many characters around its first match.
@@ -89,6 +94,9 @@ const LINE_WINDOW: usize = 160;
 pub struct Index {
     pool: SqlitePool,
     text: TextIndex,
+    /// Set once the index is known to have been built: every page that reads the index
+    /// asks, and a built index never goes back.
+    built: Arc<AtomicBool>,
 }
 
 /// What the index knows of one gist, to tell what changed.
@@ -150,7 +158,11 @@ impl Index {
                         // each page into SQLite's own small cache with a read call; the
                         // pages are the kernel's file cache, shared and reclaimable, not
                         // the process's memory.
-                        .pragma("mmap_size", MMAP_BYTES.to_string()),
+                        .pragma("mmap_size", MMAP_BYTES.to_string())
+                        // A search reads 51 rows (50 shown, one to tell there are more):
+                        // with sqlx's default of 50, the worker thread stopped for the
+                        // last one until the page had taken the others.
+                        .row_buffer_size(ROW_BUFFER),
                     2,
                 )
             }
@@ -168,7 +180,11 @@ impl Index {
         let text = tokio::task::spawn_blocking(move || TextIndex::open(text_dir.as_deref()))
             .await
             .map_err(|e| SearchError::Text(e.to_string()))??;
-        let index = Self { pool, text };
+        let index = Self {
+            pool,
+            text,
+            built: Arc::new(AtomicBool::new(false)),
+        };
         index.migrate().await?;
         index.rebuild_text_if_behind().await?;
         Ok(index)
@@ -300,6 +316,16 @@ impl Index {
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
+    /// Whether the index has been built (brought up to date with GitHub at least once).
+    pub async fn is_built(&self) -> Result<bool, SearchError> {
+        if self.built.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let built = self.synced_at().await?.is_some();
+        self.built.store(built, Ordering::Relaxed);
+        Ok(built)
+    }
+
     /// When the index was last brought up to date with GitHub (`None`: never).
     pub async fn synced_at(&self) -> Result<Option<OffsetDateTime>, SearchError> {
         let row: Option<(String,)> =
@@ -383,15 +409,23 @@ impl Index {
             let allowed = if filter.is_empty() {
                 None
             } else {
+                // One row, not one per file: each row crosses from sqlx's worker thread
+                // on its own, and `language:rust` alone can name thousands of files.
                 let sql = format!(
-                    "SELECT f.doc FROM files f JOIN gists g ON g.id = f.gist_id WHERE 1{filter}"
+                    "SELECT group_concat(f.doc) FROM files f JOIN gists g ON g.id = f.gist_id \
+                     WHERE 1{filter}"
                 );
-                let mut statement = sqlx::query_as::<_, (i64,)>(&sql);
+                let mut statement = sqlx::query_as::<_, (Option<String>,)>(&sql);
                 for bind in binds {
                     statement = bind.to(statement);
                 }
-                let docs = statement.fetch_all(&self.pool).await?;
-                Some(docs.into_iter().map(|(doc,)| doc.max(0) as u64).collect())
+                let (docs,) = statement.fetch_one(&self.pool).await?;
+                Some(
+                    docs.unwrap_or_default()
+                        .split(',')
+                        .filter_map(|doc| doc.parse::<u64>().ok())
+                        .collect(),
+                )
             };
             // In place, not on a blocking thread: ranking a person's files takes well
             // under a millisecond (docs/BENCHMARKS.md, "Search").
@@ -679,6 +713,7 @@ impl Index {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.built.store(true, Ordering::Relaxed);
         Ok(())
     }
 }

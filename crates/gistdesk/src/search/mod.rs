@@ -343,7 +343,7 @@ impl Searches {
         github: &github_api::Client,
     ) -> Result<Option<Index>, SearchError> {
         let index = self.index(user_id, person).await?;
-        if index.synced_at().await?.is_none() {
+        if !index.is_built().await? {
             self.refresh_in_background(person, index, github);
             return Ok(None);
         }
