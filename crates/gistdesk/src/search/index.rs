@@ -411,9 +411,12 @@ impl Index {
             } else {
                 // One row, not one per file: each row crosses from sqlx's worker thread
                 // on its own, and `language:rust` alone can name thousands of files.
+                // Gists first (CROSS JOIN keeps that order): each gist's files are then
+                // found by the files' primary key, where SQLite's own choice scanned
+                // every file and looked up its gist, four times slower.
                 let sql = format!(
-                    "SELECT group_concat(f.doc) FROM files f JOIN gists g ON g.id = f.gist_id \
-                     WHERE 1{filter}"
+                    "SELECT group_concat(f.doc) FROM gists g CROSS JOIN files f \
+                     ON f.gist_id = g.id WHERE 1{filter}"
                 );
                 let mut statement = sqlx::query_as::<_, (Option<String>,)>(&sql);
                 for bind in binds {
@@ -867,14 +870,31 @@ fn matching_lines(content: &str, terms: &Finder<'_>) -> (Vec<Line>, usize) {
         return (Vec::new(), 0);
     }
     let found = terms.spans(content);
+    let bytes = content.as_bytes();
     let mut shown = Vec::new();
     let mut count = 0;
-    let mut next = found.iter().peekable();
+    // The line being looked at: its number and where it starts. Lines are found from
+    // the matches, skipping to each through the text's line breaks, not line by line.
+    let mut number = 1;
     let mut line_start = 0;
-    for (index, line) in content.lines().enumerate() {
-        let line_end = line_start + line.len();
+    let mut next = found.iter().peekable();
+    while let Some(&&(first, _)) = next.peek() {
+        let from = line_start;
+        for at in memchr::memchr_iter(b'\n', &bytes[from..first]) {
+            number += 1;
+            line_start = from + at + 1;
+        }
+        let break_at =
+            memchr::memchr(b'\n', &bytes[first..]).map_or(content.len(), |at| first + at);
+        // As `str::lines` cuts it: without the `\n`, nor a `\r` before it.
+        let line_end =
+            if break_at < content.len() && break_at > line_start && bytes[break_at - 1] == b'\r' {
+                break_at - 1
+            } else {
+                break_at
+            };
         let mut inside = Vec::new();
-        let mut last = index + 1;
+        let mut last = number;
         while let Some(&&(start, end)) = next.peek() {
             if start > line_end {
                 break;
@@ -882,20 +902,12 @@ fn matching_lines(content: &str, terms: &Finder<'_>) -> (Vec<Line>, usize) {
             next.next();
             inside.push((start - line_start, end.min(line_end) - line_start));
             if end > line_end {
-                last = last.max(index + 1 + content[line_end..end].matches('\n').count());
+                last = last.max(number + memchr::memchr_iter(b'\n', &bytes[line_end..end]).count());
             }
-        }
-        // `lines()` drops a `\n` or `\r\n` after each line.
-        line_start = match content[line_end..].strip_prefix("\r\n") {
-            Some(_) => line_end + 2,
-            None => line_end + 1,
-        };
-        if inside.is_empty() {
-            continue;
         }
         count += 1;
         if shown.len() < LINES_PER_FILE {
-            let mut line = windowed(index + 1, line, &inside);
+            let mut line = windowed(number, &content[line_start..line_end], &inside);
             line.last = last;
             shown.push(line);
         }
@@ -980,6 +992,36 @@ mod tests {
                 (4, "let [task] = 1;".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn each_matching_line_is_numbered_and_cut_as_lines_cuts_it() {
+        for content in [
+            "x\r\nkey one\r\n\r\nno\nkey\rkey\n\nlast key",
+            "key",
+            "\n\n\nkey\r",
+            "a key b key\nkey\nkey\nkey\nkey\nkey\nkey\n",
+        ] {
+            let (shown, count) = lines(content, "key");
+            // Every line with a match, as `str::lines` numbers and cuts them.
+            let expected: Vec<(usize, &str)> = content
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| {
+                    line.split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == "key")
+                })
+                .map(|(at, line)| (at + 1, line))
+                .collect();
+            assert_eq!(count, expected.len(), "{content:?}");
+            let got: Vec<(usize, String)> = shown.iter().map(|l| (l.number, l.text())).collect();
+            let want: Vec<(usize, String)> = expected
+                .iter()
+                .take(LINES_PER_FILE)
+                .map(|&(n, t)| (n, t.to_owned()))
+                .collect();
+            assert_eq!(got, want, "{content:?}");
+        }
     }
 
     #[test]
