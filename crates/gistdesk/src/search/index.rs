@@ -81,6 +81,9 @@ const SCHEMA: &[&str] = &[
 /// memory). A larger index is mapped up to this size and read with read calls past it.
 const MMAP_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Text indexes written at once by one process.
+const TEXT_WRITERS: usize = 2;
+
 /// Rows sqlx's worker thread may read ahead of the page that takes them.
 const ROW_BUFFER: usize = 128;
 
@@ -97,6 +100,9 @@ pub struct Index {
     /// Set once the index is known to have been built: every page that reads the index
     /// asks, and a built index never goes back.
     built: Arc<AtomicBool>,
+    /// The text index did not reflect SQLite when this was opened: the next search
+    /// makes it again from SQLite ([`Self::catch_up_text`]).
+    text_behind: Arc<AtomicBool>,
 }
 
 /// What the index knows of one gist, to tell what changed.
@@ -184,10 +190,44 @@ impl Index {
             pool,
             text,
             built: Arc::new(AtomicBool::new(false)),
+            text_behind: Arc::new(AtomicBool::new(false)),
         };
         index.migrate().await?;
-        index.rebuild_text_if_behind().await?;
+        let wanted = index.text_generation().await?;
+        let text = index.text.clone();
+        let written = tokio::task::spawn_blocking(move || text.generation())
+            .await
+            .map_err(|e| SearchError::Text(e.to_string()))??;
+        index.text_behind.store(
+            written.as_deref() != Some(wanted.as_str()),
+            Ordering::Relaxed,
+        );
         Ok(index)
+    }
+
+    /// Whether the next search must first make the text index again from SQLite. While
+    /// it does, nothing else may write the index (the web app holds the person's refresh
+    /// turn).
+    pub(crate) fn text_is_behind(&self) -> bool {
+        self.text_behind.load(Ordering::Relaxed)
+    }
+
+    /// Brings the text index level with SQLite, as a search needs it: made again when it
+    /// was behind when opened (never written, written by a process that stopped before
+    /// it caught up, deleted, or beside a SQLite file that was replaced), else given the
+    /// changes refreshes queued since it was last written. Searches are what need the
+    /// text index, so they pay for writing it: a refresh (which list pages start, for
+    /// their previews) only writes SQLite, and people who never search never write it.
+    pub(crate) async fn catch_up_text(&self) -> Result<(), SearchError> {
+        if self.text_is_behind() {
+            self.rebuild_text().await?;
+            self.text_behind.store(false, Ordering::Relaxed);
+            Ok(())
+        } else if self.text.has_pending() {
+            self.write_text().await
+        } else {
+            Ok(())
+        }
     }
 
     /// What the text index must reflect to agree with SQLite: the index's identity and
@@ -197,20 +237,13 @@ impl Index {
         generation_of(&mut connection).await
     }
 
-    /// Rebuilds the text index from SQLite when it does not reflect what SQLite holds:
-    /// never written, written by a process that stopped before it caught up, deleted,
-    /// or beside a SQLite file that was replaced.
-    async fn rebuild_text_if_behind(&self) -> Result<(), SearchError> {
+    /// Makes the text index again from everything SQLite holds.
+    async fn rebuild_text(&self) -> Result<(), SearchError> {
+        // Whatever was queued is in SQLite too, and is read again below.
+        self.text.discard_pending();
         let wanted = self.text_generation().await?;
-        let text = self.text.clone();
-        let written = tokio::task::spawn_blocking(move || text.generation())
-            .await
-            .map_err(|e| SearchError::Text(e.to_string()))??;
-        if written.as_deref() == Some(wanted.as_str()) {
-            return Ok(());
-        }
         // Written in parts when large, under a generation that matches nothing, so
-        // that a rebuild cut short is started again at the next opening.
+        // that a rebuild cut short is started again after the next opening.
         const PART: &str = "rebuilding";
         let mut first = true;
         let mut after = 0_i64;
@@ -248,14 +281,21 @@ impl Index {
     }
 
     async fn write_text_replacing(&self, replace_all: bool) -> Result<(), SearchError> {
+        // A text index's writer takes up to 15 MB while it writes, and many people's
+        // refreshes can end at once: a few write at a time, the others wait their turn.
+        static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(TEXT_WRITERS);
+        let _turn = WRITERS
+            .acquire()
+            .await
+            .map_err(|e| SearchError::Text(e.to_string()))?;
         let text = self.text.clone();
         tokio::task::spawn_blocking(move || text.write(replace_all))
             .await
             .map_err(|e| SearchError::Text(e.to_string()))?
     }
 
-    /// Writes the text changes queued by the refresh and makes them searchable.
-    pub(crate) async fn write_text(&self) -> Result<(), SearchError> {
+    /// Writes the text changes queued by refreshes and makes them searchable.
+    async fn write_text(&self) -> Result<(), SearchError> {
         self.write_text_replacing(false).await
     }
 
@@ -385,6 +425,9 @@ impl Index {
     /// Runs `query`: at most `limit` files, best match first (newest first for a query
     /// of qualifiers only), each with up to [`LINES_PER_FILE`] matching lines.
     pub async fn search(&self, query: &Query, limit: usize) -> Result<Results, SearchError> {
+        if !query.terms.is_empty() {
+            self.catch_up_text().await?;
+        }
         // The qualifiers (`language:`, `is:secret`, …) are SQLite's; the words are the
         // text index's, which ranks them and keeps the best `limit` (one more, to tell
         // whether there are more). The text of just those files is read after.
@@ -551,8 +594,8 @@ impl Index {
 
     /// Writes one gist: its metadata, and its files (those in `files` replace the ones
     /// indexed; any other indexed file of the gist is dropped). The text index takes the
-    /// change when the refresh writes it ([`Self::write_text`]), or at once when much
-    /// text is waiting.
+    /// change at the next search ([`Self::catch_up_text`]), or at once when much text is
+    /// waiting.
     pub(crate) async fn put_gist(
         &self,
         gist: &GistRow,
@@ -629,6 +672,10 @@ impl Index {
         added: Vec<TextDoc>,
         generation: String,
     ) -> Result<(), SearchError> {
+        if self.text_is_behind() {
+            // The rebuild reads it all from SQLite.
+            return Ok(());
+        }
         let removed = removed.into_iter().map(|doc| doc.max(0) as u64);
         if self.text.queue(removed, added, generation) {
             self.write_text().await?;
@@ -1163,14 +1210,14 @@ mod tests {
                 .put_gist(&gist("a", "first"), &[file("one.rs", "fn alpha() {}")])
                 .await
                 .expect("writes");
-            index.write_text().await.expect("written");
-            // Taken by SQLite, never written to the text index: as if the process
-            // stopped before the refresh ended.
+            index.catch_up_text().await.expect("written");
+            // Taken by SQLite, left for the next search to write to the text index, and
+            // the process stops before one.
             index
                 .put_gist(&gist("b", "second"), &[file("two.rs", "fn beta() {}")])
                 .await
                 .expect("writes");
-            assert_eq!(found(&index, "beta").await, Vec::<String>::new());
+            assert_eq!(index.text.len(), 1, "a refresh alone writes SQLite only");
         }
         let index = Index::open(Some(&path)).await.expect("opens again");
         assert_eq!(found(&index, "alpha").await, ["a/one.rs"]);
@@ -1197,7 +1244,7 @@ mod tests {
                 .put_gist(&gist("a", ""), &[file("notes.rs", words)])
                 .await
                 .expect("writes");
-            index.write_text().await.expect("written");
+            index.catch_up_text().await.expect("written");
             index.pool.close().await;
         }
         for suffix in ["-wal", "-shm"] {
@@ -1225,12 +1272,12 @@ mod tests {
             )
             .await
             .expect("writes");
-        index.write_text().await.expect("written");
+        index.catch_up_text().await.expect("written");
         index
             .put_gist(&gist("a", "tools"), &[file("keep.rs", "fn edited() {}")])
             .await
             .expect("writes");
-        index.write_text().await.expect("written");
+        index.catch_up_text().await.expect("written");
         assert_eq!(found(&index, "edited").await, ["a/keep.rs"]);
         assert_eq!(found(&index, "kept").await, Vec::<String>::new());
         assert_eq!(found(&index, "gone").await, Vec::<String>::new());
@@ -1244,7 +1291,7 @@ mod tests {
             .remove_gists(&["a".to_owned()])
             .await
             .expect("removes");
-        index.write_text().await.expect("written");
+        index.catch_up_text().await.expect("written");
         assert_eq!(found(&index, "edited").await, Vec::<String>::new());
         assert_eq!(index.text.len(), 0);
     }
@@ -1269,7 +1316,7 @@ mod tests {
             .put_gist(&gist("c", ""), &[file("token.rs", "nothing else")])
             .await
             .expect("writes");
-        index.write_text().await.expect("written");
+        index.catch_up_text().await.expect("written");
         let order = found(&index, "token").await;
         assert_eq!(order.len(), 3);
         assert_eq!(order[2], "b/once.rs", "one use in a long file ranks last");

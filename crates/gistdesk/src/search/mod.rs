@@ -10,8 +10,8 @@
 //! as it goes and skips postings that cannot make the cut, where SQLite's FTS5 scores
 //! every matching file before keeping any, and a common word matches nearly every file
 //! of an account (measured in `docs/BENCHMARKS.md`, "Search"). The tantivy index is
-//! derived from SQLite, written at the end of each refresh, and made again from it
-//! whenever the two may disagree.
+//! derived from SQLite: refreshes queue their text changes, the next search writes them,
+//! and an index that may disagree with SQLite is made again from it.
 //!
 //! An index is a copy of what GitHub holds, never the only one: it can be deleted at
 //! any time and is rebuilt (see `docs/SEARCH.md` for where it lives with several
@@ -328,7 +328,14 @@ impl Searches {
             return Err(SearchError::RefreshFailed(reason));
         }
         match self.current(user_id, &person, github).await? {
-            Some(index) => Ok(Answer::Found(index.search(query, limit).await?)),
+            Some(index) => {
+                if index.text_is_behind() {
+                    // Made again from SQLite, with no refresh writing at the same time.
+                    let _turn = person.refresh.lock().await;
+                    index.catch_up_text().await?;
+                }
+                Ok(Answer::Found(index.search(query, limit).await?))
+            }
             None => Ok(Answer::Building(person.status().progress)),
         }
     }

@@ -56,19 +56,6 @@ pub async fn sync(
     github: &github_api::Client,
     progress: Progress<'_>,
 ) -> Result<SyncReport, SearchError> {
-    let result = bring_up_to_date(index, github, progress).await;
-    // What was changed before a failure is made searchable all the same.
-    let written = index.write_text().await;
-    let report = result?;
-    written?;
-    Ok(report)
-}
-
-async fn bring_up_to_date(
-    index: &Index,
-    github: &github_api::Client,
-    progress: Progress<'_>,
-) -> Result<SyncReport, SearchError> {
     let etags = Arc::new(KeptEtags::new(index.etags().await?));
     let client = github.with_cache(etags.clone());
 
@@ -138,8 +125,6 @@ async fn bring_up_to_date(
         progress(done, total);
     }
     drop(updates);
-    // The text first: an index counts as built once `finish_sync` notes its time.
-    index.write_text().await?;
     index
         .finish_sync(etags.kept(), OffsetDateTime::now_utc())
         .await?;

@@ -1,8 +1,8 @@
 //! The ranked full-text half of a person's index: a tantivy index of their files (name,
 //! language, the gist's description, full text), each document keyed by the SQLite row
 //! of its text. SQLite stays the record of what is indexed; this is derived from it and
-//! rebuilt from it whenever the two may disagree (a crash between their commits, a file
-//! deleted by hand, an index of an older layout).
+//! rebuilt from it whenever the two may disagree (a process stopped with changes queued,
+//! a folder deleted by hand, an index of an older layout).
 //!
 //! Why a second engine beside SQLite: FTS5 scores every matching file with `bm25`
 //! before it can keep the best ones, and a common word matches nearly every file of an
@@ -35,9 +35,9 @@ const WORDS: &str = "gistdesk_words";
 /// Memory the writer may fill before it writes a segment (tantivy's smallest budget).
 const WRITER_BYTES: usize = 15_000_000;
 
-/// Text waiting to be written, past which it is written at once rather than at the end
-/// of the refresh: a first build of a large account is held in memory this much at most.
-const PENDING_BYTES: usize = 16 * 1024 * 1024;
+/// Text waiting to be written, past which it is written at once rather than at the next
+/// search: each open index holds this much in memory at most.
+const PENDING_BYTES: usize = 4 * 1024 * 1024;
 
 /// One file to index.
 #[derive(Debug, Clone)]
@@ -212,6 +212,16 @@ impl TextIndex {
         }
         pending.generation = Some(generation);
         pending.bytes >= PENDING_BYTES
+    }
+
+    /// Whether changes are waiting to be written.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending().generation.is_some()
+    }
+
+    /// Forgets the changes waiting (a rebuild reads them again from SQLite).
+    pub(crate) fn discard_pending(&self) {
+        *self.pending() = Pending::default();
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
