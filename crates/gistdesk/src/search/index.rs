@@ -1260,6 +1260,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_text_index_of_another_layout_is_made_again() {
+        let path = temp_index("text-layout");
+        {
+            let index = Index::open(Some(&path)).await.expect("opens");
+            index
+                .put_gist(&gist("a", ""), &[file("notes.rs", "kept words")])
+                .await
+                .expect("writes");
+        }
+        let dir = path.with_extension("text");
+        std::fs::remove_dir_all(&dir).expect("removed");
+        std::fs::create_dir_all(&dir).expect("made");
+        let mut schema = tantivy::schema::Schema::builder();
+        schema.add_text_field("other", tantivy::schema::TEXT);
+        tantivy::Index::create_in_dir(&dir, schema.build()).expect("another layout");
+        let index = Index::open(Some(&path)).await.expect("opens");
+        assert_eq!(found(&index, "kept").await, ["a/notes.rs"]);
+        drop(index);
+        remove_index(&path);
+    }
+
+    #[tokio::test]
     async fn edited_and_removed_files_leave_the_text_index() {
         let index = Index::open(None).await.expect("opens");
         index
