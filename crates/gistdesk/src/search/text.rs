@@ -134,42 +134,33 @@ impl From<tantivy::TantivyError> for SearchError {
     }
 }
 
+/// The folder `dir`, made if missing, as tantivy's memory-mapped directory.
+fn folder(dir: &Path) -> Result<MmapDirectory, SearchError> {
+    std::fs::create_dir_all(dir).map_err(|e| SearchError::Io {
+        path: dir.to_owned(),
+        source: e,
+    })?;
+    MmapDirectory::open(dir).map_err(|e| SearchError::Text(format!("{}: {e}", dir.display())))
+}
+
 impl TextIndex {
     /// Opens (creating if needed) the index in the folder `dir`, or one in memory.
     /// Blocking: call it off the async workers.
     pub(crate) fn open(dir: Option<&Path>) -> Result<Self, SearchError> {
         let (schema, fields) = schema();
         let index = match dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| SearchError::Io {
-                    path: dir.to_owned(),
-                    source: e,
-                })?;
-                let directory = MmapDirectory::open(dir)
-                    .map_err(|e| SearchError::Text(format!("{}: {e}", dir.display())))?;
-                match tantivy::Index::open_or_create(directory, schema.clone()) {
-                    Ok(index) => index,
-                    // A folder of another layout (or damaged): it is derived from
-                    // SQLite, so it is made again.
-                    Err(_) => {
-                        std::fs::remove_dir_all(dir).map_err(|e| SearchError::Io {
-                            path: dir.to_owned(),
-                            source: e,
-                        })?;
-                        std::fs::create_dir_all(dir).map_err(|e| SearchError::Io {
-                            path: dir.to_owned(),
-                            source: e,
-                        })?;
-                        let directory = MmapDirectory::open(dir)
-                            .map_err(|e| SearchError::Text(format!("{}: {e}", dir.display())))?;
-                        tantivy::Index::create(
-                            directory,
-                            schema,
-                            tantivy::IndexSettings::default(),
-                        )?
-                    }
+            Some(dir) => match tantivy::Index::open_or_create(folder(dir)?, schema.clone()) {
+                Ok(index) => index,
+                // A folder of another layout (or damaged): it is derived from SQLite, so
+                // it is made again.
+                Err(_) => {
+                    std::fs::remove_dir_all(dir).map_err(|e| SearchError::Io {
+                        path: dir.to_owned(),
+                        source: e,
+                    })?;
+                    tantivy::Index::create(folder(dir)?, schema, tantivy::IndexSettings::default())?
                 }
-            }
+            },
             None => tantivy::Index::create_in_ram(schema),
         };
         index.tokenizers().register(WORDS, analyzer());
