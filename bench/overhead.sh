@@ -58,7 +58,9 @@ trap 'exit 130' INT TERM
     echo "load before: $(uptime | sed 's/.*load average: //')"
     echo "settings: ROUNDS=$ROUNDS WINDOW=${WINDOW}s CONNS=$CONNS WRK_THREADS=$WRK_THREADS PAGE=$PAGE"
     echo "builds: $BUILDS"
-    [ "$SAME_BYTES" = 1 ] && echo "same-bytes: hello-axum answering with the first build's $PAGE"
+    if [ "$SAME_BYTES" = 1 ]; then
+        echo "same-bytes: hello-axum answering with the first build's $PAGE"
+    fi
 } | tee "$OUT/machine.txt" >&2
 
 # One emulator (auto-approving octocat, no rate limit) for every gistdesk; /account asks it
