@@ -183,9 +183,13 @@ impl Index {
             .await?;
         // `USER_ID.sqlite` → `USER_ID.text/`.
         let text_dir = path.map(|path| path.with_extension("text"));
-        let text = tokio::task::spawn_blocking(move || TextIndex::open(text_dir.as_deref()))
-            .await
-            .map_err(|e| SearchError::Text(e.to_string()))??;
+        let (text, written) = tokio::task::spawn_blocking(move || {
+            let text = TextIndex::open(text_dir.as_deref())?;
+            let written = text.generation()?;
+            Ok::<_, SearchError>((text, written))
+        })
+        .await
+        .map_err(|e| SearchError::Text(e.to_string()))??;
         let index = Self {
             pool,
             text,
@@ -194,10 +198,6 @@ impl Index {
         };
         index.migrate().await?;
         let wanted = index.text_generation().await?;
-        let text = index.text.clone();
-        let written = tokio::task::spawn_blocking(move || text.generation())
-            .await
-            .map_err(|e| SearchError::Text(e.to_string()))??;
         index.text_behind.store(
             written.as_deref() != Some(wanted.as_str()),
             Ordering::Relaxed,
@@ -289,9 +289,16 @@ impl Index {
             .await
             .map_err(|e| SearchError::Text(e.to_string()))?;
         let text = self.text.clone();
-        tokio::task::spawn_blocking(move || text.write(replace_all))
+        let written = tokio::task::spawn_blocking(move || text.write(replace_all))
             .await
-            .map_err(|e| SearchError::Text(e.to_string()))?
+            .map_err(|e| SearchError::Text(e.to_string()))
+            .and_then(|written| written);
+        if written.is_err() {
+            // The changes it held are gone from the queue but not from SQLite: the next
+            // search makes the text index again from SQLite.
+            self.text_behind.store(true, Ordering::Relaxed);
+        }
+        written
     }
 
     /// Writes the text changes queued by refreshes and makes them searchable.
@@ -498,11 +505,16 @@ impl Index {
             Option<String>,
             String,
         );
+        // The text only for matching lines: a query of qualifiers only shows none.
+        let text = if query.terms.is_empty() {
+            "'' FROM files f"
+        } else {
+            "t.content FROM files f JOIN texts t ON t.id = f.doc"
+        };
         let sql = format!(
             "SELECT f.doc, g.id, g.description, g.public, g.owner, g.mine, g.starred, \
-             g.updated_at, f.name, f.language, t.content \
-             FROM files f JOIN gists g ON g.id = f.gist_id JOIN texts t ON t.id = f.doc \
-             WHERE f.doc IN ({})",
+             g.updated_at, f.name, f.language, {text} \
+             JOIN gists g ON g.id = f.gist_id WHERE f.doc IN ({})",
             vec!["?"; chosen.len()].join(", ")
         );
         let mut statement = sqlx::query_as::<_, Row>(&sql);
@@ -510,8 +522,8 @@ impl Index {
             statement = statement.bind(doc);
         }
         let mut rows = statement.fetch_all(&self.pool).await?;
-        // A file the text index still holds after a refresh dropped it (the refresh
-        // writes its text changes when it ends) is simply not found in SQLite.
+        // A file a refresh dropped since the text index was written (while this search
+        // ran) is simply not found in SQLite.
         let score: HashMap<i64, f32> = chosen.iter().map(|&(s, doc)| (doc, s)).collect();
         rows.sort_by(|a, b| {
             let (sa, sb) = (score.get(&a.0), score.get(&b.0));
@@ -1257,6 +1269,35 @@ mod tests {
         drop(index);
         remove_index(&here);
         remove_index(&there);
+    }
+
+    #[tokio::test]
+    async fn changes_a_failed_write_held_are_found_by_a_later_search() {
+        let path = temp_index("text-failed-write");
+        let index = Index::open(Some(&path)).await.expect("opens");
+        index
+            .put_gist(&gist("a", ""), &[file("one.rs", "fn alpha() {}")])
+            .await
+            .expect("writes");
+        assert_eq!(found(&index, "alpha").await, ["a/one.rs"]);
+        index
+            .put_gist(&gist("b", ""), &[file("two.rs", "fn beta() {}")])
+            .await
+            .expect("writes");
+        // Another process holds the text index's writer: the search that should write
+        // the queued change cannot.
+        let other = tantivy::Index::open_in_dir(path.with_extension("text")).expect("opens");
+        let writer: tantivy::IndexWriter = other.writer(15_000_000).expect("the writer");
+        let refused = index
+            .search(&Query::parse("beta").expect("parses"), 10)
+            .await
+            .expect_err("the write fails");
+        assert!(refused.to_string().contains("another gistdesk"), "{refused}");
+        drop(writer);
+        assert_eq!(found(&index, "beta").await, ["b/two.rs"]);
+        assert_eq!(found(&index, "alpha").await, ["a/one.rs"]);
+        drop(index);
+        remove_index(&path);
     }
 
     #[tokio::test]

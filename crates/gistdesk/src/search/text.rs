@@ -273,11 +273,12 @@ impl TextIndex {
             Ok(())
         })();
         if let Err(error) = &result {
-            // Nothing is lost: SQLite holds it all, and a generation that does not
-            // match makes the next opening rebuild from it.
+            // Nothing is lost: SQLite holds it all, and the index is made again from it
+            // (by the next search, or after the next opening: the generation it holds
+            // no longer matches).
             tracing::warn!(
                 %error,
-                "the search text index could not be written; it is rebuilt when next opened"
+                "the search text index could not be written; it is made again from the index's record"
             );
         }
         result
