@@ -1292,7 +1292,10 @@ mod tests {
             .search(&Query::parse("beta").expect("parses"), 10)
             .await
             .expect_err("the write fails");
-        assert!(refused.to_string().contains("another gistdesk"), "{refused}");
+        assert!(
+            refused.to_string().contains("another gistdesk"),
+            "{refused}"
+        );
         drop(writer);
         assert_eq!(found(&index, "beta").await, ["b/two.rs"]);
         assert_eq!(found(&index, "alpha").await, ["a/one.rs"]);
