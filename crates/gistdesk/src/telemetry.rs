@@ -26,7 +26,7 @@
 //! carries `code` and `state`.
 
 use std::cell::RefCell;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
 
 use tracing::field::{Field, Visit};
@@ -102,7 +102,7 @@ where
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_ansi(colours)
             .event_format(TextFormat)
-            .fmt_fields(DefaultFields::new())
+            .fmt_fields(TextFields::default())
             .with_writer(writer)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -236,6 +236,151 @@ where
         write!(writer, "{}: ", meta.target())?;
         ctx.format_fields(writer.by_ref(), event)?;
         writeln!(writer)
+    }
+}
+
+/// The fields of events and spans, as tracing-subscriber's `DefaultFields` writes them:
+/// `message` first as it is, then `name=value` with values as `Debug` shows them,
+/// separated by spaces, control characters of the message escaped.
+///
+/// Without colours, gistdesk's own visitor writes them: `DefaultFields` passes every
+/// field through its colour styles and an escaping `Debug` adapter even when there is no
+/// colour, and the access line's fields cost more than the rest of the line
+/// (docs/BENCHMARKS.md). With colours (a terminal), `DefaultFields` writes them.
+#[derive(Debug, Default)]
+pub struct TextFields(DefaultFields);
+
+impl<'w> FormatFields<'w> for TextFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: Writer<'w>,
+        fields: R,
+    ) -> fmt::Result {
+        if writer.has_ansi_escapes() {
+            return self.0.format_fields(writer, fields);
+        }
+        let mut visitor = PlainFields {
+            sanitize: writer.sanitizes_ansi_escapes(),
+            writer,
+            empty: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+/// Writes fields as `DefaultFields` does without colours: see [`TextFields`].
+struct PlainFields<'w> {
+    writer: Writer<'w>,
+    sanitize: bool,
+    empty: bool,
+    result: fmt::Result,
+}
+
+impl PlainFields<'_> {
+    /// Starts a field: the space before it and `name=`, unless it is the message.
+    /// `None` for the fields `DefaultFields` leaves out (`log.*`, the `log` crate's
+    /// metadata).
+    fn start(&mut self, field: &Field) -> Option<bool> {
+        let name = field.name();
+        if self.result.is_err() || name.starts_with("log.") {
+            return None;
+        }
+        if self.empty {
+            self.empty = false;
+        } else if let Err(e) = self.writer.write_char(' ') {
+            self.result = Err(e);
+            return None;
+        }
+        if name == "message" {
+            return Some(true);
+        }
+        let name = name.strip_prefix("r#").unwrap_or(name);
+        self.result = self
+            .writer
+            .write_str(name)
+            .and_then(|()| self.writer.write_char('='));
+        self.result.is_ok().then_some(false)
+    }
+}
+
+impl Visit for PlainFields<'_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        // Digits: as `Debug` writes them, with nothing to escape.
+        if self.start(field).is_some() {
+            self.result = write!(self.writer, "{value}");
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        // Digits: as `Debug` writes them, with nothing to escape.
+        if self.start(field).is_some() {
+            self.result = write!(self.writer, "{value}");
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match self.start(field) {
+            Some(true) if self.sanitize => {
+                self.result = Escaping(&mut self.writer).write_str(value);
+            }
+            Some(true) => self.result = self.writer.write_str(value),
+            Some(false) => self.result = write!(self.writer, "{value:?}"),
+            None => {}
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        // Rare, and with its chain of sources: written by tracing-subscriber's visitor.
+        if self.result.is_err() {
+            return;
+        }
+        let mut theirs =
+            tracing_subscriber::fmt::format::DefaultVisitor::new(self.writer.by_ref(), self.empty);
+        theirs.record_error(field, value);
+        self.empty = false;
+        self.result = tracing_subscriber::field::VisitOutput::finish(theirs);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        match self.start(field) {
+            Some(true) if self.sanitize => {
+                self.result = write!(Escaping(&mut self.writer), "{value:?}");
+            }
+            Some(_) => self.result = write!(self.writer, "{value:?}"),
+            None => {}
+        }
+    }
+}
+
+/// Escapes what a terminal would obey (ESC, BEL, BS, FF, DEL and the C1 controls), as
+/// tracing-subscriber does for messages: a logged text cannot rewrite the screen of the
+/// person reading the log.
+struct Escaping<'a, W>(&'a mut W);
+
+impl<W: fmt::Write> fmt::Write for Escaping<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s;
+        while let Some(at) = rest.find(|c: char| {
+            matches!(
+                c,
+                '\x1b' | '\x07' | '\x08' | '\x0c' | '\x7f' | '\u{80}'..='\u{9f}'
+            )
+        }) {
+            self.0.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or('\x1b');
+            match c {
+                '\x1b' => self.0.write_str("\\x1b")?,
+                '\x07' => self.0.write_str("\\x07")?,
+                '\x08' => self.0.write_str("\\x08")?,
+                '\x0c' => self.0.write_str("\\x0c")?,
+                '\x7f' => self.0.write_str("\\x7f")?,
+                c => write!(self.0, "\\u{{{:x}}}", c as u32)?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.0.write_str(rest)
     }
 }
 
@@ -450,6 +595,71 @@ mod tests {
         assert!(!plain.contains('\u{1b}'));
         let (coloured, _) = logged(LogFormat::Text, true, in_span);
         assert!(coloured.contains("\u{1b}[33m WARN\u{1b}[0m"), "{coloured}");
+    }
+
+    /// What `log` writes through tracing-subscriber's own formatter, with `fields`.
+    fn formatted_with<F>(fields: F, log: fn()) -> String
+    where
+        F: for<'w> FormatFields<'w> + Send + Sync + 'static,
+    {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .without_time()
+            .fmt_fields(fields)
+            .with_writer(move || writer.clone());
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), log);
+        lines.text()
+    }
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not save")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn text_fields_are_written_as_tracing_subscriber_writes_them() {
+        fn every_kind() {
+            let span = tracing::info_span!("renew", user_id = 7, r#type = "oauth", ok = true);
+            let _entered = span.enter();
+            let plain = std::io::Error::other("disk \u{1b}[2J full");
+            let nested = Outer(std::io::Error::other("quota"));
+            tracing::info!(
+                status = 200u16,
+                delta = -3i64,
+                ratio = 0.5f64,
+                ok = false,
+                "finished"
+            );
+            tracing::warn!(login = "a\"b\nc\u{1b}", list = ?[1, 2], shown = %"x y", "say \u{1b}[31mred\u{7f}\u{9b} {}", 1);
+            tracing::error!(
+                error = &plain as &(dyn std::error::Error + 'static),
+                "failed"
+            );
+            tracing::error!(error = &nested as &(dyn std::error::Error + 'static));
+            tracing::info!(r#type = "raw", "log.target" = "skipped", "");
+            tracing::info!(count = 3u64);
+        }
+        let ours = formatted_with(TextFields::default(), every_kind);
+        let theirs = formatted_with(DefaultFields::new(), every_kind);
+        assert_eq!(ours, theirs);
+        assert!(
+            ours.contains("finished status=200 delta=-3 ratio=0.5 ok=false"),
+            "{ours}"
+        );
+        assert!(ours.contains("say \\x1b[31mred\\x7f\\u{9b} 1"), "{ours}");
+        assert!(!ours.contains('\u{1b}'), "{ours}");
     }
 
     #[test]
