@@ -71,11 +71,23 @@ impl RequestIds {
         }
     }
 
-    /// The next id (the header value takes the formatted string as it is, no copy).
+    /// The next id, written into a buffer on the stack: every request makes one, and
+    /// `format!` through `Display` cost as much as the rest of the frame's bookkeeping.
     pub fn next_id(&self) -> HeaderValue {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::try_from(format!("{}-{n:x}", self.prefix))
-            .unwrap_or(HeaderValue::from_static("-"))
+        let mut id = [0u8; 64];
+        let prefix = self.prefix.as_bytes();
+        let mut len = prefix.len().min(id.len() - 17);
+        id[..len].copy_from_slice(&prefix[..len]);
+        id[len] = b'-';
+        len += 1;
+        let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+        for i in 0..digits {
+            id[len + digits - 1 - i] = HEX[((n >> (4 * i)) & 0xf) as usize];
+        }
+        len += digits;
+        HeaderValue::from_bytes(&id[..len]).unwrap_or(HeaderValue::from_static("-"))
     }
 }
 
@@ -255,6 +267,32 @@ mod tests {
             "another process, another prefix"
         );
         assert!(acceptable_id(&HeaderValue::from_str(&a).expect("a header")));
+    }
+
+    #[test]
+    fn request_ids_count_in_hexadecimal_after_the_prefix() {
+        let ids = RequestIds::new();
+        for n in [
+            0u64,
+            1,
+            9,
+            10,
+            15,
+            16,
+            255,
+            256,
+            0xabc,
+            u64::from(u32::MAX) + 1,
+            u64::MAX,
+        ] {
+            ids.counter.store(n, Ordering::Relaxed);
+            let id = ids.next_id();
+            assert_eq!(
+                id.to_str().expect("ASCII"),
+                format!("{}-{n:x}", ids.prefix),
+                "the id of request {n}"
+            );
+        }
     }
 
     /// The `x-request-id` the frame answers a request carrying `sent` with.
