@@ -278,56 +278,70 @@ struct PlainFields<'w> {
     result: fmt::Result,
 }
 
+/// What comes next after [`PlainFields::start`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// The message, written as it is (escaped).
+    Message,
+    /// Another field's value, after its `name=`.
+    Value,
+    /// Nothing: a field `DefaultFields` leaves out (`log.*`, the `log` crate's
+    /// metadata), or the writer failed.
+    Skip,
+}
+
 impl PlainFields<'_> {
     /// Starts a field: the space before it and `name=`, unless it is the message.
-    /// `None` for the fields `DefaultFields` leaves out (`log.*`, the `log` crate's
-    /// metadata).
-    fn start(&mut self, field: &Field) -> Option<bool> {
+    fn start(&mut self, field: &Field) -> Next {
         let name = field.name();
         if self.result.is_err() || name.starts_with("log.") {
-            return None;
+            return Next::Skip;
         }
         if self.empty {
             self.empty = false;
         } else if let Err(e) = self.writer.write_char(' ') {
             self.result = Err(e);
-            return None;
+            return Next::Skip;
         }
         if name == "message" {
-            return Some(true);
+            return Next::Message;
         }
         let name = name.strip_prefix("r#").unwrap_or(name);
         self.result = self
             .writer
             .write_str(name)
             .and_then(|()| self.writer.write_char('='));
-        self.result.is_ok().then_some(false)
+        if self.result.is_ok() {
+            Next::Value
+        } else {
+            Next::Skip
+        }
     }
 }
 
 impl Visit for PlainFields<'_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
         // Digits: as `Debug` writes them, with nothing to escape.
-        if self.start(field).is_some() {
+        if self.start(field) != Next::Skip {
             self.result = write!(self.writer, "{value}");
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         // Digits: as `Debug` writes them, with nothing to escape.
-        if self.start(field).is_some() {
+        if self.start(field) != Next::Skip {
             self.result = write!(self.writer, "{value}");
         }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
         match self.start(field) {
-            Some(true) if self.sanitize => {
+            Next::Message if self.sanitize => {
                 self.result = Escaping(&mut self.writer).write_str(value);
             }
-            Some(true) => self.result = self.writer.write_str(value),
-            Some(false) => self.result = write!(self.writer, "{value:?}"),
-            None => {}
+            Next::Message => self.result = self.writer.write_str(value),
+            Next::Value => self.result = write!(self.writer, "{value:?}"),
+            Next::Skip => {}
         }
     }
 
@@ -345,11 +359,11 @@ impl Visit for PlainFields<'_> {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         match self.start(field) {
-            Some(true) if self.sanitize => {
+            Next::Message if self.sanitize => {
                 self.result = write!(Escaping(&mut self.writer), "{value:?}");
             }
-            Some(_) => self.result = write!(self.writer, "{value:?}"),
-            None => {}
+            Next::Message | Next::Value => self.result = write!(self.writer, "{value:?}"),
+            Next::Skip => {}
         }
     }
 }
