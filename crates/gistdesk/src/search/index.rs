@@ -630,27 +630,40 @@ impl Index {
             }
         }
         for file in files {
-            let content = match (&file.content, old.get(&file.name)) {
-                (Some(content), _) => content.clone(),
+            let old_doc = old.get(&file.name).copied();
+            let (doc, content) = match (&file.content, old_doc) {
+                // Not fetched again: its text row stays as it is, and the text index
+                // takes the file again under the same key (its name, language or the
+                // gist's description may have changed).
                 (None, Some(doc)) => {
                     let kept: Option<(String,)> =
                         sqlx::query_as("SELECT content FROM texts WHERE id = ?")
                             .bind(doc)
                             .fetch_optional(&mut *tx)
                             .await?;
-                    kept.map(|(c,)| c).unwrap_or_default()
+                    sqlx::query("DELETE FROM files WHERE gist_id = ? AND name = ?")
+                        .bind(&gist.id)
+                        .bind(&file.name)
+                        .execute(&mut *tx)
+                        .await?;
+                    (doc, kept.map(|(c,)| c).unwrap_or_default())
                 }
-                (None, None) => String::new(),
+                (content, _) => {
+                    if let Some(doc) = old_doc {
+                        delete_file(&mut tx, &gist.id, &file.name, doc).await?;
+                    }
+                    let content = content.clone().unwrap_or_default();
+                    let doc = sqlx::query("INSERT INTO texts (content) VALUES (?)")
+                        .bind(&content)
+                        .execute(&mut *tx)
+                        .await?
+                        .last_insert_rowid();
+                    (doc, content)
+                }
             };
-            if let Some(doc) = old.get(&file.name) {
-                delete_file(&mut tx, &gist.id, &file.name, *doc).await?;
-                removed.push(*doc);
+            if let Some(doc) = old_doc {
+                removed.push(doc);
             }
-            let doc = sqlx::query("INSERT INTO texts (content) VALUES (?)")
-                .bind(&content)
-                .execute(&mut *tx)
-                .await?
-                .last_insert_rowid();
             sqlx::query(
                 "INSERT INTO files (gist_id, name, name_key, language, language_key, raw_url, size, doc) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1360,6 +1373,62 @@ mod tests {
         index.catch_up_text().await.expect("written");
         assert_eq!(found(&index, "edited").await, Vec::<String>::new());
         assert_eq!(index.text.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_file_not_fetched_again_keeps_its_text_and_takes_the_new_description() {
+        let index = Index::open(None).await.expect("opens");
+        index
+            .put_gist(
+                &gist("a", "tools"),
+                &[
+                    file("keep.rs", "fn kept() {}"),
+                    file("edit.rs", "fn before() {}"),
+                ],
+            )
+            .await
+            .expect("writes");
+        index.catch_up_text().await.expect("written");
+        let docs = |index: &Index| {
+            let pool = index.pool.clone();
+            async move {
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT name, doc FROM files ORDER BY name")
+                        .fetch_all(&pool)
+                        .await
+                        .expect("reads");
+                rows
+            }
+        };
+        let before = docs(&index).await;
+        let mut kept = file("keep.rs", "");
+        kept.content = None;
+        index
+            .put_gist(
+                &gist("a", "utilities"),
+                &[kept, file("edit.rs", "fn after() {}")],
+            )
+            .await
+            .expect("writes");
+        index.catch_up_text().await.expect("written");
+        let after = docs(&index).await;
+        assert_eq!(after[1], before[1], "keep.rs keeps its text row");
+        assert_ne!(after[0].1, before[0].1, "edit.rs has a new one");
+        let (texts,): (i64,) = sqlx::query_as("SELECT count(*) FROM texts")
+            .fetch_one(&index.pool)
+            .await
+            .expect("counts");
+        assert_eq!(texts, 2, "no text left behind");
+        assert_eq!(found(&index, "kept").await, ["a/keep.rs"]);
+        assert_eq!(found(&index, "after").await, ["a/edit.rs"]);
+        assert_eq!(found(&index, "before").await, Vec::<String>::new());
+        assert_eq!(
+            found(&index, "utilities").await.len(),
+            2,
+            "the new description"
+        );
+        assert_eq!(found(&index, "tools").await, Vec::<String>::new());
+        assert_eq!(index.text.len(), 2);
     }
 
     #[tokio::test]

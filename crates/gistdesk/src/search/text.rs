@@ -42,7 +42,8 @@ const PENDING_BYTES: usize = 4 * 1024 * 1024;
 /// One file to index.
 #[derive(Debug, Clone)]
 pub(crate) struct TextDoc {
-    /// The SQLite row of its text; never used twice.
+    /// The SQLite row of its text. A file whose text is kept keeps its key: it is
+    /// removed and added again under it, in that order.
     pub(crate) key: u64,
     pub(crate) name: String,
     pub(crate) language: String,
@@ -185,8 +186,9 @@ impl TextIndex {
         Ok(self.inner.index.load_metas()?.payload)
     }
 
-    /// Queues changes made in SQLite's generation `generation`; true when enough text
-    /// is waiting that it should be written now ([`Self::write`]).
+    /// Queues changes made in SQLite's generation `generation`, the removals before the
+    /// additions (a file taken again under its key is removed, then added); true when
+    /// enough text is waiting that it should be written now ([`Self::write`]).
     pub(crate) fn queue(
         &self,
         removed: impl IntoIterator<Item = u64>,
