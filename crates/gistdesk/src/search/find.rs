@@ -26,9 +26,7 @@ impl<'a> Finder<'a> {
             .filter(|words| !words.is_empty())
             .map(|words| {
                 let first = &words[0];
-                let fast = first.is_ascii()
-                    && !first.is_empty()
-                    && first.chars().all(|c| c.is_ascii_alphanumeric());
+                let fast = !first.is_empty() && first.bytes().all(|b| b.is_ascii_alphanumeric());
                 let searcher = fast
                     .then(|| {
                         AhoCorasick::builder()

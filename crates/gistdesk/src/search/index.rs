@@ -149,10 +149,7 @@ impl Index {
         let (options, connections) = match path {
             Some(path) => {
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| SearchError::Io {
-                        path: dir.to_owned(),
-                        source: e,
-                    })?;
+                    std::fs::create_dir_all(dir).map_err(SearchError::io(dir))?;
                 }
                 (
                     SqliteConnectOptions::new()
@@ -224,7 +221,7 @@ impl Index {
             self.text_behind.store(false, Ordering::Relaxed);
             Ok(())
         } else if self.text.has_pending() {
-            self.write_text().await
+            self.write_text(false).await
         } else {
             Ok(())
         }
@@ -271,16 +268,18 @@ impl Index {
                 })
                 .collect();
             if self.text.queue([], docs, PART.to_owned()) {
-                self.write_text_replacing(first).await?;
+                self.write_text(first).await?;
                 first = false;
             }
         }
         // Also when nothing is queued: the empty index is written with its generation.
         self.text.queue([], Vec::new(), wanted);
-        self.write_text_replacing(first).await
+        self.write_text(first).await
     }
 
-    async fn write_text_replacing(&self, replace_all: bool) -> Result<(), SearchError> {
+    /// Writes the text changes queued and makes them searchable; `replace_all` first
+    /// drops what the text index held (a rebuild's first part).
+    async fn write_text(&self, replace_all: bool) -> Result<(), SearchError> {
         // A text index's writer takes up to 15 MB while it writes, and many people's
         // refreshes can end at once: a few write at a time, the others wait their turn.
         static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(TEXT_WRITERS);
@@ -299,11 +298,6 @@ impl Index {
             self.text_behind.store(true, Ordering::Relaxed);
         }
         written
-    }
-
-    /// Writes the text changes queued by refreshes and makes them searchable.
-    async fn write_text(&self) -> Result<(), SearchError> {
-        self.write_text_replacing(false).await
     }
 
     async fn migrate(&self) -> Result<(), SearchError> {
@@ -703,7 +697,7 @@ impl Index {
         }
         let removed = removed.into_iter().map(|doc| doc.max(0) as u64);
         if self.text.queue(removed, added, generation) {
-            self.write_text().await?;
+            self.write_text(false).await?;
         }
         Ok(())
     }

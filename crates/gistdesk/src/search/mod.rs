@@ -59,6 +59,16 @@ pub enum SearchError {
     RefreshFailed(String),
 }
 
+impl SearchError {
+    /// The error of an operation on the folder `path`, for `map_err`.
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
 impl From<SearchError> for crate::AppError {
     fn from(error: SearchError) -> Self {
         match error {

@@ -137,10 +137,7 @@ impl From<tantivy::TantivyError> for SearchError {
 
 /// The folder `dir`, made if missing, as tantivy's memory-mapped directory.
 fn folder(dir: &Path) -> Result<MmapDirectory, SearchError> {
-    std::fs::create_dir_all(dir).map_err(|e| SearchError::Io {
-        path: dir.to_owned(),
-        source: e,
-    })?;
+    std::fs::create_dir_all(dir).map_err(SearchError::io(dir))?;
     MmapDirectory::open(dir).map_err(|e| SearchError::Text(format!("{}: {e}", dir.display())))
 }
 
@@ -155,10 +152,7 @@ impl TextIndex {
                 // A folder of another layout (or damaged): it is derived from SQLite, so
                 // it is made again.
                 Err(_) => {
-                    std::fs::remove_dir_all(dir).map_err(|e| SearchError::Io {
-                        path: dir.to_owned(),
-                        source: e,
-                    })?;
+                    std::fs::remove_dir_all(dir).map_err(SearchError::io(dir))?;
                     tantivy::Index::create(folder(dir)?, schema, tantivy::IndexSettings::default())?
                 }
             },
