@@ -15,6 +15,7 @@ mod pending;
 mod policy;
 mod routes;
 mod session;
+mod session_layer;
 
 pub use csrf::{CSRF_FIELD, CSRF_HEADER, CsrfToken};
 pub use error::{Failure, FailureKind};
@@ -28,5 +29,6 @@ pub use pending::{SignInKey, SignInKeyError};
 pub use policy::AccessPolicy;
 pub use routes::MAX_LOGOUT_FORM_BYTES;
 pub use session::{GithubUser, SessionSettings, SignedOutReason};
+pub use session_layer::{SessionLayer, SessionService};
 
 pub(crate) use session::keys;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use github_api::renewal::SharedLock;
 use github_oauth::{OAuthClient, Scopes};
-use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{Session, SessionStore};
 use url::Url;
 
 use crate::NextPath;
@@ -140,12 +140,9 @@ impl GithubLogin {
         crate::LoginLayer::new(self.clone())
     }
 
-    /// A tower-sessions layer over the application's store, with this sign-in's cookie and
-    /// lifetime settings (see [`SessionSettings`]).
-    pub fn session_layer<Store: SessionStore + Clone>(
-        &self,
-        store: Store,
-    ) -> SessionManagerLayer<Store> {
+    /// The session layer over the application's store, with this sign-in's cookie and
+    /// lifetime settings (see [`SessionSettings`] and [`SessionLayer`](crate::SessionLayer)).
+    pub fn session_layer<Store: SessionStore>(&self, store: Store) -> crate::SessionLayer<Store> {
         self.inner.session.layer(store)
     }
 

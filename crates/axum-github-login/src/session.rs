@@ -11,11 +11,11 @@ use github_oauth::{Scopes, TokenSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tower_sessions::cookie::SameSite;
 use tower_sessions::session::Id;
-use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{Session, SessionStore};
 
 use crate::error::Failure;
+use crate::session_layer::SessionLayer;
 
 /// Session keys, all under one prefix so they do not collide with the application's.
 pub(crate) mod keys {
@@ -108,7 +108,7 @@ impl SignedOutReason {
 
 /// The session cookie and lifetimes. Build one with [`SessionSettings::for_public_url`]
 /// and adjust; [`GithubLogin::session_layer`](crate::GithubLogin::session_layer) turns it
-/// into a tower-sessions layer.
+/// into the session layer ([`SessionLayer`]).
 ///
 /// The cookie always is `HttpOnly`, `SameSite=Lax` (`Strict` would drop it on the
 /// redirect back from GitHub) and `Path=/`; it is `Secure` when the public URL is https.
@@ -136,15 +136,14 @@ impl SessionSettings {
         }
     }
 
-    /// A tower-sessions layer over `store` with these settings.
-    pub fn layer<Store: SessionStore + Clone>(&self, store: Store) -> SessionManagerLayer<Store> {
-        SessionManagerLayer::new(store)
-            .with_name(self.cookie_name.clone())
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(self.secure)
-            .with_path("/")
-            .with_expiry(Expiry::OnInactivity(to_time(self.idle_timeout)))
+    /// The session layer over `store` with these settings: see [`SessionLayer`].
+    pub fn layer<Store: SessionStore>(&self, store: Store) -> SessionLayer<Store> {
+        SessionLayer::new(
+            store,
+            self.cookie_name.clone(),
+            self.secure,
+            to_time(self.idle_timeout),
+        )
     }
 
     /// How often an active session's idle deadline is pushed back: not on every request,

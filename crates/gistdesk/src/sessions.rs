@@ -461,7 +461,7 @@ impl SessionStore for Store {
     }
 }
 
-/// tower-sessions answers a bare, empty `500` when it cannot save a changed session
+/// The session layer answers a bare, empty `500` when it cannot save a changed session
 /// after the handler ran; the store's errors are its only cause. That becomes the page
 /// that says the service is briefly unavailable (503, `Retry-After`), like every other
 /// store failure; responses from the routes always carry a `Content-Type`.
