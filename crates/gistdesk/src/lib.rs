@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cli_emulator;
 pub mod client_addr;
+mod compress;
 pub mod config;
 mod error;
 mod error_pages;
@@ -36,13 +37,10 @@ mod views;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::Response;
 use axum_github_login::GithubLogin;
 use tower::{Layer, Service, ServiceBuilder};
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
-use tower_http::compression::{CompressionBody, CompressionLayer};
 
 use error::AppError;
 
@@ -267,8 +265,7 @@ pub fn app(
     }
     let routes = routes.fallback(routes::not_found).with_state(state.clone());
     let with_sessions = ServiceBuilder::new()
-        .map_response(|response: http::Response<CompressionBody<Body>>| response.map(Body::new))
-        .layer(compression())
+        .layer(compress::CompressLayer)
         .map_response(sessions::store_failure_page)
         .layer(login.session_layer(state.inner.sessions.clone()))
         .layer(login.layer())
@@ -285,14 +282,6 @@ pub fn app(
     ServiceBuilder::new()
         .option_layer(observing.metrics.then_some(monitoring::RequestMetricsLayer))
         .service(framed)
-}
-
-/// gzip or brotli, as the browser accepts them: pages of large files shrink several
-/// times over. Not for what is compressed already (images, ZIP archives) or too small
-/// to gain (tower-http's default rules, plus ZIP).
-fn compression() -> CompressionLayer<impl Predicate> {
-    CompressionLayer::new()
-        .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/zip")))
 }
 
 #[cfg(test)]
