@@ -304,6 +304,17 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .any(|v| v.contains("application/json") && !v.contains("text/html"))
 }
 
+/// The outcome of checking the access policy again.
+enum Recheck {
+    /// Still allowed (or GitHub could not say); the next check counts from `next_from`.
+    Passed { next_from: i64 },
+    /// GitHub refused the token and it was renewed: the record with the new token, and
+    /// no time of check, so that the next request checks with the new one.
+    Renewed(Arc<AuthRecord>),
+    /// The session must end.
+    End(SignedOutReason),
+}
+
 /// The outcome of checking a request's session.
 enum Check {
     SignedIn(Arc<AuthRecord>),
@@ -407,9 +418,12 @@ impl GithubLogin {
             return Ok(Check::Anonymous(None));
         };
         let now = now_unix();
-        let seen: i64 = read(session, keys::SEEN)
-            .await?
-            .unwrap_or(auth.signed_in_at);
+        let seen = match auth.seen {
+            Some(seen) => seen,
+            None => read(session, keys::SEEN)
+                .await?
+                .unwrap_or(auth.signed_in_at),
+        };
         let absolute = secs(settings.absolute_timeout);
         let idle = secs(settings.idle_timeout);
         if now.saturating_sub(auth.signed_in_at) > absolute || now.saturating_sub(seen) > idle {
@@ -430,7 +444,7 @@ impl GithubLogin {
                 .ended(session, SignedOutReason::SignedOutEverywhere)
                 .await;
         }
-        let auth = if self.inner.renewer.due(&auth.tokens) {
+        let mut auth = if self.inner.renewer.due(&auth.tokens) {
             match self
                 .refresh(session, AuthRecord::clone(&auth), false)
                 .await?
@@ -441,23 +455,45 @@ impl GithubLogin {
         } else {
             auth
         };
+        let mut checked = auth.checked;
         if let Some(every) = self.inner.policy_recheck {
-            let checked: i64 = read(session, keys::CHECKED)
-                .await?
-                .unwrap_or(auth.signed_in_at);
-            if now.saturating_sub(checked) >= secs(every)
-                && let Some(reason) = self.recheck(session, &auth, now, secs(every)).await?
-            {
-                return self.ended(session, reason).await;
+            let last = match checked {
+                Some(checked) => checked,
+                None => read(session, keys::CHECKED)
+                    .await?
+                    .unwrap_or(auth.signed_in_at),
+            };
+            checked = Some(last);
+            if now.saturating_sub(last) >= secs(every) {
+                match self.recheck(session, &auth, now, secs(every)).await? {
+                    Recheck::Passed { next_from } => checked = Some(next_from),
+                    Recheck::Renewed(renewed) => auth = renewed,
+                    Recheck::End(reason) => return self.ended(session, reason).await,
+                }
             }
         }
         // Push the idle deadline back now and then, not on every request (each push is a
-        // write to the store).
-        if now.saturating_sub(seen) >= secs(settings.touch_interval()) {
-            session
-                .insert(keys::SEEN, now)
-                .await
-                .map_err(Failure::session_store)?;
+        // write to the store). A record from an earlier version gets its times moved in.
+        let seen = if now.saturating_sub(seen) >= secs(settings.touch_interval()) {
+            now
+        } else {
+            seen
+        };
+        if auth.seen != Some(seen) || auth.checked != checked {
+            let legacy = (auth.seen.is_none(), auth.checked.is_none());
+            let mut updated = AuthRecord::clone(&auth);
+            updated.seen = Some(seen);
+            updated.checked = checked;
+            write_auth(session, &updated).await?;
+            for (was_legacy, key) in [(legacy.0, keys::SEEN), (legacy.1, keys::CHECKED)] {
+                if was_legacy {
+                    session
+                        .remove_value(key)
+                        .await
+                        .map_err(Failure::session_store)?;
+                }
+            }
+            auth = Arc::new(updated);
         }
         Ok(Check::SignedIn(auth))
     }
@@ -469,46 +505,42 @@ impl GithubLogin {
     }
 
     /// Checks the access policy again with GitHub (see
-    /// [`GithubLoginBuilder::policy_recheck`](crate::GithubLoginBuilder::policy_recheck));
-    /// `Some(reason)` when the session must end.
+    /// [`GithubLoginBuilder::policy_recheck`](crate::GithubLoginBuilder::policy_recheck)).
     async fn recheck(
         &self,
         session: &Session,
         auth: &Arc<AuthRecord>,
         now: i64,
         every: i64,
-    ) -> Result<Option<SignedOutReason>, Failure> {
+    ) -> Result<Recheck, Failure> {
         let inner = &self.inner;
-        let next_check_from = match inner
+        match inner
             .api
             .recheck(&inner.policy, &auth.user, &auth.tokens)
             .await
         {
-            Ok(true) => now,
+            Ok(true) => Ok(Recheck::Passed { next_from: now }),
             Ok(false) => {
                 tracing::info!(user_id = auth.user.id, login = %auth.user.login, "no longer allowed by the access policy; session ends");
-                return Ok(Some(SignedOutReason::NotAllowed));
+                Ok(Recheck::End(SignedOutReason::NotAllowed))
             }
+            // Renewed once, if the token can be; the next request checks again with the
+            // new one.
             Err(github_api::Error::Unauthorized) => {
-                // Renewed once, if the token can be; the next request checks again with
-                // the new one.
-                return match self.renew_refused(session, auth).await? {
-                    Ok(_) => Ok(None),
-                    Err(reason) => Ok(Some(reason)),
-                };
+                Ok(match self.renew_refused(session, auth).await? {
+                    Ok(renewed) => Recheck::Renewed(renewed),
+                    Err(reason) => Recheck::End(reason),
+                })
             }
             Err(e) => {
                 // GitHub being away is no reason to sign anyone out: the person stays,
                 // and the check is tried again a minute from now.
                 tracing::warn!(error = %e, "could not re-check the access policy with GitHub");
-                now.saturating_sub(every).saturating_add(RECHECK_RETRY_SECS)
+                Ok(Recheck::Passed {
+                    next_from: now.saturating_sub(every).saturating_add(RECHECK_RETRY_SECS),
+                })
             }
-        };
-        session
-            .insert(keys::CHECKED, next_check_from)
-            .await
-            .map_err(Failure::session_store)?;
-        Ok(None)
+        }
     }
 
     /// GitHub refused (`401`) a token that should still be valid: it is renewed once, if

@@ -260,11 +260,9 @@ async fn finish_sign_in(
     if session.id().is_some() {
         session.cycle_id().await.map_err(store_err)?;
     }
-    session.remove_value(keys::CSRF).await.map_err(store_err)?;
-    session
-        .remove_value(keys::SIGNED_OUT)
-        .await
-        .map_err(store_err)?;
+    for key in [keys::CSRF, keys::SIGNED_OUT, keys::SEEN, keys::CHECKED] {
+        session.remove_value(key).await.map_err(store_err)?;
+    }
     let generation = inner.generations.current(user.id).await.map_err(|e| {
         tracing::error!(error = %e, "the sign-out generations could not be read");
         fail(FailureKind::StoreUnavailable)
@@ -277,9 +275,10 @@ async fn finish_sign_in(
         signed_in_at: now,
         generation,
         renewed_on_401: false,
+        seen: Some(now),
+        checked: None,
     };
     write_auth(session, &auth).await?;
-    session.insert(keys::SEEN, now).await.map_err(store_err)?;
     session.set_expiry(Some(Expiry::OnInactivity(to_time(
         inner.session.idle_timeout,
     ))));

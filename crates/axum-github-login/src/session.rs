@@ -22,8 +22,11 @@ pub(crate) mod keys {
     pub(crate) const AUTH: &str = "axum_github_login.auth";
     pub(crate) const CSRF: &str = "axum_github_login.csrf";
     pub(crate) const SIGNED_OUT: &str = "axum_github_login.signed_out";
+    /// Where records written by earlier versions keep when the session was last seen
+    /// (now [`AuthRecord::seen`](super::AuthRecord)).
     pub(crate) const SEEN: &str = "axum_github_login.seen";
-    /// When the access policy (and with it the token) was last checked with GitHub.
+    /// Where records written by earlier versions keep when the access policy was last
+    /// checked with GitHub (now [`AuthRecord::checked`](super::AuthRecord)).
     pub(crate) const CHECKED: &str = "axum_github_login.checked";
 }
 
@@ -66,6 +69,17 @@ pub(crate) struct AuthRecord {
     /// again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) renewed_on_401: bool,
+    /// When the session was last seen active (Unix seconds), pushed back at most once
+    /// per [`SessionSettings::touch_interval`]. Kept here rather than as a value of its own
+    /// so that a request reads one value, not three. Absent in records written before it
+    /// lived here: the separate [`keys::SEEN`] value says, until the next write moves it
+    /// in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seen: Option<i64>,
+    /// When the access policy was last checked with GitHub (Unix seconds); absent like
+    /// `seen` in older records ([`keys::CHECKED`]), or when it never was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checked: Option<i64>,
 }
 
 /// Why a session ended without the person asking; said once on the next sign-in page.

@@ -587,11 +587,11 @@ impl TestApp {
     pub async fn backdate_recheck(&self, by: Duration) {
         let by = i64::try_from(by.as_secs()).expect("small");
         self.edit_session(|data| {
-            let signed_in_at = auth_record(data)["signed_in_at"]
-                .as_i64()
-                .expect("a sign-in time");
-            let checked = data[CHECKED_KEY].as_i64().unwrap_or(signed_in_at);
-            data[CHECKED_KEY] = (checked - by).into();
+            let mut auth = auth_record(data);
+            let signed_in_at = auth["signed_in_at"].as_i64().expect("a sign-in time");
+            let checked = auth["checked"].as_i64().unwrap_or(signed_in_at);
+            auth["checked"] = (checked - by).into();
+            data[AUTH_KEY] = serde_json::Value::String(auth.to_string());
         })
         .await;
     }
@@ -714,7 +714,6 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 
 /// The session key of the sign-in record.
 pub const AUTH_KEY: &str = "axum_github_login.auth";
-pub const CHECKED_KEY: &str = "axum_github_login.checked";
 
 /// The sign-in record in a session's data, decoded from the JSON string it is kept as.
 pub fn auth_record(data: &serde_json::Value) -> serde_json::Value {

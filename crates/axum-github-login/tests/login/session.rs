@@ -304,8 +304,8 @@ async fn session_ends_after_its_absolute_lifetime_with_a_reason() {
 async fn session_ends_after_being_idle_too_long() {
     let app = TestApp::spawn().await;
     app.sign_in().await;
-    app.edit_session(|data| {
-        data["axum_github_login.seen"] = 1_000_000_000.into();
+    app.edit_auth(|auth| {
+        auth["seen"] = 1_000_000_000.into();
     })
     .await;
     let res = app.get_json("/private").await;
@@ -316,6 +316,56 @@ async fn session_ends_after_being_idle_too_long() {
         res.body
     );
     assert_eq!(app.get("/").await.body, "anonymous");
+}
+
+/// Rewrites the signed-in session as earlier versions stored it: the times of last
+/// activity and of the last policy check as values of their own, beside the record.
+async fn store_as_before(app: &TestApp, seen: i64, checked: i64) {
+    app.edit_session(|data| {
+        let mut auth = auth_record(data);
+        let fields = auth.as_object_mut().expect("an object");
+        fields.remove("seen");
+        fields.remove("checked");
+        data[AUTH_KEY] = serde_json::Value::String(auth.to_string());
+        data["axum_github_login.seen"] = seen.into();
+        data["axum_github_login.checked"] = checked.into();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_stored_by_an_earlier_version_keeps_its_times() {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    store_as_before(&app, now - 10, now - 5).await;
+    assert_eq!(app.get("/private").await.status, StatusCode::OK);
+    let mut stored = serde_json::Value::Null;
+    app.edit_session(|data| stored = data.clone()).await;
+    let auth = auth_record(&stored);
+    assert_eq!(
+        auth["seen"],
+        now - 10,
+        "moved into the record, not pushed back"
+    );
+    assert_eq!(auth["checked"], now - 5, "moved into the record");
+    assert!(stored.get("axum_github_login.seen").is_none(), "{stored}");
+    assert!(
+        stored.get("axum_github_login.checked").is_none(),
+        "{stored}"
+    );
+
+    // Idle too long by the old value: the session ends as it did.
+    let idle = TestApp::spawn().await;
+    idle.sign_in().await;
+    store_as_before(&idle, 1_000_000_000, now).await;
+    let res = idle.get_json("/private").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        res.body.contains("Your session here expired"),
+        "{}",
+        res.body
+    );
 }
 
 #[tokio::test]
