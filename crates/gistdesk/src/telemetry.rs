@@ -51,7 +51,10 @@ pub struct LogGuard {
 
 /// Installs the global subscriber. An invalid filter is a configuration error.
 pub fn init(filter: &str, format: LogFormat) -> Result<LogGuard, String> {
-    let filter = EnvFilter::try_new(filter).map_err(|e| format!("RUST_LOG / --log-level: {e}"))?;
+    let filter = quiet_dependencies(
+        filter,
+        EnvFilter::try_new(filter).map_err(|e| format!("RUST_LOG / --log-level: {e}"))?,
+    );
     // Lossless: a full queue makes the logging thread wait rather than lose the line.
     // The buffer lets the writing thread write every line waiting with one system call;
     // it flushes whenever the queue is empty.
@@ -110,6 +113,22 @@ where
             .boxed(),
     }
 }
+
+/// Dependencies whose INFO spans and events are noise in gistdesk's logs and cost time on
+/// every request, unless the filter names them itself: tower-sessions opens an INFO span
+/// (`call`) around every request, adding nothing the request's line does not say.
+fn quiet_dependencies(text: &str, mut filter: EnvFilter) -> EnvFilter {
+    for (name, directive) in QUIET {
+        if !text.contains(name)
+            && let Ok(directive) = directive.parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
+const QUIET: [(&str, &str); 1] = [("tower_sessions", "tower_sessions=warn")];
 
 thread_local! {
     /// The last whole second formatted on this thread, and its text
@@ -493,6 +512,26 @@ mod tests {
 
     use super::*;
     use crate::request_context::RequestInfo;
+
+    /// Whether a request-time INFO span of tower-sessions, and one of gistdesk, are
+    /// recorded under the filter `text`.
+    fn spans_kept(text: &str) -> (bool, bool) {
+        let filter = quiet_dependencies(text, EnvFilter::try_new(text).expect("a filter"));
+        let subscriber = tracing_subscriber::registry().with(filter);
+        tracing::subscriber::with_default(subscriber, || {
+            let theirs = tracing::info_span!(target: "tower_sessions::service", "call");
+            let ours = tracing::info_span!(target: "gistdesk", "request");
+            (!theirs.is_disabled(), !ours.is_disabled())
+        })
+    }
+
+    #[test]
+    fn tower_sessions_spans_are_off_unless_asked_for() {
+        assert_eq!(spans_kept("info"), (false, true));
+        assert_eq!(spans_kept("debug"), (false, true));
+        assert_eq!(spans_kept("info,tower_sessions=info"), (true, true));
+        assert_eq!(spans_kept("warn"), (false, false));
+    }
 
     #[derive(Clone, Default)]
     struct Lines(Arc<Mutex<Vec<u8>>>);
