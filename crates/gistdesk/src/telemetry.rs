@@ -115,8 +115,9 @@ where
 }
 
 /// Dependencies whose INFO spans and events are noise in gistdesk's logs and cost time on
-/// every request, unless the filter names them itself: tower-sessions opens an INFO span
-/// (`call`) around every request, adding nothing the request's line does not say.
+/// every request, unless the filter names them itself: tower-sessions-core opens an INFO
+/// span around every read of a session (`Session::get_record`, through `#[instrument]`),
+/// adding nothing the request's line does not say.
 fn quiet_dependencies(text: &str, mut filter: EnvFilter) -> EnvFilter {
     for (name, directive) in QUIET {
         if !text.contains(name)
@@ -513,13 +514,13 @@ mod tests {
     use super::*;
     use crate::request_context::RequestInfo;
 
-    /// Whether a request-time INFO span of tower-sessions, and one of gistdesk, are
-    /// recorded under the filter `text`.
+    /// Whether the INFO span tower-sessions opens on every session read, and one of
+    /// gistdesk, are recorded under the filter `text`.
     fn spans_kept(text: &str) -> (bool, bool) {
         let filter = quiet_dependencies(text, EnvFilter::try_new(text).expect("a filter"));
         let subscriber = tracing_subscriber::registry().with(filter);
         tracing::subscriber::with_default(subscriber, || {
-            let theirs = tracing::info_span!(target: "tower_sessions::service", "call");
+            let theirs = tracing::info_span!(target: "tower_sessions_core::session", "get_record");
             let ours = tracing::info_span!(target: "gistdesk", "request");
             (!theirs.is_disabled(), !ours.is_disabled())
         })
