@@ -308,8 +308,8 @@ fn wants_json(headers: &HeaderMap) -> bool {
 enum Recheck {
     /// Still allowed (or GitHub could not say); the next check counts from `next_from`.
     Passed { next_from: i64 },
-    /// GitHub refused the token and it was renewed: the record with the new token, and
-    /// no time of check, so that the next request checks with the new one.
+    /// GitHub refused the token and it was renewed: the record with the new token. The
+    /// time of the last check stays, so that the next request checks with the new one.
     Renewed(Arc<AuthRecord>),
     /// The session must end.
     End(SignedOutReason),
