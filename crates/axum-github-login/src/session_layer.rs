@@ -16,7 +16,6 @@
 //! leave the stale id behind.
 
 use std::borrow::Cow;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -189,20 +188,18 @@ impl<S, Store> std::fmt::Debug for SessionService<S, Store> {
 
 impl<S, Store, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, Store>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
+    S::Error: Send,
     Store: SessionStore,
     ReqBody: Send + 'static,
     ResBody: Default + Send,
 {
     type Response = Response<ResBody>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, Infallible>> + Send>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
@@ -259,6 +256,8 @@ fn bare<B: Default>(status: StatusCode) -> Response<B> {
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+
     use super::*;
 
     fn settings() -> CookieSettings {
