@@ -6,14 +6,14 @@
 use std::fmt;
 use std::time::Duration;
 
-use cookie::{Cookie, CookieJar, Key, SameSite};
+use cookie::{Cookie, CookieJar, Key};
 use github_oauth::{CsrfState, PendingAuthorization, PkceVerifier};
 use http::{HeaderMap, HeaderValue, header};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::NextPath;
-use crate::session::{SessionSettings, to_time};
+use crate::session::{SessionSettings, site_cookie, to_time};
 
 /// How many sign-ins may be in flight in one browser at once (several tabs).
 pub(crate) const MAX_PENDING: usize = 4;
@@ -223,12 +223,12 @@ impl PendingCookie {
                 break;
             }
         }
-        let mut cookie = Cookie::build((self.name.clone(), String::new()))
-            .path(self.path.clone())
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure)
-            .build();
+        let mut cookie = site_cookie(
+            self.name.clone(),
+            String::new(),
+            self.path.clone(),
+            self.secure,
+        );
         if sealed.is_empty() {
             cookie.make_removal();
         } else {

@@ -167,6 +167,23 @@ impl SessionSettings {
     }
 }
 
+/// A cookie of this crate's (the session's, the pending sign-in's) for the routes under
+/// `path`: always `HttpOnly` and `SameSite=Lax` (`Strict` would drop it on the way back
+/// from GitHub), `Secure` when the site is served over https.
+pub(crate) fn site_cookie(
+    name: impl Into<Cow<'static, str>>,
+    value: String,
+    path: impl Into<Cow<'static, str>>,
+    secure: bool,
+) -> cookie::Cookie<'static> {
+    cookie::Cookie::build((name, value))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .path(path)
+        .build()
+}
+
 pub(crate) fn to_time(d: Duration) -> time::Duration {
     time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
 }

@@ -22,11 +22,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use cookie::Cookie;
-use cookie::SameSite;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use tower::{Layer, Service};
 use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session, SessionStore};
+
+use crate::session::site_cookie;
 
 /// The session cookie's settings, fixed when the layer is built.
 #[derive(Debug)]
@@ -39,25 +40,16 @@ struct CookieSettings {
 impl CookieSettings {
     /// The cookie that carries `id`, alive for the idle timeout.
     fn cookie(&self, id: Id) -> Cookie<'static> {
-        let mut cookie = self.bare(id.to_string());
+        let mut cookie = site_cookie(self.name.clone(), id.to_string(), "/", self.secure);
         cookie.set_max_age(self.idle);
         cookie
     }
 
     /// The cookie that removes the session cookie from the browser.
     fn removal(&self) -> Cookie<'static> {
-        let mut cookie = self.bare(String::new());
+        let mut cookie = site_cookie(self.name.clone(), String::new(), "/", self.secure);
         cookie.make_removal();
         cookie
-    }
-
-    fn bare(&self, value: String) -> Cookie<'static> {
-        Cookie::build((self.name.clone(), value))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure)
-            .path("/")
-            .build()
     }
 
     /// The session cookie in the request, if any: `Some(None)` when it is there but
@@ -66,30 +58,30 @@ impl CookieSettings {
     /// As a cookie jar would, it takes the last cookie of that name and decodes
     /// percent-escapes.
     fn find(&self, headers: &HeaderMap) -> Option<Option<Id>> {
-        let mut found = None;
-        for value in headers.get_all(header::COOKIE) {
-            let Ok(value) = value.to_str() else { continue };
-            for pair in value.split(';') {
-                let Some((name, value)) = pair.split_once('=') else {
-                    continue;
-                };
-                if name.trim() == self.name {
-                    found = Some(value.trim());
-                } else if name.contains('%')
-                    && let Ok(cookie) = Cookie::parse_encoded(pair.trim())
-                    && cookie.name() == self.name
+        let mut found: Option<Cow<'_, str>> = None;
+        for header in headers.get_all(header::COOKIE) {
+            let Ok(header) = header.to_str() else {
+                continue;
+            };
+            if header.contains('%') {
+                // Escapes, which no browser needs for this cookie: the cookie crate
+                // decodes them.
+                for cookie in Cookie::split_parse_encoded(header).flatten() {
+                    if cookie.name() == self.name {
+                        found = Some(Cow::Owned(cookie.value().to_owned()));
+                    }
+                }
+                continue;
+            }
+            for pair in header.split(';') {
+                if let Some((name, value)) = pair.split_once('=')
+                    && name.trim() == self.name
                 {
-                    found = Some(value.trim());
+                    found = Some(Cow::Borrowed(value.trim()));
                 }
             }
         }
-        let value = found?;
-        let decoded = if value.contains('%') {
-            percent_decoded(value)
-        } else {
-            Cow::Borrowed(value)
-        };
-        match decoded.parse::<Id>() {
+        match found?.parse::<Id>() {
             Ok(id) => Some(Some(id)),
             Err(_) => {
                 tracing::warn!("possibly suspicious activity: malformed session id");
@@ -97,12 +89,6 @@ impl CookieSettings {
             }
         }
     }
-}
-
-fn percent_decoded(value: &str) -> Cow<'_, str> {
-    Cookie::parse_encoded(format!("v={value}"))
-        .map(|cookie| Cow::Owned(cookie.value().to_owned()))
-        .unwrap_or(Cow::Borrowed(value))
 }
 
 /// A layer that gives every request a tower-sessions [`Session`] over `Store`, with the
@@ -225,11 +211,11 @@ where
             } else if session.is_modified() && !empty && !response.status().is_server_error() {
                 if let Err(err) = session.save().await {
                     tracing::error!(err = %err, "failed to save session");
-                    return Ok(bare(StatusCode::INTERNAL_SERVER_ERROR));
+                    return Ok(failed());
                 }
                 let Some(id) = session.id() else {
                     tracing::error!("missing session id");
-                    return Ok(bare(StatusCode::INTERNAL_SERVER_ERROR));
+                    return Ok(failed());
                 };
                 settings.cookie(id)
             } else {
@@ -248,9 +234,10 @@ where
     }
 }
 
-fn bare<B: Default>(status: StatusCode) -> Response<B> {
+/// What tower-sessions' layer answers when the session cannot be saved: a bare `500`.
+fn failed<B: Default>() -> Response<B> {
     let mut response = Response::default();
-    *response.status_mut() = status;
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     response
 }
 
@@ -400,7 +387,7 @@ mod tests {
         let theirs = SessionManagerLayer::new(MemoryStore::default())
             .with_name("session")
             .with_http_only(true)
-            .with_same_site(SameSite::Lax)
+            .with_same_site(cookie::SameSite::Lax)
             .with_secure(false)
             .with_path("/")
             .with_expiry(Expiry::OnInactivity(time::Duration::hours(1)));
