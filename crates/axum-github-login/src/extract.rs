@@ -480,19 +480,21 @@ impl GithubLogin {
             seen
         };
         if auth.seen != Some(seen) || auth.checked != checked {
-            let legacy = (auth.seen.is_none(), auth.checked.is_none());
-            let mut updated = AuthRecord::clone(&auth);
-            updated.seen = Some(seen);
-            updated.checked = checked;
-            write_auth(session, &updated).await?;
-            for (was_legacy, key) in [(legacy.0, keys::SEEN), (legacy.1, keys::CHECKED)] {
-                if was_legacy {
+            for (key, kept_apart) in [
+                (keys::SEEN, auth.seen.is_none()),
+                (keys::CHECKED, auth.checked.is_none()),
+            ] {
+                if kept_apart {
                     session
                         .remove_value(key)
                         .await
                         .map_err(Failure::session_store)?;
                 }
             }
+            let mut updated = AuthRecord::clone(&auth);
+            updated.seen = Some(seen);
+            updated.checked = checked;
+            write_auth(session, &updated).await?;
             auth = Arc::new(updated);
         }
         Ok(Check::SignedIn(auth))

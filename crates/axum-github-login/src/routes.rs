@@ -276,7 +276,8 @@ async fn finish_sign_in(
         generation,
         renewed_on_401: false,
         seen: Some(now),
-        checked: None,
+        // The access policy was just checked (`allowed` above).
+        checked: Some(now),
     };
     write_auth(session, &auth).await?;
     session.set_expiry(Some(Expiry::OnInactivity(to_time(

@@ -76,8 +76,8 @@ pub(crate) struct AuthRecord {
     /// in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) seen: Option<i64>,
-    /// When the access policy was last checked with GitHub (Unix seconds); absent like
-    /// `seen` in older records ([`keys::CHECKED`]), or when it never was.
+    /// When the access policy was last checked with GitHub (Unix seconds), at sign-in
+    /// first. Absent, like `seen`, in older records ([`keys::CHECKED`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) checked: Option<i64>,
 }
