@@ -4,9 +4,9 @@
 //!
 //! A request that accepts none of these encodings (no `Accept-Encoding`, or only
 //! `identity`: scripts, monitoring, API clients) skips tower-http's layer and gets the
-//! same answer from the routes directly. tower-http would answer it uncompressed too, but through its response body
-//! type, which keeps a brotli encoder's state inline (several kilobytes) and is moved
-//! whole at every step up to the server.
+//! same answer from the routes directly. tower-http would answer it uncompressed too,
+//! but through its response body type, which keeps a brotli encoder's state inline
+//! (several kilobytes) and is moved whole at every step up to the server.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -132,22 +132,23 @@ fn may_accept_compression(headers: &http::HeaderMap) -> bool {
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .any(|value| {
-            let value = value.as_bytes();
-            [&b"gzip"[..], b"br", b"*"].iter().any(|coding| {
-                value
-                    .windows(coding.len())
-                    .any(|window| window.eq_ignore_ascii_case(coding))
-            })
+            [&b"gzip"[..], b"br", b"*"]
+                .iter()
+                .any(|coding| mentions(value, coding))
         })
 }
 
-/// Whether a `Vary` value mentions `Accept-Encoding` (in any case), as tower-http checks.
+/// Whether a `Vary` value mentions `Accept-Encoding`, as tower-http checks.
 fn names_accept_encoding(value: &HeaderValue) -> bool {
-    let name = header::ACCEPT_ENCODING.as_str().as_bytes();
+    mentions(value, header::ACCEPT_ENCODING.as_str().as_bytes())
+}
+
+/// Whether `value` holds `word`, in any case.
+fn mentions(value: &HeaderValue, word: &[u8]) -> bool {
     value
         .as_bytes()
-        .windows(name.len())
-        .any(|window| window.eq_ignore_ascii_case(name))
+        .windows(word.len())
+        .any(|window| window.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
