@@ -4,8 +4,8 @@
 //!
 //! One layer with one hand-written future. As four tower layers (request id, its
 //! propagation, a trace span, panic catching) plus a middleware function, the same work
-//! cost a boxed future, a boxed response body and a span per request, about a fifth of
-//! the CPU time of a signed-in page that calls no GitHub API (docs/BENCHMARKS.md).
+//! would cost a boxed future, a boxed response body and a span on every request, for
+//! work every request does.
 //!
 //! While the request runs, its id, method and path are its context
 //! ([`crate::request_context`]), which the log lines name. The access line is an

@@ -239,8 +239,6 @@ pub fn public_reader(
         .build()
 }
 
-impl AppState {}
-
 /// The web application: pages, sign-in routes, sessions, security headers,
 /// request ids and request logs, as one tower service ([`server::serve`] serves it;
 /// so would `axum::serve`, without time limits).

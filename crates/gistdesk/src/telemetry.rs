@@ -21,9 +21,9 @@
 //!
 //! The formats are gistdesk's own rather than tracing-subscriber's: those format the
 //! time, the level's colours and every span's fields through several layers of
-//! `Display` on each line, and the request span they need was, with the line, a sixth
-//! of a signed-in page's CPU time. Never log a query string: the OAuth callback's
-//! carries `code` and `state`.
+//! `Display` on each line, and need a span per request to name it; these write the
+//! request from its task-local context, straight into the line. Never log a query
+//! string: the OAuth callback's carries `code` and `state`.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};

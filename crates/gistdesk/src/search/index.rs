@@ -456,8 +456,8 @@ impl Index {
                 // One row, not one per file: each row crosses from sqlx's worker thread
                 // on its own, and `language:rust` alone can name thousands of files.
                 // Gists first (CROSS JOIN keeps that order): each gist's files are then
-                // found by the files' primary key, where SQLite's own choice scanned
-                // every file and looked up its gist, four times slower.
+                // found by the files' primary key, where SQLite's own choice scans
+                // every file and looks up its gist.
                 let sql = format!(
                     "SELECT group_concat(f.doc) FROM gists g CROSS JOIN files f \
                      ON f.gist_id = g.id WHERE 1{filter}"
@@ -474,8 +474,8 @@ impl Index {
                         .collect(),
                 )
             };
-            // In place, not on a blocking thread: ranking a person's files takes well
-            // under a millisecond (docs/BENCHMARKS.md, "Search").
+            // In place, not on a blocking thread: ranking one person's files is short
+            // work on an index already in memory.
             self.text
                 .top(&query.terms, allowed, limit.saturating_add(1))?
                 .into_iter()

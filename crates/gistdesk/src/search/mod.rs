@@ -191,14 +191,16 @@ pub fn cli_index_path(dir: &Path, host: &str, user_id: u64) -> PathBuf {
 }
 
 /// People whose refresh status an instance keeps; past it, those not in use are let go
-/// (their next search or list refreshes their index in the background once more).
+/// (their next search or list refreshes their index in the background once more). Not a
+/// cache's eviction: a person's entry holds the locks that keep two refreshes of one
+/// index apart, so one in use must never be let go, whatever its age.
 const MAX_PEOPLE: usize = 4096;
 
 /// Indexes kept open at once by a web instance, and for how long one is kept open
 /// unused. An open index holds its SQLite connections, each with a thread of its own
-/// and that thread's allocator pages (about a megabyte); left open for every person
-/// seen, an instance serving many people grew by megabytes a person (see
-/// `docs/BENCHMARKS.md`). Opening one again costs a file open and a few reads.
+/// and that thread's allocator pages; left open for every person seen, an instance's
+/// memory would grow with everyone it ever served. Opening one again costs a file open
+/// and a few reads.
 const OPEN_INDEXES: u64 = 32;
 const OPEN_IDLE: Duration = Duration::from_secs(60);
 
