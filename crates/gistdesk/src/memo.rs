@@ -4,7 +4,7 @@
 //! forgets a person's entries at once when they change something through this
 //! instance (create, edit, delete, star, unstar).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -288,8 +288,8 @@ impl UserKey for (u64, ListKind, u32, u8) {
 
 /// A list page as GitHub last sent it, with its `ETag`: asked again with
 /// `If-None-Match`, a page GitHub answers `304` for is this copy, and the JSON is not
-/// parsed again. Reading the page's JSON (30 gists with their files) was most of the
-/// CPU time of a list view that asks GitHub (measured in docs/BENCHMARKS.md).
+/// parsed again: reading a page's JSON (30 gists with their files) is the largest part
+/// of a list view that asks GitHub.
 #[derive(Clone)]
 struct Kept<V> {
     etag: String,
@@ -664,13 +664,21 @@ pub async fn all_comments(
 }
 
 /// How many gists at a revision are kept.
-const MAX_REVISIONS: usize = 512;
+const MAX_REVISIONS: u64 = 512;
 
 /// Gists at a revision (`GET /gists/{id}/{sha}`): what a revision holds never changes,
-/// so an entry never goes stale; when full, the cache starts again empty.
-#[derive(Debug, Default)]
+/// so an entry never goes stale; when full, the least used give way.
+#[derive(Debug)]
 pub struct RevisionCache {
-    entries: Mutex<HashMap<(GistId, String), Arc<Gist>>>,
+    entries: moka::sync::Cache<(GistId, String), Arc<Gist>>,
+}
+
+impl Default for RevisionCache {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::new(MAX_REVISIONS),
+        }
+    }
 }
 
 impl RevisionCache {
@@ -682,16 +690,11 @@ impl RevisionCache {
         github: &github_api::Client,
     ) -> Result<Arc<Gist>, github_api::Error> {
         let key = (id.clone(), sha.to_owned());
-        if let Some(gist) = self.entries.lock().ok().and_then(|e| e.get(&key).cloned()) {
+        if let Some(gist) = self.entries.get(&key) {
             return Ok(gist);
         }
         let gist = Arc::new(github.gists().get_revision(id, sha).await?);
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_REVISIONS {
-                entries.clear();
-            }
-            entries.insert(key, Arc::clone(&gist));
-        }
+        self.entries.insert(key, Arc::clone(&gist));
         Ok(gist)
     }
 }
