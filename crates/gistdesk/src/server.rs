@@ -501,28 +501,42 @@ impl<C: Future> Future for Deadline<C> {
     }
 }
 
-/// Completes on SIGTERM (what a process manager sends) or Ctrl-C, for `serve` and the
-/// standalone emulator alike. A signal that cannot be listened for never completes.
+/// Listens for SIGTERM (what a process manager sends) and Ctrl-C from the moment it
+/// returns, so that a signal sent while the caller is still setting up is not missed;
+/// the future completes at the first of them.
+pub fn listen_for_shutdown() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C, for `serve` and the standalone emulator alike. When
+/// the signals cannot be listened for, it says so and never completes: the process then
+/// stops only when killed.
 pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
+    match listen_for_shutdown() {
+        Ok(signal) => signal.await,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGTERM or Ctrl-C; stop the process by killing it");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
 

@@ -229,26 +229,10 @@ fn warn_if_no_gist_scope(tokens: &TokenSet) {
 /// Cancels `cancel` on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed before
 /// this returns.
 fn cancel_on_interrupt(cancel: CancellationToken) -> Result<tokio::task::JoinHandle<()>, CliError> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let install = |kind| signal(kind).map_err(|e| CliError::io("cannot listen for Ctrl-C", e));
-        let mut interrupt = install(SignalKind::interrupt())?;
-        let mut terminate = install(SignalKind::terminate())?;
-        Ok(tokio::spawn(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            cancel.cancel();
-        }))
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        }))
-    }
+    let signal = crate::server::listen_for_shutdown()
+        .map_err(|e| CliError::io("cannot listen for Ctrl-C", e))?;
+    Ok(tokio::spawn(async move {
+        signal.await;
+        cancel.cancel();
+    }))
 }
