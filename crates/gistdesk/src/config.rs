@@ -83,7 +83,7 @@ pub struct ServeArgs {
 
     /// Session store: sqlite://PATH, postgres://… or redis://… [default: sqlite://DATA_DIR/sessions.db].
     #[arg(long, env = "SESSION_STORE", hide_env_values = true)]
-    pub session_store: Option<SecretArg>,
+    pub session_store: Option<StoreUrl>,
 
     /// How long one session-store operation may take before the page answers 503
     /// ("temporarily unavailable", with Retry-After) instead of waiting on (e.g. 500ms, 2s).
@@ -217,24 +217,24 @@ pub enum LogFormat {
     Json,
 }
 
-/// A flag value that must never be printed: a session store URL with a password.
+/// A session store's URL, which may carry its password: never printed.
 #[derive(Clone)]
-pub struct SecretArg(String);
+pub struct StoreUrl(String);
 
-impl SecretArg {
-    /// The secret itself; every use is greppable.
+impl StoreUrl {
+    /// The URL itself, password included; every use is greppable.
     pub fn secret(&self) -> &str {
         &self.0
     }
 }
 
-impl fmt::Debug for SecretArg {
+impl fmt::Debug for StoreUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
 }
 
-impl std::str::FromStr for SecretArg {
+impl std::str::FromStr for StoreUrl {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self(s.to_owned()))
@@ -339,9 +339,9 @@ pub enum SessionStoreConfig {
     /// A SQLite file (created when missing).
     Sqlite(PathBuf),
     /// A PostgreSQL database URL.
-    Postgres(SecretArg),
+    Postgres(StoreUrl),
     /// A Redis URL.
-    Redis(SecretArg),
+    Redis(StoreUrl),
 }
 
 impl SessionStoreConfig {
@@ -350,9 +350,9 @@ impl SessionStoreConfig {
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
         let lower = value.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            Ok(Self::Postgres(SecretArg(value.to_owned())))
+            Ok(Self::Postgres(StoreUrl(value.to_owned())))
         } else if lower.starts_with("redis://") || lower.starts_with("rediss://") {
-            Ok(Self::Redis(SecretArg(value.to_owned())))
+            Ok(Self::Redis(StoreUrl(value.to_owned())))
         } else if let Some(path) = value
             .strip_prefix("sqlite://")
             .or_else(|| value.strip_prefix("sqlite:"))
