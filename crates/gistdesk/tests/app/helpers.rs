@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use gistdesk::config::{Config, GithubTarget, LogFormat, SessionStoreConfig};
+use gistdesk::config::{Config, LogFormat};
 use gistdesk::startup::Application;
 use github_emulator::Emulator;
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Response, StatusCode};
 use tracing_subscriber::layer::SubscriberExt;
+
+use crate::config::test_config;
 
 /// Everything every test's gistdesk logged, to check that no token is ever in it.
 pub fn logs() -> String {
@@ -87,38 +89,7 @@ impl TestAppBuilder {
         let emulator = emulator.spawn().await.expect("emulator starts");
         let dir = std::env::temp_dir().join(format!("gistdesk-test-{}", random_hex()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let config = Config {
-            github: GithubTarget::Remote {
-                web_url: emulator.base_url(),
-                api_url: emulator.api_url(),
-                client_id: github_oauth::ClientId::new(github_emulator::DEFAULT_CLIENT_ID),
-                client_secret: github_oauth::ClientSecret::new(
-                    github_emulator::DEFAULT_CLIENT_SECRET,
-                ),
-            },
-            public_url: "http://127.0.0.1:0/".parse().expect("valid URL"),
-            bind: "127.0.0.1:0".parse().expect("valid address"),
-            data_dir: dir.clone(),
-            session_store: SessionStoreConfig::Sqlite(dir.join("sessions.db")),
-            session_store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
-            session: axum_github_login::SessionSettings {
-                cookie_name: "gistdesk_session".into(),
-                idle_timeout: std::time::Duration::from_secs(3600),
-                absolute_timeout: std::time::Duration::from_secs(86_400),
-                secure: false,
-            },
-            github_timeout: std::time::Duration::from_secs(3),
-            page_memory: gistdesk::memo::DEFAULT_TTL,
-            access: axum_github_login::AccessPolicy::anyone(),
-            policy_recheck: Some(std::time::Duration::from_secs(15 * 60)),
-            connections: Default::default(),
-            log_level: "debug".to_owned(),
-            log_format: LogFormat::Text,
-            save_concurrency: gistdesk::limits::DEFAULT_SAVE_CONCURRENCY,
-            trusted_proxies: Default::default(),
-            metrics_bind: None,
-        };
-        let mut config = config;
+        let mut config = test_config(&emulator, &dir);
         for change in self.changes {
             change(&mut config);
         }

@@ -2,6 +2,8 @@
 //! cookie-keeping client that does not follow redirects.
 
 mod cli;
+#[path = "../support/config.rs"]
+mod config;
 mod connections;
 mod csrf;
 mod failures;

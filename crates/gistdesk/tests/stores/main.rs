@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use gistdesk::config::{Config, GithubTarget, LogFormat, SessionStoreConfig};
+use gistdesk::config::{Config, GithubTarget, SessionStoreConfig};
 use gistdesk::sessions::{DEFAULT_STORE_TIMEOUT, SessionBackend};
 use gistdesk::startup::Application;
 use github_emulator::Emulator;
@@ -21,6 +21,10 @@ use reqwest::header::{LOCATION, SET_COOKIE};
 use time::OffsetDateTime;
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
+
+#[path = "../support/config.rs"]
+mod config;
+use config::test_config;
 
 #[tokio::test]
 async fn sqlite() {
@@ -612,35 +616,9 @@ fn random_hex() -> String {
 }
 
 fn app_config(emulator: &Emulator, store: SessionStoreConfig, dir: &std::path::Path) -> Config {
-    Config {
-        github: GithubTarget::Remote {
-            web_url: emulator.base_url(),
-            api_url: emulator.api_url(),
-            client_id: github_oauth::ClientId::new(github_emulator::DEFAULT_CLIENT_ID),
-            client_secret: github_oauth::ClientSecret::new(github_emulator::DEFAULT_CLIENT_SECRET),
-        },
-        public_url: "http://127.0.0.1:0/".parse().expect("URL"),
-        bind: "127.0.0.1:0".parse().expect("address"),
-        data_dir: dir.to_path_buf(),
-        session_store: store,
-        session_store_timeout: gistdesk::sessions::DEFAULT_STORE_TIMEOUT,
-        session: axum_github_login::SessionSettings {
-            cookie_name: "gistdesk_session".into(),
-            idle_timeout: Duration::from_secs(3600),
-            absolute_timeout: Duration::from_secs(86_400),
-            secure: false,
-        },
-        github_timeout: std::time::Duration::from_secs(3),
-        page_memory: gistdesk::memo::DEFAULT_TTL,
-        access: axum_github_login::AccessPolicy::anyone(),
-        policy_recheck: Some(Duration::from_secs(15 * 60)),
-        connections: Default::default(),
-        log_level: "info".to_owned(),
-        log_format: LogFormat::Text,
-        save_concurrency: gistdesk::limits::DEFAULT_SAVE_CONCURRENCY,
-        trusted_proxies: Default::default(),
-        metrics_bind: None,
-    }
+    let mut config = test_config(emulator, dir);
+    config.session_store = store;
+    config
 }
 
 /// The sign-in key's record as the store underneath keeps it (the backend hides it).
