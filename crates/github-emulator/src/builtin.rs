@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime, macros::datetime};
 
-use crate::seed::{Seed, SeedEmail, SeedGist, SeedMember, SeedOrg, SeedTeam, SeedUser};
+use crate::seed::{SeedEmail, SeedGist, SeedMember, SeedOrg, SeedSpec, SeedTeam, SeedUser};
 
 const TOPICS: [&str; 10] = [
     "fizzbuzz",
@@ -100,7 +100,7 @@ fn user(login: &str, id: u64, name: &str, created: OffsetDateTime, email: SeedEm
     }
 }
 
-pub(crate) fn seed() -> Seed {
+pub(crate) fn seed() -> SeedSpec {
     let mut octocat = user(
         "octocat",
         583231,
@@ -179,7 +179,7 @@ pub(crate) fn seed() -> Seed {
         },
     );
 
-    Seed {
+    SeedSpec {
         users: vec![octocat, hubot, monalisa],
         apps: Vec::new(),
         orgs: vec![SeedOrg {

@@ -33,14 +33,10 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 pub use control::Control;
-pub use seed::{
-    OAuthAppSpec, Seed, SeedEmail, SeedError, SeedGist, SeedMember, SeedOrg, SeedTeam, SeedUser,
-};
+pub use seed::{CallbackUrl, OAuthAppSpec, Seed, SeedError};
 pub use store::StateError;
 
-use store::{
-    App, Db, Faults, ResolvedSeed, Settings, Shared, Snapshot, StateFile, TokenPolicy, Urls,
-};
+use store::{App, Db, Faults, Settings, Shared, Snapshot, StateFile, TokenPolicy, Urls};
 
 /// Client id of the built-in OAuth app.
 pub const DEFAULT_CLIENT_ID: &str = "Ov23liEmulatorOAuth1";
@@ -278,7 +274,7 @@ impl EmulatorBuilder {
 
     /// Binds, then serves in the background until the [`Emulator`] is dropped or shut down.
     pub async fn spawn(self) -> Result<Emulator, EmulatorError> {
-        let seed = ResolvedSeed::resolve(&self.seed)?;
+        let seed = self.seed.into_resolved();
         let default_app = OAuthAppSpec {
             name: "gistdesk (emulator)".to_owned(),
             ..OAuthAppSpec::oauth_app(

@@ -1,33 +1,45 @@
 //! The emulator's initial data: users with their emails and gists, OAuth apps and
 //! GitHub Apps, orgs and teams. Parsed from JSON (format in the README) or built in.
-//! Parsing checks references (logins, duplicate ids) so a bad seed fails at start-up,
-//! never in the middle of a request.
+//! A [`Seed`] exists only resolved (references checked, ids assigned, callbacks parsed),
+//! so a bad seed fails when it is read, never in the middle of a request.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
 
-/// Everything the emulator starts with.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+use crate::store::ResolvedSeed;
+
+/// Everything the emulator starts with, already resolved: holding one means the seed is
+/// valid, and spawning an emulator with it loads it without checking it again.
+#[derive(Debug, Clone)]
 pub struct Seed {
+    resolved: ResolvedSeed,
+}
+
+/// A seed as written (the JSON format, or the built-in one), before its references are
+/// resolved into a [`Seed`].
+#[derive(Debug, Clone, Deserialize)]
+// serde names the type in some of its messages: `Seed` is the name readers of the format know.
+#[serde(deny_unknown_fields, rename = "Seed")]
+pub(crate) struct SeedSpec {
     /// The people who can sign in.
     #[serde(default)]
-    pub users: Vec<SeedUser>,
+    pub(crate) users: Vec<SeedUser>,
     /// OAuth apps and GitHub Apps, besides the two built-in ones.
-    #[serde(default, rename = "apps")]
-    pub apps: Vec<OAuthAppSpec>,
+    #[serde(default)]
+    pub(crate) apps: Vec<OAuthAppSpec>,
     /// Organizations with their members and teams.
     #[serde(default)]
-    pub orgs: Vec<SeedOrg>,
+    pub(crate) orgs: Vec<SeedOrg>,
 }
 
 /// A seeded user.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedUser {
+pub(crate) struct SeedUser {
     /// Login, e.g. `octocat`.
     pub login: String,
     /// Numeric id (what clients should key on); assigned when absent.
@@ -68,7 +80,7 @@ pub struct SeedUser {
 /// An email address of a seeded user.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedEmail {
+pub(crate) struct SeedEmail {
     /// The address.
     pub email: String,
     /// Whether it is the primary address (exactly one should be).
@@ -89,7 +101,7 @@ fn default_true() -> bool {
 /// A seeded gist.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedGist {
+pub(crate) struct SeedGist {
     /// 32 hex characters; derived from the owner and position when absent.
     #[serde(default)]
     pub id: Option<String>,
@@ -121,7 +133,7 @@ pub struct OAuthAppSpec {
     /// Client secret (never printed by `Debug`).
     pub client_secret: String,
     /// Registered callback URL.
-    pub callback_url: String,
+    pub callback_url: CallbackUrl,
     /// Name shown on the consent page.
     #[serde(default = "default_app_name")]
     pub name: String,
@@ -154,8 +166,61 @@ impl std::fmt::Debug for OAuthAppSpec {
     }
 }
 
+/// An app's callback URL, parsed once, when the app is described. One that does not parse
+/// is kept with its error rather than refused there, so that [`OAuthAppSpec::oauth_app`]
+/// can stay infallible: the app is refused with [`SeedError::BadCallbackUrl`] when the seed
+/// is read, when [`OAuthAppSpec::parse_triple`] reads it, or when the emulator spawns.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CallbackUrl {
+    given: String,
+    parsed: Result<url::Url, url::ParseError>,
+}
+
+impl CallbackUrl {
+    fn parse(given: String) -> Self {
+        let parsed = url::Url::parse(&given);
+        CallbackUrl { given, parsed }
+    }
+
+    /// The URL as given.
+    pub fn as_str(&self) -> &str {
+        &self.given
+    }
+
+    /// The parsed URL, or why the app with client id `app` is refused.
+    pub(crate) fn url(&self, app: &str) -> Result<&url::Url, SeedError> {
+        self.parsed
+            .as_ref()
+            .map_err(|&source| SeedError::BadCallbackUrl {
+                app: app.to_owned(),
+                url: self.given.clone(),
+                source,
+            })
+    }
+}
+
+impl fmt::Display for CallbackUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.given)
+    }
+}
+
+impl fmt::Debug for CallbackUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.given, f)
+    }
+}
+
+impl<'de> Deserialize<'de> for CallbackUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::parse)
+    }
+}
+
 impl OAuthAppSpec {
     /// An OAuth app (non-expiring `gho_` tokens) with the given credentials and callback.
+    /// A callback that is not a URL makes [`EmulatorBuilder::spawn`](crate::EmulatorBuilder::spawn)
+    /// fail with [`SeedError::BadCallbackUrl`].
     pub fn oauth_app(
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
@@ -164,7 +229,7 @@ impl OAuthAppSpec {
         OAuthAppSpec {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
-            callback_url: callback_url.into(),
+            callback_url: CallbackUrl::parse(callback_url.into()),
             name: default_app_name(),
             github_app: false,
             device_flow: true,
@@ -190,12 +255,9 @@ impl OAuthAppSpec {
         let mut parts = s.splitn(3, ':');
         match (parts.next(), parts.next(), parts.next()) {
             (Some(id), Some(secret), Some(cb)) if !id.is_empty() && !secret.is_empty() => {
-                url::Url::parse(cb).map_err(|source| SeedError::BadCallbackUrl {
-                    app: id.to_owned(),
-                    url: cb.to_owned(),
-                    source,
-                })?;
-                Ok(Self::oauth_app(id, secret, cb))
+                let app = Self::oauth_app(id, secret, cb);
+                app.callback_url.url(&app.client_id)?;
+                Ok(app)
             }
             _ => Err(SeedError::NotAnAppTriple),
         }
@@ -205,7 +267,7 @@ impl OAuthAppSpec {
 /// An organization.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedOrg {
+pub(crate) struct SeedOrg {
     /// Login, e.g. `github`.
     pub login: String,
     /// Numeric id; assigned when absent.
@@ -234,7 +296,7 @@ pub struct SeedOrg {
 /// Membership of a user in an org.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedMember {
+pub(crate) struct SeedMember {
     /// The member's login.
     pub login: String,
     /// `admin` or `member`.
@@ -249,7 +311,7 @@ fn member_role() -> String {
 /// A team of an org.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedTeam {
+pub(crate) struct SeedTeam {
     /// Display name.
     pub name: String,
     /// URL slug; derived from the name when absent.
@@ -403,11 +465,10 @@ pub enum SeedError {
 }
 
 impl Seed {
-    /// Parses a seed from JSON text and checks it.
+    /// Parses a seed from JSON text and resolves it; the first problem found is the error.
     pub fn from_json_str(json: &str) -> Result<Self, SeedError> {
-        let seed: Seed = serde_json::from_str(json)?;
-        seed.check()?;
-        Ok(seed)
+        let spec: SeedSpec = serde_json::from_str(json)?;
+        Self::resolve(spec)
     }
 
     /// Reads and parses a seed file.
@@ -423,22 +484,25 @@ impl Seed {
     /// An empty seed (no users; the built-in apps still exist).
     pub fn empty() -> Self {
         Seed {
-            users: Vec::new(),
-            apps: Vec::new(),
-            orgs: Vec::new(),
+            resolved: ResolvedSeed::default(),
         }
-    }
-
-    /// Checks references and uniqueness.
-    pub(crate) fn check(&self) -> Result<(), SeedError> {
-        crate::store::ResolvedSeed::resolve(self).map(drop)
     }
 
     /// The built-in seed: `octocat` (public email, 80 gists, admin of `github`, in team
     /// `github/justice-league`), `hubot` (private email, 3 gists, member of `github`) and
     /// `monalisa` (no verified email, so she cannot get a token).
     pub fn builtin() -> Self {
-        crate::builtin::seed()
+        Self::resolve(crate::builtin::seed())
+            .expect("the built-in seed resolves (`builtin_seed_is_consistent` checks it)")
+    }
+
+    fn resolve(spec: SeedSpec) -> Result<Self, SeedError> {
+        ResolvedSeed::resolve(spec).map(|resolved| Seed { resolved })
+    }
+
+    /// The resolved data, for the emulator to load.
+    pub(crate) fn into_resolved(self) -> ResolvedSeed {
+        self.resolved
     }
 }
 
@@ -454,14 +518,14 @@ mod tests {
 
     #[test]
     fn builtin_seed_is_consistent() {
-        let s = Seed::builtin();
-        s.check().expect("builtin seed is valid");
+        let s = crate::builtin::seed();
         let octocat = s
             .users
             .iter()
             .find(|u| u.login == "octocat")
             .expect("octocat");
         assert!(octocat.gists.len() >= 75);
+        Seed::resolve(s).expect("builtin seed is valid");
     }
 
     #[test]
@@ -563,8 +627,12 @@ mod tests {
     #[test]
     fn app_triples_parse_with_colons_in_the_url() {
         let a = OAuthAppSpec::parse_triple("id:secret:http://localhost:8080/cb").expect("valid");
-        assert_eq!(a.callback_url, "http://localhost:8080/cb");
+        assert_eq!(a.callback_url.as_str(), "http://localhost:8080/cb");
         assert!(OAuthAppSpec::parse_triple("id:secret").is_err());
+        assert!(matches!(
+            OAuthAppSpec::parse_triple("id:secret:/cb"),
+            Err(SeedError::BadCallbackUrl { .. })
+        ));
         assert!(format!("{a:?}").contains("[redacted]"));
     }
 }

@@ -231,7 +231,7 @@ pub(crate) struct DeviceAuthorization {
 }
 
 /// An org.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Org {
     pub(crate) id: u64,
     pub(crate) login: String,
@@ -248,7 +248,7 @@ pub(crate) struct Org {
 }
 
 /// A team.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Team {
     pub(crate) id: u64,
     pub(crate) name: String,

@@ -1,6 +1,7 @@
-//! Turns a [`Seed`] into the starting [`Db`]. Every login is resolved to an id, every id
-//! assigned and every callback parsed here, once, into typed values; a seed that does not
-//! resolve is refused with a [`SeedError`], never loaded with parts silently left out.
+//! Turns a seed as written into a [`ResolvedSeed`], then that into the starting [`Db`].
+//! Every login is resolved to an id, every id assigned and every parsed callback taken
+//! here, once, into typed values; a seed that does not resolve is refused with a
+//! [`SeedError`], never loaded with parts silently left out.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,29 +10,30 @@ use time::macros::datetime;
 
 use super::model::{App, Db, GistFile, NewGist, Org, Team, Urls, User};
 use crate::ids;
-use crate::seed::{OAuthAppSpec, Seed, SeedError, SeedGist, SeedUser};
+use crate::seed::{OAuthAppSpec, SeedError, SeedGist, SeedOrg, SeedSpec, SeedUser};
 
 /// A seed whose references all resolve: users with their ids, gists with their ids and
-/// stargazers, apps with parsed callbacks, orgs with member ids. What [`Db::from_seed`]
-/// loads, and all that checking a seed needs.
-#[derive(Debug)]
-pub(crate) struct ResolvedSeed<'a> {
-    users: Vec<ResolvedUser<'a>>,
+/// stargazers, apps with parsed callbacks, orgs with member ids. What a [`crate::Seed`]
+/// holds and [`Db::from_seed`] loads.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResolvedSeed {
+    users: Vec<ResolvedUser>,
     apps: Vec<App>,
     orgs: Vec<Org>,
 }
 
-#[derive(Debug)]
-struct ResolvedUser<'a> {
+#[derive(Debug, Clone)]
+struct ResolvedUser {
     id: u64,
-    seed: &'a SeedUser,
-    gists: Vec<ResolvedGist<'a>>,
+    /// Its `gists` are moved into the field below.
+    seed: SeedUser,
+    gists: Vec<ResolvedGist>,
 }
 
-#[derive(Debug)]
-struct ResolvedGist<'a> {
+#[derive(Debug, Clone)]
+struct ResolvedGist {
     id: String,
-    seed: &'a SeedGist,
+    seed: SeedGist,
     /// In `starred_by` order, repeats included.
     stargazers: Vec<u64>,
 }
@@ -42,23 +44,22 @@ const FIRST_ORG_ID: u64 = 20_000_000;
 const FIRST_TEAM_ID: u64 = 30_000_000;
 
 impl App {
-    /// An app with its callback parsed.
+    /// An app with the callback its spec parsed; one that did not parse is refused.
     pub(crate) fn from_spec(spec: OAuthAppSpec) -> Result<Self, SeedError> {
-        match url::Url::parse(&spec.callback_url) {
-            Ok(callback) => Ok(App { spec, callback }),
-            Err(source) => Err(SeedError::BadCallbackUrl {
-                app: spec.client_id,
-                url: spec.callback_url,
-                source,
-            }),
-        }
+        let callback = spec.callback_url.url(&spec.client_id)?.clone();
+        Ok(App { spec, callback })
     }
 }
 
-impl<'a> ResolvedSeed<'a> {
-    /// Resolves every reference of `seed`; the first problem found is the error.
-    pub(crate) fn resolve(seed: &'a Seed) -> Result<Self, SeedError> {
-        let (mut users, logins) = resolve_users(seed)?;
+impl ResolvedSeed {
+    /// Resolves every reference of `spec`; the first problem found is the error.
+    pub(crate) fn resolve(spec: SeedSpec) -> Result<Self, SeedError> {
+        let SeedSpec {
+            users,
+            apps: app_specs,
+            orgs,
+        } = spec;
+        let (mut users, logins) = resolve_users(users)?;
         for user in &mut users {
             let owner = &user.seed.login;
             for gist in &mut user.gists {
@@ -78,28 +79,30 @@ impl<'a> ResolvedSeed<'a> {
             }
         }
         let mut client_ids = HashSet::new();
-        let mut apps = Vec::with_capacity(seed.apps.len());
-        for a in &seed.apps {
+        let mut apps = Vec::with_capacity(app_specs.len());
+        for a in app_specs {
             if !client_ids.insert(a.client_id.clone()) {
                 return Err(SeedError::DuplicateClientId {
-                    client_id: a.client_id.clone(),
+                    client_id: a.client_id,
                 });
             }
-            apps.push(App::from_spec(a.clone())?);
+            apps.push(App::from_spec(a)?);
         }
-        let orgs = resolve_orgs(seed, &logins)?;
+        let orgs = resolve_orgs(&orgs, &logins)?;
         Ok(ResolvedSeed { users, apps, orgs })
     }
 }
 
 /// The users with their ids and gists (stargazers not yet resolved), and lowercase login → id.
-fn resolve_users(seed: &Seed) -> Result<(Vec<ResolvedUser<'_>>, HashMap<String, u64>), SeedError> {
+fn resolve_users(
+    seed_users: Vec<SeedUser>,
+) -> Result<(Vec<ResolvedUser>, HashMap<String, u64>), SeedError> {
     let mut logins = HashMap::new();
     let mut explicit_ids = HashSet::new();
     let mut gist_ids = HashSet::new();
     let mut next_id = FIRST_USER_ID;
-    let mut users = Vec::with_capacity(seed.users.len());
-    for u in &seed.users {
+    let mut users = Vec::with_capacity(seed_users.len());
+    for mut u in seed_users {
         if u.login.is_empty()
             || !u
                 .login
@@ -130,7 +133,7 @@ fn resolve_users(seed: &Seed) -> Result<(Vec<ResolvedUser<'_>>, HashMap<String, 
             });
         }
         let mut gists = Vec::with_capacity(u.gists.len());
-        for (n, g) in u.gists.iter().enumerate() {
+        for (n, g) in std::mem::take(&mut u.gists).into_iter().enumerate() {
             if g.files.is_empty() {
                 return Err(SeedError::GistWithoutFiles {
                     owner: u.login.clone(),
@@ -158,11 +161,14 @@ fn resolve_users(seed: &Seed) -> Result<(Vec<ResolvedUser<'_>>, HashMap<String, 
     Ok((users, logins))
 }
 
-fn resolve_orgs(seed: &Seed, logins: &HashMap<String, u64>) -> Result<Vec<Org>, SeedError> {
+fn resolve_orgs(
+    seed_orgs: &[SeedOrg],
+    logins: &HashMap<String, u64>,
+) -> Result<Vec<Org>, SeedError> {
     let mut next_org = FIRST_ORG_ID;
     let mut next_team = FIRST_TEAM_ID;
-    let mut orgs = Vec::with_capacity(seed.orgs.len());
-    for o in &seed.orgs {
+    let mut orgs = Vec::with_capacity(seed_orgs.len());
+    for o in seed_orgs {
         if logins.contains_key(&o.login.to_ascii_lowercase()) {
             return Err(SeedError::OrgClashesWithUser {
                 org: o.login.clone(),
@@ -252,10 +258,12 @@ fn resolve_orgs(seed: &Seed, logins: &HashMap<String, u64>) -> Result<Vec<Org>, 
 impl Db {
     /// The data of a resolved seed, plus `apps` (the built-in and extra ones, which take
     /// the place of a seeded app with the same client id).
-    pub(crate) fn from_seed(urls: Urls, seed: ResolvedSeed<'_>, apps: Vec<App>) -> Self {
+    pub(crate) fn from_seed(urls: Urls, seed: ResolvedSeed, apps: Vec<App>) -> Self {
         let mut db = Db::new(urls);
         db.first_login = seed.users.first().map(|u| u.seed.login.clone());
-        for u in &seed.users {
+        // Every user first, since a gist's stargazers may come later in the seed.
+        let mut gists = Vec::with_capacity(seed.users.len());
+        for u in seed.users {
             let su = u.seed;
             let created_at = su.created_at.unwrap_or(datetime!(2014-01-01 00:00:00 UTC));
             db.logins.insert(su.login.to_ascii_lowercase(), u.id);
@@ -263,28 +271,29 @@ impl Db {
                 u.id,
                 User {
                     id: u.id,
-                    login: su.login.clone(),
+                    login: su.login,
                     node_id: ids::node_id("User", &u.id.to_string()),
-                    name: su.name.clone(),
-                    company: su.company.clone(),
-                    blog: su.blog.clone(),
-                    location: su.location.clone(),
-                    bio: su.bio.clone(),
-                    twitter_username: su.twitter_username.clone(),
+                    name: su.name,
+                    company: su.company,
+                    blog: su.blog,
+                    location: su.location,
+                    bio: su.bio,
+                    twitter_username: su.twitter_username,
                     site_admin: su.site_admin,
                     created_at,
                     updated_at: created_at,
-                    emails: su.emails.clone(),
+                    emails: su.emails,
                     gists: Vec::new(),
                     public_gists: 0,
                     starred: Vec::new(),
                     private_json: (Bytes::new(), http::HeaderValue::from_static("")),
                 },
             );
+            gists.push((u.id, u.gists));
         }
-        for u in seed.users {
-            for g in u.gists {
-                db.load_gist(u.id, g);
+        for (owner, owned) in gists {
+            for g in owned {
+                db.load_gist(owner, g);
             }
         }
         for app in seed.apps.into_iter().chain(apps) {
@@ -298,7 +307,7 @@ impl Db {
         db
     }
 
-    fn load_gist(&mut self, owner: u64, g: ResolvedGist<'_>) {
+    fn load_gist(&mut self, owner: u64, g: ResolvedGist) {
         let sg = g.seed;
         let created = sg.created_at.unwrap_or(datetime!(2016-01-01 00:00:00 UTC));
         let updated = sg.updated_at.unwrap_or(created);
@@ -310,7 +319,7 @@ impl Db {
         let id = self.insert_gist(NewGist {
             id: g.id,
             owner,
-            description: sg.description.clone(),
+            description: sg.description,
             public: sg.public,
             files,
             created_at: created,
