@@ -1,4 +1,4 @@
-//! The few HTML pages a person sees: consent (a template), device-code entry, and errors.
+//! The few HTML pages a person sees: consent and device-code entry (templates), and errors.
 //! Every value written into HTML is escaped, by [`escape`] or by the templates' [`Html`]
 //! escaper, which write the same entities; no page ever shows a token or a secret.
 
@@ -76,6 +76,27 @@ impl ConsentPage<'_> {
     }
 }
 
+/// The `/login/device` page: the form where a person types the user code shown by a
+/// device and picks the seeded user to approve it as.
+#[derive(Template)]
+#[template(path = "device.html")]
+pub(crate) struct DevicePage<'a> {
+    pub(crate) csrf: &'a str,
+    /// Why the code just submitted was refused, if it was.
+    pub(crate) message: Option<&'a str>,
+    /// Sorted; the first one is checked.
+    pub(crate) logins: Vec<String>,
+}
+
+impl DevicePage<'_> {
+    pub(crate) fn response(&self, status: StatusCode) -> Response {
+        let body = self
+            .render()
+            .expect("the device template writes only strings, into a String");
+        page(status, "Device activation", &body)
+    }
+}
+
 /// What every page says first: a person who lands on one of these pages (from a demo, a
 /// test, a device code) must not take it for github.com nor type real credentials there.
 pub(crate) const EMULATOR_NOTICE: &str = "This is an offline GitHub emulator, not github.com: \
@@ -124,7 +145,7 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
 mod tests {
     use askama::Template;
 
-    use super::{ConsentPage, UserChoice};
+    use super::{ConsentPage, DevicePage, UserChoice};
 
     #[test]
     fn the_consent_page_escapes_every_value_and_has_no_gaps() {
@@ -179,6 +200,48 @@ mod tests {
         .render()
         .expect("renders");
         assert!(html.contains("<ul class=\"scopes\"><li>Public information (read-only)</li></ul>"));
+    }
+
+    #[test]
+    fn the_device_page_escapes_every_value_and_checks_the_first_user() {
+        let html = DevicePage {
+            csrf: "c0<ffee",
+            message: Some("That <code> & 'that'"),
+            logins: vec!["a\"b".to_owned(), "c".to_owned()],
+        }
+        .render()
+        .expect("renders");
+        assert_eq!(
+            html,
+            "<h1>Device activation</h1>\
+             <p class=\"error\">That &lt;code&gt; &amp; &#39;that&#39;</p>\
+             <form method=\"post\" action=\"/login/device\">\
+             <input type=\"hidden\" name=\"authenticity_token\" value=\"c0&lt;ffee\">\
+             <label>Enter the code displayed on your device <input name=\"user_code\" autocomplete=\"off\"></label>\
+             <fieldset><legend>Sign in as</legend>\
+             <label><input type=\"radio\" name=\"login\" value=\"a&quot;b\" checked> a&quot;b</label>\
+             <label><input type=\"radio\" name=\"login\" value=\"c\"> c</label></fieldset>\
+             <button type=\"submit\" name=\"authorize\" value=\"1\">Authorize</button>\
+             <button type=\"submit\" name=\"authorize\" value=\"0\">Cancel</button></form>"
+        );
+    }
+
+    #[test]
+    fn the_device_page_without_a_message_has_no_error_paragraph() {
+        let html = DevicePage {
+            csrf: "c",
+            message: None,
+            logins: Vec::new(),
+        }
+        .render()
+        .expect("renders");
+        assert!(
+            html.starts_with(
+                "<h1>Device activation</h1><form method=\"post\" action=\"/login/device\">"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<fieldset><legend>Sign in as</legend></fieldset>"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::token::{Field, Format, device_token, params};
 use super::{browser_session, pairs, param, with_cookie};
-use crate::pages::{self, escape};
+use crate::pages::{self, DevicePage};
 use crate::store::{DeviceAuthorization, DeviceStatus, Shared};
 use crate::{ids, scopes};
 
@@ -194,37 +194,14 @@ pub(crate) fn poll(app: &Shared, format: Format, p: &[(String, String)]) -> Resp
 }
 
 fn form_page(app: &Shared, csrf: &str, message: Option<&str>, status: StatusCode) -> Response {
-    let users: String = {
-        let db = app.db();
-        let mut v: Vec<_> = db.users.values().map(|u| u.login.clone()).collect();
-        v.sort();
-        v.iter()
-            .enumerate()
-            .map(|(i, l)| {
-                format!(
-                    "<label><input type=\"radio\" name=\"login\" value=\"{l}\"{c}> {l}</label>",
-                    l = escape(l),
-                    c = if i == 0 { " checked" } else { "" }
-                )
-            })
-            .collect()
-    };
-    let msg = message
-        .map(|m| format!("<p class=\"error\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    pages::page(
-        status,
-        "Device activation",
-        &format!(
-            "<h1>Device activation</h1>{msg}\
-             <form method=\"post\" action=\"/login/device\">\
-             <input type=\"hidden\" name=\"authenticity_token\" value=\"{csrf}\">\
-             <label>Enter the code displayed on your device <input name=\"user_code\" autocomplete=\"off\"></label>\
-             <fieldset><legend>Sign in as</legend>{users}</fieldset>\
-             <button type=\"submit\" name=\"authorize\" value=\"1\">Authorize</button>\
-             <button type=\"submit\" name=\"authorize\" value=\"0\">Cancel</button></form>"
-        ),
-    )
+    let mut logins: Vec<_> = app.db().users.values().map(|u| u.login.clone()).collect();
+    logins.sort();
+    DevicePage {
+        csrf,
+        message,
+        logins,
+    }
+    .response(status)
 }
 
 /// `GET /login/device`.
