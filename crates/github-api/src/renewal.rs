@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use github_oauth::{OAuthClient, OAuthError, RefreshToken, TokenSet};
@@ -110,7 +110,7 @@ pub enum RenewalError {
 /// How long a renewal's result is remembered in this process.
 const REMEMBER: Duration = Duration::from_secs(600);
 /// How many renewals are remembered at most.
-const MAX_REMEMBERED: usize = 10_000;
+const MAX_REMEMBERED: u64 = 10_000;
 
 /// Renews expiring tokens by one policy (see the module's documentation). Cheap to
 /// clone; share one per application.
@@ -278,15 +278,29 @@ impl Renewer {
 }
 
 /// This process's renewals in flight and just done, by a hash of the refresh token.
-#[derive(Default)]
 struct Flights {
     turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    done: Mutex<HashMap<String, (Instant, TokenSet)>>,
+    /// Bounded so that a process renewing for many people does not grow without end.
+    /// When full, moka may keep a renewal for less than `REMEMBER`, or not at all: that
+    /// only costs a late caller a look in the store, where the renewal's tokens are.
+    done: moka::sync::Cache<String, TokenSet>,
+}
+
+impl Default for Flights {
+    fn default() -> Self {
+        Self {
+            turns: Mutex::default(),
+            done: moka::sync::Cache::builder()
+                .time_to_live(REMEMBER)
+                .max_capacity(MAX_REMEMBERED)
+                .build(),
+        }
+    }
 }
 
 impl Flights {
     fn turn(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        // Maps of finished values: whole after every statement, so a poisoned lock's
+        // A map of finished values: whole after every statement, so a poisoned lock's
         // data is still good.
         let mut turns = self.turns.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(turns.entry(key.to_owned()).or_default())
@@ -301,25 +315,10 @@ impl Flights {
     }
 
     fn remembered(&self, key: &str) -> Option<TokenSet> {
-        let done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
-        done.get(key)
-            .filter(|(at, _)| at.elapsed() < REMEMBER)
-            .map(|(_, tokens)| tokens.clone())
+        self.done.get(key)
     }
 
     fn remember(&self, key: String, tokens: TokenSet) {
-        let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
-        done.retain(|_, (at, _)| at.elapsed() < REMEMBER);
-        if done.len() >= MAX_REMEMBERED {
-            // Full of fresh entries: forget the oldest rather than grow without bound.
-            if let Some(oldest) = done
-                .iter()
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(k, _)| k.clone())
-            {
-                done.remove(&oldest);
-            }
-        }
-        done.insert(key, (Instant::now(), tokens));
+        self.done.insert(key, tokens);
     }
 }
