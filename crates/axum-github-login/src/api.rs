@@ -104,6 +104,11 @@ impl ApiClients {
         self.member_of_allowed(policy, tokens).await
     }
 
+    /// Whether the person is in an allowed organization or team, as far as their first
+    /// [`github_api::MAX_LIST_PAGES`] pages of 100 organizations, and of 100 teams, show.
+    /// A membership past that cap is not seen: a person in more than 1,000 organizations
+    /// (or teams) may be refused at sign-in, or signed out at a re-check, although an
+    /// allowed one is theirs; nobody is let in by it.
     async fn member_of_allowed(
         &self,
         policy: &AccessPolicy,

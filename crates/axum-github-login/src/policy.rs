@@ -16,7 +16,11 @@
 /// ```
 ///
 /// Checking organizations and teams needs the `read:org` scope for private
-/// memberships; without it only public memberships count.
+/// memberships; without it only public memberships count. Only the first
+/// [`github_api::MAX_LIST_PAGES`] pages of 100 of the person's organizations, and of
+/// their teams, are read: a membership past the first 1,000 is not seen, so someone in
+/// more organizations or teams than that may be refused although they are in an allowed
+/// one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccessPolicy {
     anyone: bool,
