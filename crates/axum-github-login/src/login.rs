@@ -130,7 +130,7 @@ impl GithubLogin {
     }
 
     /// A layer that draws every sign-in failure answered inside it (by the extractors, or
-    /// by the application's own use of [`Failure`]) through the [`Pages`](crate::Pages)
+    /// by the application's own use of [`Failure`]) through the [`Pages`]
     /// given to the builder. Without it such failures keep the crate's default page.
     ///
     /// The extractors do not need it: they find this `GithubLogin` in the router's
