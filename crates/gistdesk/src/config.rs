@@ -34,6 +34,8 @@ pub struct GithubArgs {
     pub github_url: Url,
 
     /// GitHub's REST API base [default: https://api.github.com for github.com, GITHUB_URL/api/v3 otherwise].
+    // The comment is `--help`'s text, where a URL in angle brackets would read oddly.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, env = "GITHUB_API_URL")]
     pub github_api_url: Option<Url>,
 }

@@ -4,6 +4,11 @@
 //! [`startup::Application`] opens the session store, starts the built-in GitHub
 //! emulator when no OAuth app is configured, and binds the listener. `main` only
 //! parses configuration ([`config::Config`]) and serves.
+//!
+//! An application, not a library: its documentation (`cargo doc
+//! --document-private-items`) is for the people who work on it, and links to private
+//! items where those are what a module's text is about.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub mod cli;
 pub mod cli_emulator;

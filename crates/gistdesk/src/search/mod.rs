@@ -1,7 +1,7 @@
 //! Search across all of a person's gists, secret ones included: description, file
 //! names, languages and the full text of every file. One engine for the web app
 //! ([`Searches`]) and the command line (`gistdesk gists search`): a query language
-//! ([`Query`]), a per-person index ([`Index`]) and its refresh from GitHub ([`sync`]).
+//! ([`Query`]), a per-person index ([`Index`]) and its refresh from GitHub ([`sync`](mod@sync)).
 //!
 //! The index is two files per person. SQLite (through sqlx, which the workspace already
 //! builds for the session store) holds the record: the gists' metadata, their files'

@@ -1,6 +1,6 @@
 //! The REST API under `/api/v3`: routes, and helpers every endpoint shares (path
 //! parameters that never reject in a non-GitHub shape, query parsing, Link pagination).
-//! Handlers see a [`Caller`] the envelope resolved and return JSON or an [`ApiError`].
+//! Handlers see a [`Caller`](crate::envelope::Caller) the envelope resolved and return JSON or an [`ApiError`].
 
 mod apps;
 mod gist_comments;
