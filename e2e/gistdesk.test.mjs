@@ -171,6 +171,12 @@ test("sign in with GitHub, manage a gist, sign out", async (t) => {
     if (emulatorUrl) assert.ok(page.url().startsWith(emulatorUrl), `consent page on the emulator: ${page.url()}`);
     await page.getByRole("heading", { name: /^Authorize / }).waitFor();
     await snap("consent");
+    if (emulatorUrl) {
+      await page.emulateMedia({ colorScheme: "dark" });
+      const text = await page.evaluate(() => getComputedStyle(document.body).color);
+      assert.notEqual(text, "rgb(0, 0, 0)", "the emulator's consent page follows dark mode");
+      await page.emulateMedia({ colorScheme: "light" });
+    }
   });
 
   await step(t, "choosing octocat and pressing Authorize comes back to /gists with the seeded gists", async () => {

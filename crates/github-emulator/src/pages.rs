@@ -106,9 +106,12 @@ pub(crate) const EMULATOR_NOTICE: &str = "This is an offline GitHub emulator, no
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · GitHub emulator</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em}}\
+         <style>:root{{color-scheme:light dark}}\
+         body{{font-family:system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em}}\
          button{{font-size:1em;margin-right:.5em}}label{{display:block;margin:.3em 0}}\
-         .emulator{{background:#fff8c5;border:1px solid #d4a72c;padding:.5em 1em}}</style></head>\
+         .emulator{{background:#fff8c5;border:1px solid #d4a72c;padding:.5em 1em}}\
+         @media (prefers-color-scheme:dark){{.emulator{{background:#3b2e00;border-color:#9e6a03}}}}\
+         </style></head>\
          <body><p class=\"emulator\" role=\"note\">{EMULATOR_NOTICE}</p>{body}</body></html>",
         escape(title)
     );
