@@ -29,6 +29,6 @@ pub use pending::{SignInKey, SignInKeyError};
 pub use policy::AccessPolicy;
 pub use routes::MAX_LOGOUT_FORM_BYTES;
 pub use session::{GithubUser, SessionSettings, SignedOutReason};
-pub use session_layer::{SessionLayer, SessionService};
+pub use session_layer::{SessionLayer, SessionNotSaved, SessionService};
 
 pub(crate) use session::keys;

@@ -234,10 +234,18 @@ where
     }
 }
 
-/// What tower-sessions' layer answers when the session cannot be saved: a bare `500`.
+/// Marks the response [`SessionLayer`] answers when it could not save a changed session
+/// after the handler ran: a bare `500 Internal Server Error`, as tower-sessions' own layer
+/// answers, which an application outside the layer can tell by this extension and turn
+/// into a page of its own (the store is likely down for a moment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionNotSaved;
+
+/// What the layer answers when the session cannot be saved: see [`SessionNotSaved`].
 fn failed<B: Default>() -> Response<B> {
     let mut response = Response::default();
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.extensions_mut().insert(SessionNotSaved);
     response
 }
 
@@ -435,5 +443,59 @@ mod tests {
         let theirs = transcripts[0].join("\n").replace(removal, ours_removal);
         assert!(transcripts[0].join("\n").contains(removal), "{theirs}");
         assert_eq!(transcripts[1].join("\n"), theirs);
+    }
+
+    /// A store that loads nothing and refuses every save.
+    #[derive(Clone, Debug)]
+    struct RefusingStore;
+
+    #[async_trait::async_trait]
+    impl SessionStore for RefusingStore {
+        async fn save(
+            &self,
+            _: &tower_sessions::session::Record,
+        ) -> tower_sessions::session_store::Result<()> {
+            Err(tower_sessions::session_store::Error::Backend(
+                "down".to_owned(),
+            ))
+        }
+        async fn load(
+            &self,
+            _: &Id,
+        ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>>
+        {
+            Ok(None)
+        }
+        async fn delete(&self, _: &Id) -> tower_sessions::session_store::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_saved_is_a_marked_bare_500() {
+        use tower::ServiceExt;
+        let layer = SessionLayer::new(
+            RefusingStore,
+            Cow::Borrowed("session"),
+            false,
+            time::Duration::hours(1),
+        );
+        let answer = |act: &'static str| {
+            layer
+                .layer(tower::service_fn(handler as Handler))
+                .oneshot(Request::new(act))
+        };
+        let refused = answer("write").await.expect("infallible");
+        assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            refused.extensions().get::<SessionNotSaved>(),
+            Some(&SessionNotSaved)
+        );
+        assert!(refused.headers().get(header::SET_COOKIE).is_none());
+        assert_eq!(refused.into_body(), "");
+        // Nothing to save: the handler's answer, unmarked.
+        let read = answer("read").await.expect("infallible");
+        assert_eq!(read.status(), StatusCode::OK);
+        assert!(read.extensions().get::<SessionNotSaved>().is_none());
     }
 }

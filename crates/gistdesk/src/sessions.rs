@@ -461,14 +461,16 @@ impl SessionStore for Store {
     }
 }
 
-/// The session layer answers a bare, empty `500` when it cannot save a changed session
-/// after the handler ran; the store's errors are its only cause. That becomes the page
-/// that says the service is briefly unavailable (503, `Retry-After`), like every other
-/// store failure; responses from the routes always carry a `Content-Type`.
+/// The session layer's answer when it could not save a changed session after the
+/// handler ran ([`axum_github_login::SessionNotSaved`]: the store is failing) becomes the
+/// page that says the service is briefly unavailable (503, `Retry-After`), like every
+/// other store failure.
 pub fn store_failure_page(response: axum::response::Response) -> axum::response::Response {
-    let bare_500 = response.status() == http::StatusCode::INTERNAL_SERVER_ERROR
-        && !response.headers().contains_key(http::header::CONTENT_TYPE);
-    if bare_500 {
+    if response
+        .extensions()
+        .get::<axum_github_login::SessionNotSaved>()
+        .is_some()
+    {
         crate::AppError::StoreUnavailable.into_page(crate::views::Layout::anonymous())
     } else {
         response
@@ -478,6 +480,21 @@ pub fn store_failure_page(response: axum::response::Response) -> axum::response:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_session_layers_failure_becomes_the_unavailable_page() {
+        use axum::response::IntoResponse;
+        let mut not_saved = http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        not_saved
+            .extensions_mut()
+            .insert(axum_github_login::SessionNotSaved);
+        let page = store_failure_page(not_saved);
+        assert_eq!(page.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(page.headers().contains_key(http::header::RETRY_AFTER));
+        // Any other 500, bare or not, is left as it is.
+        let other = store_failure_page(http::StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        assert_eq!(other.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
 
     #[test]
     fn passwords_are_cut_from_messages() {
